@@ -1,0 +1,32 @@
+# Attention, step by step — set-up, lab and tests. Each target creates .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup lab test lint notebooks fixtures clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.formgrader >/dev/null 2>&1 || true
+	touch $(STAMP)
+
+lab: setup  ## set up, then open the course in JupyterLab
+	PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab notebooks/00_welcome/00_welcome.ipynb
+
+test: setup  ## set up, then run the whole test suite
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check .
+	PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+notebooks: setup  ## regenerate notebooks/ from solutions/
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/course generate
+
+fixtures: setup  ## regenerate the public checks' fixtures from the answer key
+	$(BIN)/python -m grader.make_fixtures
+
+clean:
+	rm -rf $(VENV) course_state .pytest_cache

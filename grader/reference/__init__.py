@@ -1,0 +1,38 @@
+"""The course's answer key: ``grader.reference``.
+
+The NumPy functions import at once; the Keras layers (and TensorFlow with them) load on first
+use, so the NumPy lessons stay fast.
+"""
+
+from grader.reference.numpy_attention import (
+    attention_scores,
+    blockwise_attention,
+    causal_mask,
+    masked_softmax,
+    padding_mask,
+    scaled_dot_product_attention,
+    softmax,
+    weighted_sum,
+)
+
+_KERAS_NAMES = ("AttentionLayer", "MultiHeadAttention")
+
+__all__ = [
+    "attention_scores",
+    "softmax",
+    "masked_softmax",
+    "causal_mask",
+    "padding_mask",
+    "weighted_sum",
+    "scaled_dot_product_attention",
+    "blockwise_attention",
+    *_KERAS_NAMES,
+]
+
+
+def __getattr__(name):
+    if name in _KERAS_NAMES:
+        from grader.reference import keras_layers
+
+        return getattr(keras_layers, name)
+    raise AttributeError(f"module 'grader.reference' has no attribute {name!r}")

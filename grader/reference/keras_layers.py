@@ -1,0 +1,253 @@
+"""The answer key in Keras 3: a single-head attention layer and multi-head attention.
+
+Both are derived in lesson ``04_keras_layer``. ``MultiHeadAttention`` holds its weights in the
+same shapes and order as ``keras.layers.MultiHeadAttention``, so ``set_weights`` copies them
+across in either direction and the two layers give the same outputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+_LARGE_NEGATIVE = -1e9
+
+
+def masked_softmax(scores, mask=None):
+    r"""Softmax over the last axis with masking before normalisation (``keras.ops``).
+
+    .. math:: w_{ij} = [M_{ij}]\,\mathrm{softmax}_j(s_{ij} + (1 - M_{ij})(-10^9))
+
+    Fully masked rows come out as zeros (``keras.layers.MultiHeadAttention`` gives them
+    uniform weights instead; every other row agrees).
+
+    Args:
+        scores: ``(..., Tq, Tk)``.
+        mask: optional boolean, broadcastable to ``scores``; ``True`` = may attend.
+    """
+    if mask is None:
+        return ops.softmax(scores, axis=-1)
+    mask = ops.cast(mask, "bool")
+    scores = ops.where(mask, scores, ops.cast(_LARGE_NEGATIVE, scores.dtype))
+    weights = ops.softmax(scores, axis=-1)
+    return ops.where(mask, weights, ops.zeros_like(weights))
+
+
+def _combine_masks(attention_mask, use_causal_mask, t_q, t_k):
+    """One boolean mask ``(..., Tq, Tk)`` from an explicit mask and/or the causal one."""
+    if use_causal_mask:
+        causal = ops.cast(ops.tril(ops.ones((1, t_q, t_k), dtype="int32")), "bool")
+        if attention_mask is None:
+            return causal
+        return ops.logical_and(ops.cast(attention_mask, "bool"), causal)
+    return attention_mask
+
+
+def _require_rank_3(**tensors):
+    for name, shape in tensors.items():
+        if shape is not None and len(shape) != 3:
+            raise ValueError(
+                f"`{name}` must have shape (batch, length, features). "
+                f"Received: {name}.shape={tuple(shape)}"
+            )
+
+
+@keras.saving.register_keras_serializable(package="attention_course")
+class AttentionLayer(keras.layers.Layer):
+    r"""Single-head attention with learned projections, the tutorial layer done right.
+
+    .. math:: \mathrm{out} = W_o\,\mathrm{softmax}\!\left(
+              \frac{(XW_q)(YW_k)^\top}{\sqrt{u}}\right)(YW_v)
+
+    Unlike the widespread tutorial version, the values *are* projected by ``W_v``, and the
+    scale uses ``units`` (a Dense layer has no ``output_shape`` in Keras 3).
+
+    Args:
+        units: width ``u`` of the query, key and value projections and of the output.
+
+    Call arguments:
+        query: ``(B, Tq, d_q)``.
+        value: ``(B, Tk, d_v)``.
+        key: optional ``(B, Tk, d_k)``; defaults to ``value``.
+        attention_mask: optional boolean ``(B, Tq, Tk)``; ``True`` = may attend.
+        return_attention_scores: also return the weights ``(B, Tq, Tk)``.
+        use_causal_mask: let query ``i`` attend to keys ``j <= i`` only.
+
+    Returns:
+        ``(B, Tq, units)``, and the weights if ``return_attention_scores``.
+
+    Example:
+
+    >>> layer = AttentionLayer(8)
+    >>> layer(keras.ops.ones((2, 3, 5)), keras.ops.ones((2, 4, 6))).shape
+    (2, 3, 8)
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        if int(units) != units or units < 1:
+            raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
+        self.units = int(units)
+        self.query_dense = keras.layers.Dense(self.units, name="query")  # W_q
+        self.key_dense = keras.layers.Dense(self.units, name="key")  # W_k
+        self.value_dense = keras.layers.Dense(self.units, name="value")  # W_v
+        self.output_dense = keras.layers.Dense(self.units, name="attention_output")  # W_o
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        _require_rank_3(query=query_shape, value=value_shape, key=key_shape)
+        self.query_dense.build(query_shape)
+        self.key_dense.build(key_shape)
+        self.value_dense.build(value_shape)
+        self.output_dense.build((*value_shape[:-1], self.units))
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        use_causal_mask=False,
+    ):
+        key = value if key is None else key
+        q = self.query_dense(query)  # (B, Tq, u)
+        k = self.key_dense(key)  # (B, Tk, u)
+        v = self.value_dense(value)  # (B, Tk, u)
+        scores = ops.matmul(q, ops.transpose(k, (0, 2, 1))) / math.sqrt(self.units)  # (B,Tq,Tk)
+        mask = _combine_masks(attention_mask, use_causal_mask, ops.shape(q)[1], ops.shape(k)[1])
+        weights = masked_softmax(scores, mask)  # (B, Tq, Tk)
+        output = self.output_dense(ops.matmul(weights, v))  # (B, Tq, u)
+        return (output, weights) if return_attention_scores else output
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        return (*query_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="attention_course")
+class MultiHeadAttention(keras.layers.Layer):
+    r"""Multi-head attention, weight-compatible with ``keras.layers.MultiHeadAttention``.
+
+    .. math:: \mathrm{head}_h = \mathrm{softmax}\!\left(\frac{(XW^q_h)(YW^k_h)^\top}
+              {\sqrt{d_k}}\right)(YW^v_h),\qquad
+              \mathrm{out} = \sum_h \mathrm{head}_h W^o_h + b_o
+
+    Weights, in ``get_weights`` order: query kernel ``(d_q, H, key_dim)`` and bias
+    ``(H, key_dim)``, key kernel ``(d_k, H, key_dim)`` and bias, value kernel
+    ``(d_v, H, value_dim)`` and bias ``(H, value_dim)``, output kernel
+    ``(H, value_dim, d_q)`` and bias ``(d_q,)``. Biases are absent when ``use_bias=False``.
+
+    Args:
+        num_heads: number of heads ``H``.
+        key_dim: size of each head's queries and keys.
+        value_dim: size of each head's values; defaults to ``key_dim``.
+        use_bias: whether the four projections have biases.
+
+    Call arguments:
+        query: ``(B, Tq, d_q)``.
+        value: ``(B, Tk, d_v)``.
+        key: optional ``(B, Tk, d_k)``; defaults to ``value``.
+        attention_mask: optional boolean ``(B, Tq, Tk)``; ``True`` = may attend. Pass it by
+            keyword.
+        return_attention_scores: also return the weights ``(B, H, Tq, Tk)``.
+        use_causal_mask: let query ``i`` attend to keys ``j <= i`` only.
+
+    Returns:
+        ``(B, Tq, d_q)``, and the weights if ``return_attention_scores``.
+
+    Example:
+
+    >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
+    >>> mha(keras.ops.ones((2, 3, 8)), keras.ops.ones((2, 5, 6))).shape
+    (2, 3, 8)
+    """
+
+    def __init__(self, num_heads, key_dim, value_dim=None, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        for name, size in (("num_heads", num_heads), ("key_dim", key_dim)):
+            if int(size) != size or size < 1:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={size!r}")
+        self.num_heads = int(num_heads)
+        self.key_dim = int(key_dim)
+        self.value_dim = self.key_dim if value_dim is None else int(value_dim)
+        self.use_bias = bool(use_bias)
+
+    def _projection(self, name, in_dim, head_dim):
+        kernel = self.add_weight(
+            name=f"{name}_kernel", shape=(in_dim, self.num_heads, head_dim),
+            initializer="glorot_uniform",
+        )
+        bias = None
+        if self.use_bias:
+            bias = self.add_weight(
+                name=f"{name}_bias", shape=(self.num_heads, head_dim), initializer="zeros"
+            )
+        return kernel, bias
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        _require_rank_3(query=query_shape, value=value_shape, key=key_shape)
+        self.query_kernel, self.query_bias = self._projection("query", query_shape[-1], self.key_dim)
+        self.key_kernel, self.key_bias = self._projection("key", key_shape[-1], self.key_dim)
+        self.value_kernel, self.value_bias = self._projection(
+            "value", value_shape[-1], self.value_dim
+        )
+        output_dim = query_shape[-1]
+        self.output_kernel = self.add_weight(
+            name="output_kernel", shape=(self.num_heads, self.value_dim, output_dim),
+            initializer="glorot_uniform",
+        )
+        self.output_bias = (
+            self.add_weight(name="output_bias", shape=(output_dim,), initializer="zeros")
+            if self.use_bias
+            else None
+        )
+
+    @staticmethod
+    def _project(x, kernel, bias):
+        x = ops.einsum("btd,dnh->btnh", x, kernel)  # (B, T, H, head_dim)
+        return x if bias is None else x + bias
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        use_causal_mask=False,
+    ):
+        key = value if key is None else key
+        q = self._project(query, self.query_kernel, self.query_bias)  # (B, Tq, H, dk)
+        k = self._project(key, self.key_kernel, self.key_bias)  # (B, Tk, H, dk)
+        v = self._project(value, self.value_kernel, self.value_bias)  # (B, Tk, H, dv)
+
+        q = q * ops.cast(1.0 / math.sqrt(self.key_dim), q.dtype)
+        scores = ops.einsum("bsnh,btnh->bnts", k, q)  # (B, H, Tq, Tk)
+        mask = _combine_masks(attention_mask, use_causal_mask, ops.shape(q)[1], ops.shape(k)[1])
+        if mask is not None:
+            mask = ops.expand_dims(ops.cast(mask, "bool"), axis=-3)  # (B, 1, Tq, Tk)
+        weights = masked_softmax(scores, mask)  # (B, H, Tq, Tk)
+        heads = ops.einsum("bnts,bsnh->btnh", weights, v)  # (B, Tq, H, dv)
+
+        output = ops.einsum("btnh,nhd->btd", heads, self.output_kernel)  # (B, Tq, d_q)
+        if self.output_bias is not None:
+            output = output + self.output_bias
+        return (output, weights) if return_attention_scores else output
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        return tuple(query_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "use_bias": self.use_bias,
+        }
