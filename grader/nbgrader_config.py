@@ -1,0 +1,41 @@
+"""nbgrader configuration of the course.
+
+Used by the ``course`` command (which loads this file) and usable with plain ``nbgrader``:
+``nbgrader autograde 02_softmax --config grader/nbgrader_config.py``. All runtime state (the
+gradebook, submissions, feedback, the exchange) lives in one folder, ``course_state/`` at the
+top of the repository unless ``COURSE_STATE_DIR`` names another; the gradebook is SQLite there
+unless ``COURSE_DB_URL`` gives another SQLAlchemy URL (e.g. ``postgresql://grader@host/course``).
+"""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 — provided by traitlets when this file is loaded
+
+REPO = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("COURSE_STATE_DIR", REPO / "course_state")).resolve()
+
+c.CourseDirectory.course_id = "attention-step-by-step"
+c.CourseDirectory.root = str(STATE)
+if os.environ.get("COURSE_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["COURSE_DB_URL"]
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE_DIR", str(STATE / "exchange"))
+
+# Student versions: a stub that fails loudly, hidden tests removed.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Autograding: each cell gets this long (an infinite loop costs that cell, not the batch);
+# locked and test cells come back from the gradebook, deleted ones too.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+c.OverwriteCells.add_missing_cells = True
+
+# TensorFlow, Keras and NumPy warnings go to stderr, and nbgrader scores any cell with stderr
+# output zero: drop those messages before grading (errors are outputs of another kind and stay).
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(?m)^(WARNING: All log messages|[IWEF]\d{4} \d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    r"|.*Warning\b|.*warnings\.warn|To enable the following instructions|.*TensorFlow"
+    r"|.*cuda|.*oneDNN|.*XLA|.*absl)"
+)

@@ -1,0 +1,38 @@
+"""Shared fixtures: an isolated Jupyter/nbgrader environment and a temporary course."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_jupyter(tmp_path_factory):
+    """Keep a user's Jupyter and nbgrader configuration out of the tests."""
+    home = tmp_path_factory.mktemp("home")
+    saved = {key: os.environ.get(key) for key in ("HOME", "JUPYTER_CONFIG_DIR")}
+    os.environ["HOME"] = str(home)
+    os.environ["JUPYTER_CONFIG_DIR"] = str(home / ".jupyter")
+    yield Path(home)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory, isolated_jupyter):
+    """A temporary course with every lesson generated (its student versions in ``released``)."""
+    from grader.course import Course, lessons
+
+    root = tmp_path_factory.mktemp("course")
+    course = Course(state_dir=root / "state")
+    course.released = root / "released"
+    for lesson in lessons():
+        course.generate(lesson, destination=course.released)
+    return course

@@ -1,0 +1,69 @@
+"""Helpers for tests that autograde real notebooks: build variants, grade them, read scores."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+from grader.course import SOLUTIONS
+
+_student_ids = itertools.count()
+
+
+def solution_notebook(lesson: str) -> nbformat.NotebookNode:
+    return nbformat.read(SOLUTIONS / lesson / f"{lesson}.ipynb", as_version=4)
+
+
+def find_cell(notebook, grade_id: str):
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(f"no cell with grade_id {grade_id!r}")
+
+
+def source_of(function) -> str:
+    """A function's source, dedented, renamed to nothing: paste-ready for an answer cell."""
+    return textwrap.dedent(inspect.getsource(function))
+
+
+def with_answers(lesson: str, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The solution notebook with the given answer cells (by grade_id) replaced by new code."""
+    notebook = solution_notebook(lesson)
+    for grade_id, code in answers.items():
+        find_cell(notebook, grade_id).source = code
+    return notebook
+
+
+def grade(course, lesson: str, notebook, student: str | None = None) -> dict[str, float]:
+    """Autograde ``notebook`` (a NotebookNode or a path) as a fresh student of ``course``.
+
+    Returns ``{grade_id: score}``; the autograded notebook is at ``course.root/autograded``.
+    """
+    student = student or f"student{next(_student_ids)}"
+    if not isinstance(notebook, (str, Path)):
+        path = course.root / f"{student}-{lesson}.ipynb"
+        nbformat.write(notebook, path)
+        notebook = path
+    course.add_submission(lesson, student, Path(notebook))
+    result = course.autograde(lesson, student)
+    assert result["success"], result.get("log", "") + result.get("error", "")
+    return {cell.grade_id: cell.score for cell in course.scores(lesson, student)}
+
+
+def graded_outputs(course, lesson: str, student: str, grade_id: str) -> str:
+    """All text a graded cell printed during autograde (where feedback messages appear)."""
+    path = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    cell = find_cell(nbformat.read(path, as_version=4), grade_id)
+    texts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            texts.append(output.text)
+        elif output.output_type == "error":
+            texts.append(f"{output.ename}: {output.evalue}")
+        elif "data" in output:
+            texts.append(str(output.data.get("text/plain", "")))
+    return "\n".join(texts)
