@@ -8,6 +8,7 @@ from grader.reference.numpy_attention import (
     attention_scores,
     blockwise_attention,
     causal_mask,
+    dot_product,
     masked_softmax,
     padding_mask,
     scaled_dot_product_attention,
@@ -18,6 +19,7 @@ from grader.reference.numpy_attention import (
 _KERAS_NAMES = ("AttentionLayer", "MultiHeadAttention")
 
 __all__ = [
+    "dot_product",
     "attention_scores",
     "softmax",
     "masked_softmax",

@@ -55,6 +55,34 @@ def _broadcast_mask(mask, scores_shape: tuple[int, ...]) -> np.ndarray:
         ) from None
 
 
+def dot_product(a, b):
+    r"""The dot product of two vectors: multiply matching entries, then add the products.
+
+    .. math:: a \cdot b = \sum_{i=1}^{n} a_i b_i
+
+    The warm-up of lesson ``00_welcome``: every attention score is one such dot product, of a
+    query with a key.
+
+    Args:
+        a: a vector, shape ``(n,)``.
+        b: a vector, shape ``(n,)``.
+
+    Returns:
+        A Python ``float``.
+
+    Raises:
+        ValueError: when ``a`` and ``b`` are not vectors of the same length.
+    """
+    a = _as_float_array(a, "a")
+    b = _as_float_array(b, "b")
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(
+            "`a` and `b` must be vectors of the same length n, shape (n,). "
+            f"Received: a.shape={a.shape}, b.shape={b.shape}"
+        )
+    return float(a @ b)
+
+
 def attention_scores(q, k):
     r"""Scaled dot-product scores between every query and every key.
 
