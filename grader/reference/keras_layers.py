@@ -192,7 +192,9 @@ class MultiHeadAttention(keras.layers.Layer):
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
         _require_rank_3(query=query_shape, value=value_shape, key=key_shape)
-        self.query_kernel, self.query_bias = self._projection("query", query_shape[-1], self.key_dim)
+        self.query_kernel, self.query_bias = self._projection(
+            "query", query_shape[-1], self.key_dim
+        )
         self.key_kernel, self.key_bias = self._projection("key", key_shape[-1], self.key_dim)
         self.value_kernel, self.value_bias = self._projection(
             "value", value_shape[-1], self.value_dim
@@ -228,7 +230,7 @@ class MultiHeadAttention(keras.layers.Layer):
         v = self._project(value, self.value_kernel, self.value_bias)  # (B, Tk, H, dv)
 
         q = q * ops.cast(1.0 / math.sqrt(self.key_dim), q.dtype)
-        scores = ops.einsum("bsnh,btnh->bnts", k, q)  # (B, H, Tq, Tk)
+        scores = ops.einsum("btnh,bsnh->bnts", q, k)  # (B, H, Tq, Tk)
         mask = _combine_masks(attention_mask, use_causal_mask, ops.shape(q)[1], ops.shape(k)[1])
         if mask is not None:
             mask = ops.expand_dims(ops.cast(mask, "bool"), axis=-3)  # (B, 1, Tq, Tk)

@@ -8,6 +8,8 @@ A query row with no allowed key gets all-zero weights and a zero output, never N
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -112,7 +114,9 @@ def attention_scores(q, k):
         )
     _scores_shape(q, k)
     d_k = q.shape[-1]
-    return (q @ np.swapaxes(k, -1, -2)) / np.sqrt(d_k)  # (..., Tq, Tk)
+    # Scaling q (Tq × d_k numbers) before the product is cheaper than scaling the Tq × Tk
+    # scores after it, and equal up to rounding. A Python float keeps float32 inputs float32.
+    return (q / math.sqrt(d_k)) @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
 
 
 def softmax(x, axis=-1):
@@ -132,8 +136,9 @@ def softmax(x, axis=-1):
     """
     x = _as_float_array(x, "x")
     shifted = x - np.max(x, axis=axis, keepdims=True)  # largest entry becomes 0
-    exp = np.exp(shifted)
-    return exp / np.sum(exp, axis=axis, keepdims=True)
+    exp = np.exp(shifted, out=shifted)  # in place: one array of x's size, not three
+    exp /= np.sum(exp, axis=axis, keepdims=True)
+    return exp
 
 
 def masked_softmax(scores, mask):
@@ -155,12 +160,13 @@ def masked_softmax(scores, mask):
     if mask is None:
         return softmax(scores, axis=-1)
     mask = _broadcast_mask(mask, scores.shape)
-    allowed_scores = np.where(mask, scores, -np.inf)  # (..., Tq, Tk)
-    row_max = np.max(allowed_scores, axis=-1, keepdims=True)  # (..., Tq, 1)
-    row_max = np.where(np.isfinite(row_max), row_max, 0.0)  # fully masked rows: any shift works
-    exp = np.where(mask, np.exp(allowed_scores - row_max), 0.0)  # (..., Tq, Tk)
-    total = np.sum(exp, axis=-1, keepdims=True)  # (..., Tq, 1)
-    return np.divide(exp, total, out=np.zeros_like(exp), where=total > 0)
+    shifted = np.where(mask, scores, -np.inf)  # (..., Tq, Tk), disallowed keys at -inf
+    row_max = np.max(shifted, axis=-1, keepdims=True)  # (..., Tq, 1)
+    row_max[~np.isfinite(row_max)] = 0.0  # fully masked rows: any shift works
+    shifted -= row_max  # largest allowed entry of each row becomes 0
+    exp = np.exp(shifted, out=shifted)  # (..., Tq, Tk), in place; exp(-inf) = 0 exactly
+    total = np.sum(exp, axis=-1, keepdims=True)  # (..., Tq, 1), 0 for fully masked rows
+    return np.divide(exp, total, out=exp, where=total > 0)  # fully masked rows stay 0
 
 
 def causal_mask(t):
