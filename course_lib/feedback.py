@@ -9,12 +9,30 @@ wrong variants ("misconceptions") and names the one the answer matches.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+import tracemalloc
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 RTOL = 1e-5  # accepts float32 casts, einsum, loops, another summation order
 ATOL = 1e-7
+
+# Words of a NumPy error → what a learner should look at.
+CRASH_HINTS = {
+    "could not be broadcast": (
+        "Two arrays did not line up. A reduction (np.sum, np.max) needs keepdims=True to "
+        "broadcast back against its input; check which axes you combine."
+    ),
+    "mismatch in its core dimension": (
+        "A matrix product got axes that do not match: check the order of the operands and "
+        "which one to transpose (np.swapaxes(x, -1, -2) keeps the batch axes in place)."
+    ),
+    "shapes not aligned": (
+        "A matrix product got axes that do not match: check the order of the operands and "
+        "which one to transpose."
+    ),
+}
 
 
 class CheckFailed(AssertionError):
@@ -28,22 +46,95 @@ def describe_array(x) -> str:
     return f"a {type(x).__name__}"
 
 
-def call_answer(fn: Callable, *args, name: str | None = None, **kwargs):
-    """Call a learner's function, turning its exceptions into a :class:`CheckFailed` that says
-    which inputs made it fail."""
-    name = name or getattr(fn, "__name__", "your function")
+def describe_value(x) -> str:
+    """An argument as a message shows it: arrays by shape, small values as written."""
+    if isinstance(x, np.ndarray) and x.ndim > 0:
+        return f"array of shape {x.shape}"
+    return repr(x.item() if isinstance(x, np.generic | np.ndarray) else x)
+
+
+def describe_call(name: str, args: Mapping, kwargs: Mapping | None = None) -> str:
+    """``softmax(x=array of shape (3, 4), axis=0)``: a call as a message shows it."""
+    shown = [f"{key}={describe_value(value)}" for key, value in {**args, **(kwargs or {})}.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+@contextlib.contextmanager
+def answer_errors(name: str, args: Sequence = (), kwargs: Mapping | None = None):
+    """Turn the exceptions of a learner's code into a :class:`CheckFailed` that says which inputs
+    made it fail and, for common NumPy errors, what to look at. Silences warnings (the results
+    are checked instead, and any text on stderr would fail an nbgrader cell)."""
     try:
-        return fn(*args, **kwargs)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     except NotImplementedError:
         raise CheckFailed(
             f"`{name}` is not written yet: replace `raise NotImplementedError()` with your code."
         ) from None
     except Exception as error:  # a learner's bug: say where it happened, keep the type
         inputs = ", ".join(describe_array(a) for a in args)
+        extra = f", {dict(kwargs)}" if kwargs else ""
+        advice = next((hint for words, hint in CRASH_HINTS.items() if words in str(error)), "")
         raise CheckFailed(
             f"`{name}` raised {type(error).__name__}: {error}\n"
-            f"  It was called with: {inputs}{', ' + str(kwargs) if kwargs else ''}"
+            f"  It was called with: {inputs}{extra}" + (f"\n  {advice}" if advice else "")
         ) from error
+
+
+def _copy(x):
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal shape, dtype and entries, NaN equal to NaN."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if np.issubdtype(a.dtype, np.inexact):
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def call_answer(fn: Callable, *args, name: str | None = None, **kwargs):
+    """Call a learner's function, turning its exceptions into a :class:`CheckFailed` that says
+    which inputs made it fail.
+
+    The function gets copies of the array arguments, so the caller's arrays stay intact; an
+    answer that changes its inputs in place fails, as it would change a caller's data too.
+    """
+    name = name or getattr(fn, "__name__", "your function")
+    copies = [_copy(a) for a in args]
+    kwarg_copies = {key: _copy(a) for key, a in kwargs.items()}
+    with answer_errors(name, args, kwargs):
+        result = fn(*copies, **kwarg_copies)
+    given = [*copies, *kwarg_copies.values()]
+    for original, used in zip([*args, *kwargs.values()], given, strict=True):
+        if isinstance(original, np.ndarray) and not _same_array(original, used):
+            raise CheckFailed(
+                f"`{name}` changed one of its input arrays in place ({describe_array(original)}). "
+                "Work on new arrays (e.g. np.where(...) or x - m instead of x -= m) so the "
+                "caller's data stays as it was."
+            )
+    return result
+
+
+def traced_call(fn: Callable, *args, name: str | None = None, **kwargs):
+    """``(result, peak_bytes)``: call ``fn`` with ``tracemalloc`` on and report the largest
+    amount of memory its allocations held at once (NumPy arrays included)."""
+    name = name or getattr(fn, "__name__", "your function")
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    try:
+        with answer_errors(name, args, kwargs):
+            result = fn(*args, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return result, peak
 
 
 def to_numpy(x, *, what: str) -> np.ndarray:
@@ -53,20 +144,72 @@ def to_numpy(x, *, what: str) -> np.ndarray:
     try:
         return np.asarray(x)
     except Exception as error:
-        raise CheckFailed(f"{what} cannot be read as an array ({describe_array(x)}): {error}") from None
+        raise CheckFailed(
+            f"{what} cannot be read as an array ({describe_array(x)}): {error}"
+        ) from None
+
+
+def _is_bool(x: np.ndarray) -> bool:
+    return x.dtype == np.bool_
+
+
+def close(received, expected, rtol=RTOL, atol=ATOL, *, equal_nan: bool = False) -> bool:
+    """Whether ``received`` equals ``expected`` within tolerance.
+
+    The absolute tolerance grows with the scale of ``expected`` (``atol + rtol · max|expected|``),
+    so an entry that is nearly 0 only through cancellation is judged at the array's scale, as
+    float32 arithmetic deserves. A boolean ``expected`` (a mask) needs a boolean ``received``.
+    """
+    received, expected = np.asarray(received), np.asarray(expected)
+    if received.shape != expected.shape or (_is_bool(expected) and not _is_bool(received)):
+        return False
+    if not (np.issubdtype(received.dtype, np.number) or _is_bool(received)):
+        return False
+    expected = expected.astype(np.float64)
+    finite = np.abs(expected[np.isfinite(expected)])
+    scale = float(finite.max()) if finite.size else 0.0
+    return bool(
+        np.allclose(
+            received.astype(np.float64),
+            expected,
+            rtol=rtol,
+            atol=atol + rtol * scale,
+            equal_nan=equal_nan,
+        )
+    )
 
 
 def matching_misconception(
     received: np.ndarray, misconceptions: Mapping[str, np.ndarray], rtol=RTOL, atol=ATOL
 ) -> str | None:
-    """The description of the first known wrong output that ``received`` matches, if any."""
+    """The description of the first known wrong output that ``received`` matches, if any.
+
+    NaN matches NaN here: an overflow or a 0/0 is a recognisable mistake too."""
     for description, wrong in misconceptions.items():
-        wrong = np.asarray(wrong)
-        if wrong.shape == received.shape and np.allclose(
-            received, wrong, rtol=rtol, atol=atol, equal_nan=True
-        ):
+        if close(received, wrong, rtol, atol, equal_nan=True):
             return description
     return None
+
+
+def _compare_parts(received, expected: tuple, *, what, misconceptions, parts, **tolerance):
+    """:func:`compare` for a function that returns several arrays, e.g. ``(output, weights)``."""
+    parts = tuple(parts or (f"result {i}" for i in range(len(expected))))
+    if received is None:
+        raise CheckFailed(f"The result of {what} is None: did you forget a `return` statement?")
+    if not isinstance(received, tuple | list) or len(received) != len(expected):
+        is_sequence = isinstance(received, tuple | list)
+        came = f"{len(received)} things" if is_sequence else describe_array(received)
+        raise CheckFailed(
+            f"{what} should return {len(expected)} things, ({', '.join(parts)}), as a tuple.\n"
+            f"  Received: {came}"
+        )
+    for i, (part, got, want) in enumerate(zip(parts, received, expected, strict=True)):
+        wrong_parts = {
+            description: wrong[i]
+            for description, wrong in misconceptions.items()
+            if isinstance(wrong, tuple) and len(wrong) == len(expected)
+        }
+        compare(got, want, what=f"`{part}` of {what}", misconceptions=wrong_parts, **tolerance)
 
 
 def compare(
@@ -78,21 +221,32 @@ def compare(
     rtol: float = RTOL,
     atol: float = ATOL,
     hint: str = "",
+    parts: Sequence[str] | None = None,
 ) -> None:
     """Raise :class:`CheckFailed` unless ``received`` equals ``expected`` within tolerance.
 
     Args:
         received: the learner's result (array, tensor or nested list).
-        expected: the right result.
+        expected: the right result; a tuple when the function returns several arrays.
         what: what is being compared, for the message ("attention_scores(q, k)").
         misconceptions: ``{description: wrong_output}``; a match is named in the message.
-        rtol, atol: the tolerance; the defaults accept any correct float arithmetic.
+            For a tuple ``expected``, each wrong output is a tuple too.
+        rtol, atol: the tolerance (see :func:`close`); the defaults accept any correct float
+            arithmetic.
         hint: what to look at, appended when nothing more specific is known.
+        parts: names of the returned things when ``expected`` is a tuple, e.g.
+            ``("output", "weights")``.
     """
     misconceptions = misconceptions or {}
+    if isinstance(expected, tuple):
+        _compare_parts(
+            received, expected, what=what, misconceptions=misconceptions, parts=parts,
+            rtol=rtol, atol=atol, hint=hint,
+        )
+        return
     expected = np.asarray(expected)
     received = to_numpy(received, what=f"The result of {what}")
-    if received.shape == expected.shape and np.allclose(received, expected, rtol=rtol, atol=atol):
+    if close(received, expected, rtol, atol):
         return
     named = matching_misconception(received, misconceptions, rtol, atol)
     if named is not None:
@@ -102,24 +256,25 @@ def compare(
             f"{what} has the wrong shape.\n  expected shape: {expected.shape}\n"
             f"  received shape: {received.shape}\n  {hint or 'Check which axes you multiply.'}"
         )
-    if not (np.issubdtype(received.dtype, np.number) or received.dtype == np.bool_):
+    if not (np.issubdtype(received.dtype, np.number) or _is_bool(received)):
         raise CheckFailed(f"{what} should hold numbers. Received dtype: {received.dtype}")
-    if expected.dtype == np.bool_ and received.dtype != np.bool_:
+    if _is_bool(expected) and not _is_bool(received):
         raise CheckFailed(
             f"{what} should be boolean (True = may attend). Received dtype: {received.dtype}"
         )
-    if not np.all(np.isfinite(received[np.isfinite(expected)] if expected.shape else received)):
+    received, expected = received.astype(np.float64), expected.astype(np.float64)
+    if not np.all(np.isfinite(received[np.isfinite(expected)])):
         raise CheckFailed(
             f"{what} contains NaN or inf where the right answer is finite.\n"
             f"  {hint or 'Look for an overflowing exp() or a division by zero.'}"
         )
-    if not np.allclose(received, expected, rtol=rtol, atol=atol):
+    with np.errstate(invalid="ignore"):  # inf - inf where both are infinite
         worst = np.unravel_index(np.argmax(np.abs(received - expected)), expected.shape)
-        raise CheckFailed(
-            f"{what} has the right shape but wrong values.\n"
-            f"  at index {tuple(int(i) for i in worst)}: expected {expected[worst]!r}, "
-            f"received {received[worst]!r}\n  {hint}".rstrip()
-        )
+    raise CheckFailed(
+        f"{what} has the right shape but wrong values.\n"
+        f"  at index {tuple(int(i) for i in worst)}: expected {expected[worst]!r}, "
+        f"received {received[worst]!r}\n  {hint}".rstrip()
+    )
 
 
 class PartialCredit:
@@ -143,14 +298,18 @@ class PartialCredit:
 
     @contextlib.contextmanager
     def part(self, points: float, label: str):
+        """Award ``points`` unless the block raises :class:`CheckFailed`. Warnings are kept off
+        stderr, where any text would cost the whole cell its points."""
         self.possible += points
         try:
-            yield
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
         except CheckFailed as failure:
             self.reasons.append(f"{label}: {failure}")
             print(f"✗ {label} (0/{points:g}): {failure}")
         else:
-            self.points += points
+            self.points = round(self.points + points, 9)  # 3 × 1/3 gives 1, not 0.999…
             print(f"✓ {label} ({points:g}/{points:g})")
 
     def summary(self) -> str:

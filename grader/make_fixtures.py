@@ -1,43 +1,178 @@
 """Write the public checks' fixtures from the answer key: ``python -m grader.make_fixtures``.
 
-Each ``course_lib/fixtures/<exercise>.npz`` holds fixed inputs (``input__<name>``), the answer
-key's output (``expected``) and the outputs of the known wrong variants (``wrong__<key>``).
-The public checks read them, so the learner-side package holds results, never solution code.
+Each ``course_lib/fixtures/<exercise>.npz`` holds a few cases. A case has fixed inputs, the
+answer key's output on them and the outputs of the known wrong variants, stored under flat
+keys ``<case>__args__<name>``, ``<case>__kwargs__<name>``, ``<case>__expected`` and
+``<case>__wrong__<misconception>``; a function that returns several arrays gets one key per
+array, ending in ``__0``, ``__1``… The public checks read them (``course_lib.checks``), so the
+learner-side package holds results, never solution code.
 ``tests/test_fixtures.py`` fails when a stored fixture differs from what this script writes.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
 
 from grader import reference as ref
+from grader.hidden import case, random_mask, random_qkv, random_weights
 from grader.misconceptions import wrong_outputs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "course_lib" / "fixtures"
+SEP = "__"  # separates the parts of a key; no case, argument or misconception name holds it
 
 
-def _fixture_attention_scores(rng):
-    q = rng.standard_normal((2, 3, 4))  # (B, Tq, d_k)
-    k = rng.standard_normal((2, 5, 4))  # (B, Tk, d_k)
-    return {"q": q, "k": k}, ref.attention_scores(q, k)
+def _dot_product(rng):
+    return {
+        "hand_worked": case(a=np.array([1.0, 2.0, 3.0]), b=np.array([4.0, 5.0, 6.0])),  # 32
+        "random": case(a=rng.standard_normal(7), b=rng.standard_normal(7)),
+    }
+
+
+def _attention_scores(rng):
+    return {
+        # scores [[1/2, 4]]: d_k = 4, so √d_k = 2
+        "hand_worked": case(q=np.ones((1, 4)), k=np.array([[1.0, 0, 0, 0], [2, 2, 2, 2]])),
+        "batched": case(q=rng.standard_normal((2, 3, 4)), k=rng.standard_normal((2, 5, 4))),
+        "single_query": case(q=rng.standard_normal((1, 1, 4)), k=rng.standard_normal((1, 5, 4))),
+    }
+
+
+def _softmax(rng):
+    ln2, ln3 = math.log(2), math.log(3)
+    hand_worked = np.array([[0, ln2, ln3], [1, 1, 1], [ln3, ln2, 0]])  # rows: 1:2:3, even, 3:2:1
+    extreme = np.array([[1000.0, 0, -1000], [-1000, -1000, -999], [1e4, -1e4, 1e4]])
+    return {
+        "hand_worked": case(x=hand_worked),
+        "batch": case(x=rng.standard_normal((2, 3, 5)) * 3),
+        "axis_0": case(x=rng.standard_normal((3, 4, 5)), kwargs={"axis": 0}),
+        "axis_1": case(x=rng.standard_normal((3, 4, 5)), kwargs={"axis": 1}),
+        "extreme_logits": case(x=extreme),
+    }
+
+
+def _masked_softmax(rng):
+    fully_masked = rng.random((2, 3, 4)) < 0.6
+    fully_masked[..., 0] = True  # every row may attend to a key…
+    fully_masked[0, 1] = fully_masked[1, 2] = False  # …but these two, which may attend to none
+    return {
+        "hand_worked": case(scores=np.array([[1.0, 2, 3]]), mask=np.array([[True, True, False]])),
+        "padding": case(
+            scores=rng.standard_normal((2, 3, 4)), mask=ref.padding_mask(np.array([4, 2]), 4)
+        ),
+        "causal": case(scores=rng.standard_normal((4, 4)), mask=ref.causal_mask(4)),
+        "fully_masked_rows": case(scores=rng.standard_normal((2, 3, 4)), mask=fully_masked),
+        "extreme_logits": case(
+            scores=np.array([[1000.0, -1000, 999], [-1e4, 1e4, 0]]),
+            mask=np.array([[True, False, True], [True, False, True]]),
+        ),
+    }
+
+
+def _causal_mask(rng):
+    return {f"length_{t}": case(t=t) for t in (4, 1, 7)}
+
+
+def _padding_mask(rng):
+    return {
+        "hand_worked": case(lengths=np.array([3, 1, 4]), t=4),
+        "empty_and_full": case(lengths=np.array([0, 5, 2]), t=5),
+    }
+
+
+def _weighted_sum(rng):
+    return {
+        # rows: 0.25·[0, 4] + 0.75·[8, 0] = [6, 1] and 1·[0, 4] = [0, 4]
+        "hand_worked": case(
+            weights=np.array([[0.25, 0.75], [1.0, 0.0]]), v=np.array([[0.0, 4.0], [8.0, 0.0]])
+        ),
+        "square_batch": case(
+            weights=random_weights(rng, (2, 4, 4)), v=rng.standard_normal((2, 4, 4))
+        ),
+        "batched": case(weights=random_weights(rng, (2, 3, 5)), v=rng.standard_normal((2, 5, 4))),
+    }
+
+
+def _scaled_dot_product_attention(rng):
+    def masked(*empty_rows):
+        mask = random_mask(rng, (2, 3, 5), empty_rows)
+        return case(**random_qkv(rng, (2,), 3, 5, 4, 6), kwargs={"mask": mask})
+
+    return {
+        "unmasked": case(**random_qkv(rng, (), 3, 5, 4, 2)),
+        "masked": masked(),
+        "fully_masked_rows": masked((0, 1), (1, 0)),
+    }
+
+
+def _blockwise_attention(rng):
+    leading_blocks_masked = random_mask(rng, (4, 9), [(0,)])
+    leading_blocks_masked[1, :6] = False  # row 1: its first two blocks of 3 are fully masked
+    leading_blocks_masked[1, 7] = True
+    leading_blocks_masked[2, :3] = False  # row 2: its first block
+    leading_blocks_masked[2, 4] = True
+    return {
+        "uneven_blocks": case(**random_qkv(rng, (), 3, 7, 4, 2), block_size=3),
+        "block_of_one": case(**random_qkv(rng, (), 4, 5, 3, 2), block_size=1),
+        "one_block": case(**random_qkv(rng, (), 3, 6, 4, 3), block_size=10),
+        "masked": case(
+            **random_qkv(rng, (), 4, 9, 4, 2),
+            block_size=3,
+            kwargs={"mask": leading_blocks_masked},
+        ),
+        "extreme_logits": case(**random_qkv(rng, (), 3, 7, 4, 2, scale=40.0), block_size=3),
+        "batch_and_heads": case(
+            **random_qkv(rng, (2, 3), 4, 7, 5, 6),
+            block_size=2,
+            kwargs={"mask": ref.padding_mask(np.array([7, 3]), 7)[:, None]},  # (B, 1, 1, Tk)
+        ),
+    }
 
 
 FIXTURE_BUILDERS = {
-    "attention_scores": _fixture_attention_scores,
+    "dot_product": _dot_product,
+    "attention_scores": _attention_scores,
+    "softmax": _softmax,
+    "masked_softmax": _masked_softmax,
+    "causal_mask": _causal_mask,
+    "padding_mask": _padding_mask,
+    "weighted_sum": _weighted_sum,
+    "scaled_dot_product_attention": _scaled_dot_product_attention,
+    "blockwise_attention": _blockwise_attention,
 }
+
+
+def _flatten(prefix: str, value) -> dict[str, np.ndarray]:
+    """``{prefix: array}``, or one key per array of a tuple or dict, joined with ``SEP``."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, tuple):
+        items = ((str(i), part) for i, part in enumerate(value))
+    else:
+        return {prefix: np.asarray(value)}
+    flat = {}
+    for name, part in items:
+        flat.update(_flatten(f"{prefix}{SEP}{name}", part))
+    return flat
 
 
 def build(exercise: str) -> dict[str, np.ndarray]:
     """The arrays of one fixture, reproducible: the seed depends on the exercise only."""
     rng = np.random.default_rng(sum(map(ord, exercise)))
-    inputs, expected = FIXTURE_BUILDERS[exercise](rng)
-    arrays = {f"input__{name}": np.asarray(value) for name, value in inputs.items()}
-    arrays["expected"] = np.asarray(expected)
-    for key, output in wrong_outputs(exercise, **inputs).items():
-        arrays[f"wrong__{key}"] = output
+    answer_key = getattr(ref, exercise)
+    arrays = {}
+    for label, (args, kwargs) in FIXTURE_BUILDERS[exercise](rng).items():
+        values = list(args.values())
+        case = {
+            "args": args,
+            "kwargs": kwargs,
+            "expected": answer_key(*values, **kwargs),
+            "wrong": wrong_outputs(exercise, *values, **kwargs),
+        }
+        arrays.update(_flatten(label, case))
     return arrays
 
 

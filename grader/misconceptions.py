@@ -2,37 +2,282 @@
 ``course_lib.misconceptions.DESCRIPTIONS``.
 
 The hidden tests run them on the same random inputs as the learner's answer to name the mistake
-an answer makes; ``grader.make_fixtures`` stores their outputs for the public checks.
+an answer makes; ``grader.make_fixtures`` stores their outputs for the public checks. Each
+variant makes exactly one mistake and is otherwise right, so it is told apart by its output.
+A few mistakes show in how an answer runs rather than in what it returns; ``MEASURED`` lists
+them (the checks measure them directly).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from grader import reference as ref
+
 
 def _t(x):
     return np.swapaxes(x, -1, -2)
 
 
-WRONG_VARIANTS = {
-    "attention_scores": {
-        "no_scaling": lambda q, k: q @ _t(k),
-        "divide_by_dk": lambda q, k: q @ _t(k) / q.shape[-1],
-        "scale_by_tk": lambda q, k: q @ _t(k) / np.sqrt(k.shape[-2]),
-        "k_times_q": lambda q, k: k @ _t(q) / np.sqrt(q.shape[-1]),
-        "multiply_by_sqrt_dk": lambda q, k: q @ _t(k) * np.sqrt(q.shape[-1]),
-    },
+def _scores_shape(q, k):
+    return (*np.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
+
+
+# 00 dot product ------------------------------------------------------------------------------
+
+_DOT_PRODUCT = {
+    "dot_elementwise": lambda a, b: a * b,
+    "dot_sum_times_sum": lambda a, b: np.sum(a) * np.sum(b),
+    "dot_sum_of_sums": lambda a, b: np.sum(a + b),
+    "dot_norm_product": lambda a, b: np.linalg.norm(a) * np.linalg.norm(b),
+    "dot_cosine": lambda a, b: a @ b / (np.linalg.norm(a) * np.linalg.norm(b)),
+}
+
+# 01 scores -----------------------------------------------------------------------------------
+
+_ATTENTION_SCORES = {
+    "no_scaling": lambda q, k: q @ _t(k),
+    "divide_by_dk": lambda q, k: q @ _t(k) / q.shape[-1],
+    "scale_by_tk": lambda q, k: q @ _t(k) / np.sqrt(k.shape[-2]),
+    "k_times_q": lambda q, k: k @ _t(q) / np.sqrt(q.shape[-1]),
+    "multiply_by_sqrt_dk": lambda q, k: q @ _t(k) * np.sqrt(q.shape[-1]),
+}
+
+# 02 softmax ----------------------------------------------------------------------------------
+
+
+def _normalise(e, axis, keepdims=True):
+    return e / np.sum(e, axis=axis, keepdims=keepdims)
+
+
+def _softmax_global(x, axis=-1):
+    return _normalise(np.exp(x - np.max(x)), axis=None)
+
+
+def _softmax_no_keepdims(x, axis=-1):
+    return _normalise(np.exp(x - np.max(x, axis=axis)), axis, keepdims=False)
+
+
+_SOFTMAX = {
+    "softmax_wrong_axis": lambda x, axis=-1: ref.softmax(x, axis=0),
+    "softmax_ignores_axis": lambda x, axis=-1: ref.softmax(x, axis=-1),
+    "softmax_global": _softmax_global,
+    "softmax_no_keepdims": _softmax_no_keepdims,
+    "softmax_unstable": lambda x, axis=-1: _normalise(np.exp(x), axis),
+    "softmax_no_normalise": lambda x, axis=-1: np.exp(x),
+    "softmax_no_exp": lambda x, axis=-1: _normalise(x, axis),
+}
+
+# 02 masks ------------------------------------------------------------------------------------
+
+_MASKED_SOFTMAX = {
+    "mask_after_softmax": lambda scores, mask: ref.softmax(scores) * mask,
+    "mask_inverted": lambda scores, mask: ref.masked_softmax(scores, ~np.asarray(mask)),
+    "mask_multiplied": lambda scores, mask: ref.softmax(scores * mask),
+    "mask_ignored": lambda scores, mask: ref.softmax(scores),
+    "mask_fully_masked_nan": lambda scores, mask: ref.softmax(np.where(mask, scores, -np.inf)),
+    "mask_large_negative": lambda scores, mask: ref.softmax(np.where(mask, scores, -1e9)),
 }
 
 
-def wrong_outputs(exercise: str, *args, **kwargs) -> dict[str, np.ndarray]:
-    """``{key: output}`` of every known wrong variant of ``exercise`` on these inputs."""
+def _lower(t, k=0):
+    return np.tril(np.ones((t, t), dtype=bool), k=k)
+
+
+_CAUSAL_MASK = {
+    "causal_upper": lambda t: np.triu(np.ones((t, t), dtype=bool)),
+    "causal_inverted": lambda t: ~_lower(t),
+    "causal_strict": lambda t: _lower(t, k=-1),
+    "causal_all_true": lambda t: np.ones((t, t), dtype=bool),
+    "mask_not_bool": lambda t: _lower(t).astype(int),
+}
+
+
+def _positions_vs_lengths(lengths, t):
+    """``(positions (1, t), lengths (B, 1))``, ready to compare into a ``(B, t)`` mask."""
+    return np.arange(t)[None, :], np.asarray(lengths)[:, None]
+
+
+def _padding(compare_positions, lengths, t):
+    positions, lengths = _positions_vs_lengths(lengths, t)
+    return compare_positions(positions, lengths)[:, None, :]  # (B, 1, t)
+
+
+_PADDING_MASK = {
+    "padding_inverted": lambda lengths, t: _padding(np.greater_equal, lengths, t),
+    "padding_off_by_one": lambda lengths, t: _padding(np.less_equal, lengths, t),
+    "padding_no_query_axis": lambda lengths, t: ref.padding_mask(lengths, t)[:, 0, :],
+    "padding_wrong_axis": lambda lengths, t: np.swapaxes(ref.padding_mask(lengths, t), 1, 2),
+    "mask_not_bool": lambda lengths, t: ref.padding_mask(lengths, t).astype(int),
+}
+
+# 03 weighted sum and attention ---------------------------------------------------------------
+
+_WEIGHTED_SUM = {
+    "weights_transposed": lambda weights, v: _t(weights) @ v,
+    "v_times_weights": lambda weights, v: v @ weights,
+    "weights_elementwise": lambda weights, v: weights * v,
+    "values_mean": lambda weights, v: np.full_like(weights, 1 / weights.shape[-1]) @ v,
+}
+
+
+def _attention(q, k, v, mask=None, *, scores=ref.attention_scores, weights=ref.masked_softmax):
+    """Attention assembled from (possibly wrong) parts; returns ``(output, weights)``."""
+    w = weights(scores(q, k), mask)
+    return w @ v, w
+
+
+def _when_masked(wrong_masked_softmax):
+    """A wrong masked softmax that only goes wrong when there is a mask."""
+    return lambda s, mask: ref.softmax(s) if mask is None else wrong_masked_softmax(s, mask)
+
+
+def _softmax_over_queries(s, mask):
+    mask = None if mask is None else _t(np.broadcast_to(mask, s.shape))
+    return _t(ref.masked_softmax(_t(s), mask))
+
+
+def _attention_with_weights(wrong_weights):
+    return lambda q, k, v, mask=None: _attention(q, k, v, mask, weights=wrong_weights)
+
+
+def _attention_reordered(q, k, v, mask=None):
+    output, weights = ref.scaled_dot_product_attention(q, k, v, mask)
+    return weights, output
+
+
+def _attention_transposed_weights(q, k, v, mask=None):
+    output, weights = ref.scaled_dot_product_attention(q, k, v, mask)
+    return output, _t(weights)
+
+
+_SCALED_DOT_PRODUCT_ATTENTION = {
+    "no_scaling": lambda q, k, v, mask=None: _attention(
+        q, k, v, mask, scores=_ATTENTION_SCORES["no_scaling"]
+    ),
+    "softmax_wrong_axis": _attention_with_weights(_softmax_over_queries),
+    "returns_weights_first": _attention_reordered,
+    "returns_transposed_weights": _attention_transposed_weights,
+    **{
+        key: _attention_with_weights(_when_masked(_MASKED_SOFTMAX[key]))
+        for key in (
+            "mask_after_softmax",
+            "mask_ignored",
+            "mask_fully_masked_nan",
+            "mask_large_negative",
+        )
+    },
+}
+
+# 06 blockwise attention ----------------------------------------------------------------------
+
+
+def _online_attention(
+    q,
+    k,
+    v,
+    block_size,
+    mask=None,
+    *,
+    rescale=True,
+    subtract_max=True,
+    guard_masked_blocks=True,
+    guard_final_division=True,
+    last_block=True,
+    final_division=True,
+):
+    """Blockwise attention with switches, each of which turns one step off; all on, it is right."""
+    scores_shape = _scores_shape(q, k)
+    if mask is not None:
+        mask = np.broadcast_to(mask, scores_shape)
+    t_k = k.shape[-2]
+    stop_at = t_k if last_block else t_k - t_k % block_size
+    running_max = np.full((*scores_shape[:-1], 1), -np.inf if subtract_max else 0.0)
+    running_sum = np.zeros((*scores_shape[:-1], 1))
+    output = np.zeros((*scores_shape[:-1], v.shape[-1]))
+    for start in range(0, stop_at, block_size):
+        block = slice(start, start + block_size)
+        scores = ref.attention_scores(q, k[..., block, :])
+        if mask is not None:
+            scores = np.where(mask[..., block], scores, -np.inf)
+        new_max = np.maximum(running_max, scores.max(axis=-1, keepdims=True))
+        if not subtract_max:
+            new_max = running_max  # stays 0: no shift at all
+        shift = np.where(np.isfinite(new_max), new_max, 0.0) if guard_masked_blocks else new_max
+        probs = np.exp(scores - shift)
+        factor = np.exp(running_max - shift) if rescale else 1.0
+        running_sum = factor * running_sum + probs.sum(axis=-1, keepdims=True)
+        output = factor * output + probs @ v[..., block, :]
+        running_max = new_max
+    if not final_division:
+        return output
+    if not guard_final_division:
+        return output / running_sum
+    return np.divide(output, running_sum, out=np.zeros_like(output), where=running_sum > 0)
+
+
+def _with(**switches):
+    return lambda q, k, v, block_size, mask=None: _online_attention(
+        q, k, v, block_size, mask, **switches
+    )
+
+
+def _average_of_blocks(q, k, v, block_size, mask=None):
+    mask = np.broadcast_to(True if mask is None else mask, _scores_shape(q, k))
+    blocks = [slice(start, start + block_size) for start in range(0, k.shape[-2], block_size)]
+    outputs = [
+        ref.scaled_dot_product_attention(q, k[..., b, :], v[..., b, :], mask[..., b])[0]
+        for b in blocks
+    ]
+    return np.mean(outputs, axis=0)
+
+
+_BLOCKWISE_ATTENTION = {
+    "blockwise_no_rescale": _with(rescale=False),
+    "blockwise_drops_last_block": _with(last_block=False),
+    "blockwise_no_final_division": _with(final_division=False),
+    "blockwise_average_of_blocks": _average_of_blocks,
+    "blockwise_masked_block_nan": _with(guard_masked_blocks=False, guard_final_division=False),
+    "mask_fully_masked_nan": _with(guard_final_division=False),
+    "softmax_unstable": _with(subtract_max=False),
+}
+
+
+WRONG_VARIANTS = {
+    "dot_product": _DOT_PRODUCT,
+    "attention_scores": _ATTENTION_SCORES,
+    "softmax": _SOFTMAX,
+    "masked_softmax": _MASKED_SOFTMAX,
+    "causal_mask": _CAUSAL_MASK,
+    "padding_mask": _PADDING_MASK,
+    "weighted_sum": _WEIGHTED_SUM,
+    "scaled_dot_product_attention": _SCALED_DOT_PRODUCT_ATTENTION,
+    "blockwise_attention": _BLOCKWISE_ATTENTION,
+}
+
+# Mistakes that leave the result right and show in how the answer runs; the checks measure them.
+MEASURED = {
+    "blockwise_attention": ("full_score_matrix",),
+}
+
+
+def _as_arrays(output):
+    if isinstance(output, tuple):
+        return tuple(np.asarray(part) for part in output)
+    return np.asarray(output)
+
+
+def wrong_outputs(exercise: str, *args, **kwargs) -> dict[str, np.ndarray | tuple]:
+    """``{key: output}`` of every known wrong variant of ``exercise`` on these inputs.
+
+    A variant that cannot even run on these shapes (a product of axes that do not match) is
+    left out. For a function that returns several arrays, each output is a tuple.
+    """
     outputs = {}
     with np.errstate(all="ignore"):
         for key, variant in WRONG_VARIANTS[exercise].items():
             try:
-                outputs[key] = np.asarray(variant(*args, **kwargs))
-            except ValueError:  # a variant that cannot even run on these shapes
+                outputs[key] = _as_arrays(variant(*args, **kwargs))
+            except ValueError:
                 continue
     return outputs
-

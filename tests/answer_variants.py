@@ -1,0 +1,752 @@
+"""A corpus of learner answers to every NumPy exercise, right and wrong.
+
+``VARIANTS[exercise]`` holds:
+
+- ``"right"``: answers that differ from the answer key (einsum, loops, float32 arithmetic,
+  a log-sum-exp…) and must still get full marks;
+- ``"wrong"``: ``(answer, misconception)`` pairs, each answer making one known mistake that the
+  checks must name with ``course_lib.misconceptions.DESCRIPTIONS[misconception]``.
+
+Every answer is self-contained (it only uses ``np``), so :func:`notebook_source` can paste it
+into a notebook cell under the exercise's name, e.g. to autograde a simulated submission.
+pytest puts ``tests/`` on ``sys.path``, so test modules ``import answer_variants``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+import numpy as np
+
+# 00 dot_product -------------------------------------------------------------------------------
+
+
+def dot_product_loop(a, b):
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i] * b[i]
+    return total
+
+
+def dot_product_einsum(a, b):
+    return float(np.einsum("i,i->", a, b))
+
+
+def dot_product_elementwise(a, b):
+    return a * b
+
+
+def dot_product_sum_times_sum(a, b):
+    return np.sum(a) * np.sum(b)
+
+
+def dot_product_sum_of_sums(a, b):
+    return float(np.sum(a + b))
+
+
+def dot_product_lengths(a, b):
+    return float(np.sqrt(np.sum(a**2)) * np.sqrt(np.sum(b**2)))
+
+
+def dot_product_cosine(a, b):
+    return np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+
+
+# 01 attention_scores --------------------------------------------------------------------------
+
+
+def attention_scores_einsum(q, k):
+    return np.einsum("...qd,...kd->...qk", q, k) / np.sqrt(q.shape[-1])
+
+
+def attention_scores_float32(q, k):
+    q32, k32 = np.asarray(q, dtype=np.float32), np.asarray(k, dtype=np.float32)
+    return q32 @ np.swapaxes(k32, -1, -2) / np.float32(np.sqrt(q.shape[-1]))
+
+
+def attention_scores_loops(q, k):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    q = np.broadcast_to(q, batch + q.shape[-2:])
+    k = np.broadcast_to(k, batch + k.shape[-2:])
+    scores = np.zeros(batch + (q.shape[-2], k.shape[-2]))
+    for index in np.ndindex(*batch):
+        for i in range(q.shape[-2]):
+            for j in range(k.shape[-2]):
+                scores[index + (i, j)] = np.dot(q[index + (i,)], k[index + (j,)])
+    return scores / np.sqrt(q.shape[-1])
+
+
+def attention_scores_unscaled(q, k):
+    return q @ np.swapaxes(k, -1, -2)
+
+
+def attention_scores_over_dk(q, k):
+    return np.matmul(q, np.swapaxes(k, -1, -2)) / q.shape[-1]
+
+
+def attention_scores_over_tk(q, k):
+    d_k = k.shape[-2]
+    return q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)
+
+
+def attention_scores_k_q(q, k):
+    return k @ np.swapaxes(q, -1, -2) / np.sqrt(q.shape[-1])
+
+
+def attention_scores_times_sqrt(q, k):
+    return q @ np.swapaxes(k, -1, -2) * np.sqrt(q.shape[-1])
+
+
+# 02 softmax -----------------------------------------------------------------------------------
+
+
+def softmax_logsumexp(x, axis=-1):
+    m = np.max(x, axis=axis, keepdims=True)
+    log_sum = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return np.exp(x - log_sum)
+
+
+def softmax_float32(x, axis=-1):
+    x32 = np.asarray(x, dtype=np.float32)
+    e = np.exp(x32 - x32.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_loops(x, axis=-1):
+    rows = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    out = np.empty_like(rows)
+    for index in np.ndindex(*rows.shape[:-1]):
+        e = np.exp(rows[index] - rows[index].max())
+        out[index] = e / e.sum()
+    return np.moveaxis(out, -1, axis)
+
+
+def softmax_columns(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+def softmax_last_axis_only(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def softmax_whole_array(x, axis=-1):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+def softmax_without_keepdims(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis))
+    return e / np.sum(e, axis=axis)
+
+
+def softmax_overflowing(x, axis=-1):
+    e = np.exp(x)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_exp_only(x, axis=-1):
+    return np.exp(x)
+
+
+def softmax_without_exp(x, axis=-1):
+    return x / np.sum(x, axis=axis, keepdims=True)
+
+
+# 02 masked_softmax ----------------------------------------------------------------------------
+
+
+def masked_softmax_where(scores, mask):
+    scores = np.where(mask, scores, -np.inf)
+    row_max = np.max(scores, axis=-1, keepdims=True)
+    row_max = np.where(np.isfinite(row_max), row_max, 0.0)
+    e = np.exp(scores - row_max)
+    total = e.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+
+
+def masked_softmax_loops(scores, mask):
+    scores = np.asarray(scores, dtype=float)
+    mask = np.broadcast_to(mask, scores.shape)
+    out = np.zeros_like(scores)
+    for index in np.ndindex(*scores.shape[:-1]):
+        allowed = mask[index]
+        if allowed.any():
+            row = scores[index][allowed]
+            e = np.exp(row - row.max())
+            out[index][allowed] = e / e.sum()
+    return out
+
+
+def masked_softmax_mask_after(scores, mask):
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) * mask
+
+
+def masked_softmax_inverted(scores, mask):
+    scores = np.where(mask, -np.inf, scores)
+    row_max = np.max(scores, axis=-1, keepdims=True)
+    row_max = np.where(np.isfinite(row_max), row_max, 0.0)
+    e = np.exp(scores - row_max)
+    total = e.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+
+
+def masked_softmax_times_mask(scores, mask):
+    scores = scores * mask
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def masked_softmax_ignores_mask(scores, mask):
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def masked_softmax_nan_rows(scores, mask):
+    scores = np.where(mask, scores, -np.inf)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def masked_softmax_minus_1e9(scores, mask):
+    scores = np.where(mask, scores, -1e9)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# 02 causal_mask -------------------------------------------------------------------------------
+
+
+def causal_mask_compare(t):
+    i = np.arange(t)
+    return i[:, None] >= i[None, :]
+
+
+def causal_mask_loops(t):
+    mask = np.zeros((t, t), dtype=bool)
+    for i in range(t):
+        for j in range(i + 1):
+            mask[i, j] = True
+    return mask
+
+
+def causal_mask_tri(t):
+    return np.tri(t, dtype=bool)
+
+
+def causal_mask_triu(t):
+    return np.triu(np.ones((t, t), dtype=bool))
+
+
+def causal_mask_future(t):
+    return np.triu(np.ones((t, t), dtype=bool), k=1)
+
+
+def causal_mask_strict(t):
+    return np.tril(np.ones((t, t), dtype=bool), k=-1)
+
+
+def causal_mask_everything(t):
+    return np.ones((t, t), dtype=bool)
+
+
+def causal_mask_ones(t):
+    return np.tril(np.ones((t, t)))
+
+
+# 02 padding_mask ------------------------------------------------------------------------------
+
+
+def padding_mask_broadcast(lengths, t):
+    return np.arange(t) < np.asarray(lengths)[:, None, None]
+
+
+def padding_mask_loops(lengths, t):
+    mask = np.zeros((len(lengths), 1, t), dtype=bool)
+    for b, length in enumerate(lengths):
+        mask[b, 0, :length] = True
+    return mask
+
+
+def padding_mask_inverted(lengths, t):
+    return (np.arange(t)[None, :] >= np.asarray(lengths)[:, None])[:, None, :]
+
+
+def padding_mask_off_by_one(lengths, t):
+    return (np.arange(t)[None, :] <= np.asarray(lengths)[:, None])[:, None, :]
+
+
+def padding_mask_2d(lengths, t):
+    return np.arange(t)[None, :] < np.asarray(lengths)[:, None]
+
+
+def padding_mask_query_axis(lengths, t):
+    return (np.arange(t)[None, :] < np.asarray(lengths)[:, None])[:, :, None]
+
+
+def padding_mask_ints(lengths, t):
+    mask = np.zeros((len(lengths), 1, t), dtype=int)
+    for b, length in enumerate(lengths):
+        mask[b, 0, :length] = 1
+    return mask
+
+
+# 03 weighted_sum ------------------------------------------------------------------------------
+
+
+def weighted_sum_einsum(weights, v):
+    return np.einsum("...qk,...kd->...qd", weights, v)
+
+
+def weighted_sum_broadcast(weights, v):
+    return np.sum(weights[..., :, :, None] * v[..., None, :, :], axis=-2)
+
+
+def weighted_sum_float32(weights, v):
+    return np.asarray(weights, dtype=np.float32) @ np.asarray(v, dtype=np.float32)
+
+
+def weighted_sum_transposed(weights, v):
+    return np.swapaxes(weights, -1, -2) @ v
+
+
+def weighted_sum_v_first(weights, v):
+    return v @ weights
+
+
+def weighted_sum_elementwise(weights, v):
+    return weights * v
+
+
+def weighted_sum_mean(weights, v):
+    return np.zeros(weights.shape[:-1] + v.shape[-1:]) + v.mean(axis=-2, keepdims=True)
+
+
+# 03 scaled_dot_product_attention --------------------------------------------------------------
+
+
+def sdpa_einsum(q, k, v, mask=None):
+    scores = np.einsum("...qd,...kd->...qk", q, k) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    row_max = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isneginf(row_max), 0.0, row_max))
+    total = e.sum(axis=-1, keepdims=True)
+    weights = e / np.where(total > 0, total, 1.0)
+    return np.einsum("...qk,...kd->...qd", weights, v), weights
+
+
+def sdpa_float32(q, k, v, mask=None):
+    q, k, v = (np.asarray(x, dtype=np.float32) for x in (q, k, v))
+    scores = q @ np.swapaxes(k, -1, -2) / np.float32(np.sqrt(q.shape[-1]))
+    if mask is None:
+        mask = np.ones(scores.shape, dtype=bool)
+    mask = np.broadcast_to(mask, scores.shape)
+    row_max = np.where(mask, scores, -np.inf).max(axis=-1, keepdims=True)
+    e = np.where(mask, np.exp(scores - np.where(mask.any(-1, keepdims=True), row_max, 0)), 0)
+    total = e.sum(axis=-1, keepdims=True)
+    weights = np.where(total > 0, e / np.maximum(total, np.float32(1e-30)), 0).astype(np.float32)
+    return weights @ v, weights
+
+
+def sdpa_loops(q, k, v, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    q, k, v = (np.broadcast_to(x, batch + x.shape[-2:]) for x in (q, k, v))
+    mask = np.ones((t_q, t_k), dtype=bool) if mask is None else mask
+    mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    output = np.zeros(batch + (t_q, v.shape[-1]))
+    weights = np.zeros(batch + (t_q, t_k))
+    for index in np.ndindex(*batch):
+        for i in range(t_q):
+            allowed = mask[index + (i,)]
+            if not allowed.any():
+                continue
+            scores = k[index][allowed] @ q[index + (i,)] / np.sqrt(q.shape[-1])
+            e = np.exp(scores - scores.max())
+            weights[index + (i,)][allowed] = e / e.sum()
+            output[index + (i,)] = weights[index + (i,)] @ v[index]
+    return output, weights
+
+
+def sdpa_unscaled(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    row_max = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isneginf(row_max), 0.0, row_max))
+    total = e.sum(axis=-1, keepdims=True)
+    weights = e / np.where(total > 0, total, 1.0)
+    return weights @ v, weights
+
+
+def sdpa_mask_after_softmax(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = e / e.sum(axis=-1, keepdims=True)
+    if mask is not None:
+        weights = weights * mask
+    return weights @ v, weights
+
+
+def sdpa_softmax_over_queries(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    e = np.exp(scores - scores.max(axis=-2, keepdims=True))
+    weights = e / e.sum(axis=-2, keepdims=True)
+    return weights @ v, weights
+
+
+def sdpa_ignores_mask(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = e / e.sum(axis=-1, keepdims=True)
+    return weights @ v, weights
+
+
+def sdpa_weights_first(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    row_max = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isneginf(row_max), 0.0, row_max))
+    total = e.sum(axis=-1, keepdims=True)
+    weights = e / np.where(total > 0, total, 1.0)
+    return weights, weights @ v
+
+
+def sdpa_transposed_weights(q, k, v, mask=None):
+    scores = np.einsum("...kd,...qd->...kq", k, q) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(np.swapaxes(mask, -1, -2), scores, -np.inf)
+    col_max = scores.max(axis=-2, keepdims=True)
+    e = np.exp(scores - np.where(np.isneginf(col_max), 0.0, col_max))
+    total = e.sum(axis=-2, keepdims=True)
+    weights = e / np.where(total > 0, total, 1.0)  # (..., Tk, Tq)
+    return np.swapaxes(weights, -1, -2) @ v, weights
+
+
+def sdpa_nan_rows(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = e / e.sum(axis=-1, keepdims=True)
+    return weights @ v, weights
+
+
+def sdpa_minus_1e9(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -1e9)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = e / e.sum(axis=-1, keepdims=True)
+    return weights @ v, weights
+
+
+# 06 blockwise_attention -----------------------------------------------------------------------
+
+
+def blockwise_einsum(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    m = np.full(batch + (t_q, 1), -np.inf)
+    total = np.zeros(batch + (t_q, 1))
+    out = np.zeros(batch + (t_q, v.shape[-1]))
+    for start in range(0, t_k, block_size):
+        stop = min(start + block_size, t_k)
+        s = np.einsum("...qd,...kd->...qk", q, k[..., start:stop, :]) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(m_new == -np.inf, 0.0, m_new)
+        p = np.exp(s - safe)
+        alpha = np.exp(m - safe)
+        total = alpha * total + p.sum(axis=-1, keepdims=True)
+        out = alpha * out + np.einsum("...qk,...kd->...qd", p, v[..., start:stop, :])
+        m = m_new
+    return np.where(total > 0, out / np.where(total > 0, total, 1.0), 0.0)
+
+
+def blockwise_logsumexp(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    lse = np.full(batch + (t_q, 1), -np.inf)  # log of the running sum of exp(scores)
+    out = np.zeros(batch + (t_q, v.shape[-1]))  # normalised after every block
+    for start in range(0, t_k, block_size):
+        s = q @ np.swapaxes(k[..., start:start + block_size, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:start + block_size], s, -np.inf)
+        block_max = s.max(axis=-1, keepdims=True)
+        block_max = np.where(np.isfinite(block_max), block_max, 0.0)
+        block_lse = block_max + np.log(np.exp(s - block_max).sum(axis=-1, keepdims=True))
+        new_lse = np.logaddexp(lse, block_lse)
+        shift = np.where(np.isfinite(new_lse), new_lse, 0.0)
+        out = np.exp(lse - shift) * out + np.exp(s - shift) @ v[..., start:start + block_size, :]
+        lse = new_lse
+    return out
+
+
+def blockwise_no_rescale(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    m = np.full(batch + (t_q, 1), -np.inf)
+    total = np.zeros(batch + (t_q, 1))
+    out = np.zeros(batch + (t_q, v.shape[-1]))
+    for start in range(0, t_k, block_size):
+        s = q @ np.swapaxes(k[..., start:start + block_size, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:start + block_size], s, -np.inf)
+        m = np.maximum(m, s.max(axis=-1, keepdims=True))
+        p = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+        total = total + p.sum(axis=-1, keepdims=True)
+        out = out + p @ v[..., start:start + block_size, :]
+    return np.where(total > 0, out / np.where(total > 0, total, 1.0), 0.0)
+
+
+def blockwise_full_blocks_only(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    m = np.full(batch + (t_q, 1), -np.inf)
+    total = np.zeros(batch + (t_q, 1))
+    out = np.zeros(batch + (t_q, v.shape[-1]))
+    for start in range(0, t_k - block_size + 1, block_size):
+        stop = start + block_size
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.where(total > 0, out / np.where(total > 0, total, 1.0), 0.0)
+
+
+def blockwise_no_division(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    m = np.full(batch + (t_q, 1), -np.inf)
+    out = np.zeros(batch + (t_q, v.shape[-1]))
+    for start in range(0, t_k, block_size):
+        stop = min(start + block_size, t_k)
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        out = np.exp(m - safe) * out + np.exp(s - safe) @ v[..., start:stop, :]
+        m = m_new
+    return out
+
+
+def blockwise_average_of_blocks(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    mask = np.broadcast_to(True if mask is None else mask, batch + (t_q, t_k))
+    outputs = []
+    for start in range(0, t_k, block_size):
+        stop = min(start + block_size, t_k)
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        s = np.where(mask[..., start:stop], s, -np.inf)
+        row_max = s.max(axis=-1, keepdims=True)
+        e = np.exp(s - np.where(np.isfinite(row_max), row_max, 0.0))
+        total = e.sum(axis=-1, keepdims=True)
+        weights = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+        outputs.append(weights @ v[..., start:stop, :])
+    return sum(outputs) / len(outputs)
+
+
+def blockwise_nan_after_masked_block(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    m = np.full(batch + (t_q, 1), -np.inf)
+    total = np.zeros(batch + (t_q, 1))
+    out = np.zeros(batch + (t_q, v.shape[-1]))
+    for start in range(0, t_k, block_size):
+        stop = min(start + block_size, t_k)
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        p = np.exp(s - m_new)
+        total = np.exp(m - m_new) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - m_new) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return out / total
+
+
+def blockwise_nan_rows(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    m = np.full(batch + (t_q, 1), -np.inf)
+    total = np.zeros(batch + (t_q, 1))
+    out = np.zeros(batch + (t_q, v.shape[-1]))
+    for start in range(0, t_k, block_size):
+        stop = min(start + block_size, t_k)
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return out / total
+
+
+def blockwise_no_max(q, k, v, block_size, mask=None):
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (t_q, t_k))
+    total = np.zeros(batch + (t_q, 1))
+    out = np.zeros(batch + (t_q, v.shape[-1]))
+    for start in range(0, t_k, block_size):
+        stop = min(start + block_size, t_k)
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        p = np.exp(s)
+        total = total + p.sum(axis=-1, keepdims=True)
+        out = out + p @ v[..., start:stop, :]
+    return np.where(total > 0, out / np.where(total > 0, total, 1.0), 0.0)
+
+
+def blockwise_full_matrix(q, k, v, block_size, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    row_max = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(row_max), row_max, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0) @ v
+
+
+VARIANTS = {
+    "dot_product": {
+        "right": [dot_product_loop, dot_product_einsum],
+        "wrong": [
+            (dot_product_elementwise, "dot_elementwise"),
+            (dot_product_sum_times_sum, "dot_sum_times_sum"),
+            (dot_product_sum_of_sums, "dot_sum_of_sums"),
+            (dot_product_lengths, "dot_norm_product"),
+            (dot_product_cosine, "dot_cosine"),
+        ],
+    },
+    "attention_scores": {
+        "right": [attention_scores_einsum, attention_scores_float32, attention_scores_loops],
+        "wrong": [
+            (attention_scores_unscaled, "no_scaling"),
+            (attention_scores_over_dk, "divide_by_dk"),
+            (attention_scores_over_tk, "scale_by_tk"),
+            (attention_scores_k_q, "k_times_q"),
+            (attention_scores_times_sqrt, "multiply_by_sqrt_dk"),
+        ],
+    },
+    "softmax": {
+        "right": [softmax_logsumexp, softmax_float32, softmax_loops],
+        "wrong": [
+            (softmax_columns, "softmax_wrong_axis"),
+            (softmax_last_axis_only, "softmax_ignores_axis"),
+            (softmax_whole_array, "softmax_global"),
+            (softmax_without_keepdims, "softmax_no_keepdims"),
+            (softmax_overflowing, "softmax_unstable"),
+            (softmax_exp_only, "softmax_no_normalise"),
+            (softmax_without_exp, "softmax_no_exp"),
+        ],
+    },
+    "masked_softmax": {
+        "right": [masked_softmax_where, masked_softmax_loops],
+        "wrong": [
+            (masked_softmax_mask_after, "mask_after_softmax"),
+            (masked_softmax_inverted, "mask_inverted"),
+            (masked_softmax_times_mask, "mask_multiplied"),
+            (masked_softmax_ignores_mask, "mask_ignored"),
+            (masked_softmax_nan_rows, "mask_fully_masked_nan"),
+            (masked_softmax_minus_1e9, "mask_large_negative"),
+        ],
+    },
+    "causal_mask": {
+        "right": [causal_mask_compare, causal_mask_loops, causal_mask_tri],
+        "wrong": [
+            (causal_mask_triu, "causal_upper"),
+            (causal_mask_future, "causal_inverted"),
+            (causal_mask_strict, "causal_strict"),
+            (causal_mask_everything, "causal_all_true"),
+            (causal_mask_ones, "mask_not_bool"),
+        ],
+    },
+    "padding_mask": {
+        "right": [padding_mask_broadcast, padding_mask_loops],
+        "wrong": [
+            (padding_mask_inverted, "padding_inverted"),
+            (padding_mask_off_by_one, "padding_off_by_one"),
+            (padding_mask_2d, "padding_no_query_axis"),
+            (padding_mask_query_axis, "padding_wrong_axis"),
+            (padding_mask_ints, "mask_not_bool"),
+        ],
+    },
+    "weighted_sum": {
+        "right": [weighted_sum_einsum, weighted_sum_broadcast, weighted_sum_float32],
+        "wrong": [
+            (weighted_sum_transposed, "weights_transposed"),
+            (weighted_sum_v_first, "v_times_weights"),
+            (weighted_sum_elementwise, "weights_elementwise"),
+            (weighted_sum_mean, "values_mean"),
+        ],
+    },
+    "scaled_dot_product_attention": {
+        "right": [sdpa_einsum, sdpa_float32, sdpa_loops],
+        "wrong": [
+            (sdpa_unscaled, "no_scaling"),
+            (sdpa_mask_after_softmax, "mask_after_softmax"),
+            (sdpa_softmax_over_queries, "softmax_wrong_axis"),
+            (sdpa_ignores_mask, "mask_ignored"),
+            (sdpa_weights_first, "returns_weights_first"),
+            (sdpa_transposed_weights, "returns_transposed_weights"),
+            (sdpa_nan_rows, "mask_fully_masked_nan"),
+            (sdpa_minus_1e9, "mask_large_negative"),
+        ],
+    },
+    "blockwise_attention": {
+        "right": [blockwise_einsum, blockwise_logsumexp],
+        "wrong": [
+            (blockwise_no_rescale, "blockwise_no_rescale"),
+            (blockwise_full_blocks_only, "blockwise_drops_last_block"),
+            (blockwise_no_division, "blockwise_no_final_division"),
+            (blockwise_average_of_blocks, "blockwise_average_of_blocks"),
+            (blockwise_nan_after_masked_block, "blockwise_masked_block_nan"),
+            (blockwise_nan_rows, "mask_fully_masked_nan"),
+            (blockwise_no_max, "softmax_unstable"),
+            (blockwise_full_matrix, "full_score_matrix"),
+        ],
+    },
+}
+
+
+def notebook_source(answer, exercise: str) -> str:
+    """The source of ``answer`` renamed to ``exercise``, ready to paste into a notebook cell
+    (the cell needs ``import numpy as np`` above it)."""
+    source = textwrap.dedent(inspect.getsource(answer))
+    return source.replace(f"def {answer.__name__}(", f"def {exercise}(", 1)

@@ -1,0 +1,73 @@
+"""The public checks' fixtures are what ``grader.make_fixtures`` writes, and every known mistake
+is stored, described and exercised."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from answer_variants import VARIANTS
+
+from course_lib.checks import FIXTURES, load_fixture
+from course_lib.misconceptions import DESCRIPTIONS
+from grader import make_fixtures
+from grader.misconceptions import MEASURED, WRONG_VARIANTS
+
+EXERCISES = list(make_fixtures.FIXTURE_BUILDERS)
+
+
+def _same_arrays(stored: np.ndarray, built: np.ndarray) -> bool:
+    """Equal; floats within a few ulps, as another BLAS may round a product differently."""
+    if stored.dtype != built.dtype or stored.shape != built.shape:
+        return False
+    if np.issubdtype(stored.dtype, np.inexact):
+        return bool(np.allclose(stored, built, rtol=1e-12, atol=1e-300, equal_nan=True))
+    return bool(np.array_equal(stored, built))
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_fixture_is_fresh(exercise):
+    """Rebuild with ``python -m grader.make_fixtures`` (``make fixtures``) when this fails."""
+    built = np.load(io.BytesIO(make_fixtures.serialize(make_fixtures.build(exercise))))
+    with np.load(FIXTURES / f"{exercise}.npz") as stored:
+        assert list(stored.files) == list(built.files)
+        stale = [key for key in stored.files if not _same_arrays(stored[key], built[key])]
+    assert not stale, f"stale arrays in {exercise}.npz: {stale}"
+
+
+def test_no_fixture_without_a_builder():
+    assert sorted(path.stem for path in FIXTURES.glob("*.npz")) == sorted(EXERCISES)
+
+
+def test_every_description_is_used_by_a_variant():
+    named = {key for variants in WRONG_VARIANTS.values() for key in variants}
+    measured = {key for keys in MEASURED.values() for key in keys}
+    in_corpus = {key for kinds in VARIANTS.values() for _, key in kinds["wrong"]}
+    assert named | measured == set(DESCRIPTIONS)
+    assert in_corpus == set(DESCRIPTIONS)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_exercise_names_at_least_four_mistakes(exercise):
+    assert len(WRONG_VARIANTS[exercise]) + len(MEASURED.get(exercise, ())) >= 4
+    assert len(VARIANTS[exercise]["wrong"]) >= 4
+    assert len(VARIANTS[exercise]["right"]) >= 2
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_wrong_variant_is_stored_and_told_apart(exercise):
+    """Each variant runs on some case of the fixture and differs there from the right answer,
+    so a public check can name it."""
+    cases = load_fixture(exercise).values()
+    for key in WRONG_VARIANTS[exercise]:
+        outputs = [(case["wrong"][key], case["expected"]) for case in cases if key in case["wrong"]]
+        assert outputs, f"{key} runs on no case of {exercise}"
+        assert any(not _equal_results(wrong, right) for wrong, right in outputs), key
+
+
+def _equal_results(a, b) -> bool:
+    if isinstance(b, tuple):
+        return all(_equal_results(x, y) for x, y in zip(a, b, strict=True))
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype.kind == b.dtype.kind and np.allclose(a, b)
