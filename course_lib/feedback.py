@@ -38,6 +38,10 @@ CRASH_HINTS = {
 class CheckFailed(AssertionError):
     """A check's verdict with the reason; an ``AssertionError``, so nbgrader marks the cell."""
 
+    def _render_traceback_(self):
+        """IPython shows the verdict alone, not the frames of the checking code."""
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 def describe_array(x) -> str:
     """``shape=(2, 3) dtype=float64`` for arrays, the type's name for anything else."""
