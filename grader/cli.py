@@ -1,34 +1,239 @@
-"""The ``course`` command: run ``course --help``."""
+"""The ``course`` command: build, check and grade the course. ``course COMMAND --help`` for more.
+
+Learner, self-paced:  course submit notebooks/02_softmax
+Instructor, a class:  course release LESSON; (students: nbgrader fetch_assignment / submit);
+                      course collect LESSON; course autograde LESSON --jobs 4;
+                      course feedback LESSON; course grades
+Course health:        course check
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
 
-from grader.course import NOTEBOOKS, Course, lessons
+from grader.course import NOTEBOOKS, SOLUTIONS, Course, check_student_id, lessons
+
+
+def _course(args) -> Course:
+    if getattr(args, "timeout", None):
+        os.environ["COURSE_CELL_TIMEOUT"] = str(args.timeout)
+    if args.exchange:
+        os.environ["COURSE_EXCHANGE_DIR"] = str(Path(args.exchange).resolve())
+    return Course(args.state_dir, args.db_url, args.solutions)
+
+
+def _print_batch(report) -> int:
+    for message in report.messages:
+        print(f"  ! {message}")
+    print(report.summary())
+    return 130 if report.interrupted else 0
 
 
 def cmd_generate(args) -> int:
-    course = Course(args.state_dir)
+    course = _course(args)
     for lesson in args.lessons or lessons():
         path = course.generate(lesson, NOTEBOOKS)
         print(f"generated {path.relative_to(NOTEBOOKS.parent)}")
     return 0
 
 
+def cmd_check(args) -> int:
+    from grader import sandbox
+    from grader.health import health_check
+
+    if args.timeout:
+        os.environ["COURSE_CELL_TIMEOUT"] = str(args.timeout)
+    print(sandbox.describe())
+    solutions = Path(args.solutions or os.environ.get("COURSE_SOLUTIONS_DIR") or SOLUTIONS)
+    results = health_check(solutions, args.lessons or None, jobs=args.jobs)
+    for health in results:
+        print(health.line())
+    failed = [h.lesson for h in results if h.problems]
+    print(f"{len(results) - len(failed)} of {len(results)} lessons healthy"
+          + (f"; failing: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+def _lesson_of(path: Path, course: Course) -> tuple[str, list[Path]]:
+    """The lesson a learner's folder or notebook belongs to, and its notebooks."""
+    path = path.resolve()
+    if path.is_dir():
+        lesson, notebooks = path.name, sorted(path.glob("*.ipynb"))
+    else:
+        lesson, notebooks = path.parent.name, [path]
+    if lesson not in course.lessons():
+        lesson = path.stem
+    if lesson not in course.lessons():
+        raise SystemExit(f"{path} is not a lesson of this course "
+                         f"(lessons: {', '.join(course.lessons())})")
+    if not notebooks:
+        raise SystemExit(f"{path} holds no notebook")
+    return lesson, notebooks
+
+
+def cmd_submit(args) -> int:
+    from grader import sandbox
+    from grader.reports import exercise_results, format_results
+
+    course = _course(args)
+    lesson, notebooks = _lesson_of(Path(args.path), course)
+    course.ensure_generated(lesson)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    student, n = f"attempt-{stamp}", 1
+    while course.folder("submitted", student, lesson).exists():
+        n += 1
+        student = f"attempt-{stamp}-{n}"
+    folder = course.add_submission(lesson, student, notebooks[0])
+    for extra in notebooks[1:]:
+        shutil.copyfile(extra, folder / extra.name)
+    print(sandbox.describe())
+    report = course.autograde_all(lesson, [student], jobs=1, force=True)
+    for message in report.messages:
+        print(f"  ! {message}")
+    graded = course.folder("autograded", student, lesson)
+    total = [0.0, 0.0]
+    for name in course.notebook_names(lesson):
+        scores = {c.grade_id: (c.score, c.max_score) for c in course.scores(lesson, student, name)}
+        total[0] += sum(s for s, _ in scores.values())
+        total[1] += sum(m for _, m in scores.values())
+        if (graded / f"{name}.ipynb").is_file():
+            print(f"{name}.ipynb")
+            print(format_results(exercise_results(graded / f"{name}.ipynb", scores)))
+    print(f"{lesson}: {total[0]:g} / {total[1]:g} points (attempt {student}, "
+          f"kept in {course.folder('submitted', student, lesson)})")
+    if graded.is_dir():
+        for path in course.feedback(lesson, [student], release=False):
+            print(f"feedback: {path}")
+    return 0
+
+
+def cmd_release(args) -> int:
+    course = _course(args)
+    folder = course.release(args.lesson)
+    print(f"released {args.lesson} to {folder}")
+    print(f"students: nbgrader fetch_assignment {args.lesson} --course {course.course_id} "
+          f"--Exchange.root={course.exchange}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    course = _course(args)
+    students = course.collect(args.lesson)
+    print(f"{len(students)} submissions of {args.lesson}: {', '.join(students) or '-'}")
+    return 0
+
+
+def cmd_autograde(args) -> int:
+    from grader import sandbox
+
+    course = _course(args)
+    print(sandbox.describe())
+    for student in args.student or []:
+        check_student_id(student)
+    report = course.autograde_all(args.lesson, args.student or None, jobs=args.jobs,
+                                  force=args.force)
+    return _print_batch(report)
+
+
+def cmd_feedback(args) -> int:
+    course = _course(args)
+    files = course.feedback(args.lesson, args.student or None, release=not args.no_release)
+    for path in files:
+        print(f"feedback: {path}")
+    print(f"{len(files)} feedback files for {args.lesson}")
+    return 0
+
+
+def cmd_grades(args) -> int:
+    from grader.reports import class_report
+
+    course = _course(args)
+    files = class_report(course, Path(args.out) if args.out else course.root / "reports")
+    for kind, path in files.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description=__doc__)
+    parser = argparse.ArgumentParser(prog="course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", help="folder for the course's runtime state "
                         "(default: $COURSE_STATE_DIR or course_state/)")
+    parser.add_argument("--db-url", help="gradebook as a SQLAlchemy URL, e.g. "
+                        "postgresql://grader@db/course (default: $COURSE_DB_URL or SQLite in "
+                        "the state folder)")
+    parser.add_argument("--exchange", help="nbgrader exchange folder (default: "
+                        "$COURSE_EXCHANGE_DIR or <state>/exchange)")
+    parser.add_argument("--solutions", help="the lessons' source folder (default: "
+                        "$COURSE_SOLUTIONS_DIR or solutions/)")
     commands = parser.add_subparsers(dest="command", required=True)
-    generate = commands.add_parser("generate", help="regenerate notebooks/ from solutions/")
-    generate.add_argument("lessons", nargs="*", help="lessons to generate (default: all)")
-    generate.set_defaults(run=cmd_generate)
+
+    def command(name, run, help):
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    def grading_options(sub, jobs=True):
+        sub.add_argument("--timeout", type=int,
+                         help="seconds each cell may run (default: $COURSE_CELL_TIMEOUT or 60)")
+        if jobs:
+            sub.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                             help="submissions graded at once (default: the number of CPUs)")
+
+    sub = command("generate", cmd_generate, "regenerate notebooks/ from solutions/")
+    sub.add_argument("lessons", nargs="*", help="lessons to generate (default: all)")
+
+    sub = command("check", cmd_check, "health check: solutions get full marks, student "
+                  "versions zero, student versions hold no solution or hidden test")
+    sub.add_argument("lessons", nargs="*", help="lessons to check (default: all)")
+    grading_options(sub)
+
+    sub = command("submit", cmd_submit, "autograde your own work on a lesson (hidden tests "
+                  "included): score per exercise, reasons, HTML feedback; every attempt kept")
+    sub.add_argument("path", help="a lesson folder (notebooks/02_softmax) or one notebook")
+    grading_options(sub, jobs=False)
+
+    sub = command("release", cmd_release, "generate a lesson and release it to the exchange")
+    sub.add_argument("lesson")
+
+    sub = command("collect", cmd_collect, "collect the submissions of a lesson from the "
+                  "exchange into <state>/submitted/")
+    sub.add_argument("lesson")
+
+    sub = command("autograde", cmd_autograde, "autograde every submission of a lesson, "
+                  "in parallel; already graded submissions are skipped")
+    sub.add_argument("lesson")
+    sub.add_argument("--student", action="append", help="only this student (repeatable)")
+    sub.add_argument("--force", action="store_true", help="regrade graded submissions too")
+    grading_options(sub)
+
+    sub = command("feedback", cmd_feedback, "generate the HTML feedback of a lesson and "
+                  "release it to the exchange (students: nbgrader fetch_feedback)")
+    sub.add_argument("lesson")
+    sub.add_argument("--student", action="append", help="only this student (repeatable)")
+    sub.add_argument("--no-release", action="store_true", help="do not copy to the exchange")
+
+    sub = command("grades", cmd_grades, "export grades.csv and a class report with pictures "
+                  "(score distribution, pass rate per exercise, frequent misconceptions)")
+    sub.add_argument("--out", help="folder for the report (default: <state>/reports)")
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (ValueError, RuntimeError) as error:
+        print(f"course {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"course {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
-"""The course on top of nbgrader's Python API: generate, submit, autograde, read scores.
+"""The course on top of nbgrader's Python API: generate, release, collect, autograde, feedback.
 
 A :class:`Course` keeps all runtime state in one folder (``course_state/`` by default, see
-``grader/nbgrader_config.py``). The lessons' single source is ``solutions/<lesson>/``; nbgrader's
-``source/`` inside the state folder is a fresh copy of it made before each generation.
+``grader/nbgrader_config.py``): nbgrader's ``source/``, ``release/``, ``submitted/``,
+``autograded/``, ``feedback/``, the exchange, the gradebook (SQLite unless a SQLAlchemy URL is
+given) and ``reports/``. The lessons' single source is ``solutions/<lesson>/``; ``source/``
+inside the state folder is a fresh copy of it made before each generation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -21,11 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = REPO / "notebooks"
 CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
+IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+# letters (any script), digits and . _ - @ ' ; no path separators, no nbgrader wildcards (* +)
+STUDENT_ID = re.compile(r"^(?!\.)[\w.@'-]{1,128}$")
 
 
-def lessons() -> list[str]:
+def lessons(solutions: Path = SOLUTIONS) -> list[str]:
     """Every lesson, in order: the folders of ``solutions/`` holding ``<name>/<name>.ipynb``."""
-    return sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").is_file())
+    return sorted(p.name for p in Path(solutions).iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
 def prepare_environment() -> None:
@@ -39,13 +47,37 @@ def prepare_environment() -> None:
 
 
 def load_config(state_dir: Path | None = None, db_url: str | None = None) -> Config:
-    """The course's nbgrader configuration, with the state folder (and gradebook) chosen."""
-    if state_dir is not None:
-        os.environ["COURSE_STATE_DIR"] = str(Path(state_dir).resolve())
-    if db_url is not None:
-        os.environ["COURSE_DB_URL"] = db_url
-    loader = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent))
-    return loader.load_config()
+    """The course's nbgrader configuration, with the state folder (and gradebook) chosen.
+
+    ``grader/nbgrader_config.py`` reads ``COURSE_STATE_DIR`` and ``COURSE_DB_URL``; the
+    arguments override them for this configuration only (the environment is left as it was).
+    """
+    overrides = {"COURSE_STATE_DIR": str(Path(state_dir).resolve()) if state_dir else None,
+                 "COURSE_DB_URL": db_url}
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        loader = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent))
+        return loader.load_config()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def check_student_id(student: str) -> None:
+    """Refuse an id nbgrader cannot store safely (a path, a wildcard), saying why."""
+    if not STUDENT_ID.match(student):
+        raise ValueError(
+            f"student id {student!r} cannot be graded: use letters, digits and . _ - @ ' "
+            "(no spaces, slashes, '*' or '+', not starting with '.')")
+
+
+def utc_now() -> str:
+    """A timestamp as nbgrader writes it in ``timestamp.txt``."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
 
 
 @dataclass
@@ -56,13 +88,24 @@ class CellScore:
 
 
 class Course:
-    """One course's state folder and the nbgrader operations on it."""
+    """One course's state folder and the nbgrader operations on it.
 
-    def __init__(self, state_dir: Path | None = None, db_url: str | None = None):
+    Args:
+        state_dir: the runtime state folder (default ``$COURSE_STATE_DIR`` or ``course_state/``).
+        db_url: the gradebook's SQLAlchemy URL (default ``$COURSE_DB_URL`` or SQLite in the
+            state folder).
+        solutions_dir: where the lessons' source notebooks are (default
+            ``$COURSE_SOLUTIONS_DIR`` or ``solutions/``).
+    """
+
+    def __init__(self, state_dir: Path | None = None, db_url: str | None = None,
+                 solutions_dir: Path | None = None):
         prepare_environment()
         self.config = load_config(state_dir, db_url)
         self.root = Path(self.config.CourseDirectory.root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.solutions = Path(solutions_dir or os.environ.get("COURSE_SOLUTIONS_DIR")
+                              or SOLUTIONS).resolve()
         self._api = None
 
     @property
@@ -79,45 +122,167 @@ class Course:
     def db_url(self) -> str:
         return self.api.coursedir.db_url
 
+    @property
+    def course_id(self) -> str:
+        return self.api.coursedir.course_id
+
+    @property
+    def exchange(self) -> Path:
+        return Path(self.config.Exchange.root)
+
+    def gradebook(self):
+        """The gradebook, as a context manager: ``with course.gradebook() as gb: ...``."""
+        from nbgrader.api import Gradebook
+
+        return Gradebook(self.db_url, self.course_id)
+
+    def lessons(self) -> list[str]:
+        return lessons(self.solutions)
+
+    def folder(self, step: str, student: str, lesson: str) -> Path:
+        """``<state>/<step>/<student>/<lesson>``: ``folder("autograded", "ana", "01_scores")``."""
+        return self.root / step / student / lesson
+
     # -- lessons -------------------------------------------------------------------------
-    def generate(self, lesson: str, destination: Path = NOTEBOOKS) -> Path:
-        """Make the student version of ``lesson`` from ``solutions/`` and copy it (with the
-        lesson's other files) to ``destination/<lesson>/``. Returns the student notebook."""
+    def generate(self, lesson: str, destination: Path | None = NOTEBOOKS) -> Path:
+        """Make the student version of ``lesson`` from the solutions (nbgrader's
+        ``generate_assignment``, which also records its cells in the gradebook) and copy it,
+        with the lesson's other files, to ``destination/<lesson>/`` unless ``destination`` is
+        None. Returns the student notebook."""
         source = self.root / "source" / lesson
         shutil.rmtree(source, ignore_errors=True)
-        shutil.copytree(SOLUTIONS / lesson, source, ignore=shutil.ignore_patterns(
-            ".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(self.solutions / lesson, source, ignore=IGNORED)
         result = self.api.generate_assignment(lesson, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not generate {lesson}:\n{result.get('log', '')}"
                                f"{result.get('error', '')}")
         released = self.root / "release" / lesson
+        self._generated_stamps(update={lesson: self._solution_hash(lesson)})
+        if destination is None:
+            return released / f"{lesson}.ipynb"
         target = Path(destination) / lesson
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(released, target)
         return target / f"{lesson}.ipynb"
 
+    def ensure_generated(self, lesson: str) -> None:
+        """Generate ``lesson`` in the state folder unless it is already, from these solutions."""
+        if not (self.solutions / lesson / f"{lesson}.ipynb").is_file():
+            raise ValueError(f"no lesson {lesson!r} in {self.solutions} "
+                             f"(lessons: {', '.join(self.lessons())})")
+        if self._generated_stamps().get(lesson) != self._solution_hash(lesson):
+            self.generate(lesson, destination=None)
+
+    def _solution_hash(self, lesson: str) -> str:
+        digest = hashlib.sha256()
+        for path in sorted((self.solutions / lesson).rglob("*")):
+            if path.is_file() and not {".ipynb_checkpoints", "__pycache__"} & set(path.parts):
+                digest.update(str(path.relative_to(self.solutions)).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def _generated_stamps(self, update: dict | None = None) -> dict:
+        path = self.root / ".grading" / "generated.json"
+        stamps = json.loads(path.read_text()) if path.is_file() else {}
+        if update:
+            stamps.update(update)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(stamps, indent=1))
+        return stamps
+
+    def notebook_names(self, lesson: str) -> list[str]:
+        """The names (without ``.ipynb``) of the lesson's notebooks, as the gradebook has them."""
+        with self.gradebook() as gb:
+            return sorted(nb.name for nb in gb.find_assignment(lesson).notebooks)
+
+    # -- the exchange (classroom) -------------------------------------------------------------
+    def _exchange_call(self, what: str, method, *args) -> dict:
+        self.exchange.mkdir(parents=True, exist_ok=True)
+        result = method(*args)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader {what} failed:\n{result.get('log', '')}"
+                               f"{result.get('error', '')}")
+        return result
+
+    def release(self, lesson: str) -> Path:
+        """Generate ``lesson`` and release it to the exchange; returns its folder there."""
+        self.generate(lesson, destination=None)
+        self.exchange.chmod(0o777)  # nbgrader's exchange is shared by every user
+        self._exchange_call("release_assignment", self.api.release_assignment, lesson)
+        return self.exchange / self.course_id / "outbound" / lesson
+
+    def collect(self, lesson: str) -> list[str]:
+        """Copy the latest submission of every student from the exchange into ``submitted/``;
+        returns the students who have a submission of ``lesson``."""
+        self._exchange_call("collect", self.api.collect, lesson)
+        return self.submissions(lesson)
+
     # -- submissions ----------------------------------------------------------------------
     def add_submission(self, lesson: str, student: str, notebook: Path) -> Path:
         """Place ``notebook`` as ``student``'s submission of ``lesson`` (as ``collect`` would)."""
-        folder = self.root / "submitted" / student / lesson
+        check_student_id(student)
+        folder = self.folder("submitted", student, lesson)
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(notebook, folder / f"{lesson}.ipynb")
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
-        (folder / "timestamp.txt").write_text(now)
+        (folder / "timestamp.txt").write_text(utc_now())
         return folder
 
+    def submissions(self, lesson: str) -> list[str]:
+        """Students with a submission of ``lesson`` in ``submitted/``."""
+        submitted = self.root / "submitted"
+        if not submitted.is_dir():
+            return []
+        return sorted(p.name for p in submitted.iterdir() if (p / lesson).is_dir())
+
     def autograde(self, lesson: str, student: str) -> dict:
-        """nbgrader's autograde of one submission: ``{"success": bool, "log": str, ...}``."""
-        return self.api.autograde(lesson, student, force=True, create=True)
+        """Autograde one submission (nbgrader's autograde, in the sandboxed kernel):
+        ``{"success": bool, "log": str, "error": str}``."""
+        outcome = self.autograde_all(lesson, [student], jobs=1, force=True,
+                                     progress=False).outcomes[0]
+        return {"success": outcome.status == "graded", "log": outcome.log,
+                "error": "\n".join(outcome.messages)}
+
+    def autograde_all(self, lesson: str, students: list[str] | None = None, jobs: int = 1,
+                      force: bool = False, progress: bool = True):
+        """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes;
+        submissions already graded from the same timestamp are skipped unless ``force``.
+        Returns a :class:`grader.parallel.BatchReport`."""
+        from grader.parallel import autograde_batch
+
+        self.ensure_generated(lesson)
+        students = self.submissions(lesson) if students is None else students
+        return autograde_batch(self, lesson, students, jobs=jobs, force=force,
+                               progress=progress)
 
     def scores(self, lesson: str, student: str, notebook: str | None = None) -> list[CellScore]:
         """Every graded cell's score of one student's autograded notebook."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(self.db_url, self.api.coursedir.course_id) as gradebook:
+        with self.gradebook() as gradebook:
             submission = gradebook.find_submission_notebook(notebook or lesson, lesson, student)
             return [
                 CellScore(grade.name, float(grade.score), float(grade.max_score))
                 for grade in sorted(submission.grades, key=lambda g: g.name)
             ]
+
+    # -- feedback -----------------------------------------------------------------------------
+    def feedback(self, lesson: str, students: list[str] | None = None,
+                 release: bool = True) -> list[Path]:
+        """Generate the HTML feedback of every autograded submission of ``lesson`` (or of
+        ``students``) and, with ``release``, put it in the exchange for ``nbgrader
+        fetch_feedback``. Returns the feedback files."""
+        from tqdm.auto import tqdm
+
+        autograded = self.root / "autograded"
+        if students is None:
+            students = sorted(p.parent.name for p in autograded.glob(f"*/{lesson}"))
+        files = []
+        for student in tqdm(students, desc=f"feedback {lesson}", unit="student",
+                            disable=len(students) < 2):
+            result = self.api.generate_feedback(lesson, student)
+            if not result["success"]:
+                raise RuntimeError(f"{student} / {lesson}: feedback failed:\n"
+                                   f"{result.get('log', '')}{result.get('error', '')}")
+            files += sorted(self.folder("feedback", student, lesson).glob("*.html"))
+            if release and (self.exchange / self.course_id).is_dir():
+                self._exchange_call("release_feedback", self.api.release_feedback, lesson,
+                                    student)
+        return files

@@ -5,10 +5,17 @@ Used by the ``course`` command (which loads this file) and usable with plain ``n
 gradebook, submissions, feedback, the exchange) lives in one folder, ``course_state/`` at the
 top of the repository unless ``COURSE_STATE_DIR`` names another; the gradebook is SQLite there
 unless ``COURSE_DB_URL`` gives another SQLAlchemy URL (e.g. ``postgresql://grader@host/course``).
+
+Student code runs in the ``course-grading`` kernel (``grader/kernels/``, launched by
+``grader/sandbox.py``): memory-limited and, where bubblewrap works, without network or access
+to ``solutions/`` and the gradebook. Environment knobs: ``COURSE_CELL_TIMEOUT`` (seconds per
+cell, default 60), ``COURSE_KERNEL_MEMORY_MB`` and ``COURSE_SANDBOX`` (see the sandbox module).
 """
 
 import os
 from pathlib import Path
+
+from jupyter_core.paths import jupyter_runtime_dir
 
 c = get_config()  # noqa: F821 — provided by traitlets when this file is loaded
 
@@ -27,9 +34,37 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Autograding: each cell gets this long (an infinite loop costs that cell, not the batch);
 # locked and test cells come back from the gradebook, deleted ones too.
-c.Execute.timeout = 60
+c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", 60))
 c.Execute.interrupt_on_timeout = True
 c.OverwriteCells.add_missing_cells = True
+
+# The grading kernel: found on JUPYTER_PATH, talking over Unix sockets (it has no network).
+GRADER = Path(__file__).resolve().parent
+if str(GRADER) not in os.environ.get("JUPYTER_PATH", "").split(os.pathsep):
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(GRADER), os.environ.get("JUPYTER_PATH")) if p)
+c.Execute.kernel_name = "course-grading"
+c.KernelManager.transport = "ipc"
+os.makedirs(jupyter_runtime_dir(), exist_ok=True)
+c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid()}")
+
+# A dead kernel (memory, os._exit) costs what did not run, not the submission.
+c.Autograde.autograde_preprocessors = [
+    "grader.preprocessors.RobustExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Feedback: scores and reasons, never the hidden tests' code or the answer key's.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "grader.preprocessors.HideTestsInFeedback",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 
 # TensorFlow, Keras and NumPy warnings go to stderr, and nbgrader scores any cell with stderr
 # output zero: drop those messages before grading (errors are outputs of another kind and stay).

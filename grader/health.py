@@ -1,0 +1,93 @@
+"""``course check``: the course's health check, through real autogrades in a throwaway course.
+
+For every lesson: the solution notebook gets full marks, the student version gets zero, and
+the student version holds no solution code and no hidden test.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader.course import Course
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+           "grader.hidden", "grader.reference")
+REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
+
+
+@dataclass
+class LessonHealth:
+    lesson: str
+    problems: list[str] = field(default_factory=list)
+    solution: tuple[float, float] = (0.0, 0.0)
+    blank: tuple[float, float] = (0.0, 0.0)
+
+    def line(self) -> str:
+        mark = "✗" if self.problems else "✓"
+        text = (f"{mark} {self.lesson}: solution {self.solution[0]:g}/{self.solution[1]:g}, "
+                f"student version {self.blank[0]:g}/{self.blank[1]:g}")
+        return "\n".join([text, *(f"    {problem}" for problem in self.problems)])
+
+
+def leaks(source: Path, released: Path) -> list[str]:
+    """Solution code or hidden tests of ``source`` that appear in the ``released`` notebook."""
+    text = released.read_text()
+    found = [f"the student version contains {m!r}" for m in MARKERS if m in text]
+    released_lines = {line.strip() for cell in nbformat.read(released, as_version=4).cells
+                      for line in cell.source.splitlines()}
+    for cell in nbformat.read(source, as_version=4).cells:
+        for kind, region in REGION.findall(cell.source):
+            for line in region.splitlines():
+                if len(line.strip()) > 12 and line.strip() in released_lines:
+                    found.append(f"{kind.lower()} line in the student version: {line.strip()}")
+    return found
+
+
+def _check_scores(health: LessonHealth, course: Course, student: str, full: bool) -> None:
+    scores = course.scores(health.lesson, student)
+    total = (sum(s.score for s in scores), sum(s.max_score for s in scores))
+    setattr(health, student, total)
+    for cell in scores:
+        expected = cell.max_score if full else 0.0
+        if cell.score != expected:
+            health.problems.append(f"the {'solution' if full else 'student version'} scores "
+                                   f"{cell.score:g}/{cell.max_score:g} on {cell.grade_id} "
+                                   f"(expected {expected:g})")
+
+
+def check_lesson(course: Course, lesson: str, jobs: int) -> LessonHealth:
+    """Generate ``lesson``, check its student version for leaks and autograde both versions."""
+    health = LessonHealth(lesson)
+    source = course.solutions / lesson / f"{lesson}.ipynb"
+    try:
+        released = course.generate(lesson, destination=None)
+    except RuntimeError as error:
+        health.problems.append(str(error).splitlines()[0])
+        return health
+    health.problems += leaks(source, released)
+    course.add_submission(lesson, "solution", source)
+    course.add_submission(lesson, "blank", released)
+    report = course.autograde_all(lesson, ["solution", "blank"], jobs=jobs, force=True,
+                                  progress=False)
+    health.problems += report.messages
+    _check_scores(health, course, "solution", full=True)
+    _check_scores(health, course, "blank", full=False)
+    return health
+
+
+def health_check(solutions: Path, lessons: list[str] | None = None, jobs: int = 2,
+                 progress: bool = True) -> list[LessonHealth]:
+    """Check ``lessons`` (default: all) of ``solutions`` in a temporary course."""
+    from tqdm.auto import tqdm
+
+    with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
+        course = Course(Path(tmp) / "state", db_url=f"sqlite:///{tmp}/state/gradebook.db",
+                        solutions_dir=solutions)
+        lessons = lessons or course.lessons()
+        return [check_lesson(course, lesson, jobs)
+                for lesson in tqdm(lessons, desc="check", unit="lesson", disable=not progress)]

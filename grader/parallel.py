@@ -1,0 +1,420 @@
+"""Autograde a batch of submissions in parallel with nbgrader's own, unchanged autograde.
+
+nbgrader grades one submission at a time (its issue 174), and its SQLite gradebook takes no
+concurrent writers. Here each of ``jobs`` worker slots owns a private course folder with a
+private SQLite gradebook that holds a copy of the lesson's definition (cells, points, the
+locked cells' source, the due date). A fresh worker process per submission runs nbgrader's
+``autograde`` there; the parent process, the only writer of the course's gradebook, copies the
+resulting scores into it (one transaction per submission) and then moves the autograded
+notebooks into ``autograded/``. The scores are nbgrader's own, identical to a sequential run.
+
+Nothing a submission does stops the batch. Each problem is reported as
+``student / notebook: what happened``:
+
+* a notebook that is missing or not valid JSON scores zero (nbgrader's rule for a missing one);
+* a cell that runs past ``Execute.timeout`` is interrupted and scores zero;
+* a kernel that dies (memory limit, ``os._exit()``) costs the cells that did not run;
+* a submission that outlives its whole time budget (a kernel that cannot be interrupted) is
+  killed, with its kernel, and scores zero.
+
+Interrupted (Ctrl-C, ``kill``), a batch keeps every submission already written; the next run
+skips those whose autograded copy has the submission's timestamp and grades the rest. Workers
+and their kernels die with the process that started them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import tempfile
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+import nbformat
+
+from grader import sandbox
+from grader.course import Course, check_student_id, load_config
+from grader.preprocessors import KERNEL_DIED
+from grader.sandbox import die_with_parent
+
+BATCHES = ".grading"
+SQLITE = "sqlite:///"
+INCIDENTS = {
+    "CellTimeoutError": "ran past the {timeout} s limit and was interrupted",
+    KERNEL_DIED: ("killed the kernel (out of memory, os._exit() or a crash): it and the cells "
+                  "after it score zero"),
+    "MemoryError": "ran out of memory (the kernel's limit is COURSE_KERNEL_MEMORY_MB)",
+    "SystemExit": "called sys.exit()",
+}
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission: ``graded``, ``failed`` (scored zero) or ``skipped``
+    (already graded from the same submission)."""
+
+    student: str
+    status: str
+    messages: list[str] = field(default_factory=list)
+    log: str = ""
+
+
+@dataclass
+class BatchReport:
+    lesson: str
+    outcomes: list[Outcome]
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(outcome.status == status for outcome in self.outcomes)
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for outcome in self.outcomes for message in outcome.messages]
+
+    def summary(self) -> str:
+        done = ", ".join(f"{self.count(s)} {s}" for s in ("graded", "failed", "skipped")
+                         if self.count(s))
+        text = f"{self.lesson}: {done or 'nothing to grade'} in {self.seconds:.0f} s"
+        if self.interrupted:
+            text += " — interrupted: run the same command again to grade the rest"
+        return text
+
+
+# -- the worker side: one submission in a private course folder -------------------------------
+def notebook_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be graded as a notebook, or None."""
+    if not path.is_file():
+        return "the notebook is missing from the submission"
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except (UnicodeDecodeError, ValueError) as error:
+        return f"the notebook is not valid JSON ({error}); it scores zero"
+    try:
+        nbformat.validate(nbformat.reads(text, as_version=4))
+    except Exception as error:  # nbformat raises several kinds for a malformed notebook
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"the notebook is not a valid notebook ({first_line}); it scores zero"
+    return None
+
+
+def incidents(student: str, notebook: Path, timeout: int) -> list[str]:
+    """One line per cell of an autograded notebook that timed out, died, ran out of memory or
+    exited."""
+    lines = []
+    for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        where = cell.metadata.get("nbgrader", {}).get("grade_id") or f"number {index}"
+        for output in cell.get("outputs", []):
+            if output.output_type == "error" and output.ename in INCIDENTS:
+                what = INCIDENTS[output.ename].format(timeout=timeout)
+                lines.append(f"{student} / {notebook.name}: cell {where} {what}")
+                break
+    return lines
+
+
+def _scores_in(gradebook_url: str, course_id: str, lesson: str, student: str,
+               notebook: str) -> dict:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url, course_id) as gb:
+        submitted = gb.find_submission_notebook(notebook, lesson, student)
+        return {
+            "grades": {g.name: [g.auto_score, g.needs_manual_grade] for g in submitted.grades},
+            "comments": {c.name: c.auto_comment for c in submitted.comments},
+            "penalty": submitted.late_submission_penalty,
+        }
+
+
+def grade_in_slot(job: dict) -> None:
+    """Worker process: autograde ``job["student"]`` in the slot's private course and write the
+    result (scores per notebook and cell, problems, nbgrader's log) to ``job["result"]``."""
+    os.environ.clear()
+    os.environ.update(job["env"])
+    die_with_parent()
+    # kernel sockets live beside the connection file; their paths must stay under 108 bytes
+    runtime = tempfile.mkdtemp(prefix="crt-")
+    os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    try:
+        result = _grade(job)
+    except BaseException as error:  # noqa: B036 — a result must be written whatever happened
+        result = {"status": "failed", "notebooks": {}, "log": traceback.format_exc(),
+                  "messages": [f"{job['student']} / {job['lesson']}: grading crashed: "
+                               f"{type(error).__name__}: {error}"]}
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+    partial = Path(job["result"] + ".part")
+    partial.write_text(json.dumps(result))
+    partial.rename(job["result"])
+
+
+def _grade(job: dict) -> dict:
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    slot, student, lesson = Path(job["slot"]), job["student"], job["lesson"]
+    submitted = slot / "submitted" / student / lesson
+    shutil.rmtree(submitted.parent, ignore_errors=True)
+    shutil.rmtree(slot / "autograded" / student, ignore_errors=True)
+    shutil.copytree(job["submission"], submitted)
+
+    messages, valid = [], []
+    for name in job["notebooks"]:
+        problem = notebook_problem(submitted / f"{name}.ipynb")
+        if problem:
+            messages.append(f"{student} / {name}.ipynb: {problem}")
+            (submitted / f"{name}.ipynb").unlink(missing_ok=True)
+        else:
+            valid.append(name)
+    if not valid:
+        return {"status": "failed", "notebooks": {}, "messages": messages, "log": ""}
+
+    config = load_config(slot)
+    config.CourseDirectory.db_url = job["gradebook"]
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    outcome = api.autograde(lesson, student, force=True, create=True)
+    log = outcome.get("log", "") + outcome.get("error", "")
+    if not outcome["success"]:
+        errors = re.findall(r"(?m)^\s*(\w+(?:Error|Exception): .*)$", log)
+        messages.append(f"{student} / {lesson}: nbgrader could not autograde it "
+                        f"({errors[-1].strip() if errors else 'see the log'}); it scores zero")
+        return {"status": "failed", "notebooks": {}, "messages": messages, "log": log}
+
+    notebooks = {}
+    for name in valid:
+        notebooks[name] = _scores_in(job["gradebook"], job["course_id"], lesson, student, name)
+        graded = slot / "autograded" / student / lesson / f"{name}.ipynb"
+        messages += incidents(student, graded, job["timeout"])
+    return {"status": "graded", "notebooks": notebooks, "messages": messages, "log": log}
+
+
+# -- the parent side: slots, scheduling, the one gradebook writer -------------------------------
+def _copy_assignment(course: Course, lesson: str, target_url: str) -> None:
+    """Copy ``lesson``'s definition from the course's gradebook into a new private one."""
+    from nbgrader.api import Gradebook
+
+    with course.gradebook() as main, Gradebook(target_url, course.course_id) as private:
+        assignment = main.find_assignment(lesson)
+        private.update_or_create_assignment(lesson, duedate=assignment.duedate)
+        for nb in assignment.notebooks:
+            private.update_or_create_notebook(nb.name, lesson, kernelspec=nb.kernelspec)
+            for cell in nb.grade_cells:
+                private.update_or_create_grade_cell(cell.name, nb.name, lesson,
+                                                    max_score=cell.max_score,
+                                                    cell_type=cell.cell_type)
+            for cell in nb.task_cells:
+                private.update_or_create_task_cell(cell.name, nb.name, lesson,
+                                                   max_score=cell.max_score,
+                                                   cell_type=cell.cell_type)
+            for cell in nb.solution_cells:
+                private.update_or_create_solution_cell(cell.name, nb.name, lesson)
+            for cell in nb.source_cells:
+                private.update_or_create_source_cell(
+                    cell.name, nb.name, lesson, cell_type=cell.cell_type, locked=cell.locked,
+                    source=cell.source, checksum=cell.checksum)
+
+
+def _make_slots(course: Course, batch: Path, lesson: str, count: int) -> list[Path]:
+    """``count`` private course folders: the lesson's source and a private SQLite gradebook (a
+    snapshot of the course's SQLite gradebook, or the lesson copied from another database)."""
+    slots = [batch / f"slot-{index}" for index in range(count)]
+    first = slots[0] / "gradebook.db"
+    for slot in slots:
+        shutil.copytree(course.root / "source" / lesson, slot / "source" / lesson)
+    if course.db_url.startswith(SQLITE):
+        with contextlib.closing(sqlite3.connect(course.db_url[len(SQLITE):])) as main, \
+                contextlib.closing(sqlite3.connect(first)) as private:
+            main.backup(private)
+    else:
+        _copy_assignment(course, lesson, SQLITE + str(first))
+    for slot in slots[1:]:
+        shutil.copyfile(first, slot / "gradebook.db")
+    return slots
+
+
+def _remove_stale_batches(course: Course) -> None:
+    """Remove the folders of batches whose process is gone (killed before it cleaned up)."""
+    for folder in (course.root / BATCHES).glob("batch-*"):
+        pid = int(folder.name.split("-")[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's batch, still running
+            pass
+
+
+def is_up_to_date(course: Course, lesson: str, student: str) -> bool:
+    """Whether ``autograded/`` holds this very submission (same ``timestamp.txt``)."""
+    stamps = [course.folder(step, student, lesson) / "timestamp.txt"
+              for step in ("submitted", "autograded")]
+    return all(p.is_file() for p in stamps) and stamps[0].read_text() == stamps[1].read_text()
+
+
+def _merge(course: Course, lesson: str, student: str, notebooks: list[str], result: dict,
+           slot: Path) -> None:
+    """Write one submission's scores into the course's gradebook (zero for every notebook the
+    worker could not grade), then move its autograded notebooks into place."""
+    timestamp = course.api.coursedir.get_existing_timestamp(
+        str(course.folder("submitted", student, lesson)))
+    with course.gradebook() as gb:
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(lesson, student, timestamp=timestamp)
+        for name in notebooks:
+            submitted = gb.find_submission_notebook(name, lesson, student)
+            graded = result["notebooks"].get(name)
+            for grade in submitted.grades:
+                grade.auto_score, grade.needs_manual_grade = (
+                    graded["grades"][grade.name] if graded else (0.0, False))
+            for comment in submitted.comments:
+                comment.auto_comment = graded["comments"].get(comment.name) if graded else None
+            submitted.late_submission_penalty = graded["penalty"] if graded else None
+        gb.db.commit()
+    target = course.folder("autograded", student, lesson)
+    shutil.rmtree(target, ignore_errors=True)
+    produced = slot / "autograded" / student / lesson
+    if result["notebooks"] and produced.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(produced), str(target))
+
+
+def _code_cells(course: Course, lesson: str) -> int:
+    return sum(cell.cell_type == "code"
+               for path in (course.root / "release" / lesson).glob("*.ipynb")
+               for cell in nbformat.read(path, as_version=4).cells)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["grader.parallel", "nbgrader.apps"])
+    return ctx
+
+
+def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int = 1,
+                    force: bool = False, progress: bool = True) -> BatchReport:
+    """Autograde ``students``' submissions of ``lesson`` in ``jobs`` worker processes."""
+    from tqdm.auto import tqdm
+
+    started = time.monotonic()
+    sandbox.mode()  # refuses now, not per kernel, when a required sandbox is missing
+    outcomes: dict[str, Outcome] = {}
+    todo = deque()
+    for student in students:
+        try:
+            check_student_id(student)
+        except ValueError as error:
+            outcomes[student] = Outcome(student, "failed", [f"{student} / {lesson}: {error}"])
+            continue
+        if not force and is_up_to_date(course, lesson, student):
+            outcomes[student] = Outcome(student, "skipped")
+        else:
+            todo.append(student)
+    interrupted = False
+    if todo:
+        interrupted = _run(course, lesson, todo, max(1, jobs), outcomes, progress, tqdm)
+    ordered = [outcomes[s] for s in students if s in outcomes]
+    return BatchReport(lesson, ordered, interrupted, time.monotonic() - started)
+
+
+def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
+    """Schedule ``todo`` on ``jobs`` slots; merge each result as it comes. Returns whether the
+    batch was interrupted."""
+    _remove_stale_batches(course)
+    (course.root / BATCHES).mkdir(exist_ok=True)
+    batch = Path(tempfile.mkdtemp(prefix=f"batch-{os.getpid()}-", dir=course.root / BATCHES))
+    notebooks = course.notebook_names(lesson)
+    timeout = int(course.config.Execute.timeout)
+    budget = timeout * (_code_cells(course, lesson) + 2) + 120
+    base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
+                "timeout": timeout, "env": dict(os.environ)}
+    ctx = _context()
+    free = deque(_make_slots(course, batch, lesson, min(jobs, len(todo))))
+    running: dict[int, tuple] = {}  # sentinel -> (process, student, slot, result, deadline)
+    bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
+               disable=not progress)
+    interrupted = False
+    try:
+        while todo or running:
+            while todo and free:
+                student, slot = todo.popleft(), free.popleft()
+                result = str(batch / f"result-{len(outcomes) + len(running)}-{student}.json")
+                job = dict(base_job, student=student, slot=str(slot), result=result,
+                           submission=str(course.folder("submitted", student, lesson)),
+                           gradebook=SQLITE + str(slot / "gradebook.db"))
+                process = ctx.Process(target=grade_in_slot, args=(job,), daemon=True)
+                process.start()
+                running[process.sentinel] = (process, student, slot, result,
+                                             time.monotonic() + budget)
+            for sentinel in wait(list(running), timeout=1.0):
+                process, student, slot, result, _ = running.pop(sentinel)
+                process.join()
+                outcomes[student] = _finish(course, lesson, student, notebooks, slot, result,
+                                            process.exitcode)
+                free.append(slot)
+                bar.update()
+            for sentinel, (process, student, slot, _, deadline) in list(running.items()):
+                if time.monotonic() > deadline:
+                    process.kill()
+                    process.join()
+                    del running[sentinel]
+                    outcomes[student] = _finish(
+                        course, lesson, student, notebooks, slot, None, None,
+                        f"grading took longer than {budget} s (a kernel that ignores "
+                        "interrupts?) and was stopped; it scores zero")
+                    free.append(slot)
+                    bar.update()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for process, *_ in running.values():
+            process.kill()
+            process.join()
+        bar.close()
+        shutil.rmtree(batch, ignore_errors=True)
+    return interrupted
+
+
+@contextlib.contextmanager
+def _interrupt_deferred():
+    """Let a submission's write finish before a Ctrl-C takes effect."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _finish(course, lesson, student, notebooks, slot, result_path, exitcode,
+            reason: str | None = None) -> Outcome:
+    """Read a worker's result (or make the zero result of a worker that died) and merge it."""
+    if result_path and Path(result_path).is_file():
+        result = json.loads(Path(result_path).read_text())
+    else:
+        if reason is None:
+            died = f"signal {-exitcode}" if exitcode and exitcode < 0 else f"exit {exitcode}"
+            reason = f"the grading process died ({died}); it scores zero"
+        result = {"status": "failed", "notebooks": {}, "log": "",
+                  "messages": [f"{student} / {lesson}: {reason}"]}
+    with _interrupt_deferred():
+        _merge(course, lesson, student, notebooks, result, slot)
+    return Outcome(student, result["status"], result["messages"], result.get("log", ""))

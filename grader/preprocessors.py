@@ -1,0 +1,71 @@
+"""nbgrader preprocessors of the course (configured in ``grader/nbgrader_config.py``).
+
+* :class:`RobustExecute` — nbgrader's ``Execute`` that survives a kernel that dies (memory
+  exhausted, ``os._exit()``, a crash): the cell that killed it and every later code cell get
+  an error output saying so, so they score zero and the cells that ran keep their points.
+* :class:`HideTestsInFeedback` — feedback shows what a learner needs (scores, the reason a
+  check failed) and nothing of the hidden tests' code or of the answer key.
+"""
+
+from __future__ import annotations
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+
+KERNEL_DIED = "KernelDied"
+NOT_RUN = "NotRun"
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_PLACEHOLDER = "# hidden test: its code is not shown"
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+class RobustExecute(Execute):
+    """``Execute`` that turns a dead kernel into zero points for what did not run."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._dead_at = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, self.resources
+        if self._dead_at is not None:
+            cell.outputs = [error_output(NOT_RUN, (
+                f"this cell did not run: the kernel died in an earlier cell ({self._dead_at})"))]
+            return cell, self.resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead_at = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+            self.log.error("The kernel died while running %s", self._dead_at)
+            cell.outputs.append(error_output(KERNEL_DIED, (
+                "the kernel died while running this cell: it ran out of memory, "
+                "called os._exit(), or crashed")))
+            return cell, self.resources
+
+
+class HideTestsInFeedback(NbGraderPreprocessor):
+    """Remove hidden tests' code, and tracebacks through grading code, from feedback.
+
+    A hidden test cell keeps its outputs (the reasons a learner lost points) but shows a
+    placeholder for its code. Every graded cell's error shows its last line only
+    (``CheckFailed: ...``): a full traceback would quote the source of the hidden tests and
+    of the answer key, line by line.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if HIDDEN_BEGIN in cell.source:
+            cell.source = HIDDEN_PLACEHOLDER
+        if nbgrader.get("grade") or cell.source == HIDDEN_PLACEHOLDER:
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

@@ -1,0 +1,225 @@
+"""What the grades say: per-exercise results of one submission, and the class report.
+
+* :func:`exercise_results` — a submission's score per exercise with the reasons its failing
+  cells printed (what ``course submit`` shows a learner).
+* :func:`class_report` — ``course grades``: ``grades.csv`` (one row per student and graded
+  cell), three pictures (score distribution per lesson, pass rate per exercise, the most
+  frequent named misconceptions, parsed from the "it matches ..." phrases the checks print)
+  and ``report.md`` that puts them together.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+MISCONCEPTION = re.compile(r"it matches (.+?)(?:\.(?:\s|$)|$)", re.MULTILINE)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass
+class Exercise:
+    """One exercise (an answer cell and the graded cells after it) of one submission."""
+
+    name: str
+    score: float = 0.0
+    max_score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+def cell_text(cell) -> str:
+    """Everything a code cell printed: streams, errors (``Name: message``), results."""
+    texts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            texts.append(output.text)
+        elif output.output_type == "error":
+            texts.append(f"{output.ename}: {output.evalue}")
+        elif "data" in output:
+            texts.append(str(output.data.get("text/plain", "")))
+    return ANSI.sub("", "\n".join(texts)).strip()
+
+
+def misconceptions_in(text: str) -> list[str]:
+    """The named misconceptions in a check's message ("... it matches <this>.")."""
+    return [name.strip() for name in MISCONCEPTION.findall(text)]
+
+
+def graded_cells(notebook: Path):
+    """``(exercise, grade_id, cell)`` for every graded cell of a notebook; the exercise is the
+    grade_id of the answer cell before it (or the cell's own when there is none)."""
+    exercise = None
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            exercise = meta.get("grade_id")
+        if meta.get("grade"):
+            yield exercise or meta.get("grade_id"), meta.get("grade_id"), cell
+
+
+def exercise_results(notebook: Path, scores: dict[str, tuple[float, float]]) -> list[Exercise]:
+    """Group ``scores`` (``{grade_id: (score, max_score)}``) by exercise, with the text of
+    every cell that lost points as the reason."""
+    exercises: dict[str, Exercise] = {}
+    for name, grade_id, cell in graded_cells(notebook):
+        exercise = exercises.setdefault(name, Exercise(name))
+        score, max_score = scores.get(grade_id, (0.0, 0.0))
+        exercise.score += score
+        exercise.max_score += max_score
+        if score < max_score:
+            exercise.reasons.append(cell_text(cell) or f"{grade_id} did not pass")
+    return list(exercises.values())
+
+
+def format_results(exercises: list[Exercise], width: int = 100) -> str:
+    """The per-exercise table a learner reads, reasons indented under each exercise."""
+    lines = []
+    for exercise in exercises:
+        mark = "✓" if exercise.score >= exercise.max_score else "✗"
+        lines.append(f"  {mark} {exercise.name:<36} {exercise.score:g} / {exercise.max_score:g}")
+        for reason in exercise.reasons:
+            for line in reason.splitlines()[:8]:
+                lines.append(f"      {line[:width]}")
+    return "\n".join(lines)
+
+
+# -- the class report -----------------------------------------------------------------------
+@dataclass
+class Row:
+    student: str
+    lesson: str
+    notebook: str
+    exercise: str
+    cell: str
+    score: float
+    max_score: float
+
+
+def collect_rows(course) -> tuple[list[Row], collections.Counter]:
+    """Every graded cell of every autograded submission in the gradebook, and how often each
+    named misconception appeared (per lesson)."""
+    rows, seen = [], collections.Counter()
+    with course.gradebook() as gb:
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            for submission in sorted(assignment.submissions, key=lambda s: s.student.id):
+                for notebook in submission.notebooks:
+                    student, lesson = submission.student.id, assignment.name
+                    path = course.folder("autograded", student, lesson) / f"{notebook.name}.ipynb"
+                    exercise_of = {}
+                    if path.is_file():
+                        for exercise, grade_id, cell in graded_cells(path):
+                            exercise_of[grade_id] = exercise
+                            for name in misconceptions_in(cell_text(cell)):
+                                seen[f"{lesson}: {name}"] += 1
+                    for grade in notebook.grades:
+                        rows.append(Row(student, lesson, notebook.name,
+                                        exercise_of.get(grade.name, grade.name), grade.name,
+                                        float(grade.score), float(grade.max_score)))
+    return rows, seen
+
+
+def write_csv(rows: list[Row], path: Path) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "lesson", "notebook", "exercise", "cell", "score",
+                         "max_score"])
+        for r in rows:
+            writer.writerow([r.student, r.lesson, r.notebook, r.exercise, r.cell, r.score,
+                             r.max_score])
+    return path
+
+
+def _totals(rows: list[Row]) -> dict[str, dict[str, list[float]]]:
+    """``{lesson: {student: [score, max_score]}}``."""
+    totals = collections.defaultdict(lambda: collections.defaultdict(lambda: [0.0, 0.0]))
+    for r in rows:
+        totals[r.lesson][r.student][0] += r.score
+        totals[r.lesson][r.student][1] += r.max_score
+    return totals
+
+
+def _pass_rates(rows: list[Row]) -> dict[str, float]:
+    """``{"lesson: exercise": share of students with full marks on it}``."""
+    per = collections.defaultdict(lambda: collections.defaultdict(lambda: [0.0, 0.0]))
+    for r in rows:
+        per[f"{r.lesson}: {r.exercise}"][r.student][0] += r.score
+        per[f"{r.lesson}: {r.exercise}"][r.student][1] += r.max_score
+    return {key: sum(s >= m for s, m in students.values()) / len(students)
+            for key, students in sorted(per.items())}
+
+
+def _plot(path: Path, draw) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = draw(plt)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def class_report(course, out_dir: Path) -> dict[str, Path]:
+    """Write ``grades.csv``, the pictures and ``report.md`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, seen = collect_rows(course)
+    totals, rates = _totals(rows), _pass_rates(rows)
+    files = {"csv": write_csv(rows, out_dir / "grades.csv")}
+
+    def distribution(plt):
+        lessons = sorted(totals) or ["(no grades)"]
+        fig, axes = plt.subplots(1, len(lessons), figsize=(3.2 * len(lessons), 3), squeeze=False)
+        for ax, lesson in zip(axes[0], lessons, strict=True):
+            percent = [100 * s / m if m else 0 for s, m in totals.get(lesson, {}).values()]
+            ax.hist(percent, bins=10, range=(0, 100), color="tab:blue")
+            ax.set(title=lesson, xlabel="score (%)", ylabel="students")
+        return fig
+
+    def pass_rate(plt):
+        fig, ax = plt.subplots(figsize=(7, 0.35 * len(rates) + 1.2))
+        ax.barh(list(rates), [100 * v for v in rates.values()], color="tab:green")
+        ax.invert_yaxis()
+        ax.set(xlim=(0, 100), xlabel="students with full marks (%)", title="pass rate")
+        return fig
+
+    top = seen.most_common(10)
+
+    def misconceptions(plt):
+        fig, ax = plt.subplots(figsize=(8, 0.4 * len(top) + 1.2))
+        ax.barh([name[:70] for name, _ in top], [count for _, count in top], color="tab:red")
+        ax.invert_yaxis()
+        ax.set(xlabel="times named in autograded outputs", title="most frequent misconceptions")
+        return fig
+
+    files["distribution"] = _plot(out_dir / "score_distribution.png", distribution)
+    files["pass_rate"] = _plot(out_dir / "pass_rate.png", pass_rate)
+    files["misconceptions"] = _plot(out_dir / "misconceptions.png", misconceptions)
+    files["report"] = out_dir / "report.md"
+    files["report"].write_text(_markdown(totals, rates, top))
+    return files
+
+
+def _markdown(totals, rates, top) -> str:
+    lines = ["# Class report", "", "Grades per student and cell: `grades.csv`.", "",
+             "## Scores per lesson", "", "| lesson | students | mean | median | full marks |",
+             "|---|---:|---:|---:|---:|"]
+    for lesson, students in sorted(totals.items()):
+        percent = sorted(100 * s / m if m else 0 for s, m in students.values())
+        full = sum(p >= 100 for p in percent)
+        lines.append(f"| {lesson} | {len(percent)} | {sum(percent) / len(percent):.0f} % | "
+                     f"{percent[len(percent) // 2]:.0f} % | {full} |")
+    lines += ["", "![score distribution](score_distribution.png)", "",
+              "## Pass rate per exercise", "", "| exercise | full marks |", "|---|---:|"]
+    lines += [f"| {name} | {100 * rate:.0f} % |" for name, rate in rates.items()]
+    lines += ["", "![pass rate](pass_rate.png)", "", "## Most frequent misconceptions", ""]
+    lines += [f"{i}. {name} — {count}×" for i, (name, count) in enumerate(top, 1)] or \
+        ["No named misconception in the autograded outputs."]
+    lines += ["", "![misconceptions](misconceptions.png)", ""]
+    return "\n".join(lines)

@@ -1,0 +1,199 @@
+"""Grading kernels with the least access that works: ``python -m grader.sandbox -f CONN``.
+
+This module is the launcher of the ``course-grading`` kernelspec (``grader/kernels/``), the
+kernel every autograde runs student code in. Before it starts the IPython kernel it
+
+* limits the kernel's address space (``COURSE_KERNEL_MEMORY_MB``, default 4096; 0 = no
+  limit), so a submission that allocates without end gets a ``MemoryError`` or dies alone;
+* makes the kernel die with the process that grades it (no orphans after a kill);
+* passes on only a short list of environment variables (no gradebook URL, no course paths);
+* when bubblewrap (``bwrap``) works here, runs the kernel in its own namespaces: no network,
+  no other processes, a private ``/tmp``, and a file system made of the system folders, the
+  Python environment, the submission's own folder, and the course packages — where the
+  ``grader`` package (hidden tests and answer key) is present as bytecode only. The lessons'
+  ``solutions/``, the course state (gradebook, other students' work) and the rest of the
+  home folder are simply not there.
+
+``COURSE_SANDBOX`` chooses: ``auto`` (default: bubblewrap when it works, else the fallback),
+``bwrap`` (refuse to grade without it) or ``off``. Without bubblewrap the kernel still gets the
+limits above, but its code can read any file the grading user can read: :func:`describe` says
+so, and the ``course`` command prints it before grading.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import py_compile
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import grader
+
+KERNEL_NAME = "course-grading"
+#: The folder to put on ``JUPYTER_PATH`` so Jupyter finds ``kernels/course-grading``.
+JUPYTER_DATA = Path(__file__).resolve().parent
+DEFAULT_MEMORY_MB = 4096
+ENV_KEEP = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONWARNINGS", "PYTHONHASHSEED",
+            "NBGRADER_EXECUTION", "MPLBACKEND"}
+ENV_KEEP_PREFIXES = ("TF_", "KERAS_", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "NVIDIA_", "XLA_")
+PACKAGES_IN_SANDBOX = "/opt/course"
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
+
+
+class SandboxUnavailable(RuntimeError):
+    """``COURSE_SANDBOX=bwrap`` was asked for, and bubblewrap does not work here."""
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_works() -> bool:
+    """Whether ``bwrap`` is installed and can create every namespace we use, here and now."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
+    try:
+        probe = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev",
+                                "--proc", "/proc", "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def mode() -> str:
+    """``"bwrap"`` or ``"limits"`` (the fallback), as ``COURSE_SANDBOX`` and this machine allow."""
+    wanted = os.environ.get("COURSE_SANDBOX", "auto").lower()
+    if wanted == "off":
+        return "limits"
+    if bwrap_works():
+        return "bwrap"
+    if wanted == "bwrap":
+        raise SandboxUnavailable(
+            "COURSE_SANDBOX=bwrap but bubblewrap does not work here "
+            "(install it with `apt-get install bubblewrap`, or set COURSE_SANDBOX=auto)")
+    return "limits"
+
+
+def memory_limit_mb() -> int:
+    """The kernel's address-space limit in MiB (0: none). GPUs map far more address space than
+    they use, so the default is no limit where an NVIDIA device is present."""
+    default = 0 if Path("/dev/nvidiactl").exists() else DEFAULT_MEMORY_MB
+    return int(os.environ.get("COURSE_KERNEL_MEMORY_MB", default))
+
+
+def describe() -> str:
+    """One line for the instructor: how student code is confined on this machine."""
+    limit = memory_limit_mb()
+    memory = f"{limit} MiB of memory" if limit else "no memory limit"
+    if mode() == "bwrap":
+        return (f"sandbox: bubblewrap — no network, no access to solutions/, the gradebook or "
+                f"other submissions; {memory} per kernel")
+    reason = "COURSE_SANDBOX=off" if os.environ.get("COURSE_SANDBOX") == "off" else \
+        "bubblewrap is not available (apt-get install bubblewrap)"
+    return (f"sandbox: NONE ({reason}) — kernels run with {memory} and a reduced environment, "
+            f"but student code can read every file this user can read")
+
+
+def sourceless_copy(package: Path, cache_root: Path) -> Path:
+    """A copy of ``package`` with every module as bytecode only (``.pyc`` in place of ``.py``):
+    importable, but with no source text to read. Rebuilt when a source file changes."""
+    sources = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    stamp = f"{sys.version_info[:2]}-" + "-".join(
+        f"{p.relative_to(package)}:{p.stat().st_mtime_ns}" for p in sources)
+    target = cache_root / package.name
+    if (target / ".stamp").is_file() and (target / ".stamp").read_text() == stamp:
+        return target
+    building = Path(tempfile.mkdtemp(prefix=f".{package.name}-", dir=cache_root))
+    for source in sources:
+        compiled = building / source.relative_to(package).with_suffix(".pyc")
+        compiled.parent.mkdir(parents=True, exist_ok=True)
+        py_compile.compile(str(source), cfile=str(compiled), dfile=source.name, doraise=True)
+    (building / ".stamp").write_text(stamp)
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        building.rename(target)
+    except OSError:  # another kernel built it at the same moment
+        shutil.rmtree(building, ignore_errors=True)
+    return target
+
+
+def _package_dirs() -> dict[str, Path]:
+    import course_lib
+
+    return {"grader": Path(grader.__file__).resolve().parent,
+            "course_lib": Path(course_lib.__file__).resolve().parent}
+
+
+def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> list[str]:
+    """The bubblewrap command line that runs ``kernel_argv`` confined (see the module doc)."""
+    argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
+            "--new-session", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for folder in SYSTEM_DIRS:
+        if Path(folder).exists():
+            argv += ["--ro-bind", folder, folder]
+    for prefix in {sys.prefix, sys.base_prefix}:
+        argv += ["--ro-bind", prefix, prefix]
+    for device in Path("/dev").glob("nvidia*"):
+        argv += ["--dev-bind", str(device), str(device)]
+    # the course packages, importable from PACKAGES_IN_SANDBOX (first on the kernel's path);
+    # ``grader`` as bytecode only, and its source hidden where the environment holds it
+    packages = _package_dirs()
+    cache = Path(tempfile.gettempdir()) / f"course-sandbox-{os.getuid()}"
+    cache.mkdir(mode=0o700, exist_ok=True)
+    bound = [Path(p) for p in (*SYSTEM_DIRS, sys.prefix, sys.base_prefix)]
+    argv += ["--ro-bind", str(sourceless_copy(packages["grader"], cache)),
+             f"{PACKAGES_IN_SANDBOX}/grader"]
+    if any(packages["grader"].is_relative_to(folder) for folder in bound):
+        argv += ["--tmpfs", str(packages["grader"])]
+    argv += ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]
+    # the kernel's sockets live beside its connection file; the submission's folder is its cwd
+    argv += ["--bind", str(connection_file.parent), str(connection_file.parent)]
+    argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    return argv + ["--", *kernel_argv]
+
+
+def _kernel_environment(home: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if key in ENV_KEEP or key.startswith(ENV_KEEP_PREFIXES)}
+    env.update(HOME=home, TMPDIR="/tmp" if home == "/tmp" else home, MPLCONFIGDIR=home,
+               PYTHONDONTWRITEBYTECODE="1", COURSE_SANDBOX_MODE=mode())
+    return env
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process (and so the kernel it becomes) when its parent dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the grader kills its kernels itself
+        pass
+
+
+def launch(args: list[str]) -> None:
+    """Replace this process by the IPython kernel, confined. ``args``: ``-f CONNECTION_FILE``."""
+    if len(args) != 2 or args[0] != "-f":
+        raise SystemExit("usage: python -m grader.sandbox -f CONNECTION_FILE")
+    connection_file = Path(args[1]).resolve()
+    limit = memory_limit_mb()
+    if limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit << 20, limit << 20))
+    die_with_parent()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the kernel's banner; its messages go over sockets
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
+    workdir = Path.cwd()
+    if mode() == "bwrap":
+        env = _kernel_environment("/tmp")
+        env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
+        os.execve(shutil.which("bwrap"), bwrap_argv(kernel, connection_file, workdir), env)
+    home = tempfile.mkdtemp(prefix="course-kernel-")
+    os.execve(sys.executable, kernel, _kernel_environment(home))
+
+
+if __name__ == "__main__":
+    launch(sys.argv[1:])
