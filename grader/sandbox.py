@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import json
 import os
 import py_compile
 import resource
@@ -151,8 +152,11 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
     if any(packages["grader"].is_relative_to(folder) for folder in bound):
         argv += ["--tmpfs", str(packages["grader"])]
     argv += ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]
-    # the kernel's sockets live beside its connection file; the submission's folder is its cwd
-    argv += ["--bind", str(connection_file.parent), str(connection_file.parent)]
+    # the connection file (read-only), the folder of the kernel's sockets (the connection's
+    # "ip" with the ipc transport: a private runtime folder), the submission's folder (cwd)
+    sockets = Path(json.loads(connection_file.read_text())["ip"]).parent
+    argv += ["--ro-bind", str(connection_file), str(connection_file)]
+    argv += ["--bind", str(sockets), str(sockets)]
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     return argv + ["--", *kernel_argv]
 
