@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    environment = dict(os.environ)  # options travel as environment variables, for this run only
     try:
         return args.run(args)
     except (ValueError, RuntimeError) as error:
@@ -234,6 +235,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"course {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 if __name__ == "__main__":

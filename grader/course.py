@@ -207,6 +207,7 @@ class Course:
     def release(self, lesson: str) -> Path:
         """Generate ``lesson`` and release it to the exchange; returns its folder there."""
         self.generate(lesson, destination=None)
+        self.exchange.mkdir(parents=True, exist_ok=True)
         self.exchange.chmod(0o777)  # nbgrader's exchange is shared by every user
         self._exchange_call("release_assignment", self.api.release_assignment, lesson)
         return self.exchange / self.course_id / "outbound" / lesson
