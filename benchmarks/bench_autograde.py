@@ -1,0 +1,102 @@
+"""Autograding throughput: plain sequential ``nbgrader autograde`` vs ``course autograde --jobs``.
+
+20 submissions of one lesson (mixed right and wrong: the solution notebook, the student version,
+and the solution with one exercise left blank), graded twice from the same submitted/ folder in
+two temporary courses: once by the real ``nbgrader autograde`` command (one submission at a
+time, the course's configuration and grading kernel), once by ``course autograde --jobs N``.
+Prints submissions per minute for both, the ratio, and whether every score is identical.
+
+    python benchmarks/bench_autograde.py [--lesson 01_scores] [--submissions 20] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from grader.course import CONFIG_FILE, Course, lessons, prepare_environment
+
+BIN = Path(sys.executable).parent
+
+
+def variants(course: Course, lesson: str) -> list[Path]:
+    """Right, blank and partly wrong versions of ``lesson``."""
+    folder = course.root / "variants"
+    folder.mkdir()
+    right = course.solutions / lesson / f"{lesson}.ipynb"
+    blank = course.root / "release" / lesson / f"{lesson}.ipynb"
+    partly = nbformat.read(right, as_version=4)
+    blank_nb = nbformat.read(blank, as_version=4)
+    answers = [i for i, c in enumerate(partly.cells)
+               if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+    partly.cells[answers[-1]] = blank_nb.cells[answers[-1]]
+    nbformat.write(partly, folder / "partly.ipynb")
+    return [right, blank, folder / "partly.ipynb"]
+
+
+def run(command: list[str], env: dict, cwd: Path | None = None) -> None:
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+
+
+def scores(course: Course, lesson: str, students: list[str]) -> dict:
+    return {s: [(c.grade_id, c.score) for c in course.scores(lesson, s)] for s in students}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lesson", default=None, help="default: the first NumPy lesson")
+    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    lesson = args.lesson or next(x for x in lessons() if x[:2] in {"01", "02", "03", "00"})
+    prepare_environment()
+    students = [f"student{i:02d}" for i in range(args.submissions)]
+
+    with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
+        env = dict(os.environ, HOME=tmp, JUPYTER_CONFIG_DIR=f"{tmp}/.jupyter")
+        os.environ.update(env)
+        plain = Course(Path(tmp) / "plain")
+        plain.generate(lesson, destination=None)
+        for student, notebook in zip(students, variants(plain, lesson) * args.submissions,
+                                     strict=False):
+            plain.add_submission(lesson, student, notebook)
+        parallel_root = Path(tmp) / "parallel"
+        shutil.copytree(plain.root, parallel_root, ignore=shutil.ignore_patterns("variants"))
+        parallel = Course(parallel_root)
+
+        start = time.perf_counter()
+        # plain nbgrader reads nbgrader_config.py from the folder it runs in
+        run([str(BIN / "nbgrader"), "autograde", lesson, "--force"],
+            env=dict(env, COURSE_STATE_DIR=str(plain.root)), cwd=CONFIG_FILE.parent)
+        sequential = time.perf_counter() - start
+
+        start = time.perf_counter()
+        run([str(BIN / "course"), "--state-dir", str(parallel_root), "autograde", lesson,
+             "--jobs", str(args.jobs), "--force"], env=env)
+        in_parallel = time.perf_counter() - start
+
+        same = scores(plain, lesson, students) == scores(parallel, lesson, students)
+        n = args.submissions
+        print(f"lesson {lesson}, {n} submissions, {os.cpu_count()} CPUs")
+        print(f"nbgrader autograde (sequential): {sequential:6.1f} s  "
+              f"{60 * n / sequential:6.1f} submissions/min")
+        print(f"course autograde --jobs {args.jobs}:     {in_parallel:6.1f} s  "
+              f"{60 * n / in_parallel:6.1f} submissions/min")
+        print(f"speed-up: {sequential / in_parallel:.2f}x")
+        print(f"identical scores: {'yes' if same else 'NO'}")
+        if not same:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
