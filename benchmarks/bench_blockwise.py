@@ -8,6 +8,7 @@ the median of samples taken interleaved (full, blockwise, full, ...), without tr
 
 Targets at ``T = 4096``: full ÷ blockwise peak memory ≥ 8, blockwise ÷ full time ≤ 2.
 Also printed: the same figures over growing ``T``, with a causal mask, and over block sizes.
+The memory figures are exact and repeatable; the times need an otherwise idle machine.
 
 Run: ``.venv/bin/python benchmarks/bench_blockwise.py [--quick] [--block-size B] [--repeats N]``
 """
@@ -15,13 +16,14 @@ Run: ``.venv/bin/python benchmarks/bench_blockwise.py [--quick] [--block-size B]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
 import numpy as np
 
 from course_lib.data import random_qkv
-from course_lib.efficiency_plots import peak_memory
+from course_lib.feedback import traced_call
 from grader import reference as ref
 
 T_TARGET = 4096
@@ -55,8 +57,8 @@ def compare(t: int, block_size: int, repeats: int, masked: bool = False) -> dict
     q, k, v = random_qkv((), t, t, D, D, seed=0)  # (T, 64) each
     mask = ref.causal_mask(t) if masked else None  # (T, T) bool, an input: not counted
     full_args, block_args = (q, k, v, mask), (q, k, v, block_size, mask)
-    full_output, full_peak = peak_memory(full_attention, *full_args)
-    block_output, block_peak = peak_memory(ref.blockwise_attention, *block_args)
+    full_output, full_peak = traced_call(full_attention, *full_args)
+    block_output, block_peak = traced_call(ref.blockwise_attention, *block_args)
     error = float(np.abs(full_output - block_output).max())
     del full_output, block_output
     seconds = median_seconds(
@@ -100,6 +102,10 @@ def main(argv=None) -> None:
 
     print(f"NumPy {np.__version__}; float64, d_k = d_v = {D}; peak memory by tracemalloc; "
           f"time: median of {repeats} interleaved samples")
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cpus / 2:
+        print(f"warning: load average {load:.1f} on {cpus} CPUs; multithreaded BLAS slows down "
+              "unevenly on a busy machine, so the time ratios are unreliable (the memory is not)")
     headline = compare(T_TARGET, b, repeats)
     print(f"\nAt Tq = Tk = {T_TARGET}, block_size = {b}:")
     print(f"  peak memory: full {headline['full_peak'] / MiB:.1f} MiB, blockwise "

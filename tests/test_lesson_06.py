@@ -45,24 +45,27 @@ def blockwise_row_by_row(q, k, v, block_size, mask=None):
     """A right answer: one query row at a time, with scalars m and ℓ as in the derivation."""
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     t_q, t_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
-    q = np.broadcast_to(q, batch + q.shape[-2:])
+    q = np.broadcast_to(q / np.sqrt(q.shape[-1]), batch + q.shape[-2:])
     k = np.broadcast_to(k, batch + k.shape[-2:])
     v = np.broadcast_to(v, batch + v.shape[-2:])
     allowed = np.broadcast_to(True if mask is None else mask, batch + (t_q, t_k))
     output = np.zeros(batch + (t_q, d_v))
     for *b, i in np.ndindex(*batch, t_q):
         b = tuple(b)
+        query, keys, values, allowed_keys = q[b][i], k[b], v[b], allowed[b][i]
         m, total, acc = -np.inf, 0.0, np.zeros(d_v)
         for start in range(0, t_k, block_size):
-            keys = slice(start, start + block_size)
-            s = k[b][keys] @ q[b][i] / np.sqrt(q.shape[-1])
-            s = np.where(allowed[b][i, keys], s, -np.inf)
+            block = slice(start, start + block_size)
+            s = keys[block] @ query
+            if mask is not None:
+                s = np.where(allowed_keys[block], s, -np.inf)
             new_m = max(m, s.max())
             if new_m == -np.inf:
                 continue  # no allowed key yet: nothing to add
             p = np.exp(s - new_m)
-            total = np.exp(m - new_m) * total + p.sum()
-            acc = np.exp(m - new_m) * acc + p @ v[b][keys]
+            rescale = np.exp(m - new_m)
+            total = rescale * total + p.sum()
+            acc = rescale * acc + p @ values[block]
             m = new_m
         if total > 0:
             output[b + (i,)] = acc / total
