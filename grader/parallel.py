@@ -50,6 +50,7 @@ from grader.sandbox import die_with_parent
 
 BATCHES = ".grading"
 SQLITE = "sqlite:///"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 INCIDENTS = {
     "CellTimeoutError": "ran past the {timeout} s limit and was interrupted",
     KERNEL_DIED: ("killed the kernel (out of memory, os._exit() or a crash): it and the cells "
@@ -339,8 +340,11 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     notebooks = course.notebook_names(lesson)
     timeout = int(course.config.Execute.timeout)
     budget = timeout * (_code_cells(course, lesson) + 2) + 120
+    # N kernels share the CPUs: each gets its share of math-library threads
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    env = {**{var: threads for var in THREAD_VARIABLES}, **os.environ}
     base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
-                "timeout": timeout, "env": dict(os.environ)}
+                "timeout": timeout, "env": env}
     ctx = _context()
     free = deque(_make_slots(course, batch, lesson, min(jobs, len(todo))))
     running: dict[int, tuple] = {}  # sentinel -> (process, student, slot, result, deadline)
