@@ -5,7 +5,8 @@ which reads ``nbgrader_config.py`` from the folder it runs in: ``cd grader && nb
 autograde 02_softmax`` (or symlink this file into that folder, or into ``~/.jupyter/``).
 All runtime state (the gradebook, submissions, feedback, the exchange) lives in one
 folder, ``course_state/`` at the top of the repository unless ``COURSE_STATE_DIR`` names
-another; the gradebook is SQLite there unless ``COURSE_DB_URL`` gives another SQLAlchemy URL (e.g. ``postgresql://grader@host/course``).
+another; the gradebook is SQLite there unless ``COURSE_DB_URL`` gives another SQLAlchemy URL
+(e.g. ``postgresql://grader@host/course``).
 
 Student code runs in the ``course-grading`` kernel (``grader/kernels/``, launched by
 ``grader/sandbox.py``): memory-limited and, where bubblewrap works, without network or access
