@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from common import busy_machine_note  # noqa: E402
 
 from grader import reference as ref  # noqa: E402
 
@@ -128,6 +129,9 @@ def main(argv=None):
               f"{figure['keras'] * 1e3:>8.2f}ms{ratio:>8.2f}{label['max |Δ|']:>10.1e}")
     verdict = "met" if worst <= TARGET else "MISSED"
     print(f"worst ratio {worst:.2f} (target ≤ {TARGET}: {verdict})")
+    note = busy_machine_note()
+    if note:
+        print(note)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import statistics
 import time
 
 import numpy as np
+from common import busy_machine_note
 
 from course_lib.data import random_qkv
 from grader import reference as ref
@@ -94,6 +95,9 @@ def main(argv=None):
             )
     verdict = "met" if worst <= TARGET else "MISSED"
     print(f"worst unmasked ratio {worst:.2f} (target ≤ {TARGET}: {verdict})")
+    note = busy_machine_note()
+    if note:
+        print(note)
 
 
 if __name__ == "__main__":
