@@ -1,0 +1,786 @@
+"""Public checks of the Keras lessons: 04 (the attention layers) and 05 (the date translator).
+
+Each ``check_<name>(answer)`` runs the learner's layer, model or function on fixed inputs,
+prints what passed, and raises :class:`~course_lib.feedback.CheckFailed` naming the mistake
+when something is wrong. Layers are compared with ``keras.layers.MultiHeadAttention`` carrying
+the same weights (a single-head ``AttentionLayer`` is a one-head ``MultiHeadAttention``), never
+with the course's answer key.
+
+Float32 and GPUs: on NVIDIA GPUs since Ampere, TensorFlow computes float32 matrix products with
+TensorFloat-32 (10-bit mantissas) unless told otherwise, and results move by about 1e-3. The
+checks switch TF32 off while they run (:func:`float32_matmuls`, restored afterwards), so that
+any correct float32 arithmetic agrees within ``rtol=1e-4, atol=1e-5`` on CPUs and GPUs alike,
+and every wrong formula, off by far more, is still caught.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import math
+import os
+import re
+import warnings
+
+import numpy as np
+
+from course_lib.feedback import CheckFailed, compare
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+KERAS_RTOL = 1e-4
+KERAS_ATOL = 1e-5
+
+# What each known mistake is; a description completes the sentence "it matches ...".
+KERAS_DESCRIPTIONS = {
+    # 04: the layers
+    "values_not_projected": (
+        "the tutorial bug: W_v is created but never applied, so the raw values are averaged "
+        "instead of their projections"
+    ),
+    "no_scaling": "scores without the 1/√key_dim scaling",
+    "scale_by_model_dim": (
+        "scaling by √(num_heads·key_dim), the width of all heads together: each head divides by "
+        "√key_dim, the size of its own queries and keys"
+    ),
+    "scale_by_input_dim": "scaling by √(query's feature size): the scale is 1/√units",
+    "softmax_wrong_axis": (
+        "a softmax over the queries (axis -2): each query's weights over the keys (axis -1) "
+        "must sum to 1"
+    ),
+    "mask_ignored": "attention_mask ignored: the output is the same as without a mask",
+    "mask_inverted": "an inverted mask: True means *may attend*",
+    "mask_after_softmax": (
+        "masking after the softmax: the remaining weights no longer sum to 1 (mask the scores, "
+        "then normalise)"
+    ),
+    "causal_ignored": "use_causal_mask ignored: query i may only see keys j ≤ i",
+    "no_output_projection": "no output projection: W_o is created but never applied",
+    "signature_order": (
+        "call's arguments in another order than Keras's (query, value, key, …): a key or mask "
+        "passed by position would land in the wrong place"
+    ),
+    "heads_not_split": (
+        "heads not split properly: (B, T, H·d) reshaped straight to (B, H, T, d) mixes positions "
+        "and heads; reshape to (B, T, H, d), then move the head axis"
+    ),
+    "fully_masked_uniform": (
+        "uniform weights on a fully masked row (what -1e9 alone gives): the course's convention "
+        "is zero weights, and so a zero attention output, on a row with no allowed key"
+    ),
+    "fully_masked_nan": "NaN on a fully masked row (-inf scores): keep every row finite",
+    # 05: the translator
+    "no_shift": (
+        "no shift: the decoder is given the very character it must predict, so it learns to copy"
+    ),
+    "shift_left": "a shift the wrong way: the decoder input starts with START and then t₀ … t₈",
+    "start_at_end": "START appended at the end instead of put in front",
+    "targets_shifted": "the targets shifted too: the decoder targets are the targets unchanged",
+    "not_causal": (
+        "a decoder self-attention that is not causal: position i sees the characters after it, "
+        "so in training it can copy the answer (use_causal_mask=True)"
+    ),
+    "swapped_cross_attention": (
+        "cross-attention the wrong way round: the queries come from the decoder, the keys and "
+        "values from the encoder"
+    ),
+    "padding_not_masked": (
+        "padding not masked: the decoder attends to <pad> positions (pass the padding mask to "
+        "the cross-attention as attention_mask=…)"
+    ),
+    "mask_passed_positionally": (
+        "a mask passed by position: keras.layers.MultiHeadAttention reads its 4th positional "
+        "argument as query_mask and ignores it here; pass attention_mask= by keyword"
+    ),
+    "softmax_output": (
+        "a softmax at the end: the model should return logits (the loss is computed with "
+        "from_logits=True)"
+    ),
+    "no_feedback": (
+        "predictions never fed back: each step's decoder input must hold the characters "
+        "predicted so far"
+    ),
+    "last_position": "logits read at the last position instead of the current step i",
+    "start_kept": "the START token kept in the output: return the TARGET_LEN predicted ids",
+    "fed_back_in_place": (
+        "each prediction written into the decoder input at its own position i, over the symbol "
+        "it was predicted from: it belongs at position i + 1"
+    ),
+    "head_zero_only": "the first head only: average the weights over the heads first",
+    "argmax_over_outputs": "an argmax over the output positions (axis -2) instead of the sources",
+    "max_not_argmax": "the largest weight instead of its position (argmax)",
+    "per_head_argmax": "an argmax per head, (B, H, Tt): average over the heads first",
+    "attention_not_used": (
+        "attention layers made with keras.layers.MultiHeadAttention itself instead of the "
+        "`attention` argument, so that no other layer (yours) can be plugged in"
+    ),
+}
+
+ATTENTION_LAYER_WEIGHTS = (
+    "W_q kernel (d_query, units)", "W_q bias (units,)",
+    "W_k kernel (d_key, units)", "W_k bias (units,)",
+    "W_v kernel (d_value, units)", "W_v bias (units,)",
+    "W_o kernel (units, units)", "W_o bias (units,)",
+)
+CALL_PARAMETERS = ("query", "value", "key", "attention_mask", "return_attention_scores",
+                   "use_causal_mask")
+
+
+def mistake(what: str, key: str) -> CheckFailed:
+    """The verdict for an answer that makes a known mistake: ``raise mistake(what, key)``."""
+    return CheckFailed(f"{what} is wrong: it matches {KERAS_DESCRIPTIONS[key]}.")
+
+
+# -- running learners' code quietly and on exact float32 --------------------------------------
+@contextlib.contextmanager
+def float32_matmuls():
+    """Run the block with TensorFloat-32 off (where a GPU has it), restoring the setting after.
+
+    Example::
+
+        with float32_matmuls():
+            out = layer(q, v)  # plain float32 on every device
+    """
+    import tensorflow as tf
+
+    was_enabled = tf.config.experimental.tensor_float_32_execution_enabled()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    try:
+        yield
+    finally:
+        tf.config.experimental.enable_tensor_float_32_execution(was_enabled)
+
+
+@contextlib.contextmanager
+def quiet():
+    """No warnings and no TensorFlow/absl log lines while checking (stderr fails a graded cell)."""
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "absl", "keras")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def checking():
+    """The setting of every Keras check: quiet, and TF32 off."""
+    with quiet(), float32_matmuls():
+        yield
+
+
+def compare_keras(received, expected, *, what: str, misconceptions=None, hint: str = "") -> None:
+    """:func:`~course_lib.feedback.compare` at the Keras lessons' float32 tolerance.
+
+    ``misconceptions`` may be a function returning the ``{description: wrong_output}``
+    dictionary: it then runs only when the answer is wrong (wrong variants cost time to run).
+    """
+    received = as_array(received, f"The result of {what}")
+    if received.shape == np.shape(expected) and np.allclose(received, expected, rtol=KERAS_RTOL,
+                                                            atol=KERAS_ATOL):
+        return
+    if callable(misconceptions):
+        misconceptions = misconceptions()
+    compare(received, expected, what=what, misconceptions=misconceptions, rtol=KERAS_RTOL,
+            atol=KERAS_ATOL, hint=hint)
+
+
+def _describe(value) -> str:
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{tuple(value.shape)} {getattr(value.dtype, 'name', value.dtype)}"
+    return type(value).__name__ if isinstance(value, list | tuple | dict) else repr(value)
+
+
+def _short_error(error: Exception) -> str:
+    """A Keras error without its colour codes and the long list of arguments it repeats."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split("Arguments received by")[0]
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n    ".join(lines[:6])
+
+
+def run_answer(fn, *args, name: str, **kwargs):
+    """Call a learner's layer, model or function; its errors become a :class:`CheckFailed` that
+    says what was called with which shapes (never the arrays' contents)."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(
+            f"`{name}` is not written yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except CheckFailed:
+        raise
+    except Exception as error:  # a learner's bug: say where it happened
+        shown = [_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()]
+        raise CheckFailed(
+            f"`{name}` raised {type(error).__name__}: {_short_error(error)}\n"
+            f"  It was called with: {', '.join(shown)}"
+        ) from None
+
+
+def as_array(x, what: str) -> np.ndarray:
+    """A learner's tensor as a NumPy array, with a message when it is not one."""
+    if x is None:
+        raise CheckFailed(f"{what} is None: did you forget a `return` statement?")
+    try:
+        return np.asarray(x)
+    except Exception as error:
+        raise CheckFailed(
+            f"{what} cannot be read as an array ({type(x).__name__}): {error}"
+        ) from None
+
+
+def passed(name: str, n_checks: int) -> None:
+    print(f"✓ {name}: all {n_checks} checks passed.")
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def layer_inputs(rng, batch, t_q, t_k, d_query, d_value, d_key=None):
+    """Random float32 ``query (B, Tq, d_query)``, ``value (B, Tk, d_value)`` and ``key
+    (B, Tk, d_key)`` (``key`` is ``None`` when ``d_key`` is)."""
+    query = rng.standard_normal((batch, t_q, d_query)).astype("float32")  # (B, Tq, d_query)
+    value = rng.standard_normal((batch, t_k, d_value)).astype("float32")  # (B, Tk, d_value)
+    key = None if d_key is None else rng.standard_normal((batch, t_k, d_key)).astype("float32")
+    return query, value, key
+
+
+def two_sided_mask(rng, batch, t_q, t_k):
+    """A boolean ``(B, Tq, Tk)`` mask in which every row has a True and a False, so that the mask,
+    its inverse and the unmasked case all give different outputs and no row is fully masked."""
+    mask = rng.random((batch, t_q, t_k)) < 0.5  # (B, Tq, Tk)
+    allowed, blocked = rng.integers(t_k, size=(2, batch, t_q))
+    blocked = np.where(blocked == allowed, (allowed + 1) % t_k, blocked)
+    batch_index, query_index = np.indices((batch, t_q))
+    mask[batch_index, query_index, allowed] = True
+    mask[batch_index, query_index, blocked] = False
+    return mask
+
+
+# -- calling a learner's layer -----------------------------------------------------------------
+def check_call_signature(cls, name: str) -> None:
+    """``call(query, value, key=None, attention_mask=None, return_attention_scores=False,
+    use_causal_mask=False)`` in that order, as ``keras.layers.MultiHeadAttention`` starts."""
+    try:
+        parameters = list(inspect.signature(cls.call).parameters)
+    except (TypeError, ValueError) as error:
+        raise CheckFailed(f"`{name}.call` cannot be inspected: {error}") from None
+    parameters = [p for p in parameters if p != "self"]
+    missing = [p for p in CALL_PARAMETERS if p not in parameters]
+    if missing:
+        raise CheckFailed(
+            f"`{name}.call` lacks the argument(s) {', '.join(missing)}. Keep the signature "
+            f"call(self, {', '.join(CALL_PARAMETERS)}) so that the layer is called like Keras's."
+        )
+    if parameters[:3] != list(CALL_PARAMETERS[:3]):
+        raise mistake(f"`{name}.call{tuple(parameters)}`", "signature_order")
+
+
+def make_layer(cls, name: str, *args, **kwargs):
+    """``cls(*args, **kwargs)`` with the learner's errors turned into a :class:`CheckFailed`."""
+    return run_answer(cls, *args, name=name, **kwargs)
+
+
+def run_layer(layer, name: str, query, value, key=None, scores: bool = False, **options):
+    """Call a layer as Keras would (``key`` and options by keyword) and return NumPy arrays:
+    the output, or ``(output, weights)`` when ``scores``."""
+    if key is not None:
+        options["key"] = key
+    if scores:
+        options["return_attention_scores"] = True
+    result = run_answer(layer, query, value, name=f"{name}.call", **options)
+    if not scores:
+        return as_array(result, f"the output of {name}")
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailed(
+            f"With return_attention_scores=True, {name} should return (output, weights). "
+            f"Received: {type(result).__name__}"
+        )
+    out, weights = result
+    return as_array(out, f"the output of {name}"), as_array(weights, f"the weight matrix of {name}")
+
+
+def learner_weights(layer, name: str) -> list[np.ndarray]:
+    with contextlib.suppress(Exception):
+        return [np.asarray(w) for w in layer.get_weights()]
+    raise CheckFailed(f"{name}.get_weights() failed: is the layer built (called once)?")
+
+
+def check_weight_shapes(received, expected, name: str, labels=None) -> None:
+    """The learner's weights have the expected shapes (arrays or shape tuples), in order."""
+    got = [tuple(np.shape(w)) for w in received]
+    want = [tuple(np.shape(w)) if hasattr(w, "shape") else tuple(w) for w in expected]
+    if got == want:
+        return
+    rows = "\n".join(
+        f"    {labels[i] if labels else f'weight {i}'}: {shape}" for i, shape in enumerate(want)
+    )
+    raise CheckFailed(
+        f"{name} holds weights of shapes {got}; expected, in this order:\n{rows}\n"
+        "  Create them in build() as the skeleton does (and do not create others)."
+    )
+
+
+def check_projections_used(layer, name, query, value, key, out) -> None:
+    """Zeroing W_v (weights 4 and 5), then W_o's kernel (weight 6), must change the output:
+    the tutorial layer creates both but may apply neither."""
+    params = learner_weights(layer, name)
+    for indices, flaw in (((4, 5), "values_not_projected"), ((6,), "no_output_projection")):
+        layer.set_weights([w * 0 if i in indices else w for i, w in enumerate(params)])
+        unchanged = np.allclose(run_layer(layer, name, query, value, key), out, atol=KERAS_ATOL)
+        layer.set_weights(params)
+        if unchanged:
+            raise mistake(name, flaw)
+
+
+def check_weights_sum_to_one(weights, what: str) -> None:
+    """Each query's weights over the keys sum to 1; columns that do instead name the mistake."""
+    rows, cols = weights.sum(axis=-1), weights.sum(axis=-2)
+    if np.allclose(rows, 1.0, atol=1e-4):
+        return
+    if np.allclose(cols, 1.0, atol=1e-4):
+        raise mistake(what, "softmax_wrong_axis")
+    if np.all(rows < 1.0 - 1e-4):
+        raise mistake(what, "mask_after_softmax")
+    raise CheckFailed(
+        f"{what}: each row (one query's weights over the keys) should sum to 1; received row sums "
+        f"such as {rows.reshape(-1)[:3]}"
+    )
+
+
+def check_mask_changes_output(masked, unmasked, what: str) -> None:
+    """Prove the mask took effect (Keras layers ignore masks passed in the wrong place)."""
+    if masked.shape == unmasked.shape and np.allclose(masked, unmasked, rtol=KERAS_RTOL,
+                                                      atol=KERAS_ATOL):
+        raise mistake(what, "mask_ignored")
+
+
+def check_fully_masked_rows(weights, output, rows, what: str) -> None:
+    """Rows with no allowed key: zero weights, finite everywhere."""
+    if not np.all(np.isfinite(weights)) or not np.all(np.isfinite(output)):
+        raise mistake(what, "fully_masked_nan")
+    if not np.allclose(weights[rows], 0.0, atol=KERAS_ATOL):
+        raise mistake(what, "fully_masked_uniform")
+
+
+# -- keras.layers.MultiHeadAttention as the yardstick --------------------------------------------
+def keras_twin(query, value, key, weights, **config):
+    """A ``keras.layers.MultiHeadAttention`` of this config, built on these inputs, holding
+    ``weights`` reshaped to its own shapes (a Dense kernel ``(d, u)`` is ``(d, 1, u)``)."""
+    import keras
+
+    twin = keras.layers.MultiHeadAttention(**config)
+    twin(query, value, key=key)
+    shapes = [w.shape for w in twin.get_weights()]
+    twin.set_weights([np.reshape(w, s) for w, s in zip(weights, shapes, strict=True)])
+    return twin
+
+
+def twin_outputs(twin, query, value, key=None, **options):
+    """``(output, weights)`` of a Keras layer as NumPy arrays."""
+    out, weights = twin(query, value, key=key, return_attention_scores=True, **options)
+    return np.asarray(out), np.asarray(weights)
+
+
+def scaled_query(weights, factor):
+    """The same weights with the query projection (kernel and bias) multiplied by ``factor``."""
+    return [w * factor if i < 2 else w for i, w in enumerate(weights)]
+
+
+def attention_layer_shapes(units, query, value, key=None):
+    """The shapes of an ``AttentionLayer(units)``'s weights, in order (see
+    :data:`ATTENTION_LAYER_WEIGHTS`)."""
+    key = value if key is None else key
+    return [shape for x in (query, key, value) for shape in ((x.shape[-1], units), (units,))] + [
+        (units, units), (units,)]
+
+
+def attention_layer_twin(units, query, value, key, weights, factor=1.0):
+    """The one-head ``keras.layers.MultiHeadAttention`` equal to an ``AttentionLayer(units)``."""
+    return keras_twin(query, value, key, scaled_query(weights, factor), num_heads=1,
+                      key_dim=units, output_shape=units)
+
+
+def check_attention_layer(AttentionLayer) -> None:  # noqa: N803 — the learner's class
+    """Public check of lesson 04's ``AttentionLayer(units)``."""
+    name, units, n_checks = "AttentionLayer", 8, 0
+    rng = np.random.default_rng(4)
+    with checking():
+        check_call_signature(AttentionLayer, name)
+        # Value features = units, so that the tutorial's version runs and can be recognised.
+        query, value, key = layer_inputs(rng, 2, 3, 4, d_query=5, d_value=units, d_key=7)
+        layer = make_layer(AttentionLayer, name, units)
+        out, weights = run_layer(layer, name, query, value, key, scores=True)
+        if out.shape != (2, 3, units) or weights.shape != (2, 3, 4):
+            raise CheckFailed(
+                f"{name}({units}) on query (2, 3, 5), value (2, 4, {units}) should return an "
+                f"output (2, 3, {units}) and weights (2, 3, 4). Received: {out.shape} and "
+                f"{weights.shape}"
+            )
+        check_weights_sum_to_one(weights, f"the weight matrix of {name}")
+        n_checks += 2
+
+        params = learner_weights(layer, name)
+        check_weight_shapes(params, attention_layer_shapes(units, query, value, key), name,
+                            ATTENTION_LAYER_WEIGHTS)
+        twin = attention_layer_twin(units, query, value, key, params)
+        check_projections_used(layer, name, query, value, key, out)
+        expected, expected_weights = twin_outputs(twin, query, value, key)
+        compare_keras(out, expected, what=f"the output of {name}", misconceptions=lambda: {
+            KERAS_DESCRIPTIONS["no_scaling"]: twin_outputs(attention_layer_twin(
+                units, query, value, key, params, math.sqrt(units)), query, value, key)[0],
+        }, hint="Project queries, keys and values, scale by 1/√units, softmax, weighted sum, W_o.")
+        compare_keras(weights, expected_weights[:, 0], what=f"the weight matrix of {name}")
+        n_checks += 3
+
+        query, value, _ = layer_inputs(rng, 2, 3, 5, d_query=6, d_value=4)
+        layer = make_layer(AttentionLayer, name, units)
+        run_layer(layer, name, query, value)
+        params = learner_weights(layer, name)
+        check_weight_shapes(params, attention_layer_shapes(units, query, value), name,
+                            ATTENTION_LAYER_WEIGHTS)
+        twin = attention_layer_twin(units, query, value, None, params)
+        n_checks += check_layer_options(layer, name, twin, query, value, head_axis=False)
+    passed(name, n_checks)
+
+
+def check_layer_options(layer, name, twin, query, value, head_axis: bool) -> int:
+    """Key defaulting to value, attention_mask, use_causal_mask and fully masked rows, each
+    compared with ``twin`` (Keras's layer with the same weights). Returns the number of checks."""
+    rng = np.random.default_rng(7)
+    batch, t_q, t_k = query.shape[0], query.shape[1], value.shape[1]
+
+    def weights_of(w):  # Keras's weights are (B, H, Tq, Tk); a single-head layer's (B, Tq, Tk)
+        return w if head_axis else w[:, 0]
+
+    plain = run_layer(layer, name, query, value)
+    compare_keras(plain, twin_outputs(twin, query, value)[0],
+                  what=f"the output of {name} without a key (key defaults to value)")
+
+    mask = two_sided_mask(rng, batch, t_q, t_k)  # (B, Tq, Tk)
+    masked, masked_weights = run_layer(layer, name, query, value, attention_mask=mask,
+                                       scores=True)
+    check_mask_changes_output(masked, plain, f"{name} with attention_mask=")
+    check_weights_sum_to_one(masked_weights, f"the weight matrix of {name} with attention_mask=")
+    compare_keras(masked, twin_outputs(twin, query, value, attention_mask=mask)[0],
+                  what=f"the output of {name} with attention_mask=", misconceptions=lambda: {
+                      KERAS_DESCRIPTIONS["mask_inverted"]:
+                          twin_outputs(twin, query, value, attention_mask=~mask)[0],
+                  }, hint="Masked scores must get zero weight: mask before the softmax.")
+
+    causal = run_layer(layer, name, query, value, use_causal_mask=True)
+    compare_keras(causal, twin_outputs(twin, query, value, use_causal_mask=True)[0],
+                  what=f"the output of {name} with use_causal_mask=True", misconceptions={
+                      KERAS_DESCRIPTIONS["causal_ignored"]: plain,
+                  }, hint="Query i may attend to keys 0 … i (a lower-triangular mask).")
+
+    mask[:, 0, :] = False  # the first query of every sequence may attend to nothing
+    out, weights = run_layer(layer, name, query, value, attention_mask=mask, scores=True)
+    check_fully_masked_rows(weights, out, (slice(None), 0) if not head_axis
+                            else (slice(None), slice(None), 0), f"{name} on a fully masked row")
+    expected, expected_weights = twin_outputs(twin, query, value, attention_mask=mask)
+    compare_keras(out[:, 1:], expected[:, 1:],
+                  what=f"the output of {name} on the rows that are not fully masked")
+    compare_keras(weights[..., 1:, :], weights_of(expected_weights)[..., 1:, :],
+                  what=f"the weight matrix of {name} on the rows that are not fully masked")
+    return 5
+
+
+def check_multi_head_attention(MultiHeadAttention) -> None:  # noqa: N803 — the learner's class
+    """Public check of lesson 04's ``MultiHeadAttention(num_heads, key_dim, value_dim=None,
+    use_bias=True)``, against ``keras.layers.MultiHeadAttention`` with the same weights."""
+    import keras
+
+    name, n_checks = "MultiHeadAttention", 0
+    config = {"num_heads": 2, "key_dim": 3, "value_dim": 5}
+    rng = np.random.default_rng(5)
+    with checking():
+        check_call_signature(MultiHeadAttention, name)
+        # value features = value_dim, so that a layer that skips W_v runs and can be recognised
+        query, value, key = layer_inputs(rng, 2, 4, 6, d_query=6, d_value=5, d_key=8)
+        layer = make_layer(MultiHeadAttention, name, **config)
+        run_layer(layer, name, query, value, key)
+        twin = keras.layers.MultiHeadAttention(**config)
+        twin(query, value, key=key)
+        check_weight_shapes(learner_weights(layer, name), twin.get_weights(), name)
+        count = run_answer(layer.count_params, name=f"{name}.count_params")
+        if count != twin.count_params():
+            raise CheckFailed(f"{name} has {count} parameters; Keras's has {twin.count_params()}.")
+        n_checks += 2
+
+        layer.set_weights(twin.get_weights())
+        out, weights = run_layer(layer, name, query, value, key, scores=True)
+        check_projections_used(layer, name, query, value, key, out)
+        if out.shape != (2, 4, 6) or weights.shape != (2, 2, 4, 6):
+            raise CheckFailed(
+                f"{name}(**{config}) on query (2, 4, 6), value (2, 6, 5) should return an output "
+                f"(2, 4, 6) and weights (B, H, Tq, Tk) = (2, 2, 4, 6). Received: {out.shape} and "
+                f"{weights.shape}"
+            )
+        check_weights_sum_to_one(weights, f"the weight matrix of {name}")
+        params = twin.get_weights()
+        expected, expected_weights = twin_outputs(twin, query, value, key)
+        wrong = {
+            "no_scaling": math.sqrt(config["key_dim"]),
+            "scale_by_model_dim": 1 / math.sqrt(config["num_heads"]),
+        }
+        compare_keras(out, expected, what=f"the output of {name}", misconceptions=lambda: {
+            KERAS_DESCRIPTIONS[key_]: twin_outputs(
+                keras_twin(query, value, key, scaled_query(params, factor), **config),
+                query, value, key,
+            )[0]
+            for key_, factor in wrong.items()
+        }, hint="Project into heads, scale by 1/√key_dim, softmax over the keys, weighted sum per "
+                "head, then the output projection sums over heads.")
+        compare_keras(weights, expected_weights, what=f"the weight matrix of {name} (B, H, Tq, Tk)")
+        n_checks += 3
+
+        query, value, _ = layer_inputs(rng, 2, 3, 5, d_query=4, d_value=6)
+        layer = make_layer(MultiHeadAttention, name, **config)
+        run_layer(layer, name, query, value)
+        twin = keras_twin(query, value, None, learner_weights(layer, name), **config)
+        n_checks += check_layer_options(layer, name, twin, query, value, head_axis=True)
+        n_checks += check_config_round_trip(layer, MultiHeadAttention, name, config)
+    passed(name, n_checks)
+
+
+def check_config_round_trip(layer, cls, name: str, config: dict) -> int:
+    """``get_config`` holds the constructor's arguments and ``from_config`` rebuilds the layer."""
+    layer_config = run_answer(layer.get_config, name=f"{name}.get_config")
+    expected = dict(config)
+    if "key_dim" in config:  # MultiHeadAttention: its defaults are part of its config
+        expected = {"value_dim": config["key_dim"], "use_bias": True, **config}
+    wrong = {k: layer_config.get(k, "missing") for k, v in expected.items()
+             if layer_config.get(k, "missing") != v}
+    if wrong:
+        raise CheckFailed(
+            f"{name}.get_config() should hold the constructor's arguments {expected}; these "
+            f"differ: {wrong}. Return {{**super().get_config(), ...}} with every argument."
+        )
+    copy = run_answer(cls.from_config, layer_config, name=f"{name}.from_config")
+    if copy.get_config() != layer_config:
+        raise CheckFailed(f"{name}.from_config(config).get_config() differs from config.")
+    return 1
+
+
+# -- lesson 05: the date translator -----------------------------------------------------------
+def check_teacher_forcing(teacher_forcing) -> None:
+    """Public check of lesson 05's ``teacher_forcing(targets)``."""
+    from course_lib.dates import START_ID, encode_targets
+
+    targets = encode_targets(["1979-05-03", "2001-12-31"])  # (2, 10)
+    result = run_answer(teacher_forcing, targets, name="teacher_forcing")
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailed("teacher_forcing should return a pair (decoder_inputs, decoder_targets).")
+    decoder_inputs, decoder_targets = (as_array(r, f"teacher_forcing's {what}")
+                                       for r, what in zip(result, ("decoder_inputs", "targets"),
+                                                          strict=True))
+    expected = np.array([[0, 2, 10, 8, 10, 11, 1, 6, 11, 1],
+                         [0, 3, 1, 1, 2, 11, 2, 3, 11, 4]])
+    start = np.full((2, 1), START_ID)
+    compare(decoder_inputs, expected, what="decoder_inputs for '1979-05-03' and '2001-12-31'",
+            misconceptions={
+                KERAS_DESCRIPTIONS["no_shift"]: targets,
+                KERAS_DESCRIPTIONS["shift_left"]: np.concatenate([targets[:, 1:], start], axis=1),
+                KERAS_DESCRIPTIONS["start_at_end"]: np.concatenate([targets[:, :-1], start], 1),
+            }, hint="Put START_ID in front and drop the last character: the decoder reads "
+                    "START, t₀, …, t₈ and predicts t₀, …, t₉.")
+    compare(decoder_targets, targets, what="decoder_targets", misconceptions={
+        KERAS_DESCRIPTIONS["targets_shifted"]: targets[:, 1:],
+    })
+    passed("teacher_forcing", 2)
+
+
+def chain_model(multiplier: int = 3):
+    """A stand-in translator for checking decoders: the logits at step ``i`` point at
+    ``(multiplier · d[i] + 2 · d[i-1] + source[i] + i) mod V``, where ``d`` is the decoder
+    input, so every step depends on the steps before. A causal ``keras.Model``:
+    ``model([source, decoder_input])``, ``predict`` and ``predict_on_batch`` all work.
+    """
+    import keras
+    from keras import ops
+
+    from course_lib.dates import TARGET_LEN, TARGET_VOCAB
+
+    vocab = len(TARGET_VOCAB)
+
+    class ChainModel(keras.Model):
+        def call(self, inputs):
+            source, decoder_input = inputs
+            current = ops.cast(decoder_input, "int32")  # (B, Tt)
+            previous = ops.pad(current[:, :-1], ((0, 0), (1, 0)))  # (B, Tt): d[i-1], 0 at i=0
+            steps = ops.arange(TARGET_LEN)  # (Tt,)
+            pointer = (multiplier * current + 2 * previous
+                       + ops.cast(source[:, :TARGET_LEN], "int32") + steps) % vocab  # (B, Tt)
+            return 5.0 * ops.one_hot(pointer, vocab)  # (B, Tt, V)
+
+    return ChainModel()
+
+
+def check_greedy_decode(greedy_decode) -> None:
+    """Public check of lesson 05's ``greedy_decode(model, source)`` on a :func:`chain_model`."""
+    source = np.array([[8, 10, 35, 23, 1, 30, 21, 1, 51, 16, 29, 36],
+                       [16, 13, 4, 17, 16, 4, 8, 10, 0, 0, 0, 0]], dtype="int32")
+    source = np.pad(source, ((0, 0), (0, 20)))  # (2, SOURCE_LEN)
+    with checking():
+        result = as_array(run_answer(greedy_decode, chain_model(), source, name="greedy_decode"),
+                          "the result of greedy_decode")
+    expected = np.array([[8, 11, 2, 6, 3, 8, 9, 3, 2, 1],
+                         [4, 2, 8, 0, 0, 9, 5, 2, 0, 1]])
+    compare(result, expected, what="greedy_decode on a stand-in model", misconceptions={
+        KERAS_DESCRIPTIONS["start_kept"]: np.concatenate([np.zeros((2, 1), int), expected[:, :-1]],
+                                                         axis=1),
+    }, hint="Start from START_ID; at step i read the logits at position i, take the argmax, and "
+            "write it into the decoder input at position i + 1.")
+    passed("greedy_decode", 1)
+
+
+def check_alignment(alignment) -> None:
+    """Public check of lesson 05's ``alignment(scores)``."""
+    scores = np.array([[[[0.6, 0.2, 0.1, 0.1], [0.1, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.7]],
+                        [[0.1, 0.1, 0.7, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.5, 0.3]]]])
+    # (B=1, H=2, Tt=3, Ts=4); averaged over the heads, the rows peak at sources 2, 1, 3
+    result = as_array(run_answer(alignment, scores, name="alignment"), "the result of alignment")
+    compare(result, np.array([[2, 1, 3]]), what="alignment of weights (1, 2, 3, 4)",
+            misconceptions={
+                KERAS_DESCRIPTIONS["head_zero_only"]: np.array([[0, 1, 3]]),
+                KERAS_DESCRIPTIONS["max_not_argmax"]: np.array([[0.4, 0.55, 0.5]]),
+                KERAS_DESCRIPTIONS["argmax_over_outputs"]: np.array([[0, 1, 2, 2]]),
+            }, hint="Average the weights over the heads (axis 1), then take the argmax over the "
+                    "source positions (the last axis).")
+    if not np.issubdtype(result.dtype, np.integer):
+        raise CheckFailed(f"alignment should return integer positions. Received: {result.dtype}")
+    passed("alignment", 2)
+
+
+def spy_attention():
+    """A fresh ``keras.layers.MultiHeadAttention`` subclass that records its instances and how
+    each was called (``SpyAttention.calls``: ``(name, positional dtypes, keyword names)``)."""
+    import keras
+
+    class SpyAttention(keras.layers.MultiHeadAttention):
+        instances: list = []
+        calls: list = []
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            SpyAttention.instances.append(self)
+
+        def __call__(self, *args, **kwargs):
+            dtypes = [str(getattr(a, "dtype", type(a).__name__)) for a in args]
+            SpyAttention.calls.append((self.name, dtypes, sorted(kwargs)))
+            return super().__call__(*args, **kwargs)
+
+    return SpyAttention
+
+
+def translator_batch(batch: int = 4, seed: int = 0):
+    """``(source, decoder_input)``: real source dates (with padding) and random decoder ids."""
+    from course_lib.dates import TARGET_LEN, TARGET_VOCAB, date_dataset
+
+    source = date_dataset(batch, seed=seed)["source"]  # (B, Ts)
+    rng = np.random.default_rng(seed)
+    decoder_input = rng.integers(len(TARGET_VOCAB), size=(batch, TARGET_LEN)).astype("int32")
+    return source, decoder_input  # (B, Ts), (B, Tt)
+
+
+def _predict(model, source, decoder_input, what="the model") -> np.ndarray:
+    return as_array(run_answer(model, [source, decoder_input], name=what), f"the output of {what}")
+
+
+def build_with_spy(build_translator, **kwargs):
+    """``(model, SpyAttention)``: the learner's model built with a recording attention class;
+    checks that every attention layer came from it and got its masks by keyword."""
+    import keras
+
+    spy = spy_attention()
+    try:
+        model = run_answer(build_translator, attention=spy, name="build_translator", **kwargs)
+    except CheckFailed:
+        _check_masks_by_keyword(spy)  # a mask passed by position often ends in an error
+        raise
+    _check_masks_by_keyword(spy)
+    if not isinstance(model, keras.Model):
+        raise CheckFailed(f"build_translator should return a keras.Model. Received: "
+                          f"{type(model).__name__}")
+    if not spy.instances and any(isinstance(layer, keras.layers.MultiHeadAttention)
+                                 for layer in model.layers):
+        raise mistake("build_translator", "attention_not_used")
+    if len(spy.instances) < 3:
+        raise CheckFailed(
+            f"build_translator made {len(spy.instances)} layer(s) with `attention(...)`; it needs "
+            "3: the encoder's self-attention, the decoder's causal self-attention and the "
+            "cross-attention, each made with the `attention` argument."
+        )
+    return model, spy
+
+
+def _check_masks_by_keyword(spy) -> None:
+    """An attention layer called with more than (query, value, key) by position, or with a
+    boolean tensor among them, was given a mask by position."""
+    for layer_name, dtypes, _ in spy.calls:
+        if "bool" in dtypes or len(dtypes) > 3:
+            raise mistake(f"build_translator (`{layer_name}` got {len(dtypes)} positional "
+                          "arguments)", "mask_passed_positionally")
+
+
+def cross_attention_scores(model, source, decoder_input) -> np.ndarray:
+    """The weights ``(B, H, Tt, Ts)`` of the layer named ``cross_attention``."""
+    import keras
+
+    try:
+        layer = model.get_layer("cross_attention")
+    except ValueError:
+        raise CheckFailed("The model has no layer named 'cross_attention': create the "
+                          "cross-attention with name=\"cross_attention\".") from None
+    output = layer.output
+    if not isinstance(output, tuple | list) or len(output) != 2:
+        raise CheckFailed("Call the cross-attention with return_attention_scores=True, so that "
+                          "its weights can be read (and use only the first result downstream).")
+    reader = keras.Model(model.inputs, output[1])
+    return _predict(reader, source, decoder_input, "the cross-attention weights")
+
+
+def check_translator_model(build_translator, d_model: int = 64, num_heads: int = 4) -> int:
+    """Properties of the model ``build_translator`` returns; the number of checks passed."""
+    from course_lib.dates import PAD_ID, SOURCE_LEN, TARGET_LEN, TARGET_VOCAB
+
+    model, _ = build_with_spy(build_translator, d_model=d_model, num_heads=num_heads)
+    source, decoder_input = translator_batch()
+    logits = _predict(model, source, decoder_input)
+    expected_shape = (len(source), TARGET_LEN, len(TARGET_VOCAB))
+    if logits.shape != expected_shape:
+        raise CheckFailed(f"The model's output should be (B, TARGET_LEN, len(TARGET_VOCAB)) = "
+                          f"{expected_shape}. Received: {logits.shape}")
+    scores = cross_attention_scores(model, source, decoder_input)
+    if scores.shape == (len(source), num_heads, SOURCE_LEN, TARGET_LEN):
+        raise mistake("build_translator", "swapped_cross_attention")
+    if scores.shape != (len(source), num_heads, TARGET_LEN, SOURCE_LEN):
+        raise CheckFailed(f"The cross-attention weights should be (B, num_heads, TARGET_LEN, "
+                          f"SOURCE_LEN). Received: {scores.shape}")
+    if np.all(logits >= 0) and np.allclose(logits.sum(-1), 1.0, atol=1e-4):
+        raise mistake("build_translator", "softmax_output")
+
+    changed = decoder_input.copy()
+    changed[:, 5:] = (changed[:, 5:] + 1) % len(TARGET_VOCAB)  # change the characters from 5 on
+    if not np.allclose(_predict(model, source, changed)[:, :5], logits[:, :5], atol=KERAS_ATOL):
+        raise mistake("build_translator", "not_causal")
+    other_source = np.roll(source, 1, axis=0)
+    if np.allclose(_predict(model, other_source, decoder_input), logits, atol=KERAS_ATOL):
+        raise CheckFailed("The model's output does not depend on the source: the decoder must "
+                          "read the encoder's output through the cross-attention.")
+    pads = np.broadcast_to((source == PAD_ID)[:, None, None, :], scores.shape)
+    if not np.allclose(scores[pads], 0.0, atol=1e-6):
+        raise mistake("build_translator", "padding_not_masked")
+    return 6
+
+
+def check_build_translator(build_translator) -> None:
+    """Public check of lesson 05's ``build_translator(attention, d_model, num_heads)``."""
+    with checking():
+        n_checks = check_translator_model(build_translator)
+    passed("build_translator", n_checks)
