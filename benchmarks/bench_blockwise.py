@@ -16,11 +16,11 @@ Run: ``.venv/bin/python benchmarks/bench_blockwise.py [--quick] [--block-size B]
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
 import numpy as np
+from common import busy_machine_note
 
 from course_lib.data import random_qkv
 from course_lib.feedback import traced_call
@@ -102,10 +102,6 @@ def main(argv=None) -> None:
 
     print(f"NumPy {np.__version__}; float64, d_k = d_v = {D}; peak memory by tracemalloc; "
           f"time: median of {repeats} interleaved samples")
-    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
-    if load > cpus / 2:
-        print(f"warning: load average {load:.1f} on {cpus} CPUs; multithreaded BLAS slows down "
-              "unevenly on a busy machine, so the time ratios are unreliable (the memory is not)")
     headline = compare(T_TARGET, b, repeats)
     print(f"\nAt Tq = Tk = {T_TARGET}, block_size = {b}:")
     print(f"  peak memory: full {headline['full_peak'] / MiB:.1f} MiB, blockwise "
@@ -129,6 +125,9 @@ def main(argv=None) -> None:
         print_header("block_size")
         for size in BLOCK_SIZES:
             print_row(str(size), headline if size == b else compare(T_TARGET, size, repeats))
+    note = busy_machine_note()
+    if note:
+        print(f"\n{note} The memory figures are not affected.")
 
 
 if __name__ == "__main__":
