@@ -23,9 +23,10 @@ def _new_axes(ax, figsize):
     return ax
 
 
-def _arrow(ax, vector, colour, label=None, width=0.012):
+def _arrow(ax, vector, colour, width=0.012):
+    """An arrow from the origin to the 2-D point ``vector``."""
     ax.arrow(0, 0, vector[0], vector[1], color=colour, width=width, length_includes_head=True,
-             head_width=8 * width, label=label)
+             head_width=8 * width)
 
 
 def _label_beyond_tip(ax, vector, text, colour, **text_options):

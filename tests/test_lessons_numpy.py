@@ -15,6 +15,7 @@ import itertools
 import json
 import textwrap
 
+import numpy as np
 import pytest
 from answer_variants import VARIANTS, notebook_source
 from nbgrader_utils import find_cell, grade, graded_outputs, solution_notebook, with_answers
@@ -42,11 +43,6 @@ def _student(label: str) -> str:
 def _answer_cell(exercise: str, answer) -> str:
     """A learner's answer cell: ``answer``'s source under the exercise's name."""
     return "import numpy as np\n\n\n" + notebook_source(answer, exercise)
-
-
-def _nth(variants: list, i: int):
-    """The ``i``-th variant, cycling when there are fewer (so every notebook has one)."""
-    return variants[i % len(variants)]
 
 
 def _points(lesson: str) -> dict[str, float]:
@@ -131,7 +127,7 @@ def test_student_version_gets_zero_and_says_what_to_do(course, lesson):
 @pytest.mark.parametrize("index", range(N_WRONG))
 @pytest.mark.parametrize("lesson", EXERCISES)
 def test_wrong_answers_lose_points_and_the_feedback_names_the_mistake(course, lesson, index):
-    chosen = {exercise: _nth(VARIANTS[exercise]["wrong"], index) for exercise in EXERCISES[lesson]}
+    chosen = {exercise: VARIANTS[exercise]["wrong"][index] for exercise in EXERCISES[lesson]}
     notebook = with_answers(lesson, {
         f"answer_{exercise}": _answer_cell(exercise, answer)
         for exercise, (answer, _) in chosen.items()
@@ -151,7 +147,7 @@ def test_wrong_answers_lose_points_and_the_feedback_names_the_mistake(course, le
 @pytest.mark.parametrize("lesson", EXERCISES)
 def test_right_answers_written_differently_get_full_marks(course, lesson, index):
     answers = {
-        f"answer_{exercise}": _answer_cell(exercise, _nth(VARIANTS[exercise]["right"], index))
+        f"answer_{exercise}": _answer_cell(exercise, VARIANTS[exercise]["right"][index])
         for exercise in EXERCISES[lesson]
     }
     scores = grade(course, lesson, with_answers(lesson, answers), student=_student(f"right{index}"))
@@ -193,8 +189,6 @@ def test_the_noisy_answers_really_write_to_stderr(capfd):
     namespace: dict = {}
     for source in NOISY_ANSWERS.values():
         exec(textwrap.dedent(source), namespace)
-    import numpy as np
-
     with pytest.warns(RuntimeWarning):
         namespace["masked_softmax"](np.zeros((2, 3)), np.array([[True], [False]]))
     namespace["softmax"](np.zeros(3))
