@@ -42,6 +42,7 @@ __all__ = [
     "check_blockwise_attention",
     "check_blockwise_memory",
     "memory_test_inputs",
+    "memory_test_masks",
 ]
 
 _SOFTMAX_HINT = (
@@ -351,10 +352,18 @@ def memory_test_inputs(rng) -> dict:
     return {"q": q, "k": k, "v": v, "block_size": sizes["block_size"]}
 
 
-def check_blockwise_memory(blockwise_attention, q, k, v, block_size):
+def memory_test_masks(t_q: int, t_k: int) -> dict[str, np.ndarray | None]:
+    """The masks the memory test runs with: none, and a causal one (queries at the end)."""
+    return {"no mask": None, "a causal mask": np.tri(t_q, t_k, k=t_k - t_q, dtype=bool)}
+
+
+def check_blockwise_memory(blockwise_attention, q, k, v, block_size, mask=None):
     """Run ``blockwise_attention`` once under ``tracemalloc``; fail when its peak memory reaches a
     quarter of what the full ``Tq × Tk`` float64 scores take. Returns its result."""
-    output, peak = traced_call(blockwise_attention, q, k, v, block_size, name="blockwise_attention")
+    options = {} if mask is None else {"mask": mask}
+    output, peak = traced_call(
+        blockwise_attention, q, k, v, block_size, name="blockwise_attention", **options
+    )
     t_q, t_k = q.shape[-2], k.shape[-2]
     full_scores = int(np.prod(np.broadcast_shapes(q.shape[:-2], k.shape[:-2]))) * t_q * t_k * 8
     memory = (
@@ -363,7 +372,8 @@ def check_blockwise_memory(blockwise_attention, q, k, v, block_size):
     )
     _require(
         peak < full_scores / 4,
-        f"blockwise_attention(Tq={t_q}, Tk={t_k}, block_size={block_size}) held {memory}: "
+        f"blockwise_attention(Tq={t_q}, Tk={t_k}, block_size={block_size}"
+        f"{'' if mask is None else ', mask=...'}) held {memory}: "
         f"it matches {DESCRIPTIONS['full_score_matrix']}.",
     )
     print(f"✓ blockwise_attention on Tq={t_q}, Tk={t_k} held {memory}.")
@@ -388,11 +398,14 @@ def check_blockwise_attention(blockwise_attention) -> None:
             atol=COMPARE_OPTIONS[name]["atol"],
         )
     inputs = memory_test_inputs(rng)
-    what = f"The result of {name} on a long sequence (Tk = {MEMORY_TEST['t_k']})"
-    output = to_numpy(check_blockwise_memory(blockwise_attention, **inputs), what=what)
     shape = (MEMORY_TEST["t_q"], MEMORY_TEST["d_v"])
-    _require(
-        output.shape == shape and np.all(np.isfinite(output)),
-        f"{what} should be finite, of shape {shape}. Received: {describe_array(output)}",
-    )
-    _passed(name, n_cases + 3)
+    masks = memory_test_masks(MEMORY_TEST["t_q"], MEMORY_TEST["t_k"])
+    for label, mask in masks.items():
+        what = f"The result of {name} on a long sequence (Tk = {MEMORY_TEST['t_k']}, {label})"
+        output = check_blockwise_memory(blockwise_attention, **inputs, mask=mask)
+        output = to_numpy(output, what=what)
+        _require(
+            output.shape == shape and np.all(np.isfinite(output)),
+            f"{what} should be finite, of shape {shape}. Received: {describe_array(output)}",
+        )
+    _passed(name, n_cases + 2 + len(masks))

@@ -17,6 +17,7 @@ from course_lib.checks import (
     COMPARE_OPTIONS,
     check_blockwise_memory,
     memory_test_inputs,
+    memory_test_masks,
 )
 from course_lib.feedback import PartialCredit, call_answer, compare, describe_call
 from course_lib.misconceptions import DESCRIPTIONS
@@ -283,12 +284,13 @@ def _memory_part(blockwise_attention, rng) -> Callable[[], None]:
     def run() -> None:
         inputs = memory_test_inputs(rng)
         q, k, v = inputs["q"], inputs["k"], inputs["v"]
-        compare(
-            check_blockwise_memory(blockwise_attention, **inputs),
-            ref.scaled_dot_product_attention(q, k, v)[0],
-            what=f"blockwise_attention on a long sequence (Tk = {k.shape[-2]})",
-            **COMPARE_OPTIONS["blockwise_attention"],
-        )
+        for label, mask in memory_test_masks(q.shape[-2], k.shape[-2]).items():
+            compare(
+                check_blockwise_memory(blockwise_attention, **inputs, mask=mask),
+                ref.scaled_dot_product_attention(q, k, v, mask)[0],
+                what=f"blockwise_attention on a long sequence (Tk = {k.shape[-2]}, {label})",
+                **COMPARE_OPTIONS["blockwise_attention"],
+            )
 
     return run
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import json
 import os
 import py_compile
@@ -33,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import grader
@@ -106,8 +108,10 @@ def sourceless_copy(package: Path, cache_root: Path) -> Path:
     sources = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
     stamp = f"{sys.version_info[:2]}-" + "-".join(
         f"{p.relative_to(package)}:{p.stat().st_mtime_ns}" for p in sources)
-    target = cache_root / package.name
-    if (target / ".stamp").is_file() and (target / ".stamp").read_text() == stamp:
+    # One folder per version: a kernel still importing from an older copy keeps it intact.
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    target = cache_root / f"{package.name}-{digest}"
+    if (target / ".stamp").is_file():
         return target
     building = Path(tempfile.mkdtemp(prefix=f".{package.name}-", dir=cache_root))
     for source in sources:
@@ -115,11 +119,14 @@ def sourceless_copy(package: Path, cache_root: Path) -> Path:
         compiled.parent.mkdir(parents=True, exist_ok=True)
         py_compile.compile(str(source), cfile=str(compiled), dfile=source.name, doraise=True)
     (building / ".stamp").write_text(stamp)
-    shutil.rmtree(target, ignore_errors=True)
     try:
         building.rename(target)
-    except OSError:  # another kernel built it at the same moment
+    except OSError:  # another kernel built the same version at the same moment
         shutil.rmtree(building, ignore_errors=True)
+    a_day_ago = time.time() - 86400
+    for old in cache_root.glob(f"{package.name}-*"):
+        if old != target and old.stat().st_mtime < a_day_ago:
+            shutil.rmtree(old, ignore_errors=True)
     return target
 
 

@@ -314,14 +314,16 @@ def blockwise_attention(q, k, v, block_size, mask=None):
     running_max = np.full((*batch, t_q, 1), -np.inf, dtype=dtype)  # m, (..., Tq, 1)
     running_sum = np.zeros((*batch, t_q, 1), dtype=dtype)  # ℓ, (..., Tq, 1)
     output = np.zeros((*batch, t_q, v.shape[-1]), dtype=dtype)  # o, (..., Tq, d_v)
+    q_scaled = q / math.sqrt(q.shape[-1])  # (..., Tq, d_k), scaled once for every block
     for start in range(0, t_k, block_size):
         stop = min(start + block_size, t_k)
-        scores = attention_scores(q, k[..., start:stop, :])  # (..., Tq, b)
+        scores = q_scaled @ np.swapaxes(k[..., start:stop, :], -1, -2)  # (..., Tq, b)
         if mask is not None:
-            scores = np.where(mask[..., start:stop], scores, -np.inf)
+            scores[~mask[..., start:stop]] = -np.inf
         new_max = np.maximum(running_max, scores.max(axis=-1, keepdims=True))  # (..., Tq, 1)
         shift = np.where(np.isfinite(new_max), new_max, 0.0)  # rows masked so far: no shift
-        probs = np.exp(scores - shift)  # (..., Tq, b), masked keys give exactly 0
+        scores -= shift
+        probs = np.exp(scores, out=scores)  # (..., Tq, b) in place; masked keys give exactly 0
         rescale = np.exp(running_max - shift)  # (..., Tq, 1), 0 while nothing was seen
         running_sum = rescale * running_sum + probs.sum(axis=-1, keepdims=True)
         output = rescale * output + probs @ v[..., start:stop, :]  # (..., Tq, d_v)
