@@ -296,9 +296,15 @@ class PartialCredit:
 
     def __init__(self, name: str = ""):
         self.name = name
-        self.points = 0.0
+        self.earned = 0.0
         self.possible = 0.0
         self.reasons: list[str] = []
+
+    @property
+    def points(self) -> float:
+        """Points earned, rounded so that 3 × 2/3 gives 2, and never above what is possible
+        (nbgrader refuses a partial credit larger than the cell's points)."""
+        return min(round(self.earned, 6), round(self.possible, 6))
 
     @contextlib.contextmanager
     def part(self, points: float, label: str):
@@ -313,7 +319,7 @@ class PartialCredit:
             self.reasons.append(f"{label}: {failure}")
             print(f"✗ {label} (0/{points:g}): {failure}")
         else:
-            self.points = round(self.points + points, 9)  # 3 × 1/3 gives 1, not 0.999…
+            self.earned += points
             print(f"✓ {label} ({points:g}/{points:g})")
 
     def summary(self) -> str:
