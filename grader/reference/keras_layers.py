@@ -60,6 +60,16 @@ def _require_rank_3(**tensors):
             )
 
 
+def _output_spec(layer, query, value, key, return_attention_scores, weights_shape):
+    """Symbolic outputs (functional models): the output, and the weights when asked for."""
+    key_shape = None if key is None else key.shape
+    output_shape = layer.compute_output_shape(query.shape, value.shape, key_shape)
+    output = keras.KerasTensor(output_shape, dtype=layer.compute_dtype)
+    if not return_attention_scores:
+        return output
+    return output, keras.KerasTensor(weights_shape, dtype=layer.compute_dtype)
+
+
 @keras.saving.register_keras_serializable(package="attention_course")
 class AttentionLayer(keras.layers.Layer):
     r"""Single-head attention with learned projections, the tutorial layer done right.
@@ -130,6 +140,10 @@ class AttentionLayer(keras.layers.Layer):
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return (*query_shape[:-1], self.units)
+
+    def compute_output_spec(self, query, value, key=None, return_attention_scores=False, **kwargs):
+        weights_shape = (query.shape[0], query.shape[1], value.shape[1])  # (B, Tq, Tk)
+        return _output_spec(self, query, value, key, return_attention_scores, weights_shape)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
@@ -250,6 +264,10 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return tuple(query_shape)
+
+    def compute_output_spec(self, query, value, key=None, return_attention_scores=False, **kwargs):
+        weights_shape = (query.shape[0], self.num_heads, query.shape[1], value.shape[1])
+        return _output_spec(self, query, value, key, return_attention_scores, weights_shape)
 
     def get_config(self):
         return {
