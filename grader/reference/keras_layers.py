@@ -38,7 +38,7 @@ def masked_softmax(scores, mask=None):
     scores = ops.where(allowed, scores, ops.cast(_LARGE_NEGATIVE, scores.dtype))
     weights = ops.softmax(scores, axis=-1)  # (..., Tq, Tk)
     row_has_key = ops.any(mask, axis=-1, keepdims=True)  # (..., Tq, 1)
-    return ops.where(row_has_key, weights, ops.zeros_like(weights))  # fully masked rows: 0
+    return ops.where(row_has_key, weights, ops.cast(0, weights.dtype))  # fully masked rows: 0
 
 
 def _combine_masks(attention_mask, use_causal_mask, t_q, t_k):
