@@ -3,10 +3,10 @@
 nbgrader grades one submission at a time (its issue 174), and its SQLite gradebook takes no
 concurrent writers. Here each of ``jobs`` worker slots owns a private course folder with a
 private SQLite gradebook that holds a copy of the lesson's definition (cells, points, the
-locked cells' source, the due date). A fresh worker process per submission runs nbgrader's
-``autograde`` there; the parent process, the only writer of the course's gradebook, copies the
-resulting scores into it (one transaction per submission) and then moves the autograded
-notebooks into ``autograded/``. The scores are nbgrader's own, identical to a sequential run.
+locked cells' source, the due date). One worker process per slot, living for the whole batch,
+runs nbgrader's ``autograde`` there for one submission after another; the parent process, the
+only writer of the course's gradebook, copies the resulting scores into it (one transaction per
+submission) and then moves the autograded notebooks into ``autograded/``. The scores are nbgrader's own, identical to a sequential run.
 
 Nothing a submission does stops the batch. Each problem is reported as
 ``student / notebook: what happened``:
@@ -139,26 +139,30 @@ def _scores_in(gradebook_url: str, course_id: str, lesson: str, student: str,
         }
 
 
-def grade_in_slot(job: dict) -> None:
-    """Worker process: autograde ``job["student"]`` in the slot's private course and write the
-    result (scores per notebook and cell, problems, nbgrader's log) to ``job["result"]``."""
+def grade_in_slot(job: dict) -> dict:
+    """Autograde ``job["student"]`` in the slot's private course; return the result (scores
+    per notebook and cell, problems, nbgrader's log), whatever happened."""
     os.environ.clear()
     os.environ.update(job["env"])
-    die_with_parent()
     # kernel sockets live beside the connection file; their paths must stay under 108 bytes
     runtime = tempfile.mkdtemp(prefix="crt-")
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     try:
-        result = _grade(job)
+        return _grade(job)
     except BaseException as error:  # noqa: B036 — a result must be written whatever happened
-        result = {"status": "failed", "notebooks": {}, "log": traceback.format_exc(),
-                  "messages": [f"{job['student']} / {job['lesson']}: grading crashed: "
-                               f"{type(error).__name__}: {error}"]}
+        return {"status": "failed", "notebooks": {}, "log": traceback.format_exc(),
+                "messages": [f"{job['student']} / {job['lesson']}: grading crashed: "
+                             f"{type(error).__name__}: {error}"]}
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
-    partial = Path(job["result"] + ".part")
-    partial.write_text(json.dumps(result))
-    partial.rename(job["result"])
+
+
+def slot_worker(connection) -> None:
+    """Worker process of one slot: grade each job received until ``None`` comes. Living for the
+    whole batch, it pays Python's and nbgrader's start-up once, not once per submission."""
+    die_with_parent()
+    while (job := connection.recv()) is not None:
+        connection.send(grade_in_slot(job))
 
 
 def _grade(job: dict) -> dict:
@@ -331,6 +335,50 @@ def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int 
     return BatchReport(lesson, ordered, interrupted, time.monotonic() - started)
 
 
+class _Slot:
+    """A private course folder and the worker process that grades in it."""
+
+    def __init__(self, ctx, folder: Path):
+        self.ctx, self.folder = ctx, folder
+        self.process = self.connection = None
+        self.job = self.deadline = None
+
+    def start(self) -> None:
+        self.connection, child = self.ctx.Pipe()
+        self.process = self.ctx.Process(target=slot_worker, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+
+    def submit(self, job: dict, budget: float) -> None:
+        if self.process is None or not self.process.is_alive():
+            self.start()
+        self.job, self.deadline = job, time.monotonic() + budget
+        self.connection.send(job)
+
+    def take_result(self) -> dict | None:
+        """The finished job's result, or None when the worker died (it is restarted later)."""
+        try:
+            result = self.connection.recv()
+        except (EOFError, OSError):
+            result = None
+        if result is None:
+            self.kill()
+        return result
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.join()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.is_alive() and self.job is None:
+            with contextlib.suppress(OSError):
+                self.connection.send(None)
+            self.process.join(timeout=5)
+        self.kill()
+
+
 def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     """Schedule ``todo`` on ``jobs`` slots; merge each result as it comes. Returns whether the
     batch was interrupted."""
@@ -346,47 +394,54 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
                 "timeout": timeout, "env": env}
     ctx = _context()
-    free = deque(_make_slots(course, batch, lesson, min(jobs, len(todo))))
-    running: dict[int, tuple] = {}  # sentinel -> (process, student, slot, result, deadline)
+    slots = [_Slot(ctx, folder)
+             for folder in _make_slots(course, batch, lesson, min(jobs, len(todo)))]
     bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
                disable=not progress)
+
+    def give_work(slot: _Slot) -> None:
+        if not todo:
+            slot.job = None
+            return
+        student = todo.popleft()
+        slot.submit(dict(base_job, student=student, slot=str(slot.folder),
+                         submission=str(course.folder("submitted", student, lesson)),
+                         gradebook=SQLITE + str(slot.folder / "gradebook.db")), budget)
+
+    def record(job: dict, result: dict | None, reason: str | None = None) -> None:
+        student = job["student"]
+        outcomes[student] = _finish(course, lesson, student, notebooks, Path(job["slot"]),
+                                    result, reason)
+        bar.update()
+
     interrupted = False
     try:
-        while todo or running:
-            while todo and free:
-                student, slot = todo.popleft(), free.popleft()
-                result = str(batch / f"result-{len(outcomes) + len(running)}-{student}.json")
-                job = dict(base_job, student=student, slot=str(slot), result=result,
-                           submission=str(course.folder("submitted", student, lesson)),
-                           gradebook=SQLITE + str(slot / "gradebook.db"))
-                process = ctx.Process(target=grade_in_slot, args=(job,), daemon=True)
-                process.start()
-                running[process.sentinel] = (process, student, slot, result,
-                                             time.monotonic() + budget)
-            for sentinel in wait(list(running), timeout=1.0):
-                process, student, slot, result, _ = running.pop(sentinel)
-                process.join()
-                outcomes[student] = _finish(course, lesson, student, notebooks, slot, result,
-                                            process.exitcode)
-                free.append(slot)
-                bar.update()
-            for sentinel, (process, student, slot, _, deadline) in list(running.items()):
-                if time.monotonic() > deadline:
-                    process.kill()
-                    process.join()
-                    del running[sentinel]
-                    outcomes[student] = _finish(
-                        course, lesson, student, notebooks, slot, None, None,
+        for slot in slots:
+            give_work(slot)
+        while any(slot.job for slot in slots):
+            busy = [slot for slot in slots if slot.job]
+            waiting = {slot.connection: slot for slot in busy}
+            waiting.update({slot.process.sentinel: slot for slot in busy})
+            ready = {waiting[handle] for handle in wait(list(waiting), timeout=1.0)}
+            for slot in busy:
+                job = slot.job
+                if slot in ready:
+                    result = slot.take_result()
+                    reason = None if result else "the grading process died; it scores zero"
+                elif time.monotonic() > slot.deadline:
+                    slot.kill()
+                    result, reason = None, (
                         f"grading took longer than {budget} s (a kernel that ignores "
                         "interrupts?) and was stopped; it scores zero")
-                    free.append(slot)
-                    bar.update()
+                else:
+                    continue
+                give_work(slot)  # the slot grades the next one while this one is merged
+                record(job, result, reason)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        for process, *_ in running.values():
-            process.kill()
-            process.join()
+        for slot in slots:
+            slot.stop()
         bar.close()
         shutil.rmtree(batch, ignore_errors=True)
     return interrupted
@@ -408,15 +463,10 @@ def _interrupt_deferred():
         raise KeyboardInterrupt
 
 
-def _finish(course, lesson, student, notebooks, slot, result_path, exitcode,
+def _finish(course, lesson, student, notebooks, slot, result: dict | None,
             reason: str | None = None) -> Outcome:
-    """Read a worker's result (or make the zero result of a worker that died) and merge it."""
-    if result_path and Path(result_path).is_file():
-        result = json.loads(Path(result_path).read_text())
-    else:
-        if reason is None:
-            died = f"signal {-exitcode}" if exitcode and exitcode < 0 else f"exit {exitcode}"
-            reason = f"the grading process died ({died}); it scores zero"
+    """Merge a worker's result (or the zero result of a submission whose worker died)."""
+    if result is None:
         result = {"status": "failed", "notebooks": {}, "log": "",
                   "messages": [f"{student} / {lesson}: {reason}"]}
     with _interrupt_deferred():
