@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from common import busy_machine_note  # noqa: E402
+from common import busy_machine_note, paired_ratio  # noqa: E402
 
 from grader import reference as ref  # noqa: E402
 
@@ -89,13 +89,14 @@ def build_cases(shapes, devices, causal_options):
 
 
 def measure(cases, repeats):
+    """Per case, ``{"ours": [seconds per call], "keras": [...]}``, measured interleaved."""
     samples = [{"ours": [], "keras": []} for _ in cases]
     for _ in range(repeats):
         for (device, _, calls, x, inner), case_samples in zip(cases, samples, strict=True):
             with tf.device(device):
                 for name, fn in calls.items():
                     case_samples[name].append(_seconds(fn, x, inner))
-    return [{name: statistics.median(s) for name, s in case.items()} for case in samples]
+    return samples
 
 
 def main(argv=None):
@@ -116,17 +117,18 @@ def main(argv=None):
     elif tf.config.experimental.tensor_float_32_execution_enabled():
         print("TF32 is enabled on the GPU (TensorFlow's default).")
     cases = build_cases(shapes, devices, causal_options)
-    figures = measure(cases, repeats)
+    all_samples = measure(cases, repeats)
 
     print(f"{'device':<8}{'mode':<7}{'mask':<8}{'shape (B, T, d_model, H, key_dim)':<35}"
-          f"{'ours':>10}{'keras':>10}{'ratio':>8}{'max |Δ|':>10}")
+          f"{'ours':>10}{'keras':>10}{'ratio':>8}{'(IQR)':>12}{'max |Δ|':>10}")
     worst = 0.0
-    for (_, label, *_), figure in zip(cases, figures, strict=True):
-        ratio = figure["ours"] / figure["keras"]
+    for (_, label, *_), samples in zip(cases, all_samples, strict=True):
+        ratio, q1, q3 = paired_ratio(samples["ours"], samples["keras"])
         worst = max(worst, ratio)
         print(f"{label['device']:<8}{label['mode']:<7}{label['mask']:<8}"
-              f"{str(label['shape']):<35}{figure['ours'] * 1e3:>8.2f}ms"
-              f"{figure['keras'] * 1e3:>8.2f}ms{ratio:>8.2f}{label['max |Δ|']:>10.1e}")
+              f"{str(label['shape']):<35}{statistics.median(samples['ours']) * 1e3:>8.2f}ms"
+              f"{statistics.median(samples['keras']) * 1e3:>8.2f}ms{ratio:>8.2f}"
+              f"{f'({q1:.2f}–{q3:.2f})':>12}{label['max |Δ|']:>10.1e}")
     verdict = "met" if worst <= TARGET else "MISSED"
     print(f"worst ratio {worst:.2f} (target ≤ {TARGET}: {verdict})")
     note = busy_machine_note()

@@ -19,7 +19,7 @@ import statistics
 import time
 
 import numpy as np
-from common import busy_machine_note
+from common import busy_machine_note, paired_ratio
 
 from course_lib.data import random_qkv
 from grader import reference as ref
@@ -49,7 +49,7 @@ def _seconds(fn, *args, inner):
 
 
 def measure(sizes, repeats, masked):
-    """Median seconds of each candidate per size, measured interleaved."""
+    """Per size, ``{candidate: [seconds per sample]}``, the candidates measured interleaved."""
     cases = []
     for lead, t_q, t_k, d_k, d_v in sizes:
         q, k, v = random_qkv(lead, t_q, t_k, d_k, d_v, seed=0)
@@ -68,7 +68,7 @@ def measure(sizes, repeats, masked):
         for (candidates, inner), case_samples in zip(cases, samples, strict=True):
             for name, (fn, *args) in candidates.items():
                 case_samples[name].append(_seconds(fn, *args, inner=inner))
-    return [{name: statistics.median(s) for name, s in case.items()} for case in samples]
+    return samples
 
 
 def main(argv=None):
@@ -80,18 +80,20 @@ def main(argv=None):
     repeats = args.repeats or (5 if args.quick else 15)
 
     print(f"NumPy {np.__version__}; float64; median of {repeats} interleaved samples")
-    header = f"{'shape (lead, Tq, Tk, d_k, d_v)':<34}{'mask':<8}{'attention':>11}"
-    print(header + f"{'2 matmuls':>11}{'ratio':>8}{'floor':>8}")
+    print(f"{'shape (lead, Tq, Tk, d_k, d_v)':<34}{'mask':<8}{'attention':>11}{'2 matmuls':>11}"
+          f"{'ratio':>8}{'(IQR)':>12}{'floor':>7}")
     worst = 0.0
     for masked in (False, True):
-        for size, figures in zip(sizes, measure(sizes, repeats, masked), strict=True):
-            ratio = figures["attention"] / figures["matmuls"]
-            floor = (figures["matmuls"] + figures["exp"]) / figures["matmuls"]
+        for size, samples in zip(sizes, measure(sizes, repeats, masked), strict=True):
+            ratio, q1, q3 = paired_ratio(samples["attention"], samples["matmuls"])
+            pairs = zip(samples["matmuls"], samples["exp"], strict=True)
+            floor, _, _ = paired_ratio([m + e for m, e in pairs], samples["matmuls"])
             worst = max(worst, ratio) if not masked else worst
             print(
                 f"{str(size):<34}{'causal' if masked else 'none':<8}"
-                f"{figures['attention'] * 1e3:>9.2f}ms{figures['matmuls'] * 1e3:>9.2f}ms"
-                f"{ratio:>8.2f}{floor:>8.2f}"
+                f"{statistics.median(samples['attention']) * 1e3:>9.2f}ms"
+                f"{statistics.median(samples['matmuls']) * 1e3:>9.2f}ms"
+                f"{ratio:>8.2f}{f'({q1:.2f}–{q3:.2f})':>12}{floor:>7.2f}"
             )
     verdict = "met" if worst <= TARGET else "MISSED"
     print(f"worst unmasked ratio {worst:.2f} (target ≤ {TARGET}: {verdict})")

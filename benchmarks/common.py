@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 import os
+import statistics
+
+
+def paired_ratio(numerator, denominator) -> tuple[float, float, float]:
+    """Median and quartiles of the ratios of samples taken in pairs (interleaved).
+
+    The spread between the quartiles shows how far the median ratio can be trusted: two runs
+    of one identical program differ by about that much on the same machine.
+    """
+    ratios = [a / b for a, b in zip(numerator, denominator, strict=True)]
+    if len(ratios) < 2:
+        return ratios[0], ratios[0], ratios[0]
+    q1, median, q3 = statistics.quantiles(ratios, n=4)
+    return median, q1, q3
 
 
 def busy_machine_note() -> str | None:
