@@ -6,7 +6,8 @@ private SQLite gradebook that holds a copy of the lesson's definition (cells, po
 locked cells' source, the due date). One worker process per slot, living for the whole batch,
 runs nbgrader's ``autograde`` there for one submission after another; the parent process, the
 only writer of the course's gradebook, copies the resulting scores into it (one transaction per
-submission) and then moves the autograded notebooks into ``autograded/``. The scores are nbgrader's own, identical to a sequential run.
+submission) and then moves the autograded notebooks into ``autograded/``. The scores are
+nbgrader's own, identical to a sequential run.
 
 Nothing a submission does stops the batch. Each problem is reported as
 ``student / notebook: what happened``:
@@ -302,7 +303,11 @@ def _code_cells(course: Course, lesson: str) -> int:
 
 
 def _context():
+    """How workers start: forked from this process when it runs a single thread (at once, with
+    nbgrader already imported, and safe), else from a fork server or a fresh interpreter."""
     methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["grader.parallel", "nbgrader.apps"])
@@ -396,6 +401,7 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     ctx = _context()
     slots = [_Slot(ctx, folder)
              for folder in _make_slots(course, batch, lesson, min(jobs, len(todo)))]
+    tqdm.monitor_interval = 0  # no monitor thread: workers are forked from one thread
     bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
                disable=not progress)
 
