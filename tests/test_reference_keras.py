@@ -329,3 +329,16 @@ def test_get_config_from_config_round_trip(make_layer):
     clone(query, value, key=key)
     clone.set_weights(layer.get_weights())
     np.testing.assert_allclose(_numpy(clone(query, value, key=key)), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make_layer", [lambda: ref.AttentionLayer(6),
+                                        lambda: ref.MultiHeadAttention(2, 4, value_dim=3)])
+def test_functional_model_returns_output_and_weights(make_layer):
+    query, value = keras.Input((5, 8)), keras.Input((7, 6))  # (B, Tq, d_q), (B, Tk, d_v)
+    output, weights = make_layer()(query, value, return_attention_scores=True)
+    model = keras.Model([query, value], [output, weights])
+    q, v = np.ones((2, 5, 8), "float32"), np.ones((2, 7, 6), "float32")
+    got_output, got_weights = model([q, v])
+    assert tuple(got_output.shape) == (2, *output.shape[1:])
+    assert tuple(got_weights.shape) == (2, *weights.shape[1:])
+    np.testing.assert_allclose(np.asarray(got_weights).sum(-1), 1.0, rtol=1e-5)
