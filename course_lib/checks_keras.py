@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from course_lib.feedback import CheckFailed, compare
+from course_lib.feedback import CheckFailed, compare, to_numpy
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -181,7 +181,7 @@ def compare_keras(received, expected, *, what: str, misconceptions=None, hint: s
     ``misconceptions`` may be a function returning the ``{description: wrong_output}``
     dictionary: it then runs only when the answer is wrong (wrong variants cost time to run).
     """
-    received = as_array(received, f"The result of {what}")
+    received = to_numpy(received, f"The result of {what}")
     if received.shape == np.shape(expected) and np.allclose(received, expected, rtol=KERAS_RTOL,
                                                             atol=KERAS_ATOL):
         return
@@ -220,18 +220,6 @@ def run_answer(fn, *args, name: str, **kwargs):
         raise CheckFailed(
             f"`{name}` raised {type(error).__name__}: {_short_error(error)}\n"
             f"  It was called with: {', '.join(shown)}"
-        ) from None
-
-
-def as_array(x, what: str) -> np.ndarray:
-    """A learner's tensor as a NumPy array, with a message when it is not one."""
-    if x is None:
-        raise CheckFailed(f"{what} is None: did you forget a `return` statement?")
-    try:
-        return np.asarray(x)
-    except Exception as error:
-        raise CheckFailed(
-            f"{what} cannot be read as an array ({type(x).__name__}): {error}"
         ) from None
 
 
@@ -294,14 +282,14 @@ def run_layer(layer, name: str, query, value, key=None, scores: bool = False, **
         options["return_attention_scores"] = True
     result = run_answer(layer, query, value, name=f"{name}.call", **options)
     if not scores:
-        return as_array(result, f"the output of {name}")
+        return to_numpy(result, f"the output of {name}")
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise CheckFailed(
             f"With return_attention_scores=True, {name} should return (output, weights). "
             f"Received: {type(result).__name__}"
         )
     out, weights = result
-    return as_array(out, f"the output of {name}"), as_array(weights, f"the weight matrix of {name}")
+    return to_numpy(out, f"the output of {name}"), to_numpy(weights, f"the weight matrix of {name}")
 
 
 def learner_weights(layer, name: str) -> list[np.ndarray]:
@@ -576,7 +564,7 @@ def check_teacher_forcing(teacher_forcing) -> None:
     result = run_answer(teacher_forcing, targets, name="teacher_forcing")
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise CheckFailed("teacher_forcing should return a pair (decoder_inputs, decoder_targets).")
-    decoder_inputs, decoder_targets = (as_array(r, f"teacher_forcing's {what}")
+    decoder_inputs, decoder_targets = (to_numpy(r, f"teacher_forcing's {what}")
                                        for r, what in zip(result, ("decoder_inputs", "targets"),
                                                           strict=True))
     expected = np.array([[0, 2, 10, 8, 10, 11, 1, 6, 11, 1],
@@ -627,7 +615,7 @@ def check_greedy_decode(greedy_decode) -> None:
                        [16, 13, 4, 17, 16, 4, 8, 10, 0, 0, 0, 0]], dtype="int32")
     source = np.pad(source, ((0, 0), (0, 20)))  # (2, SOURCE_LEN)
     with checking():
-        result = as_array(run_answer(greedy_decode, chain_model(), source, name="greedy_decode"),
+        result = to_numpy(run_answer(greedy_decode, chain_model(), source, name="greedy_decode"),
                           "the result of greedy_decode")
     expected = np.array([[8, 11, 2, 6, 3, 8, 9, 3, 2, 1],
                          [4, 2, 8, 0, 0, 9, 5, 2, 0, 1]])
@@ -644,7 +632,7 @@ def check_alignment(alignment) -> None:
     scores = np.array([[[[0.6, 0.2, 0.1, 0.1], [0.1, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.7]],
                         [[0.1, 0.1, 0.7, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.5, 0.3]]]])
     # (B=1, H=2, Tt=3, Ts=4); averaged over the heads, the rows peak at sources 2, 1, 3
-    result = as_array(run_answer(alignment, scores, name="alignment"), "the result of alignment")
+    result = to_numpy(run_answer(alignment, scores, name="alignment"), "the result of alignment")
     compare(result, np.array([[2, 1, 3]]), what="alignment of weights (1, 2, 3, 4)",
             misconceptions={
                 KERAS_DESCRIPTIONS["head_zero_only"]: np.array([[0, 1, 3]]),
@@ -689,7 +677,7 @@ def translator_batch(batch: int = 4, seed: int = 0):
 
 
 def _predict(model, source, decoder_input, what="the model") -> np.ndarray:
-    return as_array(run_answer(model, [source, decoder_input], name=what), f"the output of {what}")
+    return to_numpy(run_answer(model, [source, decoder_input], name=what), f"the output of {what}")
 
 
 def build_with_spy(build_translator, **kwargs):

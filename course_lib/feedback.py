@@ -141,7 +141,7 @@ def traced_call(fn: Callable, *args, name: str | None = None, **kwargs):
     return result, peak
 
 
-def to_numpy(x, *, what: str) -> np.ndarray:
+def to_numpy(x, what: str) -> np.ndarray:
     """Accept NumPy arrays, Keras/TF tensors and nested lists; refuse ``None`` with a hint."""
     if x is None:
         raise CheckFailed(f"{what} is None: did you forget a `return` statement?")

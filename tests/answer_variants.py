@@ -745,6 +745,12 @@ VARIANTS = {
 }
 
 
+RIGHT_ANSWERS = [(exercise, answer) for exercise, kinds in VARIANTS.items()
+                 for answer in kinds["right"]]
+WRONG_ANSWERS = [(exercise, answer, key) for exercise, kinds in VARIANTS.items()
+                 for answer, key in kinds["wrong"]]
+
+
 def notebook_source(answer, exercise: str) -> str:
     """The source of ``answer`` renamed to ``exercise``, ready to paste into a notebook cell
     (the cell needs ``import numpy as np`` above it)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course import SOLUTIONS
+from grader.reports import cell_text
 
 _student_ids = itertools.count()
 
@@ -58,12 +59,4 @@ def graded_outputs(course, lesson: str, student: str, grade_id: str) -> str:
     """All text a graded cell printed during autograde (where feedback messages appear)."""
     path = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
     cell = find_cell(nbformat.read(path, as_version=4), grade_id)
-    texts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            texts.append(output.text)
-        elif output.output_type == "error":
-            texts.append(f"{output.ename}: {output.evalue}")
-        elif "data" in output:
-            texts.append(str(output.data.get("text/plain", "")))
-    return "\n".join(texts)
+    return cell_text(cell)

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from answer_variants import VARIANTS, notebook_source
+from answer_variants import RIGHT_ANSWERS, VARIANTS, WRONG_ANSWERS, notebook_source
 
 import grader.reference as ref
 from course_lib import checks
@@ -15,16 +15,8 @@ from course_lib.feedback import call_answer
 from course_lib.misconceptions import DESCRIPTIONS
 
 EXERCISES = list(VARIANTS)
-RIGHT = [
-    pytest.param(exercise, answer, id=answer.__name__)
-    for exercise, kinds in VARIANTS.items()
-    for answer in kinds["right"]
-]
-WRONG = [
-    pytest.param(exercise, answer, key, id=answer.__name__)
-    for exercise, kinds in VARIANTS.items()
-    for answer, key in kinds["wrong"]
-]
+RIGHT = [pytest.param(*case, id=case[1].__name__) for case in RIGHT_ANSWERS]
+WRONG = [pytest.param(*case, id=case[1].__name__) for case in WRONG_ANSWERS]
 
 
 def check(exercise: str):

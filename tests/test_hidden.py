@@ -7,23 +7,15 @@ import inspect
 
 import numpy as np
 import pytest
-from answer_variants import VARIANTS
+from answer_variants import RIGHT_ANSWERS, VARIANTS, WRONG_ANSWERS
 
 import grader.reference as ref
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import hidden
 
 EXERCISES = list(VARIANTS)
-RIGHT = [
-    pytest.param(exercise, answer, id=answer.__name__)
-    for exercise, kinds in VARIANTS.items()
-    for answer in kinds["right"]
-]
-WRONG = [
-    pytest.param(exercise, answer, key, id=answer.__name__)
-    for exercise, kinds in VARIANTS.items()
-    for answer, key in kinds["wrong"]
-]
+RIGHT = [pytest.param(*case, id=case[1].__name__) for case in RIGHT_ANSWERS]
+WRONG = [pytest.param(*case, id=case[1].__name__) for case in WRONG_ANSWERS]
 
 
 def grade(exercise: str):
