@@ -25,7 +25,6 @@ import numpy as np
 
 from course_lib.checks_keras import (
     KERAS_DESCRIPTIONS,
-    as_array,
     build_with_spy,
     chain_model,
     check_call_signature,
@@ -45,7 +44,7 @@ from course_lib.checks_keras import (
     two_sided_mask,
 )
 from course_lib.dates import START_ID, TARGET_LEN, TARGET_VOCAB
-from course_lib.feedback import CheckFailed, PartialCredit, compare
+from course_lib.feedback import CheckFailed, PartialCredit, compare, to_numpy
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -346,7 +345,7 @@ def grade_multi_head_attention(MultiHeadAttention, points: float = 6, seed=None)
         with grader.credit.part(points * 0.1, "key given by position, as layer(q, v, k)"):
             check_call_signature(MultiHeadAttention, grader.name)
             out = run_answer(layer, query, value, key, name="MultiHeadAttention.call")
-            compare_keras(as_array(out, "the output"), np.asarray(reference(query, value, key)),
+            compare_keras(to_numpy(out, "the output"), np.asarray(reference(query, value, key)),
                           what="MultiHeadAttention(q, v, k) with the key third")
         with grader.credit.part(points * 0.1, "weights from keras.layers.MultiHeadAttention"):
             keras_layer = keras.layers.MultiHeadAttention(**config)
@@ -490,7 +489,7 @@ def grade_teacher_forcing(teacher_forcing_fn, points: float = 1, seed=None) -> f
                 raise CheckFailed("teacher_forcing should return (decoder_inputs, decoder_targets)")
             expected = teacher_forcing(targets)
             for index, what in enumerate(("decoder_inputs", "decoder_targets")):
-                compare(as_array(result[index], what), expected[index], what=f"{what} ({label})",
+                compare(to_numpy(result[index], what), expected[index], what=f"{what} ({label})",
                         misconceptions=wrong_function_outputs("teacher_forcing", targets,
                                                               part=index))
     return round(credit.points, 6)
@@ -552,7 +551,7 @@ def grade_greedy_decode(greedy_decode_fn, points: float = 2, seed=None) -> float
                 model = chain_model(multiplier)
                 source = rng.integers(1, 40, size=(n, 32)).astype("int32")
                 received = run_answer(greedy_decode_fn, model, source, name="greedy_decode")
-                compare(as_array(received, "the result of greedy_decode"),
+                compare(to_numpy(received, "the result of greedy_decode"),
                         greedy_decode(model, source), what="greedy_decode",
                         misconceptions=wrong_function_outputs("greedy_decode", model, source))
     return round(credit.points, 6)
@@ -566,7 +565,7 @@ def grade_alignment(alignment_fn, points: float = 1, seed=None) -> float:
         with credit.part(points / 2, f"B={batch}, H={heads}, Tt=10, Ts=32"):
             logits = rng.standard_normal((batch, heads, TARGET_LEN, 32)) * 3
             scores = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-            received = as_array(run_answer(alignment_fn, scores, name="alignment"), "alignment")
+            received = to_numpy(run_answer(alignment_fn, scores, name="alignment"), "alignment")
             compare(received, alignment(scores), what=f"alignment (B={batch}, H={heads})",
                     misconceptions=wrong_function_outputs("alignment", scores))
     return round(credit.points, 6)

@@ -303,11 +303,9 @@ def _code_cells(course: Course, lesson: str) -> int:
 
 
 def _context():
-    """How workers start: forked from this process when it runs a single thread (at once, with
-    nbgrader already imported, and safe), else from a fork server or a fresh interpreter."""
+    """Workers start from a fork server with nbgrader imported (a plain fork would share this
+    process's event loop and file descriptors with them), or a fresh interpreter."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["grader.parallel", "nbgrader.apps"])
@@ -401,7 +399,6 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     ctx = _context()
     slots = [_Slot(ctx, folder)
              for folder in _make_slots(course, batch, lesson, min(jobs, len(todo)))]
-    tqdm.monitor_interval = 0  # no monitor thread: workers are forked from one thread
     bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
                disable=not progress)
 
