@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from common import busy_machine_note, paired_ratio  # noqa: E402
+from common import busy_machine_note, in_turn, paired_ratio  # noqa: E402
 
 from grader import reference as ref  # noqa: E402
 
@@ -91,10 +91,10 @@ def build_cases(shapes, devices, causal_options):
 def measure(cases, repeats):
     """Per case, ``{"ours": [seconds per call], "keras": [...]}``, measured interleaved."""
     samples = [{"ours": [], "keras": []} for _ in cases]
-    for _ in range(repeats):
+    for repeat in range(repeats):
         for (device, _, calls, x, inner), case_samples in zip(cases, samples, strict=True):
             with tf.device(device):
-                for name, fn in calls.items():
+                for name, fn in in_turn(calls, repeat):
                     case_samples[name].append(_seconds(fn, x, inner))
     return samples
 

@@ -19,7 +19,7 @@ import statistics
 import time
 
 import numpy as np
-from common import busy_machine_note, paired_ratio
+from common import busy_machine_note, in_turn, paired_ratio
 
 from course_lib.data import random_qkv
 from grader import reference as ref
@@ -64,9 +64,9 @@ def measure(sizes, repeats, masked):
         inner = max(1, int(1e9 // flops))  # about 10 ms or more per sample and candidate
         cases.append((candidates, inner))
     samples = [{name: [] for name in candidates} for candidates, _ in cases]
-    for _ in range(repeats):
+    for repeat in range(repeats):
         for (candidates, inner), case_samples in zip(cases, samples, strict=True):
-            for name, (fn, *args) in candidates.items():
+            for name, (fn, *args) in in_turn(candidates, repeat):
                 case_samples[name].append(_seconds(fn, *args, inner=inner))
     return samples
 

@@ -6,6 +6,16 @@ import os
 import statistics
 
 
+def in_turn(candidates: dict, repeat: int) -> list:
+    """The ``(name, candidate)`` pairs, rotated so each candidate goes first in turn.
+
+    Whatever runs first after other work pays for cold caches; rotating spreads that cost.
+    """
+    items = list(candidates.items())
+    shift = repeat % len(items)
+    return items[shift:] + items[:shift]
+
+
 def paired_ratio(numerator, denominator) -> tuple[float, float, float]:
     """Median and quartiles of the ratios of samples taken in pairs (interleaved).
 
