@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: setup  ## set up, then open the course in JupyterLab
-	PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/jupyter lab notebooks/00_welcome/00_welcome.ipynb
+	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(CURDIR)/$(BIN)/jupyter lab \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) 00_welcome/00_welcome.ipynb
 
 test: setup  ## set up, then run the whole test suite
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check .
