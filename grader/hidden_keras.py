@@ -325,7 +325,7 @@ def grade_attention_layer(AttentionLayer, points: float = 4, seed=None) -> float
         grader.masks({"units": 4}, points * 0.35, (2, 5, 7, 3, 6, 8))
         grader.fully_masked({"units": 4}, points * 0.15, (2, 3, 4, 5, 6, 7))
         grader.serialization({"units": 3}, points * 0.2, (2, 3, 4, 5, 6, 7))
-    return round(grader.credit.points, 6)
+    return grader.credit.points
 
 
 def grade_multi_head_attention(MultiHeadAttention, points: float = 6, seed=None) -> float:  # noqa: N803
@@ -372,7 +372,7 @@ def grade_multi_head_attention(MultiHeadAttention, points: float = 6, seed=None)
         grader.fully_masked({"num_heads": 2, "key_dim": 3}, points * 0.1, (2, 3, 4, 5, 6, 7))
         grader.serialization({"num_heads": 2, "key_dim": 3, "value_dim": 4, "use_bias": True},
                              points * 0.2, (2, 3, 4, 5, 6, 7))
-    return round(grader.credit.points, 6)
+    return grader.credit.points
 
 
 # == lesson 05: the answer key ================================================================
@@ -492,7 +492,7 @@ def grade_teacher_forcing(teacher_forcing_fn, points: float = 1, seed=None) -> f
                 compare(to_numpy(result[index], what), expected[index], what=f"{what} ({label})",
                         misconceptions=wrong_function_outputs("teacher_forcing", targets,
                                                               part=index))
-    return round(credit.points, 6)
+    return credit.points
 
 
 def check_training_step(build_translator, seed=None) -> None:
@@ -536,7 +536,7 @@ def grade_build_translator(build_translator, points: float = 3, seed=None) -> fl
             check_translator_model(build_translator, d_model=32, num_heads=2)
         with credit.part(points / 2, "one training step lowers the loss"):
             check_training_step(build_translator, seed)
-    return round(credit.points, 6)
+    return credit.points
 
 
 def grade_greedy_decode(greedy_decode_fn, points: float = 2, seed=None) -> float:
@@ -554,7 +554,7 @@ def grade_greedy_decode(greedy_decode_fn, points: float = 2, seed=None) -> float
                 compare(to_numpy(received, "the result of greedy_decode"),
                         greedy_decode(model, source), what="greedy_decode",
                         misconceptions=wrong_function_outputs("greedy_decode", model, source))
-    return round(credit.points, 6)
+    return credit.points
 
 
 def grade_alignment(alignment_fn, points: float = 1, seed=None) -> float:
@@ -568,4 +568,4 @@ def grade_alignment(alignment_fn, points: float = 1, seed=None) -> float:
             received = to_numpy(run_answer(alignment_fn, scores, name="alignment"), "alignment")
             compare(received, alignment(scores), what=f"alignment (B={batch}, H={heads})",
                     misconceptions=wrong_function_outputs("alignment", scores))
-    return round(credit.points, 6)
+    return credit.points
