@@ -26,96 +26,12 @@ import warnings
 import numpy as np
 
 from course_lib.feedback import CheckFailed, compare, to_numpy
+from course_lib.misconceptions import DESCRIPTIONS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 KERAS_RTOL = 1e-4
 KERAS_ATOL = 1e-5
-
-# What each known mistake is; a description completes the sentence "it matches ...".
-KERAS_DESCRIPTIONS = {
-    # 04: the layers
-    "values_not_projected": (
-        "the tutorial bug: W_v is created but never applied, so the raw values are averaged "
-        "instead of their projections"
-    ),
-    "no_scaling": "scores without the 1/√key_dim scaling",
-    "scale_by_model_dim": (
-        "scaling by √(num_heads·key_dim), the width of all heads together: each head divides by "
-        "√key_dim, the size of its own queries and keys"
-    ),
-    "scale_by_input_dim": "scaling by √(query's feature size): the scale is 1/√units",
-    "softmax_wrong_axis": (
-        "a softmax over the queries (axis -2): each query's weights over the keys (axis -1) "
-        "must sum to 1"
-    ),
-    "mask_ignored": "attention_mask ignored: the output is the same as without a mask",
-    "mask_inverted": "an inverted mask: True means *may attend*",
-    "mask_after_softmax": (
-        "masking after the softmax: the remaining weights no longer sum to 1 (mask the scores, "
-        "then normalise)"
-    ),
-    "causal_ignored": "use_causal_mask ignored: query i may only see keys j ≤ i",
-    "no_output_projection": "no output projection: W_o is created but never applied",
-    "signature_order": (
-        "call's arguments in another order than Keras's (query, value, key, …): a key or mask "
-        "passed by position would land in the wrong place"
-    ),
-    "heads_not_split": (
-        "heads not split properly: (B, T, H·d) reshaped straight to (B, H, T, d) mixes positions "
-        "and heads; reshape to (B, T, H, d), then move the head axis"
-    ),
-    "fully_masked_uniform": (
-        "uniform weights on a fully masked row (what -1e9 alone gives): the course's convention "
-        "is zero weights, and so a zero attention output, on a row with no allowed key"
-    ),
-    "fully_masked_nan": "NaN on a fully masked row (-inf scores): keep every row finite",
-    # 05: the translator
-    "no_shift": (
-        "no shift: the decoder is given the very character it must predict, so it learns to copy"
-    ),
-    "shift_left": "a shift the wrong way: the decoder input starts with START and then t₀ … t₈",
-    "start_at_end": "START appended at the end instead of put in front",
-    "targets_shifted": "the targets shifted too: the decoder targets are the targets unchanged",
-    "not_causal": (
-        "a decoder self-attention that is not causal: position i sees the characters after it, "
-        "so in training it can copy the answer (use_causal_mask=True)"
-    ),
-    "swapped_cross_attention": (
-        "cross-attention the wrong way round: the queries come from the decoder, the keys and "
-        "values from the encoder"
-    ),
-    "padding_not_masked": (
-        "padding not masked: the decoder attends to <pad> positions (pass the padding mask to "
-        "the cross-attention as attention_mask=…)"
-    ),
-    "mask_passed_positionally": (
-        "a mask passed by position: keras.layers.MultiHeadAttention reads its 4th positional "
-        "argument as query_mask and ignores it here; pass attention_mask= by keyword"
-    ),
-    "softmax_output": (
-        "a softmax at the end: the model should return logits (the loss is computed with "
-        "from_logits=True)"
-    ),
-    "no_feedback": (
-        "predictions never fed back: each step's decoder input must hold the characters "
-        "predicted so far"
-    ),
-    "last_position": "logits read at the last position instead of the current step i",
-    "start_kept": "the START token kept in the output: return the TARGET_LEN predicted ids",
-    "fed_back_in_place": (
-        "each prediction written into the decoder input at its own position i, over the symbol "
-        "it was predicted from: it belongs at position i + 1"
-    ),
-    "head_zero_only": "the first head only: average the weights over the heads first",
-    "argmax_over_outputs": "an argmax over the output positions (axis -2) instead of the sources",
-    "max_not_argmax": "the largest weight instead of its position (argmax)",
-    "per_head_argmax": "an argmax per head, (B, H, Tt): average over the heads first",
-    "attention_not_used": (
-        "attention layers made with keras.layers.MultiHeadAttention itself instead of the "
-        "`attention` argument, so that no other layer (yours) can be plugged in"
-    ),
-}
 
 ATTENTION_LAYER_WEIGHTS = (
     "W_q kernel (d_query, units)", "W_q bias (units,)",
@@ -129,7 +45,7 @@ CALL_PARAMETERS = ("query", "value", "key", "attention_mask", "return_attention_
 
 def mistake(what: str, key: str) -> CheckFailed:
     """The verdict for an answer that makes a known mistake: ``raise mistake(what, key)``."""
-    return CheckFailed(f"{what} is wrong: it matches {KERAS_DESCRIPTIONS[key]}.")
+    return CheckFailed(f"{what} is wrong: it matches {DESCRIPTIONS[key]}.")
 
 
 # -- running learners' code quietly and on exact float32 --------------------------------------
@@ -265,7 +181,7 @@ def check_call_signature(cls, name: str) -> None:
             f"call(self, {', '.join(CALL_PARAMETERS)}) so that the layer is called like Keras's."
         )
     if parameters[:3] != list(CALL_PARAMETERS[:3]):
-        raise mistake(f"`{name}.call{tuple(parameters)}`", "signature_order")
+        raise mistake(f"`{name}.call{tuple(parameters)}`", "layer_signature_order")
 
 
 def make_layer(cls, name: str, *args, **kwargs):
@@ -317,7 +233,8 @@ def check_projections_used(layer, name, query, value, key, out) -> None:
     """Zeroing W_v (weights 4 and 5), then W_o's kernel (weight 6), must change the output:
     the tutorial layer creates both but may apply neither."""
     params = learner_weights(layer, name)
-    for indices, flaw in (((4, 5), "values_not_projected"), ((6,), "no_output_projection")):
+    for indices, flaw in (((4, 5), "layer_values_not_projected"),
+                          ((6,), "layer_no_output_projection")):
         layer.set_weights([w * 0 if i in indices else w for i, w in enumerate(params)])
         unchanged = np.allclose(run_layer(layer, name, query, value, key), out, atol=KERAS_ATOL)
         layer.set_weights(params)
@@ -331,9 +248,9 @@ def check_weights_sum_to_one(weights, what: str) -> None:
     if np.allclose(rows, 1.0, atol=1e-4):
         return
     if np.allclose(cols, 1.0, atol=1e-4):
-        raise mistake(what, "softmax_wrong_axis")
+        raise mistake(what, "layer_softmax_wrong_axis")
     if np.all(rows < 1.0 - 1e-4):
-        raise mistake(what, "mask_after_softmax")
+        raise mistake(what, "layer_mask_after_softmax")
     raise CheckFailed(
         f"{what}: each row (one query's weights over the keys) should sum to 1; received row sums "
         f"such as {rows.reshape(-1)[:3]}"
@@ -344,15 +261,15 @@ def check_mask_changes_output(masked, unmasked, what: str) -> None:
     """Prove the mask took effect (Keras layers ignore masks passed in the wrong place)."""
     if masked.shape == unmasked.shape and np.allclose(masked, unmasked, rtol=KERAS_RTOL,
                                                       atol=KERAS_ATOL):
-        raise mistake(what, "mask_ignored")
+        raise mistake(what, "layer_mask_ignored")
 
 
 def check_fully_masked_rows(weights, output, rows, what: str) -> None:
     """Rows with no allowed key: zero weights, finite everywhere."""
     if not np.all(np.isfinite(weights)) or not np.all(np.isfinite(output)):
-        raise mistake(what, "fully_masked_nan")
+        raise mistake(what, "layer_fully_masked_nan")
     if not np.allclose(weights[rows], 0.0, atol=KERAS_ATOL):
-        raise mistake(what, "fully_masked_uniform")
+        raise mistake(what, "layer_fully_masked_uniform")
 
 
 # -- keras.layers.MultiHeadAttention as the yardstick --------------------------------------------
@@ -419,7 +336,7 @@ def check_attention_layer(AttentionLayer) -> None:  # noqa: N803 — the learner
         check_projections_used(layer, name, query, value, key, out)
         expected, expected_weights = twin_outputs(twin, query, value, key)
         compare_keras(out, expected, what=f"the output of {name}", misconceptions=lambda: {
-            KERAS_DESCRIPTIONS["no_scaling"]: twin_outputs(attention_layer_twin(
+            DESCRIPTIONS["layer_no_scaling"]: twin_outputs(attention_layer_twin(
                 units, query, value, key, params, math.sqrt(units)), query, value, key)[0],
         }, hint="Project queries, keys and values, scale by 1/√units, softmax, weighted sum, W_o.")
         compare_keras(weights, expected_weights[:, 0], what=f"the weight matrix of {name}")
@@ -456,14 +373,14 @@ def check_layer_options(layer, name, twin, query, value, head_axis: bool) -> int
     check_weights_sum_to_one(masked_weights, f"the weight matrix of {name} with attention_mask=")
     compare_keras(masked, twin_outputs(twin, query, value, attention_mask=mask)[0],
                   what=f"the output of {name} with attention_mask=", misconceptions=lambda: {
-                      KERAS_DESCRIPTIONS["mask_inverted"]:
+                      DESCRIPTIONS["layer_mask_inverted"]:
                           twin_outputs(twin, query, value, attention_mask=~mask)[0],
                   }, hint="Masked scores must get zero weight: mask before the softmax.")
 
     causal = run_layer(layer, name, query, value, use_causal_mask=True)
     compare_keras(causal, twin_outputs(twin, query, value, use_causal_mask=True)[0],
                   what=f"the output of {name} with use_causal_mask=True", misconceptions={
-                      KERAS_DESCRIPTIONS["causal_ignored"]: plain,
+                      DESCRIPTIONS["layer_causal_ignored"]: plain,
                   }, hint="Query i may attend to keys 0 … i (a lower-triangular mask).")
 
     mask[:, 0, :] = False  # the first query of every sequence may attend to nothing
@@ -513,11 +430,11 @@ def check_multi_head_attention(MultiHeadAttention) -> None:  # noqa: N803 — th
         params = twin.get_weights()
         expected, expected_weights = twin_outputs(twin, query, value, key)
         wrong = {
-            "no_scaling": math.sqrt(config["key_dim"]),
-            "scale_by_model_dim": 1 / math.sqrt(config["num_heads"]),
+            "layer_no_scaling": math.sqrt(config["key_dim"]),
+            "layer_scale_by_model_dim": 1 / math.sqrt(config["num_heads"]),
         }
         compare_keras(out, expected, what=f"the output of {name}", misconceptions=lambda: {
-            KERAS_DESCRIPTIONS[key_]: twin_outputs(
+            DESCRIPTIONS[key_]: twin_outputs(
                 keras_twin(query, value, key, scaled_query(params, factor), **config),
                 query, value, key,
             )[0]
@@ -572,13 +489,13 @@ def check_teacher_forcing(teacher_forcing) -> None:
     start = np.full((2, 1), START_ID)
     compare(decoder_inputs, expected, what="decoder_inputs for '1979-05-03' and '2001-12-31'",
             misconceptions={
-                KERAS_DESCRIPTIONS["no_shift"]: targets,
-                KERAS_DESCRIPTIONS["shift_left"]: np.concatenate([targets[:, 1:], start], axis=1),
-                KERAS_DESCRIPTIONS["start_at_end"]: np.concatenate([targets[:, :-1], start], 1),
+                DESCRIPTIONS["no_shift"]: targets,
+                DESCRIPTIONS["shift_left"]: np.concatenate([targets[:, 1:], start], axis=1),
+                DESCRIPTIONS["start_at_end"]: np.concatenate([targets[:, :-1], start], 1),
             }, hint="Put START_ID in front and drop the last character: the decoder reads "
                     "START, t₀, …, t₈ and predicts t₀, …, t₉.")
     compare(decoder_targets, targets, what="decoder_targets", misconceptions={
-        KERAS_DESCRIPTIONS["targets_shifted"]: targets[:, 1:],
+        DESCRIPTIONS["targets_shifted"]: targets[:, 1:],
     })
     passed("teacher_forcing", 2)
 
@@ -620,7 +537,7 @@ def check_greedy_decode(greedy_decode) -> None:
     expected = np.array([[8, 11, 2, 6, 3, 8, 9, 3, 2, 1],
                          [4, 2, 8, 0, 0, 9, 5, 2, 0, 1]])
     compare(result, expected, what="greedy_decode on a stand-in model", misconceptions={
-        KERAS_DESCRIPTIONS["start_kept"]: np.concatenate([np.zeros((2, 1), int), expected[:, :-1]],
+        DESCRIPTIONS["start_kept"]: np.concatenate([np.zeros((2, 1), int), expected[:, :-1]],
                                                          axis=1),
     }, hint="Start from START_ID; at step i read the logits at position i, take the argmax, and "
             "write it into the decoder input at position i + 1.")
@@ -635,9 +552,9 @@ def check_alignment(alignment) -> None:
     result = to_numpy(run_answer(alignment, scores, name="alignment"), "the result of alignment")
     compare(result, np.array([[2, 1, 3]]), what="alignment of weights (1, 2, 3, 4)",
             misconceptions={
-                KERAS_DESCRIPTIONS["head_zero_only"]: np.array([[0, 1, 3]]),
-                KERAS_DESCRIPTIONS["max_not_argmax"]: np.array([[0.4, 0.55, 0.5]]),
-                KERAS_DESCRIPTIONS["argmax_over_outputs"]: np.array([[0, 1, 2, 2]]),
+                DESCRIPTIONS["head_zero_only"]: np.array([[0, 1, 3]]),
+                DESCRIPTIONS["max_not_argmax"]: np.array([[0.4, 0.55, 0.5]]),
+                DESCRIPTIONS["argmax_over_outputs"]: np.array([[0, 1, 2, 2]]),
             }, hint="Average the weights over the heads (axis 1), then take the argmax over the "
                     "source positions (the last axis).")
     if not np.issubdtype(result.dtype, np.integer):

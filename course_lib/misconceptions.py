@@ -137,4 +137,96 @@ DESCRIPTIONS = {
         "an answer that builds the full Tq × Tk score matrix: keep only one Tq × block_size "
         "block of scores at a time"
     ),
+    # 04 the Keras layers
+    "layer_values_not_projected": (
+        "the tutorial bug: W_v is created but never applied, so the raw values are averaged "
+        "instead of their projections"
+    ),
+    "layer_no_scaling": "scores without the 1/√key_dim scaling",
+    "layer_scale_by_model_dim": (
+        "scaling by √(num_heads·key_dim), the width of all heads together: each head divides by "
+        "√key_dim, the size of its own queries and keys"
+    ),
+    "layer_scale_by_input_dim": "scaling by √(query's feature size): the scale is 1/√units",
+    "layer_softmax_wrong_axis": (
+        "a softmax over the queries (axis -2): each query's weights over the keys (axis -1) "
+        "must sum to 1"
+    ),
+    "layer_mask_ignored": "attention_mask ignored: the output is the same as without a mask",
+    "layer_mask_inverted": "an inverted mask: True means *may attend*",
+    "layer_mask_after_softmax": (
+        "masking after the softmax: the remaining weights no longer sum to 1 (mask the scores, "
+        "then normalise)"
+    ),
+    "layer_causal_ignored": "use_causal_mask ignored: query i may only see keys j ≤ i",
+    "layer_no_output_projection": "no output projection: W_o is created but never applied",
+    "layer_signature_order": (
+        "call's arguments in another order than Keras's (query, value, key, …): a key or mask "
+        "passed by position would land in the wrong place"
+    ),
+    "layer_heads_not_split": (
+        "heads not split properly: (B, T, H·d) reshaped straight to (B, H, T, d) mixes positions "
+        "and heads; reshape to (B, T, H, d), then move the head axis"
+    ),
+    "layer_fully_masked_uniform": (
+        "uniform weights on a fully masked row (what -1e9 alone gives): the course's convention "
+        "is zero weights, and so a zero attention output, on a row with no allowed key"
+    ),
+    "layer_fully_masked_nan": "NaN on a fully masked row (-inf scores): keep every row finite",
+    "layer_heads_merged_without_transpose": (
+        "heads merged without moving the head axis back: (B, H, Tq, d_v) reshaped straight to "
+        "(B, Tq, H·d_v) mixes queries and heads; transpose to (B, Tq, H, d_v) first"
+    ),
+    "layer_key_from_query": (
+        "keys taken from the query when `key` is omitted: without a key, the keys come from "
+        "the value (key = value)"
+    ),
+    "layer_biases_ignored": (
+        "projections without their biases: each projection is x @ kernel + bias"
+    ),
+    # 05 the translator
+    "no_shift": (
+        "no shift: the decoder is given the very character it must predict, so it learns to copy"
+    ),
+    "shift_left": "a shift the wrong way: the decoder input starts with START and then t₀ … t₈",
+    "start_at_end": "START appended at the end instead of put in front",
+    "targets_shifted": "the targets shifted too: the decoder targets are the targets unchanged",
+    "not_causal": (
+        "a decoder self-attention that is not causal: position i sees the characters after it, "
+        "so in training it can copy the answer (use_causal_mask=True)"
+    ),
+    "swapped_cross_attention": (
+        "cross-attention the wrong way round: the queries come from the decoder, the keys and "
+        "values from the encoder"
+    ),
+    "padding_not_masked": (
+        "padding not masked: the decoder attends to <pad> positions (pass the padding mask to "
+        "the cross-attention as attention_mask=…)"
+    ),
+    "mask_passed_positionally": (
+        "a mask passed by position: keras.layers.MultiHeadAttention reads its 4th positional "
+        "argument as query_mask and ignores it here; pass attention_mask= by keyword"
+    ),
+    "softmax_output": (
+        "a softmax at the end: the model should return logits (the loss is computed with "
+        "from_logits=True)"
+    ),
+    "no_feedback": (
+        "predictions never fed back: each step's decoder input must hold the characters "
+        "predicted so far"
+    ),
+    "last_position": "logits read at the last position instead of the current step i",
+    "start_kept": "the START token kept in the output: return the TARGET_LEN predicted ids",
+    "fed_back_in_place": (
+        "each prediction written into the decoder input at its own position i, over the symbol "
+        "it was predicted from: it belongs at position i + 1"
+    ),
+    "head_zero_only": "the first head only: average the weights over the heads first",
+    "argmax_over_outputs": "an argmax over the output positions (axis -2) instead of the sources",
+    "max_not_argmax": "the largest weight instead of its position (argmax)",
+    "per_head_argmax": "an argmax per head, (B, H, Tt): average over the heads first",
+    "attention_not_used": (
+        "attention layers made with keras.layers.MultiHeadAttention itself instead of the "
+        "`attention` argument, so that no other layer (yours) can be plugged in"
+    ),
 }

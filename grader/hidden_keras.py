@@ -24,7 +24,6 @@ import tempfile
 import numpy as np
 
 from course_lib.checks_keras import (
-    KERAS_DESCRIPTIONS,
     build_with_spy,
     chain_model,
     check_call_signature,
@@ -45,6 +44,7 @@ from course_lib.checks_keras import (
 )
 from course_lib.dates import START_ID, TARGET_LEN, TARGET_VOCAB
 from course_lib.feedback import CheckFailed, PartialCredit, compare, to_numpy
+from course_lib.misconceptions import DESCRIPTIONS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -189,7 +189,7 @@ def wrong_layer_outputs(layer_name, config, weights, query, value, key=None, sco
             out = layer(query, value, key=key, return_attention_scores=True, **options)
         except Exception:  # a variant that cannot run on these shapes
             continue
-        outputs[KERAS_DESCRIPTIONS[flaw]] = np.asarray(out[1] if scores else out[0])
+        outputs[DESCRIPTIONS["layer_" + flaw]] = np.asarray(out[1] if scores else out[0])
     return outputs
 
 
@@ -472,7 +472,7 @@ def wrong_function_outputs(exercise: str, *args, part=None) -> dict[str, np.ndar
             result = variant(*args)
         except Exception:
             continue
-        outputs[KERAS_DESCRIPTIONS[key]] = np.asarray(result if part is None else result[part])
+        outputs[DESCRIPTIONS[key]] = np.asarray(result if part is None else result[part])
     return outputs
 
 

@@ -3,7 +3,7 @@
 ``VARIANTS[exercise]`` holds ``"right"`` answers, written differently from the solution (tf ops,
 einsum, a loop over heads, reshapes…), which must get full marks, and ``"wrong"`` ones as
 ``(answer, misconception)`` pairs: each makes one known mistake that the feedback must name with
-``course_lib.checks_keras.KERAS_DESCRIPTIONS[misconception]``.
+``course_lib.misconceptions.DESCRIPTIONS[misconception]``.
 
 - Layers (``AttentionLayer``, ``MultiHeadAttention``): an answer is a ``call`` method, written
   here as a function of ``self``; :func:`answer_cells` puts it in place of the solution's
@@ -541,22 +541,22 @@ VARIANTS = {
     "AttentionLayer": {
         "right": [attention_layer_tf, attention_layer_einsum],
         "wrong": [
-            (attention_layer_tutorial, "values_not_projected"),
-            (attention_layer_unscaled, "no_scaling"),
-            (attention_layer_inverted_mask, "mask_inverted"),
-            (attention_layer_softmax_over_queries, "softmax_wrong_axis"),
-            (attention_layer_without_causal, "causal_ignored"),
+            (attention_layer_tutorial, "layer_values_not_projected"),
+            (attention_layer_unscaled, "layer_no_scaling"),
+            (attention_layer_inverted_mask, "layer_mask_inverted"),
+            (attention_layer_softmax_over_queries, "layer_softmax_wrong_axis"),
+            (attention_layer_without_causal, "layer_causal_ignored"),
         ],
     },
     "MultiHeadAttention": {
         "right": [multi_head_loop, multi_head_reshape],
         "wrong": [
-            (multi_head_bad_reshape, "heads_not_split"),
-            (multi_head_model_width_scale, "scale_by_model_dim"),
-            (multi_head_mask_after_softmax, "mask_after_softmax"),
-            (multi_head_mask_ignored, "mask_ignored"),
-            (multi_head_other_order, "signature_order"),
-            (multi_head_unscaled, "no_scaling"),
+            (multi_head_bad_reshape, "layer_heads_not_split"),
+            (multi_head_model_width_scale, "layer_scale_by_model_dim"),
+            (multi_head_mask_after_softmax, "layer_mask_after_softmax"),
+            (multi_head_mask_ignored, "layer_mask_ignored"),
+            (multi_head_other_order, "layer_signature_order"),
+            (multi_head_unscaled, "layer_no_scaling"),
         ],
     },
     "teacher_forcing": {

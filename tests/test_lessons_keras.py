@@ -22,7 +22,7 @@ import pytest
 from keras_variants import HELPERS, VARIANTS, answer_code, helpers_cell
 from nbgrader_utils import find_cell, graded_outputs, solution_notebook, with_answers
 
-from course_lib.checks_keras import KERAS_DESCRIPTIONS
+from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.feedback import CheckFailed
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
@@ -175,7 +175,7 @@ def test_the_corpus_has_enough_answers_for_every_exercise():
             assert len(VARIANTS[exercise]["wrong"]) >= N_WRONG, exercise
             assert len(VARIANTS[exercise]["right"]) >= N_RIGHT, exercise
             keys = [key for _, key in VARIANTS[exercise]["wrong"]]
-            assert len(set(keys)) == len(keys) and set(keys) <= set(KERAS_DESCRIPTIONS)
+            assert len(set(keys)) == len(keys) and set(keys) <= set(DESCRIPTIONS)
 
 
 # == autogrades ==================================================================================
@@ -202,7 +202,7 @@ def test_wrong_answers_lose_points_and_the_feedback_names_the_mistake(course, gr
         answer, mistake = VARIANTS[exercise]["wrong"][index]
         assert _earned(scores, exercise) < _possible(lesson, exercise), answer.__name__
         feedback = _feedback(course, lesson, f"wrong{index}", exercise)
-        assert KERAS_DESCRIPTIONS[mistake] in feedback, (
+        assert DESCRIPTIONS[mistake] in feedback, (
             f"the feedback on {answer.__name__} does not name {mistake!r}:\n{feedback}")
 
 
@@ -261,4 +261,4 @@ def test_the_other_wrong_answers_are_named_too(exercise, answer, mistake):
     check_passed, hidden, printed = _run_answer(exercise, answer)
     assert not check_passed, printed
     assert hidden < _points(LESSON_OF[exercise])[f"hidden_{exercise}"], printed
-    assert KERAS_DESCRIPTIONS[mistake] in printed, printed
+    assert DESCRIPTIONS[mistake] in printed, printed
