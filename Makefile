@@ -29,5 +29,9 @@ notebooks: setup  ## regenerate notebooks/ from solutions/
 fixtures: setup  ## regenerate the public checks' fixtures from the answer key
 	$(BIN)/python -m grader.make_fixtures
 
+.PHONY: learner-wheel
+learner-wheel: setup  ## the learner install (course_lib + released notebooks, no answer key) -> learner/dist/
+	$(BIN)/python learner/build.py
+
 clean:
 	rm -rf $(VENV) course_state .pytest_cache

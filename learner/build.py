@@ -1,0 +1,64 @@
+"""Build the learner install: a wheel with course_lib and the released notebooks, no answer key.
+
+    python learner/build.py [--out DIR]      # default: learner/dist/  (also: make learner-wheel)
+
+setuptools packages only what lies inside the project folder, so the wheel is built from a
+temporary staging folder holding learner/pyproject.toml and README.md, a copy of course_lib/,
+and the package attention_course_notebooks with the lessons of notebooks/ as its data.
+Nothing is ever copied from grader/ or solutions/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+LEARNER = Path(__file__).resolve().parent
+REPO = LEARNER.parent
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+
+
+def stage(folder: Path) -> None:
+    """Lay out the learner project in ``folder``."""
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(LEARNER / name, folder / name)
+    shutil.copytree(REPO / "course_lib", folder / "course_lib", ignore=SKIP)
+    notebooks = folder / "attention_course_notebooks"
+    shutil.copytree(LEARNER / "attention_course_notebooks", notebooks, ignore=SKIP)
+    for lesson in sorted((REPO / "notebooks").iterdir()):
+        if lesson.is_dir():
+            shutil.copytree(lesson, notebooks / lesson.name, ignore=SKIP)
+
+
+def build(out: Path) -> Path:
+    """Build the wheel into ``out`` and return its path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        staging, wheels = Path(tmp, "learner"), Path(tmp, "wheels")
+        staging.mkdir()
+        stage(staging)
+        # Offline when this Python has setuptools already; otherwise pip fetches it.
+        offline = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *offline,
+             "--wheel-dir", str(wheels), str(staging)],
+            check=True,
+        )
+        (wheel,) = wheels.glob("*.whl")
+        out.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy2(wheel, out / wheel.name))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=LEARNER / "dist", help="default: %(default)s")
+    print(build(parser.parse_args(argv).out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
