@@ -45,7 +45,7 @@ CALL_PARAMETERS = ("query", "value", "key", "attention_mask", "return_attention_
 
 def mistake(what: str, key: str) -> CheckFailed:
     """The verdict for an answer that makes a known mistake: ``raise mistake(what, key)``."""
-    return CheckFailed(f"{what} is wrong: it matches {DESCRIPTIONS[key]}.")
+    return CheckFailed(f"{what} is wrong: it matches {DESCRIPTIONS[key]}.", key)
 
 
 # -- running learners' code quietly and on exact float32 --------------------------------------

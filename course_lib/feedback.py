@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib.misconceptions import DESCRIPTIONS
+
 RTOL = 1e-5  # accepts float32 casts, einsum, loops, another summation order
 ATOL = 1e-7
 
@@ -36,7 +38,14 @@ CRASH_HINTS = {
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict with the reason; an ``AssertionError``, so nbgrader marks the cell."""
+    """A check's verdict with the reason; an ``AssertionError``, so nbgrader marks the cell.
+
+    ``misconception`` is the catalogue key (``course_lib.misconceptions``) of the known mistake
+    the answer matches, when one matched."""
+
+    def __init__(self, message: str = "", misconception: str | None = None):
+        super().__init__(message)
+        self.misconception = misconception
 
     def _render_traceback_(self):
         """IPython shows the verdict alone, not the frames of the checking code."""
@@ -186,12 +195,13 @@ def close(received, expected, rtol=RTOL, atol=ATOL, *, equal_nan: bool = False) 
 def matching_misconception(
     received: np.ndarray, misconceptions: Mapping[str, np.ndarray], rtol=RTOL, atol=ATOL
 ) -> str | None:
-    """The description of the first known wrong output that ``received`` matches, if any.
+    """The name (catalogue key or description) of the first known wrong output that
+    ``received`` matches, if any.
 
     NaN matches NaN here: an overflow or a 0/0 is a recognisable mistake too."""
-    for description, wrong in misconceptions.items():
+    for name, wrong in misconceptions.items():
         if close(received, wrong, rtol, atol, equal_nan=True):
-            return description
+            return name
     return None
 
 
@@ -233,7 +243,8 @@ def compare(
         received: the learner's result (array, tensor or nested list).
         expected: the right result; a tuple when the function returns several arrays.
         what: what is being compared, for the message ("attention_scores(q, k)").
-        misconceptions: ``{description: wrong_output}``; a match is named in the message.
+        misconceptions: ``{key: wrong_output}`` (a catalogue key, or a description); a match
+            is named in the message and its key kept in ``CheckFailed.misconception``.
             For a tuple ``expected``, each wrong output is a tuple too.
         rtol, atol: the tolerance (see :func:`close`); the defaults accept any correct float
             arithmetic.
@@ -254,7 +265,8 @@ def compare(
         return
     named = matching_misconception(received, misconceptions, rtol, atol)
     if named is not None:
-        raise CheckFailed(f"{what} is wrong: it matches {named}.")
+        key = named if named in DESCRIPTIONS else None
+        raise CheckFailed(f"{what} is wrong: it matches {DESCRIPTIONS.get(named, named)}.", key)
     if received.shape != expected.shape:
         raise CheckFailed(
             f"{what} has the wrong shape.\n  expected shape: {expected.shape}\n"
@@ -294,11 +306,14 @@ class PartialCredit:
         credit.points  # nbgrader reads this number as the cell's score
     """
 
-    def __init__(self, name: str = ""):
+    def __init__(self, name: str = "", echo: bool = True):
         self.name = name
+        self.echo = echo  # print each verdict line (in a kernel) or only keep it (the judge)
         self.earned = 0.0
         self.possible = 0.0
         self.reasons: list[str] = []
+        self.lines: list[str] = []
+        self.misconceptions: list[str] = []  # catalogue keys of the mistakes named
 
     @property
     def points(self) -> float:
@@ -317,10 +332,17 @@ class PartialCredit:
                 yield
         except CheckFailed as failure:
             self.reasons.append(f"{label}: {failure}")
-            print(f"✗ {label} (0/{points:g}): {failure}")
+            if failure.misconception:
+                self.misconceptions.append(failure.misconception)
+            self._say(f"✗ {label} (0/{points:g}): {failure}")
         else:
             self.earned += points
-            print(f"✓ {label} ({points:g}/{points:g})")
+            self._say(f"✓ {label} ({points:g}/{points:g})")
+
+    def _say(self, line: str) -> None:
+        self.lines.append(line)
+        if self.echo:
+            print(line)
 
     def summary(self) -> str:
         return f"{self.name + ': ' if self.name else ''}{self.points:g}/{self.possible:g} points"

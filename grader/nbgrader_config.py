@@ -50,11 +50,16 @@ c.KernelManager.transport = "ipc"
 os.makedirs(jupyter_runtime_dir(), exist_ok=True)
 c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid()}")
 
+# Grading: graded cells become probes (their seeds from the course's secret), the notebook runs
+# in the sandboxed kernel, and the judge scores every graded cell from the probes' data alone.
 # A dead kernel (memory, os._exit) costs what did not run, not the submission.
+c.PlantProbes.secret_file = str(STATE / ".grading" / "judge_secret")
 c.Autograde.autograde_preprocessors = [
+    "grader.judge.PlantProbes",
     "grader.preprocessors.RobustExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "grader.judge.Judge",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

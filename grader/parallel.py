@@ -189,6 +189,7 @@ def _grade(job: dict) -> dict:
 
     config = load_config(slot)
     config.CourseDirectory.db_url = job["gradebook"]
+    config.PlantProbes.secret_file = job["judge_secret"]  # the course's, not the slot's
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     outcome = api.autograde(lesson, student, force=True, create=True)
     log = outcome.get("log", "") + outcome.get("error", "")
@@ -395,7 +396,8 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = {**{var: threads for var in THREAD_VARIABLES}, **os.environ}
     base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
-                "timeout": timeout, "env": env}
+                "timeout": timeout, "env": env,
+                "judge_secret": course.config.PlantProbes.secret_file}
     ctx = _context()
     slots = [_Slot(ctx, folder)
              for folder in _make_slots(course, batch, lesson, min(jobs, len(todo)))]

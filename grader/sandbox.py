@@ -9,10 +9,11 @@ kernel every autograde runs student code in. Before it starts the IPython kernel
 * passes on only a short list of environment variables (no gradebook URL, no course paths);
 * when bubblewrap (``bwrap``) works here, runs the kernel in its own namespaces: no network,
   no other processes, a private ``/tmp``, and a file system made of the system folders, the
-  Python environment, the submission's own folder, and the course packages — where the
-  ``grader`` package (hidden tests and answer key) is present as bytecode only. The lessons'
-  ``solutions/``, the course state (gradebook, other students' work) and the rest of the
-  home folder are simply not there.
+  Python environment, the submission's own folder, and the learner-side package
+  ``course_lib``. The ``grader`` package (answer key, wrong variants, judge), the lessons'
+  ``solutions/``, the course state (gradebook, the course's secret, other students' work) and
+  the rest of the home folder are simply not there: nothing the kernel could read or import
+  tells it an answer (the judge, outside, decides every score: see ``grader.judge``).
 
 ``COURSE_SANDBOX`` chooses: ``auto`` (default: bubblewrap when it works, else the fallback),
 ``bwrap`` (refuse to grade without it) or ``off``. Without bubblewrap the kernel still gets the
@@ -24,17 +25,14 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import hashlib
 import json
 import os
-import py_compile
 import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import grader
@@ -102,34 +100,6 @@ def describe() -> str:
             f"but student code can read every file this user can read")
 
 
-def sourceless_copy(package: Path, cache_root: Path) -> Path:
-    """A copy of ``package`` with every module as bytecode only (``.pyc`` in place of ``.py``):
-    importable, but with no source text to read. Rebuilt when a source file changes."""
-    sources = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
-    stamp = f"{sys.version_info[:2]}-" + "-".join(
-        f"{p.relative_to(package)}:{p.stat().st_mtime_ns}" for p in sources)
-    # One folder per version: a kernel still importing from an older copy keeps it intact.
-    digest = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    target = cache_root / f"{package.name}-{digest}"
-    if (target / ".stamp").is_file():
-        return target
-    building = Path(tempfile.mkdtemp(prefix=f".{package.name}-", dir=cache_root))
-    for source in sources:
-        compiled = building / source.relative_to(package).with_suffix(".pyc")
-        compiled.parent.mkdir(parents=True, exist_ok=True)
-        py_compile.compile(str(source), cfile=str(compiled), dfile=source.name, doraise=True)
-    (building / ".stamp").write_text(stamp)
-    try:
-        building.rename(target)
-    except OSError:  # another kernel built the same version at the same moment
-        shutil.rmtree(building, ignore_errors=True)
-    a_day_ago = time.time() - 86400
-    for old in cache_root.glob(f"{package.name}-*"):
-        if old != target and old.stat().st_mtime < a_day_ago:
-            shutil.rmtree(old, ignore_errors=True)
-    return target
-
-
 def _package_dirs() -> dict[str, Path]:
     import course_lib
 
@@ -148,14 +118,10 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
         argv += ["--ro-bind", prefix, prefix]
     for device in Path("/dev").glob("nvidia*"):
         argv += ["--dev-bind", str(device), str(device)]
-    # the course packages, importable from PACKAGES_IN_SANDBOX (first on the kernel's path);
-    # ``grader`` as bytecode only, and its source hidden where the environment holds it
+    # ``course_lib``, importable from PACKAGES_IN_SANDBOX (first on the kernel's path);
+    # ``grader`` not at all: hidden even where the Python environment holds a copy of it
     packages = _package_dirs()
-    cache = Path(tempfile.gettempdir()) / f"course-sandbox-{os.getuid()}"
-    cache.mkdir(mode=0o700, exist_ok=True)
     bound = [Path(p) for p in (*SYSTEM_DIRS, sys.prefix, sys.base_prefix)]
-    argv += ["--ro-bind", str(sourceless_copy(packages["grader"], cache)),
-             f"{PACKAGES_IN_SANDBOX}/grader"]
     if any(packages["grader"].is_relative_to(folder) for folder in bound):
         argv += ["--tmpfs", str(packages["grader"])]
     argv += ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]

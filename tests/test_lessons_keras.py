@@ -22,8 +22,8 @@ import pytest
 from keras_variants import HELPERS, VARIANTS, answer_code, helpers_cell
 from nbgrader_utils import find_cell, graded_outputs, solution_notebook, with_answers
 
-from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.feedback import CheckFailed
+from course_lib.misconceptions import DESCRIPTIONS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
 

@@ -1,0 +1,244 @@
+"""The inputs every graded cell is judged on: parts of an exercise, each a list of calls.
+
+A plan is a pure function of the exercise and a seed. The probe in the learner's kernel and the
+judge in the grading process (``grader.judge``) both compute it from the same seed: the kernel
+runs the learner's code on these inputs, the judge computes the right results with the answer
+key. Nothing here holds an answer. The judge picks the seed for each grading, so the inputs
+cannot be known in advance, and a regrade of the same submission gets the same ones.
+
+Inputs have every dimension different (batch > 1, heads > 1 as a leading axis, Tq ≠ Tk,
+d_k ≠ d_v), extreme logits and masks with fully masked rows, so that transposes, a missing
+``keepdims`` or a mask applied the wrong way cannot hide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course_lib.checks import memory_test_inputs, memory_test_masks
+
+
+@dataclass
+class Call:
+    """One call of the learner's function: positional arguments by name, keyword arguments.
+    ``traced``: also measure the call's peak memory."""
+
+    args: dict
+    kwargs: dict = field(default_factory=dict)
+    traced: bool = False
+
+
+@dataclass
+class Part:
+    """A separately scored part of an exercise: an equal share of the cell's points."""
+
+    label: str
+    calls: list[Call]
+
+
+# Random inputs -----------------------------------------------------------------------------
+
+
+def sizes(rng, n: int, low: int = 2, high: int = 12) -> list[int]:
+    """``n`` different sizes in ``[low, high)``, so that no two axes can be confused."""
+    return [int(size) for size in rng.choice(np.arange(low, high), n, replace=False)]
+
+
+def random_qkv(rng, batch, t_q, t_k, d_k, d_v, scale=1.0) -> dict[str, np.ndarray]:
+    """``{"q", "k", "v"}`` with leading axes ``batch``; ``scale`` makes the scores larger."""
+    return {
+        "q": rng.standard_normal((*batch, t_q, d_k)) * scale,
+        "k": rng.standard_normal((*batch, t_k, d_k)) * scale,
+        "v": rng.standard_normal((*batch, t_k, d_v)),
+    }
+
+
+def random_weights(rng, shape) -> np.ndarray:
+    """Attention weights: positive rows that sum to 1."""
+    weights = rng.random(shape) + 0.05
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def random_mask(rng, shape, empty_rows=()) -> np.ndarray:
+    """A boolean mask in which every row allows a key, except the ``empty_rows`` (index tuples
+    of the leading axes and the row), which allow none."""
+    mask = rng.random(shape) < 0.5
+    rows = np.indices(shape[:-1]).reshape(len(shape) - 1, -1)
+    mask[(*rows, rng.integers(shape[-1], size=rows.shape[1]))] = True
+    for row in empty_rows:
+        mask[row] = False
+    return mask
+
+
+def lengths_mask(lengths, t: int) -> np.ndarray:
+    """``(B, 1, 1, t)``: key ``j`` of sequence ``b`` allowed while ``j < lengths[b]``."""
+    mask = np.zeros((len(lengths), 1, 1, t), dtype=bool)
+    for b, length in enumerate(lengths):
+        mask[b, ..., :length] = True
+    return mask
+
+
+def lower_triangle(t_q: int, t_k: int) -> np.ndarray:
+    """``(Tq, Tk)``: True where ``j ≤ i``."""
+    return np.tri(t_q, t_k, dtype=bool)
+
+
+def extreme_logits(rng, shape) -> np.ndarray:
+    """Logits around ±1000 and ±1e4 in steps of 1/4, exactly representable in float32 too."""
+    return rng.choice([-1e4, -1e3, 0.0, 1e3, 1e4], shape) + rng.integers(-8, 9, shape) / 4
+
+
+# One plan per exercise ---------------------------------------------------------------------
+
+
+def _dot_product(rng) -> list[Part]:
+    n = int(rng.integers(5, 20))
+    return [
+        Part(f"random vectors of length {n}",
+             [Call({"a": rng.standard_normal(n), "b": rng.standard_normal(n)})]),
+        Part("long vectors (n = 1000) with large entries",
+             [Call({"a": rng.standard_normal(1000) * 1e3, "b": rng.standard_normal(1000) * 1e3})]),
+    ]
+
+
+def _attention_scores(rng) -> list[Part]:
+    batch, heads, t_q, t_k, d_k = sizes(rng, 5)
+
+    def calls(leading):
+        return [Call({"q": rng.standard_normal((*leading, t_q, d_k)),
+                      "k": rng.standard_normal((*leading, t_k, d_k))})]
+
+    return [Part("batched input, Tq ≠ Tk", calls([batch])),
+            Part("batch and head axes", calls([batch, heads]))]
+
+
+def _softmax(rng) -> list[Part]:
+    batch, heads, t_q, t_k = sizes(rng, 4, low=3)
+    x = rng.standard_normal((batch, t_q, t_k)) * 3
+    return [
+        Part("rows of a square (T, T) array, then of (B, H, Tq, Tk) scores", [
+            Call({"x": rng.standard_normal((t_q, t_q)) * 3}),
+            Call({"x": rng.standard_normal((batch, heads, t_q, t_k)) * 3}),
+        ]),
+        Part("axis=0 and axis=1 of a 3-D array",
+             [Call({"x": x}, {"axis": 0}), Call({"x": x}, {"axis": 1})]),
+        Part("extreme logits (±1000, ±1e4)", [Call({"x": extreme_logits(rng, (batch, t_q, t_k))})]),
+    ]
+
+
+def _masked_softmax(rng) -> list[Part]:
+    batch, heads, t_q, t_k = sizes(rng, 4, low=3)
+    shape = (batch, heads, t_q, t_k)
+    lengths = rng.integers(1, t_k, size=batch)  # every sequence padded, none empty
+    empty_rows = [(0, 0, t_q - 1), (batch - 1, 0, 0)]
+
+    def part(label, scores, mask):
+        return Part(label, [Call({"scores": scores, "mask": mask})])
+
+    return [
+        part("no key masked (an all-True mask)",
+             rng.standard_normal(shape) * 3, np.ones((t_q, t_k), dtype=bool)),
+        part("padding mask (B, 1, 1, Tk)", rng.standard_normal(shape) * 3,
+             lengths_mask(lengths, t_k)),
+        part("causal mask (Tq = Tk) with logits of ±1000 and ±1e4",
+             extreme_logits(rng, (batch, heads, t_q, t_q)), lower_triangle(t_q, t_q)),
+        part("fully masked rows give zeros, not NaN", rng.standard_normal(shape) * 3,
+             random_mask(rng, (batch, 1, t_q, t_k), empty_rows)),
+    ]
+
+
+def _causal_mask(rng) -> list[Part]:
+    t = int(rng.integers(5, 13))
+    return [Part(f"t = {t}", [Call({"t": t})]), Part("t = 1", [Call({"t": 1})])]
+
+
+def _padding_mask(rng) -> list[Part]:
+    batch, t = sizes(rng, 2, low=3)
+    lengths = rng.integers(0, t + 1, size=batch)
+    lengths[:2] = 0, t  # an empty and a full sequence
+    return [
+        Part(f"lengths {lengths.tolist()} padded to t = {t}",
+             [Call({"lengths": lengths, "t": t})]),
+        Part("one sequence without padding", [Call({"lengths": np.array([t]), "t": t})]),
+    ]
+
+
+def _weighted_sum(rng) -> list[Part]:
+    batch, heads, t_q, t_k, d_v = sizes(rng, 5)
+
+    def calls(weights_shape, v_shape):
+        return [Call({"weights": random_weights(rng, weights_shape),
+                      "v": rng.standard_normal(v_shape)})]
+
+    return [
+        Part("batch and head axes, Tq ≠ Tk ≠ d_v",
+             calls((batch, heads, t_q, t_k), (batch, heads, t_k, d_v))),
+        Part("square shapes, Tq = Tk = d_v", calls((batch, t_k, t_k), (batch, t_k, t_k))),
+    ]
+
+
+def _scaled_dot_product_attention(rng) -> list[Part]:
+    batch, heads, t_q, t_k, d_k, d_v = sizes(rng, 6)
+    lengths = rng.integers(1, t_k, size=batch)
+    mask_shape = (batch, 1, t_q, t_k)
+
+    def call(mask=None):
+        return Call(random_qkv(rng, (batch, heads), t_q, t_k, d_k, d_v),
+                    {} if mask is None else {"mask": mask})
+
+    return [
+        Part("no mask: batch and head axes, Tq ≠ Tk, d_k ≠ d_v", [call()]),
+        Part("a padding mask (B, 1, 1, Tk) and a random mask",
+             [call(lengths_mask(lengths, t_k)), call(random_mask(rng, mask_shape))]),
+        Part("fully masked rows: zero weights and zero output",
+             [call(random_mask(rng, mask_shape, [(0, 0, 0), (batch - 1, 0, t_q - 1)]))]),
+    ]
+
+
+def _blockwise_attention(rng) -> list[Part]:
+    batch, heads, t_q, d_k, d_v = sizes(rng, 5, high=9)
+    t_k = int(rng.integers(10, 20))
+    uneven = next(b for b in range(3, t_k) if t_k % b)  # a block size that does not divide Tk
+    mask = random_mask(rng, (batch, 1, t_q, t_k), [(0, 0, 0)])
+    mask[-1, 0, -1, : 2 * uneven] = False  # a row whose first two blocks are fully masked…
+    mask[-1, 0, -1, -1] = True  # …and that may attend to the last key
+    padding = lengths_mask(rng.integers(1, t_k, size=batch), t_k)
+
+    def calls(block_sizes, masks=(None,), scale=1.0):
+        inputs = random_qkv(rng, (batch, heads), t_q, t_k, d_k, d_v, scale)
+        return [Call({**inputs, "block_size": b}, {} if m is None else {"mask": m})
+                for m in masks for b in block_sizes]
+
+    long = memory_test_inputs(rng)
+    masks = memory_test_masks(long["q"].shape[-2], long["k"].shape[-2])
+    return [
+        Part(f"block sizes {uneven} (not dividing Tk = {t_k}), 1, Tk and more than Tk",
+             calls([uneven, 1, t_k, t_k + 5])),
+        Part("masks: fully masked blocks and rows, padding",
+             calls([uneven], masks=(mask, padding))),
+        Part("extreme logits (scores beyond ±1000)", calls([uneven, 1], scale=40.0)),
+        Part("memory: never holds the full Tq × Tk scores",
+             [Call(long, {} if m is None else {"mask": m}, traced=True) for m in masks.values()]),
+    ]
+
+
+PLANS = {
+    "dot_product": _dot_product,
+    "attention_scores": _attention_scores,
+    "softmax": _softmax,
+    "masked_softmax": _masked_softmax,
+    "causal_mask": _causal_mask,
+    "padding_mask": _padding_mask,
+    "weighted_sum": _weighted_sum,
+    "scaled_dot_product_attention": _scaled_dot_product_attention,
+    "blockwise_attention": _blockwise_attention,
+}
+
+
+def plan(exercise: str, seed: int, cell: str = "hidden") -> list[Part]:
+    """The parts a graded cell of ``exercise`` is judged on: all of them for the hidden test,
+    the first for the public check cell (``cell="check"``)."""
+    parts = PLANS[exercise](np.random.default_rng(seed))
+    return parts[:1] if cell == "check" else parts

@@ -1,0 +1,307 @@
+"""The judge: every graded cell's score, decided outside the learner's kernel.
+
+The learner's kernel is untrusted: the learner's code ran there first and may have changed
+anything in it. So grading happens in two steps, both nbgrader preprocessors of ``Autograde``
+(configured in ``grader/nbgrader_config.py``):
+
+* :class:`PlantProbes`, before the notebook runs, replaces the code of every graded cell of an
+  exercise the course knows with a *probe* (``course_lib.probes``) and the seed of its inputs.
+  The seed comes from the course's secret and the submission (student, lesson, notebook, cell):
+  the learner cannot predict the inputs, and a regrade of the same submission gets the same.
+* :class:`Judge`, after the notebook ran, reads each probe's data (plain arrays loaded with
+  ``allow_pickle=False`` and JSON records, checked for size and shape), recomputes the inputs
+  from the seed, compares the learner's results with the answer key (``grader.reference``),
+  names the known mistake an answer matches (``grader.misconceptions``), and replaces the
+  cell's outputs with its verdict and score. Whatever the kernel printed, displayed or raised
+  in a graded cell is dropped; missing, malformed or oversized data scores zero with a reason.
+
+The misconception keys the judge named are kept in the cell's metadata
+(``course_judge.misconceptions``) for the class report.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import io
+import json
+import os
+import secrets
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Int, Unicode
+
+from course_lib import probe_cases
+from course_lib.checks import COMPARE_OPTIONS
+from course_lib.feedback import CRASH_HINTS, CheckFailed, PartialCredit, compare, describe_call
+from course_lib.misconceptions import DESCRIPTIONS
+from course_lib.probes import MIME
+from grader import reference as ref
+from grader.misconceptions import wrong_outputs
+
+METADATA = "course_judge"
+CELL_KINDS = ("check", "hidden")
+STATUSES = {"ok", "error", "none", "unreadable"}
+
+
+# -- reading what the kernel handed back --------------------------------------------------------
+@dataclass
+class ProbeData:
+    """One probe's records (one per call) and arrays (``c<i>`` or ``c<i>_<j>``)."""
+
+    records: list[dict]
+    arrays: dict[str, np.ndarray]
+
+
+class BadProbe(Exception):
+    """The probe data of a cell is missing, malformed or too large: the cell scores zero."""
+
+
+def _text(value, limit: int = 500) -> str:
+    return str(value)[:limit]
+
+
+def read_probe(outputs, exercise: str, n_calls: int, max_bytes: int) -> ProbeData:
+    """The probe data among a cell's ``outputs``, validated; :class:`BadProbe` otherwise."""
+    found = [o for o in outputs if o.get("output_type") in ("display_data", "execute_result")
+             and MIME in o.get("data", {})]
+    if not found:
+        raise BadProbe("the cell handed back no results (did it raise an error, or was "
+                       "the function or class not defined?)")
+    if len(found) > 1:
+        raise BadProbe("the cell handed back more than one set of results")
+    raw = found[0]["data"][MIME]
+    if not isinstance(raw, str) or len(raw) > max_bytes * 4 // 3 + 1024:
+        raise BadProbe(f"the results are not text of at most {max_bytes >> 20} MiB")
+    try:
+        data = json.loads(raw)
+        records, npz = data["records"], base64.b64decode(data["npz"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise BadProbe("the results are not in the probe's format") from None
+    if data.get("exercise") != exercise or not isinstance(records, list) \
+            or len(records) != n_calls:
+        raise BadProbe(f"the results are not those of {exercise}'s {n_calls} calls")
+    for record in records:
+        if not isinstance(record, dict) or record.get("status") not in STATUSES:
+            raise BadProbe("a result record is malformed")
+    return ProbeData(records, _read_npz(npz, max_bytes))
+
+
+def _read_npz(npz: bytes, max_bytes: int) -> dict[str, np.ndarray]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(npz)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > max_bytes:
+                raise BadProbe(f"the results hold more than {max_bytes >> 20} MiB of arrays")
+        with np.load(io.BytesIO(npz), allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except BadProbe:
+        raise
+    except Exception as error:  # not an .npz, object arrays, a broken archive
+        raise BadProbe(f"the arrays cannot be read safely ({type(error).__name__})") from None
+
+
+def received_result(record: dict, arrays: dict, index: int, name: str, call) -> object:
+    """What the learner's call returned, rebuilt from the data; its failure as CheckFailed."""
+    status = record["status"]
+    if status == "error":
+        error_type, message = _text(record.get("type"), 80), _text(record.get("message"), 1500)
+        if error_type == "NotImplementedError":
+            raise CheckFailed(f"`{name}` is not written yet: replace `raise NotImplementedError()`"
+                              " with your code.")
+        if error_type == "CheckFailed":
+            raise CheckFailed(message)
+        advice = next((hint for words, hint in CRASH_HINTS.items() if words in message), "")
+        raise CheckFailed(f"`{name}` raised {error_type}: {message}\n  It was called with: "
+                          f"{describe_call(name, call.args, call.kwargs)}"
+                          + (f"\n  {advice}" if advice else ""))
+    if record.get("mutated"):
+        raise CheckFailed(f"`{name}` changed one of its input arrays in place. Work on new arrays"
+                          " (e.g. np.where(...) or x - m instead of x -= m) so the caller's data "
+                          "stays as it was.")
+    if status == "none":
+        return None
+    if status == "unreadable":
+        raise CheckFailed(f"The result of {describe_call(name, call.args, call.kwargs)} cannot be "
+                          f"read as numbers: {_text(record.get('message'))}")
+    n = record.get("n")
+    if n is None:
+        return _array(arrays, f"c{index}")
+    if not isinstance(n, int) or not 0 <= n <= 16:
+        raise CheckFailed("the result record is malformed")
+    return tuple(_array(arrays, f"c{index}_{j}") for j in range(n))
+
+
+def _array(arrays: dict, key: str) -> np.ndarray:
+    if key not in arrays:
+        raise CheckFailed("a result is missing from the data the cell handed back")
+    return arrays[key]
+
+
+# -- judging the NumPy exercises --------------------------------------------------------------
+def _check_memory(record: dict, call) -> None:
+    """The traced call held less than a quarter of the full ``Tq × Tk`` float64 scores."""
+    q, k = call.args["q"], call.args["k"]
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    full_scores = int(np.prod(np.broadcast_shapes(q.shape[:-2], k.shape[:-2]))) * t_q * t_k * 8
+    peak = record.get("peak_bytes")
+    if not isinstance(peak, int | float) or not np.isfinite(peak) or peak < 0:
+        raise CheckFailed("the memory of the call was not measured")
+    if peak >= full_scores / 4:
+        raise CheckFailed(
+            f"blockwise_attention(Tq={t_q}, Tk={t_k}) held {peak / 2**20:.1f} MiB at its peak, "
+            f"while the full scores take {full_scores / 2**20:.0f} MiB: it matches "
+            f"{DESCRIPTIONS['full_score_matrix']}.", "full_score_matrix")
+
+
+def judge_function(exercise: str, parts, data: ProbeData, credit: PartialCredit,
+                   points: float) -> None:
+    """Compare every call's result with the answer key's; each part earns its share."""
+    key_function = getattr(ref, exercise)
+    starts = np.cumsum([0, *(len(part.calls) for part in parts)])
+    for part, start in zip(parts, starts, strict=False):
+        with credit.part(points / len(parts), part.label):
+            for index, call in enumerate(part.calls, start=int(start)):
+                record = data.records[index]
+                received = received_result(record, data.arrays, index, exercise, call)
+                args, kwargs = list(call.args.values()), call.kwargs
+                compare(received, key_function(*args, **kwargs),
+                        what=describe_call(exercise, call.args, kwargs),
+                        misconceptions=wrong_outputs(exercise, *args, **kwargs),
+                        **COMPARE_OPTIONS[exercise])
+                if call.traced:
+                    _check_memory(record, call)
+
+
+#: Every exercise the judge grades: the plan of its probes and the function that judges them.
+EXERCISES = {name: (probe_cases.plan, judge_function) for name in probe_cases.PLANS}
+
+
+def graded_exercise(grade_id: str) -> tuple[str, str] | None:
+    """``("attention_scores", "hidden")`` for ``hidden_attention_scores``; None when the
+    cell is no exercise the judge knows."""
+    kind, _, exercise = grade_id.partition("_")
+    if kind in CELL_KINDS and exercise in EXERCISES:
+        return exercise, kind
+    return None
+
+
+# -- the seed ---------------------------------------------------------------------------------
+def course_secret(path: Path) -> bytes:
+    """The course's secret (made once, readable by the grading user only)."""
+    path = Path(path)
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(secrets.token_bytes(32))
+        try:
+            os.link(draft, path)  # atomic: the first grader to get here sets it
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_bytes()
+
+
+def seed_for(secret: bytes, *names: str) -> int:
+    """A 63-bit seed from the secret and the names (student, lesson, notebook, cell)."""
+    digest = hmac.new(secret, "\0".join(names).encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+# -- the two preprocessors ----------------------------------------------------------------------
+def _graded(cell) -> tuple[str, str, str] | None:
+    meta = cell.metadata.get("nbgrader", {})
+    if cell.cell_type != "code" or not meta.get("grade"):
+        return None
+    found = graded_exercise(meta.get("grade_id", ""))
+    return None if found is None else (meta["grade_id"], *found)
+
+
+class PlantProbes(NbGraderPreprocessor):
+    """Before execution: each graded cell of a known exercise becomes a probe with its seed."""
+
+    secret_file = Unicode("", help="The course's secret, from which every seed is derived.",
+                          ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        names = resources.get("nbgrader", {})
+        secret = course_secret(Path(self.secret_file))
+        planted = {}
+        for cell in nb.cells:
+            graded = _graded(cell)
+            if graded is None:
+                continue
+            grade_id, exercise, kind = graded
+            seed = seed_for(secret, names.get("student", ""), names.get("assignment", ""),
+                            names.get("notebook", ""), grade_id)
+            planted[grade_id] = {"source": cell.source, "seed": seed}
+            cell.source = (f"from course_lib.probes import probe\n"
+                           f"probe({exercise!r}, {exercise}, seed={seed}, cell={kind!r})")
+        resources[METADATA] = planted
+        return nb, resources
+
+
+class Judge(NbGraderPreprocessor):
+    """After execution: every planted cell's score and feedback, from its probe data alone."""
+
+    max_probe_mb = Int(64, help="Largest probe data a cell may hand back, in MiB.").tag(
+        config=True)
+
+    def preprocess(self, nb, resources):
+        planted = resources.get(METADATA, {})
+        for cell in nb.cells:
+            graded = _graded(cell)
+            if graded is None or graded[0] not in planted:
+                continue
+            grade_id, exercise, kind = graded
+            seed = planted[grade_id]["seed"]
+            credit = self.verdict(cell, exercise, kind, seed)
+            cell.source = planted[grade_id]["source"]
+            lines = [*credit.lines, credit.summary()]
+            cell.outputs = [
+                NotebookNode(output_type="stream", name="stdout", text="\n".join(lines) + "\n"),
+                NotebookNode(output_type="execute_result", execution_count=None, metadata={},
+                             data={"text/plain": f"{credit.points:g}"}),
+            ]
+            cell.metadata[METADATA] = {"exercise": exercise, "cell": kind,
+                                       "misconceptions": credit.misconceptions}
+        return nb, resources
+
+    def verdict(self, cell, exercise: str, kind: str, seed: int) -> PartialCredit:
+        return verdict(exercise, kind, seed, cell.get("outputs", []),
+                       float(cell.metadata["nbgrader"]["points"]), self.max_probe_mb << 20)
+
+
+def verdict(exercise: str, kind: str, seed: int, outputs, points: float,
+            max_bytes: int = 64 << 20) -> PartialCredit:
+    """The judge's verdict on one graded cell, from the ``outputs`` the kernel gave it."""
+    plan, judge = EXERCISES[exercise]
+    parts = plan(exercise, seed, kind)
+    credit = PartialCredit(exercise, echo=False)
+    try:
+        data = read_probe(outputs, exercise, sum(len(p.calls) for p in parts), max_bytes)
+    except BadProbe as problem:
+        reason = f"{problem}: this cell scores zero.{_kernel_error(outputs)}"
+        with credit.part(points, "results of the graded cell"):
+            raise CheckFailed(reason) from None
+        return credit
+    judge(exercise, parts, data, credit, points)
+    return credit
+
+
+def _kernel_error(outputs) -> str:
+    """The error the cell raised, if any, in one line (the learner's own code's error)."""
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return f"\n  The cell raised {_text(output.get('ename'), 80)}: " \
+                   f"{_text(output.get('evalue'), 300)}"
+    return ""
