@@ -23,19 +23,55 @@ from course_lib.checks import memory_test_inputs, memory_test_masks
 @dataclass
 class Call:
     """One call of the learner's function: positional arguments by name, keyword arguments.
-    ``traced``: also measure the call's peak memory."""
+    ``traced``: also measure the call's peak memory. One result."""
 
     args: dict
     kwargs: dict = field(default_factory=dict)
     traced: bool = False
+    results = 1
+
+
+@dataclass
+class StandIn:
+    """A stand-in translator the probe builds in the kernel and passes to the learner's
+    decoder (``course_lib.checks_keras.chain_model``); the judge knows what it computes."""
+
+    multiplier: int
+
+    def __repr__(self) -> str:
+        return f"a stand-in model (multiplier {self.multiplier})"
+
+
+@dataclass
+class LayerCase:
+    """The learner's layer built with ``config`` on these inputs, holding ``weights`` (the
+    judge's, in the answer key's order), then called once per entry of ``calls`` (options such
+    as ``attention_mask``) with ``return_attention_scores=True``. ``extras`` asks for more:
+    ``"weight_shapes"`` (before the judge's weights go in), ``"gradients"`` (does every weight
+    get one), ``"positional_key"`` (``layer(query, value, key)``), ``"config"``
+    (``from_config(get_config())``) and ``"keras_file"`` (a model saved and loaded back)."""
+
+    config: dict
+    query: np.ndarray
+    value: np.ndarray
+    key: np.ndarray | None
+    weights: list[np.ndarray]
+    calls: list[dict] = field(default_factory=lambda: [{}])
+    extras: tuple[str, ...] = ()
+
+    @property
+    def results(self) -> int:
+        return len(self.calls) + len(self.extras)
 
 
 @dataclass
 class Part:
-    """A separately scored part of an exercise: an equal share of the cell's points."""
+    """A separately scored part of an exercise: ``share`` of the cell's points, relative to the
+    other parts' shares. ``calls``: :class:`Call`, or :class:`LayerCase` for a Keras layer."""
 
     label: str
-    calls: list[Call]
+    calls: list
+    share: float = 1.0
 
 
 # Random inputs -----------------------------------------------------------------------------
@@ -224,6 +260,156 @@ def _blockwise_attention(rng) -> list[Part]:
     ]
 
 
+# The Keras layers of lesson 04 --------------------------------------------------------------
+
+
+def layer_inputs(rng, batch, t_q, t_k, d_query, d_value, d_key=None):
+    """Random float32 ``query (B, Tq, d_query)``, ``value (B, Tk, d_value)`` and ``key
+    (B, Tk, d_key)`` (``key`` is ``None`` when ``d_key`` is)."""
+    query = rng.standard_normal((batch, t_q, d_query)).astype("float32")
+    value = rng.standard_normal((batch, t_k, d_value)).astype("float32")
+    key = None if d_key is None else rng.standard_normal((batch, t_k, d_key)).astype("float32")
+    return query, value, key
+
+
+def weight_shapes(layer: str, config: dict, d_query: int, d_value: int, d_key: int) -> list:
+    """The shapes of a layer's weights, in the order of ``get_weights()`` (for
+    ``MultiHeadAttention``, that of ``keras.layers.MultiHeadAttention``)."""
+    if layer == "AttentionLayer":
+        units = config["units"]
+        return [(d_query, units), (units,), (d_key, units), (units,), (d_value, units), (units,),
+                (units, units), (units,)]
+    heads, key_dim = config["num_heads"], config["key_dim"]
+    value_dim = config.get("value_dim") or key_dim
+    shapes = [((d_query, heads, key_dim), (heads, key_dim)),
+              ((d_key, heads, key_dim), (heads, key_dim)),
+              ((d_value, heads, value_dim), (heads, value_dim)),
+              ((heads, value_dim, d_query), (d_query,))]
+    if not config.get("use_bias", True):
+        return [kernel for kernel, _ in shapes]
+    return [shape for pair in shapes for shape in pair]
+
+
+def random_layer_weights(rng, shapes) -> list[np.ndarray]:
+    """Non-zero kernels of unit-variance outputs, and non-zero biases: every weight matters."""
+    weights = []
+    for shape in shapes:
+        scale = 0.5 if len(shape) == 1 or shape == shapes[-1] else 1 / np.sqrt(shape[0])
+        weights.append((rng.standard_normal(shape) * scale).astype("float32"))
+    return weights
+
+
+def two_sided_mask(rng, batch, t_q, t_k):
+    """A boolean ``(B, Tq, Tk)`` mask in which every row has a True and a False, so that the mask,
+    its inverse and the unmasked case all give different outputs and no row is fully masked."""
+    mask = rng.random((batch, t_q, t_k)) < 0.5
+    allowed, blocked = rng.integers(t_k, size=(2, batch, t_q))
+    blocked = np.where(blocked == allowed, (allowed + 1) % t_k, blocked)
+    batch_index, query_index = np.indices((batch, t_q))
+    mask[batch_index, query_index, allowed] = True
+    mask[batch_index, query_index, blocked] = False
+    return mask
+
+
+def _layer_case(rng, layer, config, dims, calls=({},), extras=()) -> LayerCase:
+    """``dims``: ``(B, Tq, Tk, d_query, d_value, d_key or None)``."""
+    batch, t_q, t_k, d_query, d_value, d_key = dims
+    query, value, key = layer_inputs(rng, batch, t_q, t_k, d_query, d_value, d_key)
+    shapes = weight_shapes(layer, config, d_query, d_value, d_key or d_value)
+    return LayerCase(config, query, value, key, random_layer_weights(rng, shapes), list(calls),
+                     tuple(extras))
+
+
+def _mask_parts(rng, layer, config, dims, shares) -> list[Part]:
+    """attention_mask by keyword, use_causal_mask (Tq ≠ Tk), both, and a fully masked row."""
+    batch, t_q, t_k = dims[:3]
+    mask = two_sided_mask(rng, batch, t_q, t_k)  # (B, Tq, Tk)
+    padding = lengths_mask(rng.integers(2, t_k + 1, size=batch), t_k)[:, 0]  # (B, 1, Tk)
+    empty = two_sided_mask(rng, batch, t_q, t_k)
+    empty[0, -1, :] = False  # query Tq-1 of the first sequence may attend to nothing
+    options = [
+        (f"attention_mask= (B={batch}, Tq={t_q}, Tk={t_k})", {"attention_mask": mask}),
+        ("use_causal_mask=True, Tq ≠ Tk", {"use_causal_mask": True}),
+        ("a padding mask and the causal mask together",
+         {"attention_mask": padding, "use_causal_mask": True}),
+        ("a fully masked row: zero weights, never NaN", {"attention_mask": empty}),
+    ]
+    case = _layer_case(rng, layer, config, dims, calls=[o for _, o in options])
+    return [Part(label, [LayerCase(case.config, case.query, case.value, case.key, case.weights,
+                                   [o])], share)
+            for (label, o), share in zip(options, shares, strict=True)]
+
+
+def _attention_layer(rng) -> list[Part]:
+    layer = "AttentionLayer"
+    return [
+        Part("every size different (B=3, Tq=4, Tk=6), a separate key", [_layer_case(
+            rng, layer, {"units": 5}, (3, 4, 6, 7, 5, 9), extras=("weight_shapes", "gradients"))],
+             3),
+        Part("key omitted (= value)",
+             [_layer_case(rng, layer, {"units": 6}, (2, 5, 3, 4, 7, None))], 3),
+        *_mask_parts(rng, layer, {"units": 4}, (2, 5, 7, 3, 6, 8), (3.5, 1.75, 1.75, 3)),
+        Part("get_config() and from_config()", [_layer_case(
+            rng, layer, {"units": 3}, (2, 3, 4, 5, 6, 7), calls=[], extras=("config",))], 2),
+        Part("saved to a .keras file and loaded back", [_layer_case(
+            rng, layer, {"units": 3}, (2, 3, 4, 5, 6, 7), calls=[], extras=("keras_file",))], 2),
+    ]
+
+
+def _multi_head_attention(rng) -> list[Part]:
+    layer = "MultiHeadAttention"
+    config = {"num_heads": 3, "key_dim": 4, "value_dim": 5}
+    return [
+        Part("3 heads, key_dim 4 ≠ value_dim 5, Tq 5 ≠ Tk 7", [_layer_case(
+            rng, layer, config, (2, 5, 7, 6, 5, 8), extras=("gradients",))], 3),
+        Part("key given by position, as layer(q, v, k)", [_layer_case(
+            rng, layer, config, (2, 4, 6, 5, 7, 3), calls=[], extras=("positional_key",))], 2),
+        Part("weights in the shapes and order of keras.layers.MultiHeadAttention", [_layer_case(
+            rng, layer, {"num_heads": 2, "key_dim": 3, "value_dim": 6}, (3, 2, 5, 4, 7, 8),
+            extras=("weight_shapes",))], 2),
+        Part("use_bias=False, key omitted (= value)", [_layer_case(
+            rng, layer, {"num_heads": 2, "key_dim": 6, "value_dim": 3, "use_bias": False},
+            (3, 4, 2, 5, 7, None), extras=("weight_shapes",))], 2),
+        *_mask_parts(rng, layer, {"num_heads": 2, "key_dim": 3, "value_dim": 4},
+                     (2, 5, 6, 4, 7, 5), (2.5, 1.25, 1.25, 2)),
+        Part("get_config() and from_config()", [_layer_case(
+            rng, layer, {"num_heads": 2, "key_dim": 3, "value_dim": 4, "use_bias": True},
+            (2, 3, 4, 5, 6, 7), calls=[], extras=("config",))], 2),
+        Part("saved to a .keras file and loaded back", [_layer_case(
+            rng, layer, {"num_heads": 2, "key_dim": 3}, (2, 3, 4, 5, 6, 7), calls=[],
+            extras=("keras_file",))], 2),
+    ]
+
+
+# Lesson 05's functions -------------------------------------------------------------------
+
+
+def _teacher_forcing(rng) -> list[Part]:
+    from course_lib.dates import TARGET_LEN, TARGET_VOCAB
+
+    def targets(n):
+        return rng.integers(1, len(TARGET_VOCAB), size=(n, TARGET_LEN)).astype("int32")
+
+    return [Part("a batch of 7 dates", [Call({"targets": targets(7)})]),
+            Part("a single date", [Call({"targets": targets(1)})])]
+
+
+def _greedy_decode(rng) -> list[Part]:
+    return [Part(f"a stand-in model (multiplier {m}), {n} source(s)",
+                 [Call({"model": StandIn(m), "source": rng.integers(1, 40, size=(n, 32))})])
+            for m, n in ((5, 6), (7, 1))]
+
+
+def _alignment(rng) -> list[Part]:
+    from course_lib.dates import TARGET_LEN
+
+    def scores(batch, heads):
+        return random_weights(rng, (batch, heads, TARGET_LEN, 32))
+
+    return [Part(f"B={b}, H={h}, Tt=10, Ts=32", [Call({"scores": scores(b, h)})])
+            for b, h in ((3, 4), (1, 1))]
+
+
 PLANS = {
     "dot_product": _dot_product,
     "attention_scores": _attention_scores,
@@ -234,6 +420,11 @@ PLANS = {
     "weighted_sum": _weighted_sum,
     "scaled_dot_product_attention": _scaled_dot_product_attention,
     "blockwise_attention": _blockwise_attention,
+    "AttentionLayer": _attention_layer,
+    "MultiHeadAttention": _multi_head_attention,
+    "teacher_forcing": _teacher_forcing,
+    "greedy_decode": _greedy_decode,
+    "alignment": _alignment,
 }
 
 

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from course_lib.feedback import traced_call
-from course_lib.probe_cases import plan
+from course_lib.probe_cases import LayerCase, StandIn, plan
 
 MIME = "application/vnd.attention-course.probe+json"
 MAX_MESSAGE = 2000  # characters of an exception's message handed back
@@ -33,10 +33,23 @@ def _as_array(value) -> np.ndarray:
     return array
 
 
+def _argument(value):
+    """What the learner's function gets: a copy of an array, a stand-in model built here."""
+    if isinstance(value, StandIn):
+        from course_lib.checks_keras import chain_model
+
+        return chain_model(value.multiplier)
+    return np.copy(value) if isinstance(value, np.ndarray) else value
+
+
+def _error(error: Exception) -> dict:
+    return {"status": "error", "type": type(error).__name__, "message": str(error)[:MAX_MESSAGE]}
+
+
 def _record(answer, call, index: int, arrays: dict) -> dict:
     """Run one call; its returned arrays go to ``arrays``, the rest into the record."""
-    args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args.values()]
-    kwargs = {k: np.copy(a) if isinstance(a, np.ndarray) else a for k, a in call.kwargs.items()}
+    args = [_argument(a) for a in call.args.values()]
+    kwargs = {k: _argument(a) for k, a in call.kwargs.items()}
     record: dict = {"status": "ok"}
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -46,13 +59,18 @@ def _record(answer, call, index: int, arrays: dict) -> dict:
             else:
                 result = answer(*args, **kwargs)
     except Exception as error:  # the learner's bug: the judge says what it was
-        return {"status": "error", "type": type(error).__name__,
-                "message": str(error)[:MAX_MESSAGE]}
+        return _error(error)
     given = [*args, *kwargs.values()]
     originals = [*call.args.values(), *call.kwargs.values()]
     if any(isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True)
            for a, b in zip(originals, given, strict=True)):
         record["mutated"] = True
+    return _store(result, record, index, arrays)
+
+
+def _store(result, record: dict, index: int, arrays: dict) -> dict:
+    """Put a returned value (an array, or a tuple of them) into ``arrays`` as ``c<index>`` or
+    ``c<index>_<j>``; the record says which."""
     if result is None:
         return {**record, "status": "none"}
     record["type"] = type(result).__name__
@@ -74,6 +92,88 @@ def _record(answer, call, index: int, arrays: dict) -> dict:
     return record
 
 
+# -- Keras layers ---------------------------------------------------------------------------------
+def _gradients(layer, case: LayerCase, keyword: dict) -> list[bool]:
+    """Whether each trainable weight gets a gradient from the output."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        output = layer(case.query, case.value, **keyword)
+        loss = tf.reduce_sum(output * output)
+    return [g is not None for g in tape.gradient(loss, layer.trainable_variables)]
+
+
+def _from_config(cls, layer, case: LayerCase, keyword: dict):
+    """``(config values, output)`` of ``cls.from_config(layer.get_config())``."""
+    config = layer.get_config()
+    values = {name: config.get(name) for name in case.config
+              if isinstance(config.get(name), int | bool | type(None))}
+    copy = cls.from_config(config)
+    copy(case.query, case.value, **keyword)
+    copy.set_weights(case.weights)
+    return values, copy(case.query, case.value, **keyword)
+
+
+def _through_keras_file(cls, layer, case: LayerCase, keyword: dict):
+    """The output of a functional model holding ``layer`` after ``save`` and ``load_model``."""
+    import os
+    import tempfile
+
+    import keras
+
+    inputs = [keras.Input(batch_shape=x.shape) for x in (case.query, case.value)]
+    extra = {} if case.key is None else {"key": keras.Input(batch_shape=case.key.shape)}
+    model = keras.Model([*inputs, *extra.values()], layer(*inputs, **extra))
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "attention.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path, custom_objects={cls.__name__: cls})
+    return loaded([case.query, case.value, *([] if case.key is None else [case.key])])
+
+
+def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]:
+    """Build the learner's layer, give it the judge's weights, run every call and extra."""
+    keyword = {} if case.key is None else {"key": case.key}
+    records: list[dict] = []
+    shapes = None
+    try:
+        layer = cls(**case.config)
+        layer(case.query, case.value, **keyword)
+        shapes = [list(np.shape(w)) for w in layer.get_weights()]
+        layer.set_weights(case.weights)
+    except Exception as error:
+        failed = _error(error)
+        return [{"status": "ok", "shapes": shapes} if extra == "weight_shapes" and shapes
+                else failed for extra in [*case.calls, *case.extras]]
+    for options in case.calls:
+        try:
+            result = layer(case.query, case.value, **keyword, return_attention_scores=True,
+                           **options)
+        except Exception as error:
+            records.append(_error(error))
+            continue
+        records.append(_store(result, {"status": "ok"}, start + len(records), arrays))
+    for extra in case.extras:
+        index = start + len(records)
+        try:
+            if extra == "weight_shapes":
+                records.append({"status": "ok", "shapes": shapes})
+            elif extra == "gradients":
+                records.append({"status": "ok", "gradients": _gradients(layer, case, keyword)})
+            elif extra == "positional_key":
+                output = layer(case.query, case.value, case.key)
+                records.append(_store(output, {"status": "ok"}, index, arrays))
+            elif extra == "config":
+                values, output = _from_config(cls, layer, case, keyword)
+                records.append(_store(output, {"status": "ok", "config": values}, index, arrays))
+            elif extra == "keras_file":
+                output = _through_keras_file(cls, layer, case, keyword)
+                records.append(_store(output, {"status": "ok"}, index, arrays))
+        except Exception as error:
+            records.append(_error(error))
+    return records
+
+
 def payload(exercise: str, records: list[dict], arrays: dict) -> dict:
     """The display data of a probe: ``{MIME: {"exercise", "records", "npz"}}``."""
     buffer = io.BytesIO()
@@ -87,7 +187,13 @@ def run_plan(exercise: str, answer, seed: int, cell: str = "hidden") -> dict:
     records, arrays = [], {}
     for part in plan(exercise, seed, cell):
         for call in part.calls:
-            records.append(_record(answer, call, len(records), arrays))
+            if isinstance(call, LayerCase):
+                from course_lib.checks_keras import checking
+
+                with checking():  # quiet, and exact float32 (no TF32) on GPUs
+                    records += _layer_records(answer, call, len(records), arrays)
+            else:
+                records.append(_record(answer, call, len(records), arrays))
     return payload(exercise, records, arrays)
 
 

@@ -28,6 +28,7 @@ import hmac
 import io
 import json
 import os
+import re
 import secrets
 import tempfile
 import zipfile
@@ -41,15 +42,19 @@ from traitlets import Int, Unicode
 
 from course_lib import probe_cases
 from course_lib.checks import COMPARE_OPTIONS
+from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL
 from course_lib.feedback import CRASH_HINTS, CheckFailed, PartialCredit, compare, describe_call
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME
 from grader import reference as ref
 from grader.misconceptions import wrong_outputs
+from grader.reference import numpy_layers
+from grader.reference.translator import chain_model
 
 METADATA = "course_judge"
 CELL_KINDS = ("check", "hidden")
 STATUSES = {"ok", "error", "none", "unreadable"}
+DATA_ONLY_EXTRAS = ("weight_shapes", "gradients")  # their records hold the data, not arrays
 
 
 # -- reading what the kernel handed back --------------------------------------------------------
@@ -108,8 +113,10 @@ def _read_npz(npz: bytes, max_bytes: int) -> dict[str, np.ndarray]:
         raise BadProbe(f"the arrays cannot be read safely ({type(error).__name__})") from None
 
 
-def received_result(record: dict, arrays: dict, index: int, name: str, call) -> object:
-    """What the learner's call returned, rebuilt from the data; its failure as CheckFailed."""
+def received_result(record: dict, arrays: dict, index: int, name: str, call,
+                    holds_arrays: bool = True) -> object:
+    """What the learner's call returned, rebuilt from the data; its failure as CheckFailed.
+    ``holds_arrays=False``: a record whose data is all in the record (nothing is returned)."""
     status = record["status"]
     if status == "error":
         error_type, message = _text(record.get("type"), 80), _text(record.get("message"), 1500)
@@ -119,24 +126,39 @@ def received_result(record: dict, arrays: dict, index: int, name: str, call) -> 
         if error_type == "CheckFailed":
             raise CheckFailed(message)
         advice = next((hint for words, hint in CRASH_HINTS.items() if words in message), "")
-        raise CheckFailed(f"`{name}` raised {error_type}: {message}\n  It was called with: "
-                          f"{describe_call(name, call.args, call.kwargs)}"
-                          + (f"\n  {advice}" if advice else ""))
+        raise CheckFailed(f"`{name}` raised {error_type}: {_short(message)}\n  It was called as "
+                          f"{_call_text(name, call)}" + (f"\n  {advice}" if advice else ""))
     if record.get("mutated"):
         raise CheckFailed(f"`{name}` changed one of its input arrays in place. Work on new arrays"
                           " (e.g. np.where(...) or x - m instead of x -= m) so the caller's data "
                           "stays as it was.")
-    if status == "none":
+    if status == "none" or not holds_arrays:
         return None
     if status == "unreadable":
-        raise CheckFailed(f"The result of {describe_call(name, call.args, call.kwargs)} cannot be "
-                          f"read as numbers: {_text(record.get('message'))}")
+        raise CheckFailed(f"The result of {_call_text(name, call)} cannot be read as numbers: "
+                          f"{_text(record.get('message'))}")
     n = record.get("n")
     if n is None:
         return _array(arrays, f"c{index}")
     if not isinstance(n, int) or not 0 <= n <= 16:
         raise CheckFailed("the result record is malformed")
     return tuple(_array(arrays, f"c{index}_{j}") for j in range(n))
+
+
+def _call_text(name: str, call) -> str:
+    """``softmax(x=array of shape (3, 4), axis=0)``, or a layer with its config and inputs."""
+    if isinstance(call, probe_cases.LayerCase):
+        config = ", ".join(f"{k}={v!r}" for k, v in call.config.items())
+        inputs = {"query": call.query, "value": call.value, "key": call.key}
+        shapes = [f"{n}{tuple(x.shape)}" for n, x in inputs.items() if x is not None]
+        return f"{name}({config}) on {', '.join(shapes)}"
+    return describe_call(name, call.args, call.kwargs)
+
+
+def _short(message: str) -> str:
+    """An error message without colour codes and Keras's long echo of the arguments."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", message).split("Arguments received by")[0]
+    return "\n    ".join([line for line in text.strip().splitlines() if line.strip()][:6])
 
 
 def _array(arrays: dict, key: str) -> np.ndarray:
@@ -161,27 +183,126 @@ def _check_memory(record: dict, call) -> None:
             f"{DESCRIPTIONS['full_score_matrix']}.", "full_score_matrix")
 
 
+def _judged(value):
+    """An argument as the answer key gets it: a stand-in model as its NumPy twin."""
+    return chain_model(value.multiplier) if isinstance(value, probe_cases.StandIn) else value
+
+
+def _parts(parts, points: float):
+    """``(part, points, index of its first record)`` for every part."""
+    total = sum(part.share for part in parts)
+    start = 0
+    for part in parts:
+        yield part, points * part.share / total, start
+        start += sum(call.results for call in part.calls)
+
+
 def judge_function(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                    points: float) -> None:
     """Compare every call's result with the answer key's; each part earns its share."""
     key_function = getattr(ref, exercise)
-    starts = np.cumsum([0, *(len(part.calls) for part in parts)])
-    for part, start in zip(parts, starts, strict=False):
-        with credit.part(points / len(parts), part.label):
-            for index, call in enumerate(part.calls, start=int(start)):
+    options = COMPARE_OPTIONS.get(exercise, {})
+    for part, part_points, start in _parts(parts, points):
+        with credit.part(part_points, part.label):
+            for index, call in enumerate(part.calls, start=start):
                 record = data.records[index]
                 received = received_result(record, data.arrays, index, exercise, call)
-                args, kwargs = list(call.args.values()), call.kwargs
+                args = [_judged(a) for a in call.args.values()]
+                kwargs = call.kwargs
                 compare(received, key_function(*args, **kwargs),
                         what=describe_call(exercise, call.args, kwargs),
-                        misconceptions=wrong_outputs(exercise, *args, **kwargs),
-                        **COMPARE_OPTIONS[exercise])
+                        misconceptions=wrong_outputs(exercise, *args, **kwargs), **options)
                 if call.traced:
                     _check_memory(record, call)
 
 
+# -- judging the Keras layers -------------------------------------------------------------------
+def _described_options(options: dict) -> str:
+    shown = [f"{name}={'...' if isinstance(value, np.ndarray) else value!r}"
+             for name, value in options.items()]
+    return f" with {', '.join(shown)}" if shown else ""
+
+
+def _layer_call(layer: str, case, options: dict, received) -> None:
+    """The learner's ``(output, attention weights)`` equal the answer key's on these weights;
+    a known wrong layer that matches is named."""
+    inputs = (case.config, case.weights, case.query, case.value, case.key)
+    compare(received, numpy_layers.forward(layer, *inputs, **options),
+            what=f"{layer}({', '.join(f'{k}={v!r}' for k, v in case.config.items())})"
+                 f"{_described_options(options)}",
+            misconceptions=numpy_layers.variant_outputs(layer, *inputs, **options),
+            parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
+
+
+def _layer_output(layer: str, case, received, what: str) -> None:
+    expected = numpy_layers.forward(layer, case.config, case.weights, case.query, case.value,
+                                    case.key)[0]
+    compare(received, expected, what=f"the output of {layer} {what}", rtol=KERAS_RTOL,
+            atol=KERAS_ATOL)
+
+
+def _layer_extra(layer: str, case, extra: str, record: dict, received) -> None:
+    """Judge one of a layer case's extras (see ``course_lib.probe_cases.LayerCase``)."""
+    if extra == "weight_shapes":
+        expected = probe_cases.weight_shapes(layer, case.config, case.query.shape[-1],
+                                             case.value.shape[-1],
+                                             (case.value if case.key is None else case.key)
+                                             .shape[-1])
+        shapes = record.get("shapes")
+        if not isinstance(shapes, list) or [_shape(s) for s in shapes] != expected:
+            raise CheckFailed(
+                f"{layer}({', '.join(f'{k}={v!r}' for k, v in case.config.items())}) holds "
+                f"weights of shapes {_text(shapes, 300)}; expected, in this order, those of "
+                f"keras.layers.MultiHeadAttention's layout: {expected}.\n  Create them in "
+                "build() as the skeleton does (and do not create others).")
+    elif extra == "gradients":
+        flags = record.get("gradients")
+        if not isinstance(flags, list) or not flags or not all(flag is True for flag in flags):
+            raise CheckFailed(f"Some of {layer}'s weights get no gradient from its output, so "
+                              "they never learn: is every projection used?")
+    elif extra == "positional_key":
+        _layer_output(layer, case, received, "called as layer(query, value, key)")
+    elif extra == "config":
+        values = record.get("config")
+        if values != case.config:
+            raise CheckFailed(f"{layer}.get_config() should hold the constructor's arguments "
+                              f"{case.config}; it gave {_text(values, 300)}. Add them in "
+                              "get_config(): config.update(...).")
+        _layer_output(layer, case, received, "rebuilt with from_config(get_config())")
+    elif extra == "keras_file":
+        _layer_output(layer, case, received, "in a model saved to a .keras file and loaded back")
+
+
+def _shape(value) -> tuple | None:
+    if isinstance(value, list) and all(isinstance(n, int) for n in value):
+        return tuple(value)
+    return None
+
+
+def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,
+                points: float) -> None:
+    """Judge a Keras layer's probe: every call against the NumPy forward pass of the answer
+    key on the judge's weights, and the extras (weights, gradients, serialization)."""
+    for part, part_points, start in _parts(parts, points):
+        with credit.part(part_points, part.label):
+            index = start
+            for case in part.calls:
+                items = [*((None, options) for options in case.calls),
+                         *((extra, None) for extra in case.extras)]
+                for extra, options in items:
+                    record = data.records[index]
+                    received = received_result(record, data.arrays, index, exercise, case,
+                                               holds_arrays=extra not in DATA_ONLY_EXTRAS)
+                    if extra is None:
+                        _layer_call(exercise, case, options, received)
+                    else:
+                        _layer_extra(exercise, case, extra, record, received)
+                    index += 1
+
+
 #: Every exercise the judge grades: the plan of its probes and the function that judges them.
-EXERCISES = {name: (probe_cases.plan, judge_function) for name in probe_cases.PLANS}
+EXERCISES = {name: (probe_cases.plan, judge_layer if name in numpy_layers.LAYERS
+                    else judge_function) for name in probe_cases.PLANS}
 
 
 def graded_exercise(grade_id: str) -> tuple[str, str] | None:
@@ -287,8 +408,9 @@ def verdict(exercise: str, kind: str, seed: int, outputs, points: float,
     plan, judge = EXERCISES[exercise]
     parts = plan(exercise, seed, kind)
     credit = PartialCredit(exercise, echo=False)
+    n_results = sum(call.results for part in parts for call in part.calls)
     try:
-        data = read_probe(outputs, exercise, sum(len(p.calls) for p in parts), max_bytes)
+        data = read_probe(outputs, exercise, n_results, max_bytes)
     except BadProbe as problem:
         reason = f"{problem}: this cell scores zero.{_kernel_error(outputs)}"
         with credit.part(points, "results of the graded cell"):

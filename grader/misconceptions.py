@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.dates import START_ID, TARGET_LEN
 from grader import reference as ref
 
 
@@ -243,6 +244,70 @@ _BLOCKWISE_ATTENTION = {
 }
 
 
+# 05 the translator's data and decoding --------------------------------------------------------
+
+
+def _start_column(n, dtype):
+    return np.full((n, 1), START_ID, dtype=dtype)
+
+
+def _decoder_start(source):
+    return np.full((len(source), TARGET_LEN), START_ID, dtype="int32")
+
+
+def _decode_without_feedback(model, source):
+    return np.asarray(model([source, _decoder_start(source)])).argmax(axis=-1)
+
+
+def _decode_feeding_back(model, source, *, read_last=False, in_place=False):
+    decoder_input = _decoder_start(source)
+    predicted = np.zeros_like(decoder_input)
+    for step in range(TARGET_LEN):
+        logits = np.asarray(model([source, decoder_input]))
+        predicted[:, step] = logits[:, -1 if read_last else step].argmax(axis=-1)
+        if in_place:
+            decoder_input[:, step] = predicted[:, step]
+        elif step + 1 < TARGET_LEN:
+            decoder_input[:, step + 1] = predicted[:, step]
+    return predicted
+
+
+def _decode_keeping_start(model, source):
+    predicted = ref.greedy_decode(model, source)
+    return np.concatenate([_start_column(len(predicted), predicted.dtype), predicted[:, :-1]], 1)
+
+
+def _shifted(targets, keep, start_first):
+    targets = np.asarray(targets)
+    start = _start_column(len(targets), targets.dtype)
+    kept = targets[:, keep]
+    return (np.concatenate([start, kept] if start_first else [kept, start], axis=1), targets)
+
+
+_TEACHER_FORCING = {
+    "no_shift": lambda targets: (np.asarray(targets), np.asarray(targets)),
+    "shift_left": lambda targets: _shifted(targets, slice(1, None), start_first=False),
+    "start_at_end": lambda targets: _shifted(targets, slice(None, -1), start_first=False),
+    "targets_shifted": lambda targets: (ref.teacher_forcing(targets)[0],
+                                        np.asarray(targets)[:, 1:]),
+}
+
+_GREEDY_DECODE = {
+    "no_feedback": _decode_without_feedback,
+    "last_position": lambda model, source: _decode_feeding_back(model, source, read_last=True),
+    "start_kept": _decode_keeping_start,
+    "fed_back_in_place": lambda model, source: _decode_feeding_back(model, source,
+                                                                    in_place=True),
+}
+
+_ALIGNMENT = {
+    "head_zero_only": lambda scores: np.asarray(scores)[:, 0].argmax(axis=-1),
+    "argmax_over_outputs": lambda scores: np.asarray(scores).mean(axis=1).argmax(axis=-2),
+    "max_not_argmax": lambda scores: np.asarray(scores).mean(axis=1).max(axis=-1),
+    "per_head_argmax": lambda scores: np.asarray(scores).argmax(axis=-1),
+}
+
+
 WRONG_VARIANTS = {
     "dot_product": _DOT_PRODUCT,
     "attention_scores": _ATTENTION_SCORES,
@@ -253,6 +318,9 @@ WRONG_VARIANTS = {
     "weighted_sum": _WEIGHTED_SUM,
     "scaled_dot_product_attention": _SCALED_DOT_PRODUCT_ATTENTION,
     "blockwise_attention": _BLOCKWISE_ATTENTION,
+    "teacher_forcing": _TEACHER_FORCING,
+    "greedy_decode": _GREEDY_DECODE,
+    "alignment": _ALIGNMENT,
 }
 
 # Mistakes that leave the result right and show in how the answer runs; the checks measure them.
@@ -278,6 +346,6 @@ def wrong_outputs(exercise: str, *args, **kwargs) -> dict[str, np.ndarray | tupl
         for key, variant in WRONG_VARIANTS[exercise].items():
             try:
                 outputs[key] = _as_arrays(variant(*args, **kwargs))
-            except ValueError:
+            except (ValueError, IndexError):
                 continue
     return outputs

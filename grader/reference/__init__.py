@@ -1,7 +1,8 @@
 """The course's answer key: ``grader.reference``.
 
-The NumPy functions import at once; the Keras layers (and TensorFlow with them) load on first
-use, so the NumPy lessons stay fast.
+The NumPy functions (lessons 00–03 and 06, and lesson 05's data and decoding steps in
+``grader.reference.translator``) import at once; the Keras layers (and TensorFlow with them)
+load on first use, so the NumPy lessons stay fast.
 """
 
 from grader.reference.numpy_attention import (
@@ -15,6 +16,7 @@ from grader.reference.numpy_attention import (
     softmax,
     weighted_sum,
 )
+from grader.reference.translator import alignment, greedy_decode, teacher_forcing
 
 _KERAS_NAMES = ("AttentionLayer", "MultiHeadAttention")
 
@@ -28,6 +30,9 @@ __all__ = [
     "weighted_sum",
     "scaled_dot_product_attention",
     "blockwise_attention",
+    "teacher_forcing",
+    "greedy_decode",
+    "alignment",
     *_KERAS_NAMES,
 ]
 
