@@ -75,6 +75,16 @@ COMPARE_OPTIONS = {
         "rtol": 1e-10,
         "atol": 1e-12,
     },
+    "teacher_forcing": {
+        "hint": "Put START_ID in front and drop the last character: the decoder reads START, "
+                "t₀, …, t₈ and predicts t₀, …, t₉.",
+        "parts": ("decoder_inputs", "decoder_targets"),
+    },
+    "greedy_decode": {
+        "hint": "At step i, read the logits at position i, take the argmax, and write it into "
+                "the decoder input at position i + 1."
+    },
+    "alignment": {"hint": "Average the weights over the heads, then argmax over the sources."},
 }
 
 

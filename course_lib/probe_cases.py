@@ -65,6 +65,19 @@ class LayerCase:
 
 
 @dataclass
+class TranslatorCase:
+    """The learner's ``build_translator(attention=<a recording layer>, d_model, num_heads)``
+    run on a batch of real source dates (seeded by ``batch_seed``): its logits, the
+    cross-attention weights, and, with ``train``, one step of gradient descent."""
+
+    d_model: int
+    num_heads: int
+    batch_seed: int
+    train: bool = False
+    results = 1
+
+
+@dataclass
 class Part:
     """A separately scored part of an exercise: ``share`` of the cell's points, relative to the
     other parts' shares. ``calls``: :class:`Call`, or :class:`LayerCase` for a Keras layer."""
@@ -410,6 +423,15 @@ def _alignment(rng) -> list[Part]:
             for b, h in ((3, 4), (1, 1))]
 
 
+def _build_translator(rng) -> list[Part]:
+    batch_seed = int(rng.integers(1 << 30))
+    return [
+        Part("d_model=32, num_heads=2: shapes, causality, masks",
+             [TranslatorCase(32, 2, batch_seed)]),
+        Part("one training step lowers the loss", [TranslatorCase(32, 2, batch_seed + 1, True)]),
+    ]
+
+
 PLANS = {
     "dot_product": _dot_product,
     "attention_scores": _attention_scores,
@@ -423,6 +445,7 @@ PLANS = {
     "AttentionLayer": _attention_layer,
     "MultiHeadAttention": _multi_head_attention,
     "teacher_forcing": _teacher_forcing,
+    "build_translator": _build_translator,
     "greedy_decode": _greedy_decode,
     "alignment": _alignment,
 }

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from course_lib.feedback import traced_call
-from course_lib.probe_cases import LayerCase, StandIn, plan
+from course_lib.probe_cases import LayerCase, StandIn, TranslatorCase, plan
 
 MIME = "application/vnd.attention-course.probe+json"
 MAX_MESSAGE = 2000  # characters of an exception's message handed back
@@ -43,7 +43,11 @@ def _argument(value):
 
 
 def _error(error: Exception) -> dict:
-    return {"status": "error", "type": type(error).__name__, "message": str(error)[:MAX_MESSAGE]}
+    record = {"status": "error", "type": type(error).__name__,
+              "message": str(error)[:MAX_MESSAGE]}
+    if getattr(error, "misconception", None):  # a check of the probe named a known mistake
+        record["misconception"] = error.misconception
+    return record
 
 
 def _record(answer, call, index: int, arrays: dict) -> dict:
@@ -174,6 +178,60 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
     return records
 
 
+# -- lesson 05's translator ----------------------------------------------------------------------
+def _training_step(model, source, decoder_input, targets) -> dict:
+    """Logits before and after a step of gradient descent, and which weights get a gradient."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        logits = model([source, decoder_input], training=True)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits))
+    gradients = tape.gradient(loss, model.trainable_variables)
+    found = [g is not None for g in gradients]
+    after = []
+    for rate in (1e-2, 1e-3):
+        for variable, gradient in zip(model.trainable_variables, gradients, strict=True):
+            if gradient is not None:
+                variable.assign_sub(rate * tf.convert_to_tensor(gradient))
+        after.append(model([source, decoder_input], training=True))
+        for variable, gradient in zip(model.trainable_variables, gradients, strict=True):
+            if gradient is not None:
+                variable.assign_add(rate * tf.convert_to_tensor(gradient))
+    return {"logits": logits, "after": tuple(after), "gradients": found}
+
+
+def _translator_record(build_translator, case: TranslatorCase, index: int, arrays: dict) -> dict:
+    """Build the learner's translator with a recording attention layer and report its outputs;
+    the judge checks the properties (``grader.judge.judge_translator``)."""
+    import keras
+
+    from course_lib.checks_keras import (
+        build_with_spy,
+        cross_attention_scores,
+        translator_batch,
+    )
+    from course_lib.dates import TARGET_VOCAB
+
+    keras.utils.set_random_seed(case.batch_seed % 1000)
+    try:
+        model, spy = build_with_spy(build_translator, d_model=case.d_model,
+                                    num_heads=case.num_heads)
+        source, decoder_input = translator_batch(4, seed=case.batch_seed)
+        if case.train:
+            step = _training_step(model, source, decoder_input, np.roll(decoder_input, -1, 1))
+            results = (step["logits"], *step["after"])
+            return _store(results, {"status": "ok", "gradients": step["gradients"]}, index,
+                          arrays)
+        changed = decoder_input.copy()
+        changed[:, 5:] = (changed[:, 5:] + 1) % len(TARGET_VOCAB)  # the characters from 5 on
+        results = (model([source, decoder_input]), model([source, changed]),
+                   model([np.roll(source, 1, axis=0), decoder_input]),
+                   cross_attention_scores(model, source, decoder_input))
+    except Exception as error:
+        return _error(error)
+    return _store(results, {"status": "ok"}, index, arrays)
+
+
 def payload(exercise: str, records: list[dict], arrays: dict) -> dict:
     """The display data of a probe: ``{MIME: {"exercise", "records", "npz"}}``."""
     buffer = io.BytesIO()
@@ -187,7 +245,12 @@ def run_plan(exercise: str, answer, seed: int, cell: str = "hidden") -> dict:
     records, arrays = [], {}
     for part in plan(exercise, seed, cell):
         for call in part.calls:
-            if isinstance(call, LayerCase):
+            if isinstance(call, TranslatorCase):
+                from course_lib.checks_keras import checking
+
+                with checking():
+                    records.append(_translator_record(answer, call, len(records), arrays))
+            elif isinstance(call, LayerCase):
                 from course_lib.checks_keras import checking
 
                 with checking():  # quiet, and exact float32 (no TF32) on GPUs

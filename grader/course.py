@@ -10,25 +10,22 @@ inside the state folder is a fresh copy of it made before each generation.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
+from grader.state import CONFIG_FILE as CONFIG_FILE  # re-exported
+from grader.state import check_student_id, clean_tree, copy_safely, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = REPO / "notebooks"
-CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-# letters (any script), digits and . _ - @ ' ; no path separators, no nbgrader wildcards (* +)
-STUDENT_ID = re.compile(r"^(?!\.)[\w.@'-]{1,128}$")
 
 
 def lessons(solutions: Path = SOLUTIONS) -> list[str]:
@@ -44,35 +41,6 @@ def prepare_environment() -> None:
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-
-
-def load_config(state_dir: Path | None = None, db_url: str | None = None) -> Config:
-    """The course's nbgrader configuration, with the state folder (and gradebook) chosen.
-
-    ``grader/nbgrader_config.py`` reads ``COURSE_STATE_DIR`` and ``COURSE_DB_URL``; the
-    arguments override them for this configuration only (the environment is left as it was).
-    """
-    overrides = {"COURSE_STATE_DIR": str(Path(state_dir).resolve()) if state_dir else None,
-                 "COURSE_DB_URL": db_url}
-    saved = {key: os.environ.get(key) for key in overrides}
-    os.environ.update({key: value for key, value in overrides.items() if value is not None})
-    try:
-        loader = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent))
-        return loader.load_config()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def check_student_id(student: str) -> None:
-    """Refuse an id nbgrader cannot store safely (a path, a wildcard), saying why."""
-    if not STUDENT_ID.match(student):
-        raise ValueError(
-            f"student id {student!r} cannot be graded: use letters, digits and . _ - @ ' "
-            "(no spaces, slashes, '*' or '+', not starting with '.')")
 
 
 def utc_now() -> str:
@@ -140,8 +108,11 @@ class Course:
         return lessons(self.solutions)
 
     def folder(self, step: str, student: str, lesson: str) -> Path:
-        """``<state>/<step>/<student>/<lesson>``: ``folder("autograded", "ana", "01_scores")``."""
-        return self.root / step / student / lesson
+        """Where nbgrader keeps ``step`` (``submitted``, ``autograded``, ``feedback``) of a
+        student's lesson: ``folder("autograded", "ana", "01_scores")``."""
+        coursedir = self.api.coursedir
+        return Path(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student,
+                                          lesson))
 
     # -- lessons -------------------------------------------------------------------------
     def generate(self, lesson: str, destination: Path | None = NOTEBOOKS) -> Path:
@@ -212,10 +183,32 @@ class Course:
         self._exchange_call("release_assignment", self.api.release_assignment, lesson)
         return self.exchange / self.course_id / "outbound" / lesson
 
-    def collect(self, lesson: str) -> list[str]:
+    def collect(self, lesson: str, messages: list[str] | None = None) -> list[str]:
         """Copy the latest submission of every student from the exchange into ``submitted/``;
-        returns the students who have a submission of ``lesson``."""
-        self._exchange_call("collect", self.api.collect, lesson)
+        returns the students who have a submission of ``lesson``.
+
+        nbgrader's collect, except that each submission is copied with
+        :func:`grader.state.copy_safely` (nbgrader's own copy follows links, so a link in the
+        exchange would bring in what it points to) and one whose student id nbgrader cannot
+        store is left out. ``messages``, when given, receives a line per thing left out."""
+        from nbgrader.utils import capture_log, temp_attrs
+
+        api, left_out = self.api, [] if messages is None else messages
+
+        def do_copy(src: str, dest: str, log=None) -> None:
+            student = collector._path_to_record(src)["username"]
+            try:
+                check_student_id(student)
+            except ValueError as error:
+                left_out.append(f"{student} / {lesson}: left out the submission: {error}")
+                return
+            left_out.extend(copy_safely(Path(src), Path(dest), f"{student} / {lesson}"))
+
+        with temp_attrs(api.coursedir, assignment_id=lesson):
+            collector = api.exchange.Collect(coursedir=api.coursedir,
+                                             authenticator=api.authenticator, parent=api)
+            collector.update, collector.do_copy = True, do_copy
+            self._exchange_call("collect", capture_log, collector)
         return self.submissions(lesson)
 
     # -- submissions ----------------------------------------------------------------------
@@ -228,12 +221,10 @@ class Course:
         (folder / "timestamp.txt").write_text(utc_now())
         return folder
 
-    def submissions(self, lesson: str) -> list[str]:
-        """Students with a submission of ``lesson`` in ``submitted/``."""
-        submitted = self.root / "submitted"
-        if not submitted.is_dir():
-            return []
-        return sorted(p.name for p in submitted.iterdir() if (p / lesson).is_dir())
+    def submissions(self, lesson: str, step: str = "submitted") -> list[str]:
+        """Students with a folder of ``lesson`` in ``submitted/`` (or another ``step``)."""
+        found = glob.glob(glob.escape(str(self.folder(step, "\0", lesson))).replace("\0", "*"))
+        return sorted(Path(p).parent.name for p in found if Path(p).is_dir())
 
     def autograde(self, lesson: str, student: str) -> dict:
         """Autograde one submission (nbgrader's autograde, in the sandboxed kernel):
@@ -248,7 +239,7 @@ class Course:
         """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes;
         submissions already graded from the same timestamp are skipped unless ``force``.
         Returns a :class:`grader.parallel.BatchReport`."""
-        from grader.parallel import autograde_batch
+        from grader.parallel import autograde_batch  # heavy (nbgrader); parallel needs no course
 
         self.ensure_generated(lesson)
         students = self.submissions(lesson) if students is None else students
@@ -265,25 +256,37 @@ class Course:
             ]
 
     # -- feedback -----------------------------------------------------------------------------
-    def feedback(self, lesson: str, students: list[str] | None = None,
-                 release: bool = True) -> list[Path]:
+    def feedback(self, lesson: str, students: list[str] | None = None, release: bool = True,
+                 messages: list[str] | None = None) -> list[Path]:
         """Generate the HTML feedback of every autograded submission of ``lesson`` (or of
         ``students``) and, with ``release``, put it in the exchange for ``nbgrader
-        fetch_feedback``. Returns the feedback files."""
+        fetch_feedback``. Returns the feedback files.
+
+        nbgrader copies the whole autograded folder into the feedback folder, following links;
+        the learner's kernel wrote in that folder, so first everything but folders and regular
+        files (of a sane size) is removed from it (:func:`grader.state.clean_tree`), one line in
+        ``messages`` each. A student whose feedback fails does not stop the others: the
+        failures are raised together at the end."""
         from tqdm.auto import tqdm
 
-        autograded = self.root / "autograded"
         if students is None:
-            students = sorted(p.parent.name for p in autograded.glob(f"*/{lesson}"))
-        files = []
+            students = self.submissions(lesson, "autograded")
+        files, failed = [], []
         for student in tqdm(students, desc=f"feedback {lesson}", unit="student",
                             disable=len(students) < 2):
+            left_out = clean_tree(self.folder("autograded", student, lesson),
+                                  f"{student} / {lesson}")
+            if messages is not None:
+                messages += left_out
             result = self.api.generate_feedback(lesson, student)
             if not result["success"]:
-                raise RuntimeError(f"{student} / {lesson}: feedback failed:\n"
-                                   f"{result.get('log', '')}{result.get('error', '')}")
+                failed.append(f"{student} / {lesson}: feedback failed:\n"
+                              f"{result.get('log', '')}{result.get('error', '')}")
+                continue
             files += sorted(self.folder("feedback", student, lesson).glob("*.html"))
             if release and (self.exchange / self.course_id).is_dir():
                 self._exchange_call("release_feedback", self.api.release_feedback, lesson,
                                     student)
+        if failed:
+            raise RuntimeError("\n".join(failed))
         return files

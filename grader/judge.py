@@ -123,8 +123,9 @@ def received_result(record: dict, arrays: dict, index: int, name: str, call,
         if error_type == "NotImplementedError":
             raise CheckFailed(f"`{name}` is not written yet: replace `raise NotImplementedError()`"
                               " with your code.")
-        if error_type == "CheckFailed":
-            raise CheckFailed(message)
+        if error_type == "CheckFailed":  # a probe's own check: it can only cost points
+            key = record.get("misconception")
+            raise CheckFailed(message, key if key in DESCRIPTIONS else None)
         advice = next((hint for words, hint in CRASH_HINTS.items() if words in message), "")
         raise CheckFailed(f"`{name}` raised {error_type}: {_short(message)}\n  It was called as "
                           f"{_call_text(name, call)}" + (f"\n  {advice}" if advice else ""))
@@ -147,6 +148,8 @@ def received_result(record: dict, arrays: dict, index: int, name: str, call,
 
 def _call_text(name: str, call) -> str:
     """``softmax(x=array of shape (3, 4), axis=0)``, or a layer with its config and inputs."""
+    if isinstance(call, probe_cases.TranslatorCase):
+        return f"{name}(attention=..., d_model={call.d_model}, num_heads={call.num_heads})"
     if isinstance(call, probe_cases.LayerCase):
         config = ", ".join(f"{k}={v!r}" for k, v in call.config.items())
         inputs = {"query": call.query, "value": call.value, "key": call.key}
@@ -300,9 +303,95 @@ def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                     index += 1
 
 
+# -- judging lesson 05's translator -----------------------------------------------------------
+def _translator_mistake(key: str) -> CheckFailed:
+    return CheckFailed(f"build_translator is wrong: it matches {DESCRIPTIONS[key]}.", key)
+
+
+def _check_translator_outputs(case, received: tuple) -> None:
+    """The properties of the learner's model, from its outputs on the plan's batch."""
+    from course_lib.checks_keras import translator_batch
+    from course_lib.dates import PAD_ID, SOURCE_LEN, TARGET_LEN, TARGET_VOCAB
+
+    source, _ = translator_batch(4, seed=case.batch_seed)
+    if not isinstance(received, tuple) or len(received) != 4:
+        raise CheckFailed("the translator's outputs are missing from the data")
+    logits, changed, other_source, scores = (np.asarray(r, dtype=np.float64) for r in received)
+    shape = (len(source), TARGET_LEN, len(TARGET_VOCAB))
+    if logits.shape != shape or changed.shape != shape or other_source.shape != shape:
+        raise CheckFailed(f"The model's output should be (B, TARGET_LEN, len(TARGET_VOCAB)) = "
+                          f"{shape}. Received: {logits.shape}")
+    if not np.all(np.isfinite(logits)):
+        raise CheckFailed("The model's output holds NaN or inf.")
+    if scores.shape == (len(source), case.num_heads, SOURCE_LEN, TARGET_LEN):
+        raise _translator_mistake("swapped_cross_attention")
+    if scores.shape != (len(source), case.num_heads, TARGET_LEN, SOURCE_LEN):
+        raise CheckFailed(f"The cross-attention weights should be (B, num_heads, TARGET_LEN, "
+                          f"SOURCE_LEN). Received: {scores.shape}")
+    if np.all(logits >= 0) and np.allclose(logits.sum(-1), 1.0, atol=1e-4):
+        raise _translator_mistake("softmax_output")
+    if not np.allclose(changed[:, :5], logits[:, :5], atol=KERAS_ATOL):
+        raise _translator_mistake("not_causal")
+    if np.allclose(changed[:, 5:], logits[:, 5:], atol=KERAS_ATOL):
+        raise CheckFailed("The model's output does not depend on its decoder input.")
+    if np.allclose(other_source, logits, atol=KERAS_ATOL):
+        raise CheckFailed("The model's output does not depend on the source: the decoder must "
+                          "read the encoder's output through the cross-attention.")
+    pads = np.broadcast_to((source == PAD_ID)[:, None, None, :], scores.shape)
+    rows = scores.sum(axis=-1)
+    if not np.allclose(rows, 1.0, atol=1e-4):
+        raise CheckFailed("Each row of the cross-attention weights should sum to 1.")
+    if not np.allclose(scores[pads], 0.0, atol=1e-6):
+        raise _translator_mistake("padding_not_masked")
+
+
+def _check_training_step(case, record: dict, received: tuple) -> None:
+    """Every weight got a gradient, and a step of gradient descent lowered the loss, computed
+    here from the logits before and after."""
+    from course_lib.checks_keras import translator_batch
+
+    flags = record.get("gradients")
+    if not isinstance(flags, list) or not flags or not all(flag is True for flag in flags):
+        raise CheckFailed("Some of the model's weights get no gradient, so they never learn: is "
+                          "every layer connected to the output?")
+    _, decoder_input = translator_batch(4, seed=case.batch_seed)
+    targets = np.roll(decoder_input, -1, axis=1)
+    if not isinstance(received, tuple) or len(received) != 3:
+        raise CheckFailed("the training step's outputs are missing from the data")
+    losses = [_cross_entropy(np.asarray(r, dtype=np.float64), targets) for r in received]
+    if not np.isfinite(losses[0]) or min(losses[1:]) >= losses[0] - 1e-3:
+        raise CheckFailed(f"A gradient-descent step moved the loss from {losses[0]:.3f} to "
+                          f"{min(losses[1:]):.3f}; it should fall.")
+
+
+def _cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
+    if logits.ndim != 3 or logits.shape[:2] != targets.shape:
+        raise CheckFailed(f"The model's output has the wrong shape: {logits.shape}")
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-np.take_along_axis(log_probs, targets[..., None], axis=-1).mean())
+
+
+def judge_translator(exercise: str, parts, data: ProbeData, credit: PartialCredit,
+                     points: float) -> None:
+    """Judge lesson 05's model from its outputs. A model has no single right answer: its
+    properties are checked (shapes, causality, masks, a step that lowers the loss)."""
+    for part, part_points, index in _parts(parts, points):
+        with credit.part(part_points, part.label):
+            case = part.calls[0]
+            record = data.records[index]
+            received = received_result(record, data.arrays, index, exercise, case)
+            if case.train:
+                _check_training_step(case, record, received)
+            else:
+                _check_translator_outputs(case, received)
+
+
 #: Every exercise the judge grades: the plan of its probes and the function that judges them.
-EXERCISES = {name: (probe_cases.plan, judge_layer if name in numpy_layers.LAYERS
-                    else judge_function) for name in probe_cases.PLANS}
+JUDGES = {**dict.fromkeys(numpy_layers.LAYERS, judge_layer),
+          "build_translator": judge_translator}
+EXERCISES = {name: (probe_cases.plan, JUDGES.get(name, judge_function))
+             for name in probe_cases.PLANS}
 
 
 def graded_exercise(grade_id: str) -> tuple[str, str] | None:

@@ -1,0 +1,183 @@
+"""The course's state folder as the trusted side sees it: its nbgrader configuration, the
+student ids it accepts, and the files an untrusted party wrote into it.
+
+A learner's kernel runs with its submission's folder as working directory, and a learner can
+put anything in the exchange's inbound folder: symbolic links (to the gradebook, to a
+classmate's notebook), FIFOs, device files, huge files. Every host-side step reads such a
+folder through :func:`copy_safely`, :func:`clean_tree` or :func:`read_file`, which never follow
+a link and never open anything but a regular file (or a folder), and name what they left out:
+``"ana / 01_scores: left out notes.txt: a symbolic link (not followed)"``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
+# letters (any script), digits and . _ - @ ' ; no path separators, no nbgrader wildcards (* +)
+STUDENT_ID = re.compile(r"^(?!\.)[\w.@'-]{1,128}$")
+MAX_FILE_BYTES = 64 << 20
+MAX_DEPTH = 32  # folders inside folders; a lesson needs two or three
+_KINDS = {stat.S_IFLNK: "a symbolic link (not followed)", stat.S_IFIFO: "a FIFO (not opened)",
+          stat.S_IFSOCK: "a socket (not opened)", stat.S_IFCHR: "a device file (not opened)",
+          stat.S_IFBLK: "a device file (not opened)"}
+_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a link: refused
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def load_config(state_dir: Path | None = None, db_url: str | None = None) -> Config:
+    """The course's nbgrader configuration, with the state folder (and gradebook) chosen.
+
+    ``grader/nbgrader_config.py`` reads ``COURSE_STATE_DIR`` and ``COURSE_DB_URL``; the
+    arguments override them for this configuration only (the environment is left as it was).
+    """
+    overrides = {"COURSE_STATE_DIR": str(Path(state_dir).resolve()) if state_dir else None,
+                 "COURSE_DB_URL": db_url}
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        loader = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent))
+        return loader.load_config()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def check_student_id(student: str) -> None:
+    """Refuse an id nbgrader cannot store safely (a path, a wildcard), saying why."""
+    if not STUDENT_ID.match(student):
+        raise ValueError(
+            f"student id {student!r} cannot be graded: use letters, digits and . _ - @ ' "
+            "(no spaces, slashes, '*' or '+', not starting with '.')")
+
+
+# -- files written by untrusted code --------------------------------------------------------------
+def problem(info: os.stat_result, max_bytes: int = MAX_FILE_BYTES) -> str | None:
+    """Why an entry (its ``lstat``) is not copied or kept, or None for a folder or a regular
+    file of at most ``max_bytes``."""
+    kind = stat.S_IFMT(info.st_mode)
+    if kind == stat.S_IFDIR:
+        return None
+    if kind != stat.S_IFREG:
+        return _KINDS.get(kind, "not a regular file (not opened)")
+    if info.st_size > max_bytes:
+        return f"{info.st_size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit"
+    if info.st_nlink > 1:
+        return "a hard link to a file elsewhere (not opened)"
+    return None
+
+
+def _shown(relative: str) -> str:
+    """A file name as a message can print it (odd bytes and control characters escaped)."""
+    text = os.fsencode(relative).decode("utf-8", "backslashreplace")
+    return text if text.isprintable() else repr(text)
+
+
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, read without following a link at its last
+    component or blocking on a FIFO; ``ValueError`` saying why when it is anything else or
+    larger than ``max_bytes``."""
+    why = problem(os.lstat(path), max_bytes)
+    if why is None:
+        with os.fdopen(os.open(path, _OPEN), "rb") as handle:  # the same file, or refused
+            info = os.fstat(handle.fileno())
+            why = "a folder" if stat.S_ISDIR(info.st_mode) else problem(info, max_bytes)
+            if why is None:
+                return handle.read(max_bytes)
+    raise ValueError(f"{_shown(Path(path).name)}: {why}")
+
+
+def copy_safely(src: Path, dst: Path, where: str) -> list[str]:
+    """Copy the folder ``src`` into the new folder ``dst`` with only its folders and regular
+    files (up to :data:`MAX_FILE_BYTES` each). Every entry is opened relative to its opened
+    parent and checked again once open, so nothing swapped in meanwhile is followed. Returns one
+    ``"<where>: left out ..."`` line per entry left out."""
+    messages = []
+
+    def copy_folder(folder_fd: int, target: Path, prefix: str, depth: int) -> None:
+        target.mkdir(parents=depth == 0)
+        for entry in sorted(os.scandir(folder_fd), key=lambda e: e.name):
+            relative = prefix + entry.name
+            try:
+                why = (problem(entry.stat(follow_symlinks=False))
+                       or copy_entry(folder_fd, entry.name, target / entry.name, relative, depth))
+            except OSError as error:
+                why = f"could not be read ({error.strerror or error})"
+            if why:
+                messages.append(f"{where}: left out {_shown(relative)}: {why}")
+
+    def copy_entry(folder_fd: int, name: str, target: Path, relative: str,
+                   depth: int) -> str | None:
+        fd = os.open(name, _OPEN, dir_fd=folder_fd)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                if depth + 1 >= MAX_DEPTH:
+                    return f"more than {MAX_DEPTH} folders deep"
+                copy_folder(fd, target, relative + "/", depth + 1)
+                return None
+            why = problem(info)
+            if why is None:
+                with os.fdopen(os.dup(fd), "rb") as source:
+                    data = source.read(MAX_FILE_BYTES + 1)
+                if len(data) > MAX_FILE_BYTES:
+                    return "grew over the size limit while it was copied"
+                with os.fdopen(os.open(target, _CREATE, 0o644), "wb") as copy:
+                    copy.write(data)
+            return why
+        finally:
+            os.close(fd)
+
+    try:
+        top = os.open(src, _OPEN | os.O_DIRECTORY)
+    except OSError as error:
+        return [f"{where}: left out everything: {_shown(str(src))} is not a folder "
+                f"({error.strerror or error}; a link is not followed)"]
+    try:
+        copy_folder(top, Path(dst), "", 0)
+    finally:
+        os.close(top)
+    return messages
+
+
+def clean_tree(folder: Path, where: str) -> list[str]:
+    """Remove from ``folder`` (where a learner's kernel, now gone, wrote) everything but its
+    folders and regular files up to :data:`MAX_FILE_BYTES`, never following a link. Returns
+    one ``"<where>: left out ..."`` line per entry removed."""
+    messages = []
+    pending = [(Path(folder), "", 0)]
+    while pending:
+        current, prefix, depth = pending.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as error:
+            messages.append(f"{where}: left out {_shown(prefix or str(current))}: could not be "
+                            f"read ({error.strerror or error})")
+            shutil.rmtree(current, ignore_errors=True)
+            continue
+        for entry in entries:
+            relative, path = prefix + entry.name, Path(entry.path)
+            info = entry.stat(follow_symlinks=False)
+            is_folder = stat.S_ISDIR(info.st_mode)
+            why = problem(info) or (f"more than {MAX_DEPTH} folders deep"
+                                    if is_folder and depth + 1 >= MAX_DEPTH else None)
+            if why is None:
+                if is_folder:
+                    pending.append((path, relative + "/", depth + 1))
+                continue
+            messages.append(f"{where}: left out {_shown(relative)}: {why}")
+            if is_folder:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+    return messages
