@@ -17,12 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.probe_cases import random_mask, random_qkv, random_weights
 from grader import reference as ref
-from grader.hidden import case, random_mask, random_qkv, random_weights
 from grader.misconceptions import wrong_outputs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "course_lib" / "fixtures"
 SEP = "__"  # separates the parts of a key; no case, argument or misconception name holds it
+
+
+def case(kwargs=None, **args):
+    """One stored call of an exercise: its positional arguments by name, its keyword ones."""
+    return args, kwargs or {}
 
 
 def _dot_product(rng):

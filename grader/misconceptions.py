@@ -323,9 +323,13 @@ WRONG_VARIANTS = {
     "alignment": _ALIGNMENT,
 }
 
-# Mistakes that leave the result right and show in how the answer runs; the checks measure them.
+# Mistakes told by how an answer runs or what it builds rather than by one output: the judge
+# and the checks measure them directly (memory, a call's signature, the model's properties).
 MEASURED = {
     "blockwise_attention": ("full_score_matrix",),
+    "MultiHeadAttention": ("layer_signature_order",),
+    "build_translator": ("not_causal", "swapped_cross_attention", "padding_not_masked",
+                         "mask_passed_positionally", "softmax_output", "attention_not_used"),
 }
 
 

@@ -13,6 +13,7 @@ from course_lib.checks import FIXTURES, load_fixture
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import make_fixtures
 from grader.misconceptions import MEASURED, WRONG_VARIANTS
+from grader.reference import numpy_layers
 
 EXERCISES = list(make_fixtures.FIXTURE_BUILDERS)
 
@@ -41,11 +42,16 @@ def test_no_fixture_without_a_builder():
 
 
 def test_every_description_is_used_by_a_variant():
+    """One catalogue for every lesson: each key is a wrong variant (NumPy function or Keras
+    layer) or a mistake measured directly; the NumPy corpus names every NumPy one."""
     named = {key for variants in WRONG_VARIANTS.values() for key in variants}
+    layers = {key for variants in numpy_layers.VARIANTS.values() for key in variants}
     measured = {key for keys in MEASURED.values() for key in keys}
+    assert named | layers | measured == set(DESCRIPTIONS)
     in_corpus = {key for kinds in VARIANTS.values() for _, key in kinds["wrong"]}
-    assert named | measured == set(DESCRIPTIONS)
-    assert in_corpus == set(DESCRIPTIONS)
+    numpy_keys = {key for exercise in VARIANTS
+                  for key in (*WRONG_VARIANTS[exercise], *MEASURED.get(exercise, ()))}
+    assert in_corpus == numpy_keys
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -122,7 +122,7 @@ def test_graded_cells_and_points():
     assert set(points) == set(GRADED)
     assert find_cell(notebook, f"check_{EXERCISE}").source == f"check_{EXERCISE}({EXERCISE})"
     hidden = find_cell(notebook, f"hidden_{EXERCISE}").source
-    assert f"grade_{EXERCISE}({EXERCISE}, points={points[f'hidden_{EXERCISE}']})" in hidden
+    assert f'probe("{EXERCISE}", {EXERCISE}' in hidden
     answer = find_cell(notebook, f"answer_{EXERCISE}")
     assert answer.metadata.nbgrader["solution"]
     assert f"def {EXERCISE}(q, k, v, block_size, mask=None):" in answer.source

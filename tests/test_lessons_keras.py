@@ -19,6 +19,7 @@ import json
 import os
 
 import pytest
+from judging import judged
 from keras_variants import HELPERS, VARIANTS, answer_code, helpers_cell
 from nbgrader_utils import find_cell, graded_outputs, solution_notebook, with_answers
 
@@ -163,8 +164,7 @@ def test_every_exercise_has_answer_check_and_hidden_cells(lesson):
         answer = find_cell(notebook, f"answer_{exercise}")
         assert answer.metadata.nbgrader["solution"] and "### BEGIN SOLUTION" in answer.source
         hidden = find_cell(notebook, f"hidden_{exercise}").source
-        assert f"({exercise}, points={points[f'hidden_{exercise}']})" in hidden
-        assert "BEGIN HIDDEN TESTS" in hidden and "grader.hidden_keras" in hidden
+        assert "BEGIN HIDDEN TESTS" in hidden and f'probe("{exercise}", {exercise}' in hidden
         assert points[f"check_{exercise}"] > 0 and points[f"hidden_{exercise}"] > 0
     assert set(points) == {f"{kind}_{e}" for e in EXERCISES[lesson] for kind in ("check", "hidden")}
 
@@ -234,7 +234,8 @@ def _graded_cell(lesson: str, grade_id: str, namespace: dict):
 
 
 def _run_answer(exercise: str, answer):
-    """``(check passed, hidden points, printed text)`` of one answer."""
+    """``(check passed, hidden points, printed text)`` of one answer: its public check in
+    this process, and the judge's verdict on the probe of its hidden test."""
     lesson = LESSON_OF[exercise]
     namespace = _lesson_namespace(lesson)
     exec(answer_code(exercise, answer, _solution_cell(lesson, exercise)), namespace)
@@ -246,8 +247,8 @@ def _run_answer(exercise: str, answer):
         except CheckFailed as failure:
             check_passed = False
             print(failure)
-        hidden = _graded_cell(lesson, f"hidden_{exercise}", namespace)
-    return check_passed, hidden, printed.getvalue()
+    credit = judged(exercise, namespace[exercise])
+    return check_passed, credit.points, printed.getvalue() + "\n".join(credit.lines)
 
 
 # The answers no autograde above runs: wrong answers past the first N_WRONG of an exercise.

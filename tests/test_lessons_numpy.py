@@ -92,7 +92,7 @@ def test_every_exercise_has_answer_check_and_hidden_cells_with_points(lesson):
         assert answer.metadata.nbgrader["solution"] and f"def {exercise}(" in answer.source
         assert find_cell(notebook, f"check_{exercise}").source == f"check_{exercise}({exercise})"
         hidden = find_cell(notebook, f"hidden_{exercise}").source
-        assert f"grade_{exercise}({exercise}, points={points[f'hidden_{exercise}']})" in hidden
+        assert f'probe("{exercise}", {exercise}' in hidden
         assert points[f"check_{exercise}"] > 0 and points[f"hidden_{exercise}"] > 0
     assert set(points) == {f"{kind}_{e}" for e in EXERCISES[lesson] for kind in ("check", "hidden")}
 

@@ -1,0 +1,36 @@
+"""Judge an answer in this process, as grading does across the kernel's boundary: the probe
+(``course_lib.probes``) runs the answer and builds its display data, the judge
+(``grader.judge``) scores that data alone."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from nbformat.v4 import new_output
+from nbgrader_utils import solution_notebook
+
+from course_lib.probes import run_plan
+from grader.course import lessons
+from grader.judge import graded_exercise, verdict
+
+
+@cache
+def cell_points() -> dict[str, float]:
+    """``{grade_id: points}`` of every graded cell the judge scores, in every lesson."""
+    points = {}
+    for lesson in lessons():
+        for cell in solution_notebook(lesson).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and graded_exercise(meta["grade_id"]):
+                points[meta["grade_id"]] = float(meta["points"])
+    return points
+
+
+def judged(exercise: str, answer, seed: int = 0, cell: str = "hidden"):
+    """The judge's verdict (a ``PartialCredit``) on ``answer`` for one graded cell."""
+    outputs = [new_output("display_data", data=run_plan(exercise, answer, seed, cell))]
+    return verdict(exercise, cell, seed, outputs, cell_points()[f"{cell}_{exercise}"])
+
+
+def full_marks(exercise: str, cell: str = "hidden") -> float:
+    return cell_points()[f"{cell}_{exercise}"]

@@ -1,0 +1,169 @@
+"""The judge: full marks for right answers, partial credit and a named mistake for wrong ones,
+inputs fixed by the seed, and zero with a reason for probe data that is missing or malformed.
+
+Each answer runs through the probe here, in-process, and only the data it hands back reaches
+the judge: the same path as in grading, without a kernel in between.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from answer_variants import RIGHT_ANSWERS, VARIANTS, WRONG_ANSWERS
+from judging import full_marks, judged
+from nbformat.v4 import new_output
+
+import grader.reference as ref
+from course_lib import probe_cases
+from course_lib.misconceptions import DESCRIPTIONS
+from course_lib.probes import MIME, run_plan
+from grader import judge
+
+EXERCISES = list(VARIANTS)
+RIGHT = [pytest.param(*case, id=case[1].__name__) for case in RIGHT_ANSWERS]
+WRONG = [pytest.param(*case, id=case[1].__name__) for case in WRONG_ANSWERS]
+
+
+def test_every_numpy_exercise_is_judged():
+    assert set(EXERCISES) <= set(judge.EXERCISES)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_answer_key_gets_full_marks(exercise, seed):
+    for cell in judge.CELL_KINDS:
+        credit = judged(exercise, getattr(ref, exercise), seed, cell)
+        assert credit.points == full_marks(exercise, cell), credit.lines
+
+
+@pytest.mark.parametrize("exercise, answer", RIGHT)
+def test_right_answers_get_full_marks(exercise, answer):
+    for seed in (0, 1):
+        credit = judged(exercise, answer, seed)
+        assert credit.points == full_marks(exercise), credit.lines
+
+
+@pytest.mark.parametrize("exercise, answer, misconception", WRONG)
+def test_wrong_answers_lose_points_and_are_named(exercise, answer, misconception):
+    credit = judged(exercise, answer)
+    assert credit.points < full_marks(exercise)
+    assert DESCRIPTIONS[misconception] in "\n".join(credit.lines)
+    assert misconception in credit.misconceptions  # recorded as data for the class report
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_unwritten_answer_gets_zero(exercise):
+    def unwritten(*args, **kwargs):
+        raise NotImplementedError()
+
+    credit = judged(exercise, unwritten)
+    assert credit.points == 0 and "is not written yet" in "\n".join(credit.lines)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_missing_return_gets_zero(exercise):
+    credit = judged(exercise, lambda *args, **kwargs: None)
+    assert credit.points == 0 and "forget a `return`" in "\n".join(credit.lines)
+
+
+def test_points_are_shared_between_parts():
+    """An answer right except on fully masked rows earns every other part."""
+    answer = {key: fn for fn, key in VARIANTS["masked_softmax"]["wrong"]}
+    assert judged("masked_softmax", answer["mask_fully_masked_nan"]).points == 3
+
+
+def test_the_seed_fixes_the_inputs_and_the_secret_hides_them():
+    first, again = (probe_cases.plan("softmax", 7)[0].calls[0].args["x"] for _ in range(2))
+    other = probe_cases.plan("softmax", 8)[0].calls[0].args["x"]
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    names = ("ana", "02_softmax", "02_softmax", "hidden_softmax")
+    assert judge.seed_for(b"a" * 32, *names) == judge.seed_for(b"a" * 32, *names)
+    assert judge.seed_for(b"a" * 32, *names) != judge.seed_for(b"b" * 32, *names)
+    assert judge.seed_for(b"a" * 32, *names) != judge.seed_for(b"a" * 32, "bo", *names[1:])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_attention_inputs_make_every_dimension_differ(seed):
+    call = probe_cases.plan("scaled_dot_product_attention", seed)[0].calls[0]
+    q, k, v = call.args["q"], call.args["k"], call.args["v"]
+    batch, heads, t_q, d_k = q.shape
+    assert len({batch, heads, t_q, k.shape[-2], d_k, v.shape[-1]}) == 6
+    assert batch > 1 and heads > 1
+
+
+def test_blockwise_memory_part_names_the_full_score_matrix():
+    def full_attention(q, k, v, block_size, mask=None):
+        return ref.scaled_dot_product_attention(q, k, v, mask)[0]
+
+    credit = judged("blockwise_attention", full_attention)
+    assert credit.points == 3
+    assert "full_score_matrix" in credit.misconceptions
+
+
+# -- probe data the judge refuses -----------------------------------------------------------------
+def _outputs(data: dict) -> list:
+    return [new_output("display_data", data=data)]
+
+
+def _with_npz(exercise: str, npz: bytes, records=None) -> dict:
+    honest = json.loads(run_plan(exercise, getattr(ref, exercise), 0)[MIME])
+    records = honest["records"] if records is None else records
+    return {MIME: json.dumps({"exercise": exercise, "records": records,
+                              "npz": base64.b64encode(npz).decode()})}
+
+
+def _npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _object_npz() -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"fake": 1}], dtype=object), allow_pickle=True)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("c0.npy", buffer.getvalue())
+    return archive.getvalue()
+
+
+def _bomb_npz() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr("c0.npy", b"\0" * (80 << 20))
+    return archive.getvalue()
+
+
+BAD_DATA = {
+    "no probe output": [],
+    "two probe outputs": _outputs(run_plan("dot_product", ref.dot_product, 0)) * 2,
+    "not JSON": _outputs({MIME: "{not json"}),
+    "another exercise's results": _outputs(run_plan("attention_scores",
+                                                    ref.attention_scores, 0)),
+    "too few records": _outputs(_with_npz("dot_product", _npz(), records=[{"status": "ok"}])),
+    "a pickled object array": _outputs(_with_npz("dot_product", _object_npz())),
+    "a compressed bomb": _outputs(_with_npz("dot_product", _bomb_npz())),
+    "not an archive": _outputs(_with_npz("dot_product", b"PK\3\4 broken")),
+    "arrays missing": _outputs(_with_npz("dot_product", _npz())),
+    "NaN results": _outputs(_with_npz("dot_product", _npz(c0=np.array(np.nan),
+                                                          c1=np.array(np.nan)))),
+    "a record of unknown status": _outputs(_with_npz("dot_product", _npz(),
+                                                     records=[{"status": "full marks"}] * 2)),
+}
+
+
+@pytest.mark.parametrize("outputs", BAD_DATA.values(), ids=BAD_DATA.keys())
+def test_bad_probe_data_scores_zero_with_a_reason(outputs):
+    credit = judge.verdict("dot_product", "hidden", 0, outputs, 2)
+    assert credit.points == 0
+    assert credit.lines and all(line.startswith("✗") for line in credit.lines)
+
+
+def test_oversized_probe_data_scores_zero():
+    outputs = _outputs(run_plan("dot_product", ref.dot_product, 0))
+    assert judge.verdict("dot_product", "hidden", 0, outputs, 2, max_bytes=100).points == 0
