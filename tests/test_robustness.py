@@ -41,11 +41,11 @@ try:
     found.append("network")
 except OSError:
     pass
-import grader.reference
 try:
+    import grader.reference
     inspect.getsource(grader.reference)
     found.append("answer key source")
-except (OSError, TypeError):
+except (ImportError, OSError, TypeError):
     pass
 print("LEAKED:", found) if found else print("nothing readable")
 """
