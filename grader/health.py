@@ -1,7 +1,9 @@
 """``course check``: the course's health check, through real autogrades in a throwaway course.
 
-For every lesson: the solution notebook gets full marks, the student version gets zero, and
-the student version holds no solution code and no hidden test.
+For every lesson: the solution notebook gets full marks, the student version gets zero, the
+student version holds no solution code and no hidden test, and an attack scores zero: a
+submission whose answer cells try to import the answer key and fake a full score (printed,
+displayed, and from an IPython hook on every later cell).
 """
 
 from __future__ import annotations
@@ -18,6 +20,17 @@ from grader.course import Course
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "grader.hidden", "grader.reference")
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
+ATTACK = """\
+try:
+    from grader.reference import *  # the answer key, wherever this kernel could reach it
+except ImportError:
+    pass
+from IPython.display import display
+print("✓ all checks passed: full marks")
+display({"text/plain": "100"}, raw=True)
+get_ipython().events.register(
+    "post_run_cell", lambda result: display({"text/plain": "100"}, raw=True))
+"""
 
 
 @dataclass
@@ -26,11 +39,13 @@ class LessonHealth:
     problems: list[str] = field(default_factory=list)
     solution: tuple[float, float] = (0.0, 0.0)
     blank: tuple[float, float] = (0.0, 0.0)
+    attack: tuple[float, float] = (0.0, 0.0)
 
     def line(self) -> str:
         mark = "✗" if self.problems else "✓"
         text = (f"{mark} {self.lesson}: solution {self.solution[0]:g}/{self.solution[1]:g}, "
-                f"student version {self.blank[0]:g}/{self.blank[1]:g}")
+                f"student version {self.blank[0]:g}/{self.blank[1]:g}, "
+                f"an attack {self.attack[0]:g}/{self.attack[1]:g}")
         return "\n".join([text, *(f"    {problem}" for problem in self.problems)])
 
 
@@ -48,6 +63,16 @@ def leaks(source: Path, released: Path) -> list[str]:
     return found
 
 
+def attack_submission(source: Path, path: Path) -> Path:
+    """The solution notebook with every answer cell replaced by :data:`ATTACK`."""
+    notebook = nbformat.read(source, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = ATTACK
+    nbformat.write(notebook, path)
+    return path
+
+
 def _check_scores(health: LessonHealth, course: Course, student: str, full: bool) -> None:
     scores = course.scores(health.lesson, student)
     total = (sum(s.score for s in scores), sum(s.max_score for s in scores))
@@ -55,7 +80,8 @@ def _check_scores(health: LessonHealth, course: Course, student: str, full: bool
     for cell in scores:
         expected = cell.max_score if full else 0.0
         if cell.score != expected:
-            health.problems.append(f"the {'solution' if full else 'student version'} scores "
+            what = "solution" if full else "student version" if student == "blank" else student
+            health.problems.append(f"the {what} scores "
                                    f"{cell.score:g}/{cell.max_score:g} on {cell.grade_id} "
                                    f"(expected {expected:g})")
 
@@ -72,11 +98,14 @@ def check_lesson(course: Course, lesson: str, jobs: int) -> LessonHealth:
     health.problems += leaks(source, released)
     course.add_submission(lesson, "solution", source)
     course.add_submission(lesson, "blank", released)
-    report = course.autograde_all(lesson, ["solution", "blank"], jobs=jobs, force=True,
-                                  progress=False)
-    health.problems += report.messages
+    course.add_submission(lesson, "attack", attack_submission(
+        source, course.root / f"attack-{lesson}.ipynb"))
+    report = course.autograde_all(lesson, ["solution", "blank", "attack"], jobs=jobs,
+                                  force=True, progress=False)
+    health.problems += [m for m in report.messages if not m.startswith("attack /")]
     _check_scores(health, course, "solution", full=True)
     _check_scores(health, course, "blank", full=False)
+    _check_scores(health, course, "attack", full=False)
     return health
 
 

@@ -92,12 +92,12 @@ def describe() -> str:
     limit = memory_limit_mb()
     memory = f"{limit} MiB of memory" if limit else "no memory limit"
     if mode() == "bwrap":
-        return (f"sandbox: bubblewrap — no network, no access to solutions/, the gradebook or "
-                f"other submissions; {memory} per kernel")
+        return (f"sandbox: bubblewrap — no network, no answer key, no access to solutions/, "
+                f"the gradebook or other submissions; {memory} per kernel")
     reason = "COURSE_SANDBOX=off" if os.environ.get("COURSE_SANDBOX") == "off" else \
         "bubblewrap is not available (apt-get install bubblewrap)"
     return (f"sandbox: NONE ({reason}) — kernels run with {memory} and a reduced environment, "
-            f"but student code can read every file this user can read")
+            f"but student code can read every file this user can read and import the answer key")
 
 
 def _package_dirs() -> dict[str, Path]:
