@@ -4,7 +4,8 @@
 and the solution with one exercise left blank), graded twice from the same submitted/ folder in
 two temporary courses: once by the real ``nbgrader autograde`` command (one submission at a
 time, the course's configuration and grading kernel), once by ``course autograde --jobs N``.
-Prints submissions per minute for both, the ratio, and whether every score is identical.
+Prints submissions per minute for both, the ratio, whether every score is identical, and the
+judge's own share of the parallel run (the time it spent scoring probe data, outside kernels).
 
     python benchmarks/bench_autograde.py [--lesson 01_scores] [--submissions 20] [--jobs 2]
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course import CONFIG_FILE, Course, lessons, prepare_environment
+from grader.judge import METADATA, course_secret
 
 BIN = Path(sys.executable).parent
 
@@ -52,6 +54,15 @@ def scores(course: Course, lesson: str, students: list[str]) -> dict:
     return {s: [(c.grade_id, c.score) for c in course.scores(lesson, s)] for s in students}
 
 
+def judge_seconds(course: Course, lesson: str, students: list[str]) -> float:
+    """The judge's time over every autograded notebook (it records it in their metadata)."""
+    total = 0.0
+    for student in students:
+        path = course.folder("autograded", student, lesson) / f"{lesson}.ipynb"
+        total += nbformat.read(path, as_version=4).metadata.get(METADATA, {}).get("seconds", 0)
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesson", default=None, help="default: the first NumPy lesson")
@@ -70,6 +81,7 @@ def main() -> None:
         for student, notebook in zip(students, variants(plain, lesson) * args.submissions,
                                      strict=False):
             plain.add_submission(lesson, student, notebook)
+        course_secret(plain.config.PlantProbes.secret_file)  # one secret: the same inputs
         parallel_root = Path(tmp) / "parallel"
         shutil.copytree(plain.root, parallel_root, ignore=shutil.ignore_patterns("variants"))
         parallel = Course(parallel_root)
@@ -93,6 +105,9 @@ def main() -> None:
         print(f"course autograde --jobs {args.jobs}:     {in_parallel:6.1f} s  "
               f"{60 * n / in_parallel:6.1f} submissions/min")
         print(f"speed-up: {sequential / in_parallel:.2f}x")
+        judged = judge_seconds(parallel, lesson, students)
+        print(f"the judge: {judged:.2f} s in all, {100 * judged / in_parallel:.1f} % of the "
+              f"parallel run's wall time")
         print(f"identical scores: {'yes' if same else 'NO'}")
         if not same:
             raise SystemExit(1)

@@ -16,7 +16,8 @@ anything in it. So grading happens in two steps, both nbgrader preprocessors of 
   in a graded cell is dropped; missing, malformed or oversized data scores zero with a reason.
 
 The misconception keys the judge named are kept in the cell's metadata
-(``course_judge.misconceptions``) for the class report.
+(``course_judge.misconceptions``) for the class report, and the judge's own time in the
+notebook's (``course_judge.seconds``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -467,6 +469,7 @@ class Judge(NbGraderPreprocessor):
         config=True)
 
     def preprocess(self, nb, resources):
+        started = time.perf_counter()
         planted = resources.get(METADATA, {})
         for cell in nb.cells:
             graded = _graded(cell)
@@ -484,6 +487,7 @@ class Judge(NbGraderPreprocessor):
             ]
             cell.metadata[METADATA] = {"exercise": exercise, "cell": kind,
                                        "misconceptions": credit.misconceptions}
+        nb.metadata[METADATA] = {"seconds": round(time.perf_counter() - started, 4)}
         return nb, resources
 
     def verdict(self, cell, exercise: str, kind: str, seed: int) -> PartialCredit:

@@ -38,6 +38,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # locked and test cells come back from the gradebook, deleted ones too.
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", 60))
 c.Execute.interrupt_on_timeout = True
+c.Execute.shutdown_kernel = "immediate"  # a fresh kernel per submission: no graceful goodbye
 c.OverwriteCells.add_missing_cells = True
 
 # The grading kernel: found on JUPYTER_PATH, talking over Unix sockets (it has no network).
