@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import io
@@ -194,12 +195,26 @@ def _judged(value):
 
 
 def _parts(parts, points: float):
-    """``(part, points, index of its first record)`` for every part."""
+    """``(part, its points, index of its first record)`` for every part."""
     total = sum(part.share for part in parts)
     start = 0
     for part in parts:
         yield part, points * part.share / total, start
         start += sum(call.results for call in part.calls)
+
+
+@contextlib.contextmanager
+def _judging(credit: PartialCredit, points: float, label: str):
+    """``credit.part``: the points are lost with a reason if judging fails, whatever the data
+    that made it fail."""
+    with credit.part(points, label):
+        try:
+            yield
+        except CheckFailed:
+            raise
+        except Exception as error:  # data of a shape no check foresaw
+            raise CheckFailed(f"the results handed back could not be judged "
+                              f"({type(error).__name__})") from None
 
 
 def judge_function(exercise: str, parts, data: ProbeData, credit: PartialCredit,
@@ -208,7 +223,7 @@ def judge_function(exercise: str, parts, data: ProbeData, credit: PartialCredit,
     key_function = getattr(ref, exercise)
     options = COMPARE_OPTIONS.get(exercise, {})
     for part, part_points, start in _parts(parts, points):
-        with credit.part(part_points, part.label):
+        with _judging(credit, part_points, part.label):
             for index, call in enumerate(part.calls, start=start):
                 record = data.records[index]
                 received = received_result(record, data.arrays, index, exercise, call)
@@ -288,9 +303,8 @@ def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                 points: float) -> None:
     """Judge a Keras layer's probe: every call against the NumPy forward pass of the answer
     key on the judge's weights, and the extras (weights, gradients, serialization)."""
-    for part, part_points, start in _parts(parts, points):
-        with credit.part(part_points, part.label):
-            index = start
+    for part, part_points, index in _parts(parts, points):
+        with _judging(credit, part_points, part.label):
             for case in part.calls:
                 items = [*((None, options) for options in case.calls),
                          *((extra, None) for extra in case.extras)]
@@ -379,7 +393,7 @@ def judge_translator(exercise: str, parts, data: ProbeData, credit: PartialCredi
     """Judge lesson 05's model from its outputs. A model has no single right answer: its
     properties are checked (shapes, causality, masks, a step that lowers the loss)."""
     for part, part_points, index in _parts(parts, points):
-        with credit.part(part_points, part.label):
+        with _judging(credit, part_points, part.label):
             case = part.calls[0]
             record = data.records[index]
             received = received_result(record, data.arrays, index, exercise, case)
