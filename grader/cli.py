@@ -27,9 +27,14 @@ def _course(args) -> Course:
     return Course(args.state_dir, args.db_url, args.solutions)
 
 
-def _print_batch(report) -> int:
-    for message in report.messages:
+def _print_messages(messages: list[str]) -> None:
+    """What a step left out or could not do, one ``student / notebook: what`` line each."""
+    for message in messages:
         print(f"  ! {message}")
+
+
+def _print_batch(report) -> int:
+    _print_messages(report.messages)
     print(report.summary())
     return 130 if report.interrupted else 0
 
@@ -93,21 +98,28 @@ def cmd_submit(args) -> int:
         shutil.copyfile(extra, folder / extra.name)
     print(sandbox.describe())
     report = course.autograde_all(lesson, [student], jobs=1, force=True)
-    for message in report.messages:
-        print(f"  ! {message}")
+    _print_messages(report.messages)
     graded = course.folder("autograded", student, lesson)
     total = [0.0, 0.0]
     for name in course.notebook_names(lesson):
         scores = {c.grade_id: (c.score, c.max_score) for c in course.scores(lesson, student, name)}
         total[0] += sum(s for s, _ in scores.values())
         total[1] += sum(m for _, m in scores.values())
-        if (graded / f"{name}.ipynb").is_file():
-            print(f"{name}.ipynb")
-            print(format_results(exercise_results(graded / f"{name}.ipynb", scores)))
+        try:
+            results = format_results(exercise_results(graded / f"{name}.ipynb", scores))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as error:
+            results = f"  ! {name}.ipynb: not read ({error})"
+        print(f"{name}.ipynb")
+        print(results)
     print(f"{lesson}: {total[0]:g} / {total[1]:g} points (attempt {student}, "
           f"kept in {course.folder('submitted', student, lesson)})")
     if graded.is_dir():
-        for path in course.feedback(lesson, [student], release=False):
+        messages = []
+        files = course.feedback(lesson, [student], release=False, messages=messages)
+        _print_messages(messages)
+        for path in files:
             print(f"feedback: {path}")
     return 0
 
@@ -122,8 +134,9 @@ def cmd_release(args) -> int:
 
 
 def cmd_collect(args) -> int:
-    course = _course(args)
-    students = course.collect(args.lesson)
+    course, messages = _course(args), []
+    students = course.collect(args.lesson, messages)
+    _print_messages(messages)
     print(f"{len(students)} submissions of {args.lesson}: {', '.join(students) or '-'}")
     return 0
 
@@ -141,8 +154,12 @@ def cmd_autograde(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    course = _course(args)
-    files = course.feedback(args.lesson, args.student or None, release=not args.no_release)
+    course, messages = _course(args), []
+    try:
+        files = course.feedback(args.lesson, args.student or None,
+                                release=not args.no_release, messages=messages)
+    finally:
+        _print_messages(messages)
     for path in files:
         print(f"feedback: {path}")
     print(f"{len(files)} feedback files for {args.lesson}")
@@ -152,8 +169,10 @@ def cmd_feedback(args) -> int:
 def cmd_grades(args) -> int:
     from grader.reports import class_report
 
-    course = _course(args)
-    files = class_report(course, Path(args.out) if args.out else course.root / "reports")
+    course, messages = _course(args), []
+    files = class_report(course, Path(args.out) if args.out else course.root / "reports",
+                         messages)
+    _print_messages(messages)
     for kind, path in files.items():
         print(f"{kind}: {path}")
     return 0

@@ -16,7 +16,11 @@ Nothing a submission does stops the batch. Each problem is reported as
 * a cell that runs past ``Execute.timeout`` is interrupted and scores zero;
 * a kernel that dies (memory limit, ``os._exit()``) costs the cells that did not run;
 * a submission that outlives its whole time budget (a kernel that cannot be interrupted) is
-  killed, with its kernel, and scores zero.
+  killed, with its kernel, and scores zero;
+* whatever the kernel left in its working folder (the autograded folder) that is not a folder
+  or a regular file of a sane size — a link, a FIFO, a device file, a huge file — is removed,
+  with a message, before nbgrader writes the graded notebook there and before anything else
+  reads it; a submission is copied into its slot the same way (:mod:`grader.state`).
 
 Interrupted (Ctrl-C, ``kill``), a batch keeps every submission already written; the next run
 skips those whose autograded copy has the submission's timestamp and grades the rest. Workers
@@ -37,17 +41,22 @@ import tempfile
 import threading
 import time
 import traceback
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from grader import sandbox
-from grader.course import Course, check_student_id, load_config
 from grader.preprocessors import KERNEL_DIED
 from grader.sandbox import die_with_parent
+from grader.state import check_student_id, clean_tree, copy_safely, load_config, read_file
+
+if TYPE_CHECKING:
+    from grader.course import Course
 
 BATCHES = ".grading"
 SQLITE = "sqlite:///"
@@ -116,8 +125,12 @@ def notebook_problem(path: Path) -> str | None:
 def incidents(student: str, notebook: Path, timeout: int) -> list[str]:
     """One line per cell of an autograded notebook that timed out, died, ran out of memory or
     exited."""
+    try:
+        cells = nbformat.reads(read_file(notebook), as_version=4).cells
+    except (OSError, ValueError) as error:
+        return [f"{student} / {notebook.name}: not read after grading ({error})"]
     lines = []
-    for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+    for index, cell in enumerate(cells):
         where = cell.metadata.get("nbgrader", {}).get("grade_id") or f"number {index}"
         for output in cell.get("outputs", []):
             if output.output_type == "error" and output.ename in INCIDENTS:
@@ -125,6 +138,29 @@ def incidents(student: str, notebook: Path, timeout: int) -> list[str]:
                 lines.append(f"{student} / {notebook.name}: cell {where} {what}")
                 break
     return lines
+
+
+@contextlib.contextmanager
+def quiet_gradebook():
+    """nbgrader's ``Gradebook.add_submission`` builds a submission's rows before it adds them
+    to the session, and SQLAlchemy 2 warns, during the autoflush that reading the assignment's
+    notebooks triggers, that they are "not in session"; the ``db.add`` right after adds them
+    all. Only that warning is silenced, only around the gradebook's work."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Object of type <\w+> not in session", SAWarning)
+        yield
+
+
+def _remove_what_is_not_a_file(where: str, messages: list[str]):
+    """A last step of nbgrader's Autograde: once the kernel is gone, and before nbgrader writes
+    the graded notebook into the folder the kernel ran in (and sets permissions there), remove
+    from that folder what writing or ``chmod`` would follow (:func:`grader.state.clean_tree`)."""
+    def step(notebook, resources):
+        messages.extend(clean_tree(Path(resources["metadata"]["path"]), where))
+        return notebook, resources
+    return step
 
 
 def _scores_in(gradebook_url: str, course_id: str, lesson: str, student: str,
@@ -168,15 +204,26 @@ def slot_worker(connection) -> None:
 
 def _grade(job: dict) -> dict:
     from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
     slot, student, lesson = Path(job["slot"]), job["student"], job["lesson"]
-    submitted = slot / "submitted" / student / lesson
-    shutil.rmtree(submitted.parent, ignore_errors=True)
-    shutil.rmtree(slot / "autograded" / student, ignore_errors=True)
-    shutil.copytree(job["submission"], submitted)
-
+    where = f"{student} / {lesson}"
+    config = load_config(slot)
+    config.CourseDirectory.db_url = job["gradebook"]
+    config.PlantProbes.secret_file = job["judge_secret"]  # the course's, not the slot's
+    steps = config.Autograde.get("autograde_preprocessors",
+                                 Autograde.class_traits()["autograde_preprocessors"].default())
     messages, valid = [], []
+    cleanup = _remove_what_is_not_a_file(where, messages)  # after the kernel, before writing
+    config.Autograde.autograde_preprocessors = [*steps, cleanup]
+    coursedir = CourseDirectory(config=config)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, lesson))
+    autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, lesson))
+    shutil.rmtree(submitted.parent, ignore_errors=True)
+    shutil.rmtree(autograded.parent, ignore_errors=True)
+    messages += copy_safely(Path(job["submission"]), submitted, where)
+
     for name in job["notebooks"]:
         problem = notebook_problem(submitted / f"{name}.ipynb")
         if problem:
@@ -187,11 +234,9 @@ def _grade(job: dict) -> dict:
     if not valid:
         return {"status": "failed", "notebooks": {}, "messages": messages, "log": ""}
 
-    config = load_config(slot)
-    config.CourseDirectory.db_url = job["gradebook"]
-    config.PlantProbes.secret_file = job["judge_secret"]  # the course's, not the slot's
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    outcome = api.autograde(lesson, student, force=True, create=True)
+    api = NbGraderAPI(coursedir=coursedir, config=config)
+    with quiet_gradebook():
+        outcome = api.autograde(lesson, student, force=True, create=True)
     log = outcome.get("log", "") + outcome.get("error", "")
     if not outcome["success"]:
         errors = re.findall(r"(?m)^\s*(\w+(?:Error|Exception): .*)$", log)
@@ -202,8 +247,7 @@ def _grade(job: dict) -> dict:
     notebooks = {}
     for name in valid:
         notebooks[name] = _scores_in(job["gradebook"], job["course_id"], lesson, student, name)
-        graded = slot / "autograded" / student / lesson / f"{name}.ipynb"
-        messages += incidents(student, graded, job["timeout"])
+        messages += incidents(student, autograded / f"{name}.ipynb", job["timeout"])
     return {"status": "graded", "notebooks": notebooks, "messages": messages, "log": log}
 
 
@@ -265,9 +309,12 @@ def _remove_stale_batches(course: Course) -> None:
 
 def is_up_to_date(course: Course, lesson: str, student: str) -> bool:
     """Whether ``autograded/`` holds this very submission (same ``timestamp.txt``)."""
-    stamps = [course.folder(step, student, lesson) / "timestamp.txt"
-              for step in ("submitted", "autograded")]
-    return all(p.is_file() for p in stamps) and stamps[0].read_text() == stamps[1].read_text()
+    try:
+        submitted, graded = (read_file(course.folder(step, student, lesson) / "timestamp.txt",
+                                       1024) for step in ("submitted", "autograded"))
+    except (OSError, ValueError):
+        return False
+    return submitted == graded
 
 
 def _merge(course: Course, lesson: str, student: str, notebooks: list[str], result: dict,
@@ -276,7 +323,7 @@ def _merge(course: Course, lesson: str, student: str, notebooks: list[str], resu
     worker could not grade), then move its autograded notebooks into place."""
     timestamp = course.api.coursedir.get_existing_timestamp(
         str(course.folder("submitted", student, lesson)))
-    with course.gradebook() as gb:
+    with course.gradebook() as gb, quiet_gradebook():
         gb.update_or_create_student(student)
         gb.update_or_create_submission(lesson, student, timestamp=timestamp)
         for name in notebooks:
@@ -290,9 +337,12 @@ def _merge(course: Course, lesson: str, student: str, notebooks: list[str], resu
             submitted.late_submission_penalty = graded["penalty"] if graded else None
         gb.db.commit()
     target = course.folder("autograded", student, lesson)
+    if target.is_symlink():
+        target.unlink()
     shutil.rmtree(target, ignore_errors=True)
     produced = slot / "autograded" / student / lesson
     if result["notebooks"] and produced.is_dir():
+        result["messages"] += clean_tree(produced, f"{student} / {lesson}")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(produced), str(target))
 

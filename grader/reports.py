@@ -4,8 +4,12 @@
   cells printed (what ``course submit`` shows a learner).
 * :func:`class_report` — ``course grades``: ``grades.csv`` (one row per student and graded
   cell), three pictures (score distribution per lesson, pass rate per exercise, the most
-  frequent named misconceptions, parsed from the "it matches ..." phrases the checks print)
+  frequent misconceptions: the keys the judge recorded in each judged cell's metadata,
+  ``course_judge.misconceptions``, described by ``course_lib.misconceptions.DESCRIPTIONS``)
   and ``report.md`` that puts them together.
+
+Autograded notebooks lie in folders a learner's kernel wrote in: they are read with
+:func:`grader.state.read_file` (no link followed, no FIFO opened, a size limit).
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from pathlib import Path
 
 import nbformat
 
-MISCONCEPTION = re.compile(r"it matches (.+?)(?:\.(?:\s|$)|$)", re.MULTILINE)
+from course_lib.misconceptions import DESCRIPTIONS
+from grader.state import read_file
+
+JUDGE = "course_judge"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -45,16 +52,27 @@ def cell_text(cell) -> str:
     return ANSI.sub("", "\n".join(texts)).strip()
 
 
-def misconceptions_in(text: str) -> list[str]:
-    """The named misconceptions in a check's message ("... it matches <this>.")."""
-    return [name.strip() for name in MISCONCEPTION.findall(text)]
+def misconceptions_of(cell) -> list[str]:
+    """The misconception keys the judge recorded in a cell's metadata (none when absent)."""
+    keys = cell.metadata.get(JUDGE, {}).get("misconceptions") or []
+    return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
+
+
+def describe(key: str) -> str:
+    """A misconception in words (the catalogue's description), or its key when unknown."""
+    return DESCRIPTIONS.get(key) or f"{key} (not in the catalogue)"
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A notebook, read safely (``ValueError`` or ``OSError`` saying why it cannot be)."""
+    return nbformat.reads(read_file(path).decode("utf-8"), as_version=4)
 
 
 def graded_cells(notebook: Path):
     """``(exercise, grade_id, cell)`` for every graded cell of a notebook; the exercise is the
     grade_id of the answer cell before it (or the cell's own when there is none)."""
     exercise = None
-    for cell in nbformat.read(notebook, as_version=4).cells:
+    for cell in read_notebook(notebook).cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
             exercise = meta.get("grade_id")
@@ -100,27 +118,33 @@ class Row:
     max_score: float
 
 
-def collect_rows(course) -> tuple[list[Row], collections.Counter]:
-    """Every graded cell of every autograded submission in the gradebook, and how often each
-    named misconception appeared (per lesson)."""
-    rows, seen = [], collections.Counter()
+def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str]]:
+    """Every graded cell of every autograded submission in the gradebook, in how many
+    submissions each misconception key appeared (``{(lesson, key): count}``), and one line per
+    autograded notebook that could not be read (its scores, from the gradebook, still count)."""
+    rows, seen, problems = [], collections.Counter(), []
     with course.gradebook() as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             for submission in sorted(assignment.submissions, key=lambda s: s.student.id):
                 for notebook in submission.notebooks:
                     student, lesson = submission.student.id, assignment.name
                     path = course.folder("autograded", student, lesson) / f"{notebook.name}.ipynb"
-                    exercise_of = {}
-                    if path.is_file():
+                    exercise_of, keys = {}, set()
+                    try:
                         for exercise, grade_id, cell in graded_cells(path):
                             exercise_of[grade_id] = exercise
-                            for name in misconceptions_in(cell_text(cell)):
-                                seen[f"{lesson}: {name}"] += 1
+                            keys.update(misconceptions_of(cell))
+                    except FileNotFoundError:
+                        pass  # not autograded (yet): scores only
+                    except (OSError, ValueError) as error:
+                        problems.append(f"{student} / {path.name}: not read for the report "
+                                        f"({error})")
+                    seen.update((lesson, key) for key in keys)
                     for grade in notebook.grades:
                         rows.append(Row(student, lesson, notebook.name,
                                         exercise_of.get(grade.name, grade.name), grade.name,
                                         float(grade.score), float(grade.max_score)))
-    return rows, seen
+    return rows, seen, problems
 
 
 def write_csv(rows: list[Row], path: Path) -> Path:
@@ -166,10 +190,13 @@ def _plot(path: Path, draw) -> Path:
     return path
 
 
-def class_report(course, out_dir: Path) -> dict[str, Path]:
-    """Write ``grades.csv``, the pictures and ``report.md`` into ``out_dir``."""
+def class_report(course, out_dir: Path, messages: list[str] | None = None) -> dict[str, Path]:
+    """Write ``grades.csv``, the pictures and ``report.md`` into ``out_dir``; ``messages``,
+    when given, receives a line per autograded notebook that could not be read."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, seen = collect_rows(course)
+    rows, seen, problems = collect_rows(course)
+    if messages is not None:
+        messages += problems
     totals, rates = _totals(rows), _pass_rates(rows)
     files = {"csv": write_csv(rows, out_dir / "grades.csv")}
 
@@ -189,13 +216,13 @@ def class_report(course, out_dir: Path) -> dict[str, Path]:
         ax.set(xlim=(0, 100), xlabel="students with full marks (%)", title="pass rate")
         return fig
 
-    top = seen.most_common(10)
+    top = [(f"{lesson}: {describe(key)}", count) for (lesson, key), count in seen.most_common(10)]
 
     def misconceptions(plt):
         fig, ax = plt.subplots(figsize=(8, 0.4 * len(top) + 1.2))
         ax.barh([name[:70] for name, _ in top], [count for _, count in top], color="tab:red")
         ax.invert_yaxis()
-        ax.set(xlabel="times named in autograded outputs", title="most frequent misconceptions")
+        ax.set(xlabel="submissions", title="most frequent misconceptions")
         return fig
 
     files["distribution"] = _plot(out_dir / "score_distribution.png", distribution)
@@ -219,7 +246,7 @@ def _markdown(totals, rates, top) -> str:
               "## Pass rate per exercise", "", "| exercise | full marks |", "|---|---:|"]
     lines += [f"| {name} | {100 * rate:.0f} % |" for name, rate in rates.items()]
     lines += ["", "![pass rate](pass_rate.png)", "", "## Most frequent misconceptions", ""]
-    lines += [f"{i}. {name} — {count}×" for i, (name, count) in enumerate(top, 1)] or \
-        ["No named misconception in the autograded outputs."]
+    lines += [f"{i}. {name} — {count} submission(s)" for i, (name, count) in enumerate(top, 1)] \
+        or ["The judge named no misconception in the autograded notebooks."]
     lines += ["", "![misconceptions](misconceptions.png)", ""]
     return "\n".join(lines)

@@ -71,7 +71,7 @@ def problem(info: os.stat_result, max_bytes: int = MAX_FILE_BYTES) -> str | None
     if kind != stat.S_IFREG:
         return _KINDS.get(kind, "not a regular file (not opened)")
     if info.st_size > max_bytes:
-        return f"{info.st_size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit"
+        return f"{info.st_size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB limit"
     if info.st_nlink > 1:
         return "a hard link to a file elsewhere (not opened)"
     return None
@@ -139,10 +139,12 @@ def copy_safely(src: Path, dst: Path, where: str) -> list[str]:
             os.close(fd)
 
     try:
-        top = os.open(src, _OPEN | os.O_DIRECTORY)
+        why = problem(os.lstat(src))
+        top = None if why else os.open(src, _OPEN | os.O_DIRECTORY)
     except OSError as error:
-        return [f"{where}: left out everything: {_shown(str(src))} is not a folder "
-                f"({error.strerror or error}; a link is not followed)"]
+        why = f"could not be read as a folder ({error.strerror or error})"
+    if why:
+        return [f"{where}: left out the whole submission: {why}"]
     try:
         copy_folder(top, Path(dst), "", 0)
     finally:
@@ -160,10 +162,15 @@ def clean_tree(folder: Path, where: str) -> list[str]:
         current, prefix, depth = pending.pop()
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except FileNotFoundError:
+            continue
         except OSError as error:
-            messages.append(f"{where}: left out {_shown(prefix or str(current))}: could not be "
-                            f"read ({error.strerror or error})")
-            shutil.rmtree(current, ignore_errors=True)
+            why = f"could not be read ({error.strerror or error})"
+            if prefix:
+                messages.append(f"{where}: left out {_shown(prefix.rstrip('/'))}: {why}")
+                shutil.rmtree(current, ignore_errors=True)
+            else:
+                messages.append(f"{where}: {_shown(str(current))} {why}")
             continue
         for entry in entries:
             relative, path = prefix + entry.name, Path(entry.path)
