@@ -58,7 +58,8 @@ def test_submit_prints_scores_reasons_feedback_and_keeps_attempts(tiny, tmp_path
 
     assert main([*tiny.args, "grades"]) == 0
     reports = tiny.root / "reports"
-    assert "subtraction" in (reports / "report.md").read_text()
+    # the tiny lesson's cells are not judged: no misconception key to count (see test_classroom)
+    assert "## Most frequent misconceptions" in (reports / "report.md").read_text()
     assert len((reports / "grades.csv").read_text().splitlines()) == 1 + 2 * 4
 
 
