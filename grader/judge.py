@@ -479,7 +479,7 @@ class PlantProbes(NbGraderPreprocessor):
 class Judge(NbGraderPreprocessor):
     """After execution: every planted cell's score and feedback, from its probe data alone."""
 
-    max_probe_mb = Int(64, help="Largest probe data a cell may hand back, in MiB.").tag(
+    max_probe_mb = Int(16, help="Largest probe data a cell may hand back, in MiB.").tag(
         config=True)
 
     def preprocess(self, nb, resources):
@@ -510,7 +510,7 @@ class Judge(NbGraderPreprocessor):
 
 
 def verdict(exercise: str, kind: str, seed: int, outputs, points: float,
-            max_bytes: int = 64 << 20) -> PartialCredit:
+            max_bytes: int = 16 << 20) -> PartialCredit:
     """The judge's verdict on one graded cell, from the ``outputs`` the kernel gave it."""
     plan, judge = EXERCISES[exercise]
     parts = plan(exercise, seed, kind)

@@ -173,7 +173,7 @@ def attention_scores(q, k):
 ''', 0),
     "huge_output": ('''
 def attention_scores(q, k):
-    return np.zeros((3000, 3000))  # 72 MB for every call
+    return np.zeros((1500, 1500))  # 18 MB for every call: more than a cell may hand back
 ''', 0),
     # printed and displayed fake scores, fake probe data
     "print_fake_scores": (FAKE_SCORE + NOTHING, 0),

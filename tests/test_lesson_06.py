@@ -156,7 +156,7 @@ def test_solution_gets_full_marks_and_runs_without_error(course):
     assert grade(course, LESSON, solution_notebook(LESSON), student=student) == _points()
     assert _errors(course, student) == []
     printed = graded_outputs(course, LESSON, student, f"check_{EXERCISE}")
-    assert f"✓ {EXERCISE}" in printed
+    assert f"{EXERCISE}: {_points()[f'check_{EXERCISE}']:g}/" in printed, printed
 
 
 @pytest.mark.slow
