@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -50,7 +49,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from grader import sandbox
+from grader import sandbox, workers
 from grader.preprocessors import KERNEL_DIED
 from grader.sandbox import die_with_parent
 from grader.state import check_student_id, clean_tree, copy_safely, load_config, read_file
@@ -353,16 +352,6 @@ def _code_cells(course: Course, lesson: str) -> int:
                for cell in nbformat.read(path, as_version=4).cells)
 
 
-def _context():
-    """Workers start from a fork server with nbgrader imported (a plain fork would share this
-    process's event loop and file descriptors with them), or a fresh interpreter."""
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["grader.parallel", "nbgrader.apps"])
-    return ctx
-
-
 def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int = 1,
                     force: bool = False, progress: bool = True) -> BatchReport:
     """Autograde ``students``' submissions of ``lesson`` in ``jobs`` worker processes."""
@@ -448,7 +437,7 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
                 "timeout": timeout, "env": env,
                 "judge_secret": course.config.PlantProbes.secret_file}
-    ctx = _context()
+    ctx = workers.context()
     slots = [_Slot(ctx, folder)
              for folder in _make_slots(course, batch, lesson, min(jobs, len(todo)))]
     bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
