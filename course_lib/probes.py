@@ -139,15 +139,16 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
     """Build the learner's layer, give it the judge's weights, run every call and extra."""
     keyword = {} if case.key is None else {"key": case.key}
     records: list[dict] = []
-    shapes = None
+    weights = None
     try:
         layer = cls(**case.config)
         layer(case.query, case.value, **keyword)
-        shapes = [list(np.shape(w)) for w in layer.get_weights()]
+        weights = {"shapes": [list(np.shape(w)) for w in layer.get_weights()],
+                   "names": [str(getattr(w, "path", w.name))[:100] for w in layer.weights]}
         layer.set_weights(case.weights)
     except Exception as error:
         failed = _error(error)
-        return [{"status": "ok", "shapes": shapes} if extra == "weight_shapes" and shapes
+        return [{"status": "ok", **weights} if extra == "weight_shapes" and weights
                 else failed for extra in [*case.calls, *case.extras]]
     for options in case.calls:
         try:
@@ -161,7 +162,7 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
         index = start + len(records)
         try:
             if extra == "weight_shapes":
-                records.append({"status": "ok", "shapes": shapes})
+                records.append({"status": "ok", **weights})
             elif extra == "gradients":
                 records.append({"status": "ok", "gradients": _gradients(layer, case, keyword)})
             elif extra == "positional_key":

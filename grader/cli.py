@@ -22,11 +22,8 @@ from grader.course import NOTEBOOKS, SOLUTIONS, Course, check_student_id, lesson
 
 
 def _course(args) -> Course:
-    if getattr(args, "timeout", None):
-        os.environ["COURSE_CELL_TIMEOUT"] = str(args.timeout)
-    if args.exchange:
-        os.environ["COURSE_EXCHANGE_DIR"] = str(Path(args.exchange).resolve())
-    return Course(args.state_dir, args.db_url, args.solutions)
+    return Course(args.state_dir, args.db_url, args.solutions, args.exchange,
+                  getattr(args, "timeout", None))
 
 
 def _print_messages(messages: list[str]) -> None:
@@ -53,11 +50,10 @@ def cmd_check(args) -> int:
     from grader import sandbox
     from grader.health import health_check
 
-    if args.timeout:
-        os.environ["COURSE_CELL_TIMEOUT"] = str(args.timeout)
     print(sandbox.describe())
     solutions = Path(args.solutions or os.environ.get("COURSE_SOLUTIONS_DIR") or SOLUTIONS)
-    results = health_check(solutions, args.lessons or None, jobs=args.jobs)
+    results = health_check(solutions, args.lessons or None, jobs=args.jobs,
+                           cell_timeout=args.timeout)
     for health in results:
         print(health.line())
     failed = [h.lesson for h in results if h.problems]
@@ -249,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    environment = dict(os.environ)  # options travel as environment variables, for this run only
+    environment = dict(os.environ)  # what the command sets there (PATH, quiet logs) is undone
     try:
         return args.run(args)
     except (ValueError, RuntimeError) as error:

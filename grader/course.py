@@ -64,12 +64,17 @@ class Course:
             state folder).
         solutions_dir: where the lessons' source notebooks are (default
             ``$COURSE_SOLUTIONS_DIR`` or ``solutions/``).
+        exchange_dir: nbgrader's exchange (default ``$COURSE_EXCHANGE_DIR`` or ``exchange/``
+            in the state folder).
+        cell_timeout: seconds each cell may run while grading (default
+            ``$COURSE_CELL_TIMEOUT`` or 60).
     """
 
     def __init__(self, state_dir: Path | None = None, db_url: str | None = None,
-                 solutions_dir: Path | None = None):
+                 solutions_dir: Path | None = None, exchange_dir: Path | None = None,
+                 cell_timeout: int | None = None):
         prepare_environment()
-        self.config = load_config(state_dir, db_url)
+        self.config = load_config(state_dir, db_url, exchange_dir, cell_timeout)
         self.root = Path(self.config.CourseDirectory.root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.solutions = Path(solutions_dir or os.environ.get("COURSE_SOLUTIONS_DIR")

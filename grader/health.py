@@ -110,13 +110,13 @@ def check_lesson(course: Course, lesson: str, jobs: int) -> LessonHealth:
 
 
 def health_check(solutions: Path, lessons: list[str] | None = None, jobs: int = 2,
-                 progress: bool = True) -> list[LessonHealth]:
+                 progress: bool = True, cell_timeout: int | None = None) -> list[LessonHealth]:
     """Check ``lessons`` (default: all) of ``solutions`` in a temporary course."""
     from tqdm.auto import tqdm
 
     with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
         course = Course(Path(tmp) / "state", db_url=f"sqlite:///{tmp}/state/gradebook.db",
-                        solutions_dir=solutions)
+                        solutions_dir=solutions, cell_timeout=cell_timeout)
         lessons = lessons or course.lessons()
         return [check_lesson(course, lesson, jobs)
                 for lesson in tqdm(lessons, desc="check", unit="lesson", disable=not progress)]

@@ -268,13 +268,13 @@ def _layer_extra(layer: str, case, extra: str, record: dict, received) -> None:
                                              case.value.shape[-1],
                                              (case.value if case.key is None else case.key)
                                              .shape[-1])
-        shapes = record.get("shapes")
-        if not isinstance(shapes, list) or [_shape(s) for s in shapes] != expected:
+        if _shapes(record.get("shapes")) != expected:
+            layout = ("keras.layers.MultiHeadAttention's" if layer == "MultiHeadAttention"
+                      else "W_q, b_q, W_k, b_k, W_v, b_v, W_o, b_o")
             raise CheckFailed(
-                f"{layer}({', '.join(f'{k}={v!r}' for k, v in case.config.items())}) holds "
-                f"weights of shapes {_text(shapes, 300)}; expected, in this order, those of "
-                f"keras.layers.MultiHeadAttention's layout: {expected}.\n  Create them in "
-                "build() as the skeleton does (and do not create others).")
+                f"{layer}({', '.join(f'{k}={v!r}' for k, v in case.config.items())}) holds the "
+                f"weights {_held_weights(record)}; expected, in the order of {layout}: "
+                f"{expected}.\n  Create them in build() as the skeleton does (and no others).")
     elif extra == "gradients":
         flags = record.get("gradients")
         if not isinstance(flags, list) or not flags or not all(flag is True for flag in flags):
@@ -293,10 +293,21 @@ def _layer_extra(layer: str, case, extra: str, record: dict, received) -> None:
         _layer_output(layer, case, received, "in a model saved to a .keras file and loaded back")
 
 
-def _shape(value) -> tuple | None:
-    if isinstance(value, list) and all(isinstance(n, int) for n in value):
-        return tuple(value)
+def _shapes(value) -> list[tuple] | None:
+    """A list of shapes from the data, or None when it is not one."""
+    if isinstance(value, list) and all(
+            isinstance(shape, list) and all(isinstance(n, int) for n in shape) for shape in value):
+        return [tuple(shape) for shape in value]
     return None
+
+
+def _held_weights(record: dict) -> str:
+    """The learner's weights as the probe reported them: names and shapes."""
+    shapes, names = record.get("shapes"), record.get("names")
+    if isinstance(shapes, list) and isinstance(names, list) and len(names) == len(shapes):
+        return _text(", ".join(f"{_text(n, 60)} {_text(s, 40)}"
+                               for n, s in zip(names, shapes, strict=True)), 800)
+    return _text(shapes, 300)
 
 
 def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,

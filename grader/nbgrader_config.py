@@ -19,16 +19,14 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_runtime_dir
 
+from grader.state import course_settings
+
 c = get_config()  # noqa: F821 — provided by traitlets when this file is loaded
 
-REPO = Path(__file__).resolve().parent.parent
-STATE = Path(os.environ.get("COURSE_STATE_DIR", REPO / "course_state")).resolve()
-
+# Where the state lives, the gradebook, the exchange and the cell timeout: from the environment
+# here (``course`` passes them as arguments to ``grader.state.load_config`` instead).
+c.merge(course_settings())
 c.CourseDirectory.course_id = "attention-step-by-step"
-c.CourseDirectory.root = str(STATE)
-if os.environ.get("COURSE_DB_URL"):
-    c.CourseDirectory.db_url = os.environ["COURSE_DB_URL"]
-c.Exchange.root = os.environ.get("COURSE_EXCHANGE_DIR", str(STATE / "exchange"))
 
 # Student versions: a stub that fails loudly, hidden tests removed.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -36,7 +34,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Autograding: each cell gets this long (an infinite loop costs that cell, not the batch);
 # locked and test cells come back from the gradebook, deleted ones too.
-c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", 60))
 c.Execute.interrupt_on_timeout = True
 c.Execute.shutdown_kernel = "immediate"  # a fresh kernel per submission: no graceful goodbye
 c.OverwriteCells.add_missing_cells = True
@@ -54,7 +51,6 @@ c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid
 # Grading: graded cells become probes (their seeds from the course's secret), the notebook runs
 # in the sandboxed kernel, and the judge scores every graded cell from the probes' data alone.
 # A dead kernel (memory, os._exit) costs what did not run, not the submission.
-c.PlantProbes.secret_file = str(STATE / ".grading" / "judge_secret")
 c.Autograde.autograde_preprocessors = [
     "grader.judge.PlantProbes",
     "grader.preprocessors.RobustExecute",

@@ -211,6 +211,7 @@ def _grade(job: dict) -> dict:
     config = load_config(slot)
     config.CourseDirectory.db_url = job["gradebook"]
     config.PlantProbes.secret_file = job["judge_secret"]  # the course's, not the slot's
+    config.Execute.timeout = job["timeout"]
     steps = config.Autograde.get("autograde_preprocessors",
                                  Autograde.class_traits()["autograde_preprocessors"].default())
     messages, valid = [], []

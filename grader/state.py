@@ -21,6 +21,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
+REPO = CONFIG_FILE.parent.parent
 # letters (any script), digits and . _ - @ ' ; no path separators, no nbgrader wildcards (* +)
 STUDENT_ID = re.compile(r"^(?!\.)[\w.@'-]{1,128}$")
 MAX_FILE_BYTES = 64 << 20
@@ -32,25 +33,34 @@ _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a link: re
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def load_config(state_dir: Path | None = None, db_url: str | None = None) -> Config:
-    """The course's nbgrader configuration, with the state folder (and gradebook) chosen.
+def course_settings(state_dir: Path | str | None = None, db_url: str | None = None,
+                    exchange_dir: Path | str | None = None,
+                    cell_timeout: int | None = None) -> Config:
+    """The settings that say where a course lives: its state folder (``course_state/`` at the
+    top of the repository), gradebook (SQLite there), exchange (``exchange/`` there), the
+    judge's secret, and each cell's time limit in seconds (60). Each argument left out comes
+    from the environment (``COURSE_STATE_DIR``, ``COURSE_DB_URL``, ``COURSE_EXCHANGE_DIR``,
+    ``COURSE_CELL_TIMEOUT``) or else the default."""
+    environ = os.environ
+    state = Path(state_dir or environ.get("COURSE_STATE_DIR") or REPO / "course_state").resolve()
+    config = Config()
+    config.CourseDirectory.root = str(state)
+    if db_url or environ.get("COURSE_DB_URL"):
+        config.CourseDirectory.db_url = db_url or environ["COURSE_DB_URL"]
+    config.Exchange.root = str(Path(exchange_dir or environ.get("COURSE_EXCHANGE_DIR")
+                                    or state / "exchange").resolve())
+    config.PlantProbes.secret_file = str(state / ".grading" / "judge_secret")
+    config.Execute.timeout = int(cell_timeout or environ.get("COURSE_CELL_TIMEOUT") or 60)
+    return config
 
-    ``grader/nbgrader_config.py`` reads ``COURSE_STATE_DIR`` and ``COURSE_DB_URL``; the
-    arguments override them for this configuration only (the environment is left as it was).
-    """
-    overrides = {"COURSE_STATE_DIR": str(Path(state_dir).resolve()) if state_dir else None,
-                 "COURSE_DB_URL": db_url}
-    saved = {key: os.environ.get(key) for key in overrides}
-    os.environ.update({key: value for key, value in overrides.items() if value is not None})
-    try:
-        loader = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent))
-        return loader.load_config()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+
+def load_config(state_dir: Path | None = None, db_url: str | None = None,
+                exchange_dir: Path | None = None, cell_timeout: int | None = None) -> Config:
+    """The course's nbgrader configuration (``grader/nbgrader_config.py``) with the settings
+    given here in place of the environment's (see :func:`course_settings`)."""
+    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
+    config.merge(course_settings(state_dir, db_url, exchange_dir, cell_timeout))
+    return config
 
 
 def check_student_id(student: str) -> None:
