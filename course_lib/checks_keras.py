@@ -27,6 +27,7 @@ import numpy as np
 
 from course_lib.feedback import CheckFailed, compare, to_numpy
 from course_lib.misconceptions import DESCRIPTIONS
+from course_lib.probe_cases import layer_inputs, two_sided_mask
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -141,28 +142,6 @@ def run_answer(fn, *args, name: str, **kwargs):
 
 def passed(name: str, n_checks: int) -> None:
     print(f"✓ {name}: all {n_checks} checks passed.")
-
-
-# -- inputs ----------------------------------------------------------------------------------
-def layer_inputs(rng, batch, t_q, t_k, d_query, d_value, d_key=None):
-    """Random float32 ``query (B, Tq, d_query)``, ``value (B, Tk, d_value)`` and ``key
-    (B, Tk, d_key)`` (``key`` is ``None`` when ``d_key`` is)."""
-    query = rng.standard_normal((batch, t_q, d_query)).astype("float32")  # (B, Tq, d_query)
-    value = rng.standard_normal((batch, t_k, d_value)).astype("float32")  # (B, Tk, d_value)
-    key = None if d_key is None else rng.standard_normal((batch, t_k, d_key)).astype("float32")
-    return query, value, key
-
-
-def two_sided_mask(rng, batch, t_q, t_k):
-    """A boolean ``(B, Tq, Tk)`` mask in which every row has a True and a False, so that the mask,
-    its inverse and the unmasked case all give different outputs and no row is fully masked."""
-    mask = rng.random((batch, t_q, t_k)) < 0.5  # (B, Tq, Tk)
-    allowed, blocked = rng.integers(t_k, size=(2, batch, t_q))
-    blocked = np.where(blocked == allowed, (allowed + 1) % t_k, blocked)
-    batch_index, query_index = np.indices((batch, t_q))
-    mask[batch_index, query_index, allowed] = True
-    mask[batch_index, query_index, blocked] = False
-    return mask
 
 
 # -- calling a learner's layer -----------------------------------------------------------------
