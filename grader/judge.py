@@ -154,11 +154,15 @@ def _call_text(name: str, call) -> str:
     if isinstance(call, probe_cases.TranslatorCase):
         return f"{name}(attention=..., d_model={call.d_model}, num_heads={call.num_heads})"
     if isinstance(call, probe_cases.LayerCase):
-        config = ", ".join(f"{k}={v!r}" for k, v in call.config.items())
         inputs = {"query": call.query, "value": call.value, "key": call.key}
         shapes = [f"{n}{tuple(x.shape)}" for n, x in inputs.items() if x is not None]
-        return f"{name}({config}) on {', '.join(shapes)}"
+        return f"{_layer_text(name, call)} on {', '.join(shapes)}"
     return describe_call(name, call.args, call.kwargs)
+
+
+def _layer_text(layer: str, case) -> str:
+    """``MultiHeadAttention(num_heads=2, key_dim=3)``: a layer as the plan built it."""
+    return f"{layer}({', '.join(f'{k}={v!r}' for k, v in case.config.items())})"
 
 
 def _short(message: str) -> str:
@@ -248,8 +252,7 @@ def _layer_call(layer: str, case, options: dict, received) -> None:
     a known wrong layer that matches is named."""
     inputs = (case.config, case.weights, case.query, case.value, case.key)
     compare(received, numpy_layers.forward(layer, *inputs, **options),
-            what=f"{layer}({', '.join(f'{k}={v!r}' for k, v in case.config.items())})"
-                 f"{_described_options(options)}",
+            what=f"{_layer_text(layer, case)}{_described_options(options)}",
             misconceptions=numpy_layers.variant_outputs(layer, *inputs, **options),
             parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
@@ -272,9 +275,9 @@ def _layer_extra(layer: str, case, extra: str, record: dict, received) -> None:
             layout = ("keras.layers.MultiHeadAttention's" if layer == "MultiHeadAttention"
                       else "W_q, b_q, W_k, b_k, W_v, b_v, W_o, b_o")
             raise CheckFailed(
-                f"{layer}({', '.join(f'{k}={v!r}' for k, v in case.config.items())}) holds the "
-                f"weights {_held_weights(record)}; expected, in the order of {layout}: "
-                f"{expected}.\n  Create them in build() as the skeleton does (and no others).")
+                f"{_layer_text(layer, case)} holds the weights {_held_weights(record)}; "
+                f"expected, in the order of {layout}: {expected}.\n  Create them in build() "
+                "as the skeleton does (and no others).")
     elif extra == "gradients":
         flags = record.get("gradients")
         if not isinstance(flags, list) or not flags or not all(flag is True for flag in flags):
