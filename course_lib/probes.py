@@ -135,6 +135,14 @@ def _through_keras_file(cls, layer, case: LayerCase, keyword: dict):
     return loaded([case.query, case.value, *([] if case.key is None else [case.key])])
 
 
+def _classes(layer) -> list[str]:
+    """Every class of the layer and of the layers inside it, as ``module.name``."""
+    inner = getattr(layer, "_flatten_layers", None)
+    layers = [layer, *(inner(include_self=False) if inner else [])]
+    return sorted({f"{c.__module__}.{c.__qualname__}" for one in layers
+                   for c in type(one).__mro__})
+
+
 def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]:
     """Build the learner's layer, give it the judge's weights, run every call and extra."""
     keyword = {} if case.key is None else {"key": case.key}
@@ -176,6 +184,7 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
                 records.append(_store(output, {"status": "ok"}, index, arrays))
         except Exception as error:
             records.append(_error(error))
+    records[0]["classes"] = _classes(layer)[:200]  # every case has a call or an extra
     return records
 
 

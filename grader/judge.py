@@ -15,9 +15,12 @@ anything in it. So grading happens in two steps, both nbgrader preprocessors of 
   cell's outputs with its verdict and score. Whatever the kernel printed, displayed or raised
   in a graded cell is dropped; missing, malformed or oversized data scores zero with a reason.
 
-The misconception keys the judge named are kept in the cell's metadata
-(``course_judge.misconceptions``) for the class report, and the judge's own time in the
-notebook's (``course_judge.seconds``).
+An exercise whose answer uses a library call that does the exercise itself (``grader.policy``,
+read from the answer cells' source as submitted) scores zero, saying which call. The judge keeps
+in each judged cell's metadata, for the class report, the misconception keys it named
+(``course_judge.misconceptions``), the stand-ins it refused (``refused``) and what in the
+answers' source it could not read (``review``: ``exec``, computed ``getattr``…); and its own
+time in the notebook's (``course_judge.seconds``).
 """
 
 from __future__ import annotations
@@ -49,12 +52,14 @@ from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL
 from course_lib.feedback import CRASH_HINTS, CheckFailed, PartialCredit, compare, describe_call
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME
+from grader import policy
 from grader import reference as ref
 from grader.misconceptions import wrong_outputs
 from grader.reference import numpy_layers
 from grader.reference.translator import chain_model
 
 METADATA = "course_judge"
+STAND_INS = "course_stand_ins"
 CELL_KINDS = ("check", "hidden")
 STATUSES = {"ok", "error", "none", "unreadable"}
 DATA_ONLY_EXTRAS = ("weight_shapes", "gradients")  # their records hold the data, not arrays
@@ -313,6 +318,17 @@ def _held_weights(record: dict) -> str:
     return _text(shapes, 300)
 
 
+def _refuse_keras_layers(layer: str, record: dict) -> None:
+    """A layer that is, or holds, one of Keras's own attention layers does not count. (The
+    classes come from the kernel: this can only take points away.)"""
+    classes = record.get("classes")
+    found = [c for c in classes if c in policy.REFUSED_CLASSES] if isinstance(classes, list) \
+        else []
+    if found:
+        raise CheckFailed(f"{layer} is, or holds, {_text(found[0], 100)}: Keras's own layer does "
+                          f"this exercise for you. Write it with {policy.advice(layer)}.")
+
+
 def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                 points: float) -> None:
     """Judge a Keras layer's probe: every call against the NumPy forward pass of the answer
@@ -320,6 +336,7 @@ def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,
     for part, part_points, index in _parts(parts, points):
         with _judging(credit, part_points, part.label):
             for case in part.calls:
+                _refuse_keras_layers(exercise, data.records[index])
                 items = [*((None, options) for options in case.calls),
                          *((extra, None) for extra in case.extras)]
                 for extra, options in items:
@@ -475,6 +492,7 @@ class PlantProbes(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         names = resources.get("nbgrader", {})
         secret = course_secret(Path(self.secret_file))
+        resources[STAND_INS] = _stand_ins(nb)  # the answers' source as submitted, before it runs
         planted = {}
         for cell in nb.cells:
             graded = _graded(cell)
@@ -505,7 +523,9 @@ class Judge(NbGraderPreprocessor):
                 continue
             grade_id, exercise, kind = graded
             seed = planted[grade_id]["seed"]
-            credit = self.verdict(cell, exercise, kind, seed)
+            found = resources.get(STAND_INS, {}).get(exercise, policy.Findings())
+            credit = refusal(exercise, found, cell) if found.refused else \
+                self.verdict(cell, exercise, kind, seed)
             cell.source = planted[grade_id]["source"]
             lines = [*credit.lines, credit.summary()]
             cell.outputs = [
@@ -514,13 +534,33 @@ class Judge(NbGraderPreprocessor):
                              data={"text/plain": f"{credit.points:g}"}),
             ]
             cell.metadata[METADATA] = {"exercise": exercise, "cell": kind,
-                                       "misconceptions": credit.misconceptions}
+                                       "misconceptions": credit.misconceptions,
+                                       "refused": found.refused, "review": found.review}
         nb.metadata[METADATA] = {"seconds": round(time.perf_counter() - started, 4)}
         return nb, resources
 
     def verdict(self, cell, exercise: str, kind: str, seed: int) -> PartialCredit:
         return verdict(exercise, kind, seed, cell.get("outputs", []),
                        float(cell.metadata["nbgrader"]["points"]), self.max_probe_mb << 20)
+
+
+def _stand_ins(nb) -> dict[str, policy.Findings]:
+    """Library stand-ins and unreadable code in the answer cells, per judged exercise."""
+    cells = [(cell.metadata.get("nbgrader", {}).get("grade_id", ""),
+              bool(cell.metadata.get("nbgrader", {}).get("solution")), cell.source)
+             for cell in nb.cells if cell.cell_type == "code"]
+    exercises = {graded[1] for graded in map(_graded, nb.cells) if graded}
+    return policy.notebook_stand_ins(cells, sorted(exercises))
+
+
+def refusal(exercise: str, found: policy.Findings, cell) -> PartialCredit:
+    """Zero for an exercise done by a library stand-in, saying which and what to write."""
+    credit = PartialCredit(exercise, echo=False)
+    with credit.part(float(cell.metadata["nbgrader"]["points"]), "your own code"):
+        raise CheckFailed(
+            f"your answer uses {', '.join(found.refused)}, which does this exercise for you: "
+            f"it earns no points. Write it with {policy.advice(exercise)} instead.")
+    return credit
 
 
 def verdict(exercise: str, kind: str, seed: int, outputs, points: float,

@@ -118,11 +118,31 @@ class Row:
     max_score: float
 
 
-def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str]]:
+@dataclass
+class Flags:
+    """Per ``(lesson, exercise)``: the students whose answer used a refused library stand-in,
+    and those whose code the judge could not read (``{student: reasons}``), for review."""
+
+    refused: dict = field(default_factory=lambda: collections.defaultdict(set))
+    review: dict = field(default_factory=lambda: collections.defaultdict(dict))
+
+    def add(self, lesson: str, student: str, cell) -> None:
+        judged = cell.metadata.get(JUDGE, {})
+        exercise = judged.get("exercise")
+        if not isinstance(exercise, str):
+            return
+        if judged.get("refused"):
+            self.refused[lesson, exercise].add(student)
+        if isinstance(judged.get("review"), list) and judged["review"]:
+            self.review[lesson, exercise][student] = [str(r) for r in judged["review"]]
+
+
+def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str], Flags]:
     """Every graded cell of every autograded submission in the gradebook, in how many
-    submissions each misconception key appeared (``{(lesson, key): count}``), and one line per
-    autograded notebook that could not be read (its scores, from the gradebook, still count)."""
-    rows, seen, problems = [], collections.Counter(), []
+    submissions each misconception key appeared (``{(lesson, key): count}``), one line per
+    autograded notebook that could not be read (its scores, from the gradebook, still count),
+    and the refused stand-ins and code to review."""
+    rows, seen, problems, flags = [], collections.Counter(), [], Flags()
     with course.gradebook() as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             for submission in sorted(assignment.submissions, key=lambda s: s.student.id):
@@ -134,6 +154,7 @@ def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str]]:
                         for exercise, grade_id, cell in graded_cells(path):
                             exercise_of[grade_id] = exercise
                             keys.update(misconceptions_of(cell))
+                            flags.add(lesson, student, cell)
                     except FileNotFoundError:
                         pass  # not autograded (yet): scores only
                     except (OSError, ValueError) as error:
@@ -144,7 +165,7 @@ def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str]]:
                         rows.append(Row(student, lesson, notebook.name,
                                         exercise_of.get(grade.name, grade.name), grade.name,
                                         float(grade.score), float(grade.max_score)))
-    return rows, seen, problems
+    return rows, seen, problems, flags
 
 
 def write_csv(rows: list[Row], path: Path) -> Path:
@@ -194,7 +215,7 @@ def class_report(course, out_dir: Path, messages: list[str] | None = None) -> di
     """Write ``grades.csv``, the pictures and ``report.md`` into ``out_dir``; ``messages``,
     when given, receives a line per autograded notebook that could not be read."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, seen, problems = collect_rows(course)
+    rows, seen, problems, flags = collect_rows(course)
     if messages is not None:
         messages += problems
     totals, rates = _totals(rows), _pass_rates(rows)
@@ -229,8 +250,25 @@ def class_report(course, out_dir: Path, messages: list[str] | None = None) -> di
     files["pass_rate"] = _plot(out_dir / "pass_rate.png", pass_rate)
     files["misconceptions"] = _plot(out_dir / "misconceptions.png", misconceptions)
     files["report"] = out_dir / "report.md"
-    files["report"].write_text(_markdown(totals, rates, top))
+    files["report"].write_text(_markdown(totals, rates, top) + _flags_markdown(flags))
     return files
+
+
+def _flags_markdown(flags: Flags) -> str:
+    """The section on library stand-ins and on code the judge could not read."""
+    lines = ["## Library stand-ins and code to review", ""]
+    keys = sorted(set(flags.refused) | set(flags.review))
+    if not keys:
+        return "\n".join([*lines, "No answer used a refused library call, and the judge could "
+                          "read every answer's code.", ""])
+    lines += ["| exercise | refused stand-ins | to review |", "|---|---:|---:|"]
+    lines += [f"| {lesson}: {exercise} | {len(flags.refused.get((lesson, exercise), ()))} | "
+              f"{len(flags.review.get((lesson, exercise), {}))} |" for lesson, exercise in keys]
+    lines += ["", "To review by hand (the judge cannot tell what this code calls):", ""]
+    for (lesson, exercise), students in sorted(flags.review.items()):
+        for student, reasons in sorted(students.items()):
+            lines.append(f"- {student} / {lesson} / {exercise}: {'; '.join(reasons)[:300]}")
+    return "\n".join([*lines, ""])
 
 
 def _markdown(totals, rates, top) -> str:

@@ -1,0 +1,197 @@
+"""Library stand-ins are named and refused; code the judge cannot read is listed for review.
+
+Unit tests of ``grader.policy`` on every refused family of calls, written plainly, through an
+alias or subclass, and through ``getattr`` with a constant name; the answer corpora's right
+answers use none. Then real autogrades: three stand-ins per refused call in lessons 02, 03 and
+04, each scoring zero on its exercise with the call named, an obfuscated one flagged for
+review, and the class report counting both.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import nbformat
+import pytest
+from answer_variants import VARIANTS as NUMPY_VARIANTS
+from keras_variants import VARIANTS as KERAS_VARIANTS
+from nbgrader_utils import find_cell, solution_notebook
+
+from grader import policy
+from grader.judge import METADATA
+from grader.reports import class_report
+
+# What the lessons' own cells import before the answers (lesson 04's setup).
+SETUP = "import numpy as np\nfrom keras import ops\nimport keras\nimport tensorflow as tf"
+
+# (exercise, refused name, three ways to write it)
+FAMILIES = [
+    ("softmax", "keras.ops.softmax", [
+        "from keras import ops\n"
+        "def softmax(x, axis=-1):\n    return np.asarray(ops.softmax(x, axis=axis))",
+        "from keras.ops import softmax as library_softmax\n"
+        "def softmax(x, axis=-1):\n    return np.asarray(library_softmax(x, axis=axis))",
+        "import keras\nlibrary_softmax = getattr(keras.ops, 'softmax')\n"
+        "def softmax(x, axis=-1):\n    return np.asarray(library_softmax(x, axis=axis))",
+    ]),
+    ("softmax", "scipy.special.softmax", [
+        "import scipy.special\ndef softmax(x, axis=-1):\n"
+        "    return scipy.special.softmax(x, axis=axis)",
+        "import scipy.special as sp\nsoftmax = sp.softmax",
+        "import scipy.special as sp\nsoftmax = getattr(sp, 'softmax')",
+    ]),
+    ("scaled_dot_product_attention", "keras.ops.dot_product_attention", [
+        "import keras\ndef scaled_dot_product_attention(q, k, v, mask=None):\n"
+        "    return keras.ops.dot_product_attention(q, k, v, mask=mask), None",
+        "from keras.ops import dot_product_attention as attend\n"
+        "def scaled_dot_product_attention(q, k, v, mask=None):\n"
+        "    return attend(q, k, v, mask=mask), None",
+        "import keras\nattend = getattr(keras.ops, 'dot_product_attention')\n"
+        "def scaled_dot_product_attention(q, k, v, mask=None):\n"
+        "    return attend(q, k, v, mask=mask), None",
+    ]),
+    ("MultiHeadAttention", "keras.layers.MultiHeadAttention", [
+        "class MultiHeadAttention(keras.layers.MultiHeadAttention):\n    pass",
+        "Base = tf.keras.layers.MultiHeadAttention\nclass MultiHeadAttention(Base):\n    pass",
+        "class MultiHeadAttention(getattr(keras.layers, 'MultiHeadAttention')):\n    pass",
+    ]),
+    ("AttentionLayer", "keras.ops.dot_product_attention", [
+        "def attend(q, k, v):\n    return ops.dot_product_attention(q, k, v)",
+        "from keras import ops as o\nattend = o.dot_product_attention",
+        "attend = getattr(keras.ops, 'dot_product_attention')",
+    ]),
+]
+OBFUSCATED = [
+    "exec('import scipy.special as sp')\nsoftmax = sp.softmax",
+    "import scipy.special as sp\nname = 'soft' + 'max'\nsoftmax = getattr(sp, name)",
+    "import importlib\nsoftmax = importlib.import_module('scipy.special').softmax",
+    "softmax = __import__('scipy.special', fromlist=['softmax']).softmax",
+    "from scipy.special import *",
+]
+
+
+def _findings(exercise: str, source: str) -> policy.Findings:
+    cells = [("setup", False, SETUP), (f"answer_{exercise}", True, source)]
+    return policy.notebook_stand_ins(cells, [exercise])[exercise]
+
+
+CASES = [pytest.param(exercise, name, source, id=f"{exercise}-{name}-{i}")
+         for exercise, name, sources in FAMILIES for i, source in enumerate(sources)]
+
+
+@pytest.mark.parametrize("exercise, name, source", CASES)
+def test_a_stand_in_is_refused_however_it_is_written(exercise, name, source):
+    assert _findings(exercise, source).refused == [name]
+
+
+@pytest.mark.parametrize("source", OBFUSCATED)
+def test_code_that_hides_its_calls_is_listed_for_review(source):
+    findings = _findings("softmax", source)
+    assert findings.refused == [] and findings.review
+
+
+def test_names_flow_from_cell_to_cell_and_the_learners_own_shadow_them():
+    cells = [("setup", False, "import numpy as np"),
+             ("answer_weighted_sum", True, "from scipy.special import softmax"),
+             ("answer_scaled_dot_product_attention", True, "def f(s):\n    return softmax(s)")]
+    found = policy.notebook_stand_ins(cells, ["weighted_sum", "scaled_dot_product_attention"])
+    assert found["scaled_dot_product_attention"].refused == ["scipy.special.softmax"]
+    assert found["weighted_sum"].refused == []
+    own = [*cells[:2], ("answer_scaled_dot_product_attention", True,
+                        "def softmax(s):\n    return np.exp(s) / np.exp(s).sum()\n"
+                        "def f(s):\n    return softmax(s)")]
+    found = policy.notebook_stand_ins(own, ["scaled_dot_product_attention"])
+    assert found["scaled_dot_product_attention"].refused == []
+
+
+def test_keras_building_blocks_stay_allowed_in_the_layers():
+    source = ("def call(q, k):\n    w = ops.softmax(ops.einsum('btd,bsd->bts', q, k))\n"
+              "    return tf.nn.softmax(ops.matmul(w, k))")
+    assert _findings("MultiHeadAttention", source).refused == []
+
+
+@pytest.mark.parametrize("corpus", [NUMPY_VARIANTS, KERAS_VARIANTS], ids=["numpy", "keras"])
+def test_no_right_answer_of_the_corpora_is_refused(corpus):
+    for exercise, kinds in corpus.items():
+        for answer in kinds["right"]:
+            source = inspect.getsource(answer)
+            assert _findings(exercise, source).refused == [], answer.__name__
+
+
+@pytest.mark.parametrize("exercise", policy.REFUSED)
+def test_every_refusing_exercise_says_so_in_its_text(exercise):
+    lesson = next(lesson for lesson in ("02_softmax", "03_weighted_sum", "04_keras_layer",
+                                        "06_efficiency")
+                  if any(c.metadata.get("nbgrader", {}).get("grade_id") == f"answer_{exercise}"
+                         for c in solution_notebook(lesson).cells))
+    cells = solution_notebook(lesson).cells
+    index = cells.index(find_cell(solution_notebook(lesson), f"answer_{exercise}"))
+    text = next(c.source for c in reversed(cells[:index]) if c.cell_type == "markdown")
+    assert "**Your own code.**" in text and f"`{exercise}`" in text
+
+
+# -- real autogrades ------------------------------------------------------------------------------
+GRADED = {  # lesson -> {student: (exercise, answer cell source, refused name or None)}
+    "02_softmax": {f"softmax_{i}": ("softmax", source, "keras.ops.softmax")
+                   for i, source in enumerate(FAMILIES[0][2])},
+    "03_weighted_sum": {f"sdpa_{i}": ("scaled_dot_product_attention", source,
+                                      "keras.ops.dot_product_attention")
+                        for i, source in enumerate(FAMILIES[2][2])},
+    "04_keras_layer": {
+        **{f"mha_{i}": ("MultiHeadAttention", source, "keras.layers.MultiHeadAttention")
+           for i, source in enumerate(FAMILIES[3][2])},
+        # built by exec: the source hides it, the probe's report of its classes does not
+        "mha_exec": ("MultiHeadAttention", "exec('class MultiHeadAttention("
+                     "keras.layers.MultiHeadAttention): pass')", None),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stand_ins")
+    for lesson, students in GRADED.items():
+        for student, (exercise, source, _) in students.items():
+            notebook = solution_notebook(lesson)
+            find_cell(notebook, f"answer_{exercise}").source = source
+            path = folder / f"{student}.ipynb"
+            nbformat.write(notebook, path)
+            course.add_submission(lesson, student, path)
+        course.autograde_all(lesson, list(students), jobs=2, force=True, progress=False)
+    return course
+
+
+def _cells(course, lesson, student, exercise):
+    path = course.folder("autograded", student, lesson) / f"{lesson}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    return [find_cell(notebook, f"{kind}_{exercise}") for kind in ("check", "hidden")]
+
+
+CASES_GRADED = [pytest.param(lesson, student, *case, id=student)
+                for lesson, students in GRADED.items() for student, case in students.items()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson, student, exercise, source, refused", CASES_GRADED)
+def test_a_stand_in_scores_zero_and_is_named(graded, lesson, student, exercise, source,
+                                             refused):
+    scores = {s.grade_id: s.score for s in graded.scores(lesson, student)}
+    assert scores[f"check_{exercise}"] == scores[f"hidden_{exercise}"] == 0, scores
+    others = {k: v for k, v in scores.items() if not k.endswith(f"_{exercise}")}
+    assert all(v > 0 for v in others.values()), others  # the rest of the lesson keeps its marks
+    cells = _cells(graded, lesson, student, exercise)
+    text = "\n".join(c.outputs[0].text for c in cells)
+    if refused:
+        assert refused in text and all(c.metadata[METADATA]["refused"] == [refused]
+                                       for c in cells), text
+    else:
+        assert "keras.src.layers.attention" in text and cells[1].metadata[METADATA]["review"]
+
+
+@pytest.mark.slow
+def test_the_class_report_counts_stand_ins_and_reviews(graded, tmp_path):
+    report = class_report(graded, tmp_path)["report"].read_text()
+    assert "## Library stand-ins and code to review" in report
+    assert "| 02_softmax: softmax | 3 | 0 |" in report
+    assert "| 04_keras_layer: MultiHeadAttention | 3 | 1 |" in report
+    assert "mha_exec / 04_keras_layer / MultiHeadAttention: answer_MultiHeadAttention" in report
