@@ -17,12 +17,14 @@ import pytest
 from answer_variants import RIGHT_ANSWERS, VARIANTS, WRONG_ANSWERS
 from judging import full_marks, judged
 from nbformat.v4 import new_output
+from nbgrader_utils import solution_notebook
 
 import grader.reference as ref
 from course_lib import probe_cases
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME, run_plan
 from grader import judge
+from grader.course import lessons
 
 EXERCISES = list(VARIANTS)
 RIGHT = [pytest.param(*case, id=case[1].__name__) for case in RIGHT_ANSWERS]
@@ -31,6 +33,15 @@ WRONG = [pytest.param(*case, id=case[1].__name__) for case in WRONG_ANSWERS]
 
 def test_every_numpy_exercise_is_judged():
     assert set(EXERCISES) <= set(judge.EXERCISES)
+
+
+def test_every_graded_cell_of_every_lesson_is_judged():
+    """No graded cell is left to nbgrader's rule of reading the kernel's outputs."""
+    for lesson in lessons():
+        for cell in solution_notebook(lesson).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and cell.cell_type == "code":
+                assert judge.graded_exercise(meta["grade_id"]), (lesson, meta["grade_id"])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
