@@ -44,6 +44,8 @@ REFUSED = {
     "AttentionLayer": (_LAYERS, "Dense projections and keras.ops (matmul, softmax, where)"),
     "MultiHeadAttention": (_LAYERS, "your own projections and keras.ops (einsum, softmax)"),
 }
+#: The course's own grading code: no answer may call it, whatever the exercise.
+GRADING_CODE = ("grader", "course_lib.probe_cases", "course_lib.probes")
 #: Keras's own attention layers, as the probe reports a layer's classes (and its sublayers').
 REFUSED_CLASSES = ("keras.src.layers.attention.multi_head_attention.MultiHeadAttention",
                    "keras.src.layers.attention.attention.Attention")
@@ -93,8 +95,9 @@ class _Names(ast.NodeVisitor):
         return None
 
     def note(self, node, name: str | None) -> None:
+        """Record ``name`` if refused (once, and not again as the module of a name recorded)."""
         if name and any(name == r or name.startswith(r + ".") for r in self.refused):
-            if name not in self.findings.refused:
+            if not any(n == name or n.startswith(name + ".") for n in self.findings.refused):
                 self.findings.refused.append(name)
 
     def review(self, node, reason: str) -> None:
@@ -166,11 +169,12 @@ class _Names(ast.NodeVisitor):
 def stand_ins(exercise: str, source: str, known: dict[str, str] | None = None) -> Findings:
     """What ``source`` (an answer cell as submitted) uses that stands in for ``exercise``, and
     what in it cannot be read; ``known``: the names the cells before it bound (updated)."""
-    names = _Names(known if known is not None else {}, REFUSED.get(exercise, ((), ""))[0])
+    names = _Names(known if known is not None else {}, refused_names(exercise))
     try:
         names.visit(ast.parse(source))
     except SyntaxError:
         pass  # the kernel says so when it runs the cell
+    names.note(None, names.known.get(exercise))  # the exercise's own name bound to a stand-in
     return names.findings
 
 
@@ -194,6 +198,11 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
     return found
 
 
+def refused_names(exercise: str) -> tuple[str, ...]:
+    """The library names refused in an answer to ``exercise`` (none for ``""``)."""
+    return (*REFUSED.get(exercise, ((), ""))[0], *GRADING_CODE) if exercise else ()
+
+
 def advice(exercise: str) -> str:
     """What to write instead of a stand-in for ``exercise``."""
-    return REFUSED[exercise][1]
+    return REFUSED.get(exercise, ((), "your own code, as the lesson derives it"))[1]

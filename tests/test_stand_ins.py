@@ -61,6 +61,13 @@ FAMILIES = [
         "attend = getattr(keras.ops, 'dot_product_attention')",
     ]),
 ]
+GRADING_CODE = [
+    ("attention_scores", "grader.reference.attention_scores",
+     "from grader.reference import attention_scores"),
+    ("causal_mask", "course_lib.probe_cases.lower_triangle",
+     "from course_lib import probe_cases\ndef causal_mask(t):\n"
+     "    return probe_cases.lower_triangle(t, t)"),
+]
 OBFUSCATED = [
     "exec('import scipy.special as sp')\nsoftmax = sp.softmax",
     "import scipy.special as sp\nname = 'soft' + 'max'\nsoftmax = getattr(sp, name)",
@@ -81,6 +88,11 @@ CASES = [pytest.param(exercise, name, source, id=f"{exercise}-{name}-{i}")
 
 @pytest.mark.parametrize("exercise, name, source", CASES)
 def test_a_stand_in_is_refused_however_it_is_written(exercise, name, source):
+    assert _findings(exercise, source).refused == [name]
+
+
+@pytest.mark.parametrize("exercise, name, source", GRADING_CODE)
+def test_the_courses_own_grading_code_is_refused_in_every_exercise(exercise, name, source):
     assert _findings(exercise, source).refused == [name]
 
 
