@@ -137,8 +137,10 @@ def _through_keras_file(cls, layer, case: LayerCase, keyword: dict):
 
 def _classes(layer) -> list[str]:
     """Every class of the layer and of the layers inside it, as ``module.name``."""
-    inner = getattr(layer, "_flatten_layers", None)
-    layers = [layer, *(inner(include_self=False) if inner else [])]
+    try:
+        layers = [layer, *layer._flatten_layers(include_self=False)]
+    except Exception:  # not a Keras layer, or one that breaks Keras's own walk
+        layers = [layer]
     return sorted({f"{c.__module__}.{c.__qualname__}" for one in layers
                    for c in type(one).__mro__})
 
