@@ -1,9 +1,9 @@
 """How every check in the course compares an answer and explains what is wrong.
 
-Public checks (``course_lib.checks``, answers compared with stored fixtures) and hidden tests
-(``grader.hidden``, answers compared with the answer key on fresh random inputs) both use
-:func:`compare`. When an answer is wrong, :func:`compare` also tries the outputs of known
-wrong variants ("misconceptions") and names the one the answer matches.
+Public checks (``course_lib.checks``, answers compared with stored fixtures) and the judge
+(``grader.judge``, outside the learner's kernel: probe data compared with the answer key on
+fresh random inputs) both use :func:`compare`. When an answer is wrong, :func:`compare` also
+tries the outputs of known wrong variants ("misconceptions") and names the one it matches.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import nbformat
 from grader.course import Course
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-           "grader.hidden", "grader.reference")
+           "course_lib.probes", "grader.reference")
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
 ATTACK = """\
 try:

@@ -111,7 +111,7 @@ def test_classroom_end_to_end(tmp_path, isolated_jupyter, capsys):
     released = list((exchange / course_id / "feedback").glob("*.html"))
     assert len(released) == 3, "feedback was not released to the exchange"
     page = html.unescape((state / "feedback" / "cleo" / lesson / f"{lesson}.html").read_text())
-    for secret in ("BEGIN HIDDEN TESTS", "from grader.hidden import", "BEGIN SOLUTION"):
+    for secret in ("BEGIN HIDDEN TESTS", "from course_lib.probes import", "BEGIN SOLUTION"):
         assert secret not in page
     leaked = [line for line in answer_key_lines() if line in page]
     assert not leaked, f"feedback shows answer-key code: {leaked[:3]}"

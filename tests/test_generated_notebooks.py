@@ -28,7 +28,7 @@ def test_student_notebook_matches_generation(course, lesson):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_student_notebook_has_no_solution_or_hidden_test(lesson):
     text = (NOTEBOOKS / lesson / f"{lesson}.ipynb").read_text()
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "grader.hidden",
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "course_lib.probes",
                    "grader.reference"):
         assert marker not in text, f"{lesson}: the student notebook contains {marker!r}"
 
