@@ -1,6 +1,6 @@
-"""Lesson 05's date translator: training time and held-out exact match, as a learner runs it.
+"""Lesson 07's date translator: training time and held-out exact match, as a learner runs it.
 
-The solution notebook of ``05_application`` runs top to bottom in a fresh ``python3`` kernel on
+The solution notebook of ``07_application`` runs top to bottom in a fresh ``python3`` kernel on
 the CPU (no GPU visible), exactly as a learner would run it; the figures are read from what the
 notebook prints: the training time (``model.fit``, five epochs on 16,000 dates) and the share
 of the 1,000 held-out dates — dates never seen in training, in any format — translated exactly.
@@ -29,7 +29,7 @@ from bench_lessons import cpu_only_environment
 from common import busy_machine_note
 
 REPO = Path(__file__).resolve().parent.parent
-LESSON = "05_application"
+LESSON = "07_application"
 TRAINING_TARGET_SECONDS = 120.0
 ACCURACY_TARGET = 0.95
 CELL_TIMEOUT = 600

@@ -391,7 +391,7 @@ def check_blockwise_memory(blockwise_attention, q, k, v, block_size, mask=None):
 
 
 def check_blockwise_attention(blockwise_attention) -> None:
-    """Public check for lesson 06: ``blockwise_attention(q, k, v, block_size, mask=None)`` equals
+    """Public check for lesson 08: ``blockwise_attention(q, k, v, block_size, mask=None)`` equals
     full attention and never holds the full ``Tq × Tk`` scores."""
     name = "blockwise_attention"
     n_cases = _check_cases(blockwise_attention, name)

@@ -1,4 +1,4 @@
-"""Public checks of the Keras lessons: 04 (the attention layers) and 05 (the date translator).
+"""Public checks of the Keras lessons: 04 (the attention layers) and 07 (the date translator).
 
 Each ``check_<name>(answer)`` runs the learner's layer, model or function on fixed inputs,
 prints what passed, and raises :class:`~course_lib.feedback.CheckFailed` naming the mistake
@@ -451,9 +451,9 @@ def check_config_round_trip(layer, cls, name: str, config: dict) -> int:
     return 1
 
 
-# -- lesson 05: the date translator -----------------------------------------------------------
+# -- lesson 07: the date translator -----------------------------------------------------------
 def check_teacher_forcing(teacher_forcing) -> None:
-    """Public check of lesson 05's ``teacher_forcing(targets)``."""
+    """Public check of lesson 07's ``teacher_forcing(targets)``."""
     from course_lib.dates import START_ID, encode_targets
 
     targets = encode_targets(["1979-05-03", "2001-12-31"])  # (2, 10)
@@ -506,7 +506,7 @@ def chain_model(multiplier: int = 3):
 
 
 def check_greedy_decode(greedy_decode) -> None:
-    """Public check of lesson 05's ``greedy_decode(model, source)`` on a :func:`chain_model`."""
+    """Public check of lesson 07's ``greedy_decode(model, source)`` on a :func:`chain_model`."""
     source = np.array([[8, 10, 35, 23, 1, 30, 21, 1, 51, 16, 29, 36],
                        [16, 13, 4, 17, 16, 4, 8, 10, 0, 0, 0, 0]], dtype="int32")
     source = np.pad(source, ((0, 0), (0, 20)))  # (2, SOURCE_LEN)
@@ -524,7 +524,7 @@ def check_greedy_decode(greedy_decode) -> None:
 
 
 def check_alignment(alignment) -> None:
-    """Public check of lesson 05's ``alignment(scores)``."""
+    """Public check of lesson 07's ``alignment(scores)``."""
     scores = np.array([[[[0.6, 0.2, 0.1, 0.1], [0.1, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.7]],
                         [[0.1, 0.1, 0.7, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.5, 0.3]]]])
     # (B=1, H=2, Tt=3, Ts=4); averaged over the heads, the rows peak at sources 2, 1, 3
@@ -664,7 +664,7 @@ def check_translator_model(build_translator, d_model: int = 64, num_heads: int =
 
 
 def check_build_translator(build_translator) -> None:
-    """Public check of lesson 05's ``build_translator(attention, d_model, num_heads)``."""
+    """Public check of lesson 07's ``build_translator(attention, d_model, num_heads)``."""
     with checking():
         n_checks = check_translator_model(build_translator)
     passed("build_translator", n_checks)

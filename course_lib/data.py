@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from course_lib.dates import date_dataset, date_pairs, split_dates  # noqa: F401 (lesson 05)
+from course_lib.dates import date_dataset, date_pairs, split_dates  # noqa: F401 (lesson 07)
 
 # Words of one topic get similar vectors; any other word gets a direction of its own.
 TOPICS: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""Human-written dates and their ISO form: the translation task of lesson 05.
+"""Human-written dates and their ISO form: the translation task of lesson 07.
 
 A "source sentence" is a date as people write it ("3rd of May 1979", "May 3, 79",
 "03/05/1979", "Thursday 3 May 1979"…); its "translation" is the ISO date ``1979-05-03``.

@@ -1,4 +1,4 @@
-"""Measuring what attention costs, and drawing it (lesson ``06_efficiency``).
+"""Measuring what attention costs, and drawing it (lesson ``08_efficiency``).
 
 - :func:`measure_cost`: the time and the peak memory (``tracemalloc``) of a function of
   ``(q, k, v)`` as the sequence grows.

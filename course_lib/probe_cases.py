@@ -394,7 +394,7 @@ def _multi_head_attention(rng) -> list[Part]:
     ]
 
 
-# Lesson 05's functions -------------------------------------------------------------------
+# Lesson 07's functions -------------------------------------------------------------------
 
 
 def _teacher_forcing(rng) -> list[Part]:

@@ -190,7 +190,7 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
     return records
 
 
-# -- lesson 05's translator ----------------------------------------------------------------------
+# -- lesson 07's translator ----------------------------------------------------------------------
 def _training_step(model, source, decoder_input, targets) -> dict:
     """Logits before and after a step of gradient descent, and which weights get a gradient."""
     import tensorflow as tf

@@ -350,7 +350,7 @@ def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                     index += 1
 
 
-# -- judging lesson 05's translator -----------------------------------------------------------
+# -- judging lesson 07's translator -----------------------------------------------------------
 def _translator_mistake(key: str) -> CheckFailed:
     return CheckFailed(f"build_translator is wrong: it matches {DESCRIPTIONS[key]}.", key)
 
@@ -421,7 +421,7 @@ def _cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
 
 def judge_translator(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                      points: float) -> None:
-    """Judge lesson 05's model from its outputs. A model has no single right answer: its
+    """Judge lesson 07's model from its outputs. A model has no single right answer: its
     properties are checked (shapes, causality, masks, a step that lowers the loss)."""
     for part, part_points, index in _parts(parts, points):
         with _judging(credit, part_points, part.label):

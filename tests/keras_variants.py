@@ -10,7 +10,7 @@ einsum, a loop over heads, reshapes…), which must get full marks, and ``"wrong
   ``call`` in the lesson's class (``__init__``, ``build`` and ``get_config`` are the given
   skeleton). The layers use the lesson's helpers ``masked_softmax`` and ``combine_masks``;
   ``HELPERS`` holds right versions of those (the ones defined in this module are the first).
-- Lesson 05's functions are pasted whole under the exercise's name. ``build_translator`` answers
+- Lesson 07's functions are pasted whole under the exercise's name. ``build_translator`` answers
   use the lesson's given pieces (``PositionalEmbedding``, ``add_and_norm``, ``feed_forward``),
   imported here from the solution notebook for the linter's sake only.
 

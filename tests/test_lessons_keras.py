@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
 
 EXERCISES = {
     "04_keras_layer": ("AttentionLayer", "MultiHeadAttention"),
-    "05_application": ("teacher_forcing", "build_translator", "greedy_decode", "alignment"),
+    "07_application": ("teacher_forcing", "build_translator", "greedy_decode", "alignment"),
 }
 LESSON_OF = {exercise: lesson for lesson, names in EXERCISES.items() for exercise in names}
 N_WRONG = 4

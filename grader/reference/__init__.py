@@ -1,6 +1,6 @@
 """The course's answer key: ``grader.reference``.
 
-The NumPy functions (lessons 00–03 and 06, and lesson 05's data and decoding steps in
+The NumPy functions (lessons 00–03, 05 and 08, and lesson 07's data and decoding steps in
 ``grader.reference.translator``) import at once; the Keras layers (and TensorFlow with them)
 load on first use, so the NumPy lessons stay fast.
 """

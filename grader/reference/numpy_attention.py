@@ -280,7 +280,7 @@ def blockwise_attention(q, k, v, block_size, mask=None):
 
     and finally :math:`\mathrm{output} = o / \ell`. Only ``Tq × block_size`` scores exist at
     any time, yet the result equals :func:`scaled_dot_product_attention`. Derived in lesson
-    ``06_efficiency`` (the idea behind FlashAttention).
+    ``08_efficiency`` (the idea behind FlashAttention).
 
     Args:
         q: ``(..., Tq, d_k)``.

@@ -1,4 +1,4 @@
-"""The answer key of lesson ``05_application``: the date translator's data and decoding steps.
+"""The answer key of lesson ``07_application``: the date translator's data and decoding steps.
 
 The functions take NumPy arrays; ``greedy_decode`` takes any callable ``model([source,
 decoder_input]) -> logits (B, Tt, V)``, such as :func:`chain_model`, the NumPy twin of the

@@ -1,4 +1,4 @@
-"""Lesson 06 (efficiency) through real nbgrader autogrades, and its learner-side helpers.
+"""Lesson 08 (efficiency) through real nbgrader autogrades, and its learner-side helpers.
 
 The solution notebook gets full marks and runs top to bottom without an error; the student
 version gets zero; wrong answers to ``blockwise_attention`` (from ``answer_variants``) lose
@@ -36,7 +36,7 @@ from grader import reference as ref
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-LESSON = "06_efficiency"
+LESSON = "08_efficiency"
 EXERCISE = "blockwise_attention"
 GRADED = (f"check_{EXERCISE}", f"hidden_{EXERCISE}")
 
