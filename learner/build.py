@@ -31,7 +31,7 @@ def stage(folder: Path) -> None:
     notebooks = folder / "attention_course_notebooks"
     shutil.copytree(LEARNER / "attention_course_notebooks", notebooks, ignore=SKIP)
     for lesson in sorted((REPO / "notebooks").iterdir()):
-        if lesson.is_dir():
+        if (lesson / f"{lesson.name}.ipynb").is_file():  # not my_attention/: a learner's answers
             shutil.copytree(lesson, notebooks / lesson.name, ignore=SKIP)
 
 

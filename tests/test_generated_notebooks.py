@@ -34,5 +34,5 @@ def test_student_notebook_has_no_solution_or_hidden_test(lesson):
 
 
 def test_every_lesson_has_a_student_version():
-    assert sorted(p.name for p in NOTEBOOKS.iterdir() if p.is_dir()) == LESSONS
+    assert lessons(NOTEBOOKS) == LESSONS
     assert LESSONS, f"no lessons found in {SOLUTIONS}"
