@@ -41,6 +41,7 @@ __all__ = [
     "check_scaled_dot_product_attention",
     "check_blockwise_attention",
     "check_blockwise_memory",
+    "check_sinusoidal_encoding",
     "memory_test_inputs",
     "memory_test_masks",
 ]
@@ -74,6 +75,13 @@ COMPARE_OPTIONS = {
         # Streaming must not change the result: only the order of the additions differs.
         "rtol": 1e-10,
         "atol": 1e-12,
+    },
+    "sinusoidal_encoding": {
+        "hint": "Row t is position t = 0 … T-1; column 2i holds sin(t / 10000^(2i/d)) and column "
+        "2i + 1 cos(t / 10000^(2i/d)).",
+        # float32 angles of up to a few hundred radians are off by about 1e-5
+        "rtol": 1e-4,
+        "atol": 1e-6,
     },
     "teacher_forcing": {
         "hint": "Put START_ID in front and drop the last character: the decoder reads START, "
@@ -419,3 +427,29 @@ def check_blockwise_attention(blockwise_attention) -> None:
             f"{what} should be finite, of shape {shape}. Received: {describe_array(output)}",
         )
     _passed(name, n_cases + 2 + len(masks))
+
+
+def check_sinusoidal_encoding(sinusoidal_encoding) -> None:
+    """Public check for lesson 05: ``sinusoidal_encoding(T, d)``, ``(T, d)``, sin on the even
+    and cos on the odd columns, ``PE[t, 2i] = sin(t / 10000^(2i/d))``."""
+    name = "sinusoidal_encoding"
+    n_cases = _check_cases(sinusoidal_encoding, name)
+    t, d = 30, 10
+    what = f"{name}({t}, {d})"
+    encoding = to_numpy(call_answer(sinusoidal_encoding, t, d, name=name),
+                        what=f"The result of {what}")
+    _require(encoding.shape == (t, d), f"{what} has shape {encoding.shape}, expected (T, d) = "
+             f"{(t, d)}: one row per position.")
+    _require(np.all(np.isfinite(encoding)), f"{what} contains NaN or inf.")
+    options = {key: COMPARE_OPTIONS[name][key] for key in ("rtol", "atol")}
+    compare(encoding[0], np.tile([0.0, 1.0], d // 2), what=f"row 0 of {what}",
+            hint="Position t = 0 is an angle of 0 in every pair: sin 0 = 0, cos 0 = 1.", **options)
+    pairs = encoding.astype(np.float64).reshape(t, d // 2, 2)  # (T, d/2, 2): (sin, cos)
+    compare(np.sum(pairs**2, axis=-1), np.ones((t, d // 2)),
+            what=f"sin² + cos² of each pair of columns (2i, 2i + 1) of {what}",
+            hint="Columns 2i and 2i + 1 are the sine and the cosine of one angle.", **options)
+    similarity = encoding.astype(np.float64) @ encoding.T.astype(np.float64)  # (T, T)
+    compare(similarity[1:, 1:], similarity[:-1, :-1],
+            what=f"PE[t + 1]·PE[s + 1] vs PE[t]·PE[s] for {what}",
+            hint="PE[t]·PE[s] = Σ_i cos(ω_i (t - s)) depends only on t - s.", **options)
+    _passed(name, n_cases + 4)

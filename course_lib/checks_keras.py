@@ -1,4 +1,5 @@
-"""Public checks of the Keras lessons: 04 (the attention layers) and 07 (the date translator).
+"""Public checks of the Keras lessons: 04 (the attention layers), 06 (the Transformer block)
+and 07 (the date translator).
 
 Each ``check_<name>(answer)`` runs the learner's layer, model or function on fixed inputs,
 prints what passed, and raises :class:`~course_lib.feedback.CheckFailed` naming the mistake
@@ -145,9 +146,29 @@ def passed(name: str, n_checks: int) -> None:
 
 
 # -- calling a learner's layer -----------------------------------------------------------------
+def require_layer_class(cls, name: str = "The answer") -> None:
+    """A layer exercise's answer is a subclass of ``keras.layers.Layer``: anything else gets
+    this reason rather than the error it would raise further on (no ``get_weights``, …)."""
+    import keras
+
+    if isinstance(cls, type) and issubclass(cls, keras.layers.Layer):
+        return
+    if isinstance(cls, type):
+        received = f"the class {cls.__qualname__}, which does not subclass keras.layers.Layer"
+    elif callable(cls):
+        received = f"a {type(cls).__name__} ({getattr(cls, '__name__', '?')}), not a class"
+    else:
+        received = f"{repr(cls)[:60]} (a {type(cls).__name__})"
+    raise CheckFailed(
+        f"{name} should be a Keras layer: a class that subclasses keras.layers.Layer, as the "
+        f"skeleton's `class ...(keras.layers.Layer):` does. Received: {received}."
+    )
+
+
 def check_call_signature(cls, name: str) -> None:
     """``call(query, value, key=None, attention_mask=None, return_attention_scores=False,
     use_causal_mask=False)`` in that order, as ``keras.layers.MultiHeadAttention`` starts."""
+    require_layer_class(cls, f"`{name}`")
     try:
         parameters = list(inspect.signature(cls.call).parameters)
     except (TypeError, ValueError) as error:
@@ -451,6 +472,113 @@ def check_config_round_trip(layer, cls, name: str, config: dict) -> int:
     return 1
 
 
+# -- lesson 04: the two helpers ----------------------------------------------------------------
+def _softmax_rows(scores, allowed=None):
+    """NumPy softmax over the last axis; ``allowed`` (boolean) zeroes the other keys first."""
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    row_max = np.max(scores, axis=-1, keepdims=True)  # (..., Tq, 1)
+    exp = np.exp(scores - np.where(np.isfinite(row_max), row_max, 0.0))  # (..., Tq, Tk)
+    total = exp.sum(axis=-1, keepdims=True)  # (..., Tq, 1)
+    return exp / np.where(total > 0, total, 1.0)  # fully masked rows: zeros
+
+
+def check_masked_softmax_keras(masked_softmax) -> None:
+    """Public check of lesson 04's ``masked_softmax(scores, mask=None)`` on tensors: no mask,
+    a mask with a fully masked row and large scores, and masks that broadcast."""
+    import keras
+
+    name, rng = "masked_softmax", np.random.default_rng(8)
+    scores = (10.0 * rng.standard_normal((2, 3, 5))).astype("float32")  # (B, Tq, Tk)
+    with checking():
+        plain = run_answer(masked_softmax, keras.ops.convert_to_tensor(scores), name=name)
+        compare_keras(plain, _softmax_rows(scores), what=f"{name}(scores) without a mask",
+                      misconceptions={"layer_softmax_wrong_axis": np.swapaxes(
+                          _softmax_rows(np.swapaxes(scores, -1, -2)), -1, -2)})
+
+        mask = two_sided_mask(rng, 2, 3, 5)  # (B, Tq, Tk)
+        mask[1, 2] = False  # a query that may attend to nothing
+        large = scores + 1000.0  # exp(1000) overflows: the max must be subtracted
+        received = run_answer(masked_softmax, keras.ops.convert_to_tensor(large),
+                              keras.ops.convert_to_tensor(mask), name=name)
+        what = f"{name}(scores + 1000, mask) with a fully masked row"
+        received = to_numpy(received, f"The result of {what}")
+        if not np.all(np.isfinite(received)):
+            raise mistake(what, "layer_fully_masked_nan")
+        expected = _softmax_rows(large, mask)
+        uniform = _softmax_rows(np.where(mask, large, -1e9))  # -1e9 alone: the empty row uniform
+        compare_keras(received, expected, what=what, misconceptions={
+            "layer_fully_masked_uniform": uniform,
+            "layer_mask_inverted": _softmax_rows(large, ~mask),
+            "layer_mask_after_softmax": np.where(mask, _softmax_rows(large), 0.0),
+            "layer_mask_ignored": _softmax_rows(large),
+        }, hint="Put -1e9 where the mask is False, take the softmax, then set the weights to 0 "
+                "where the mask is False.")
+
+        heads = np.repeat(scores[:, None], 2, axis=1)  # (B, H=2, Tq, Tk)
+        broadcasting = [(scores, mask[:, :1]),  # padding-like (B, 1, Tk)
+                        (heads, mask[:, None]),  # (B, 1, Tq, Tk) over the heads
+                        (scores, mask[0])]  # (Tq, Tk), as a causal mask
+        for target, small in broadcasting:
+            received = run_answer(masked_softmax, keras.ops.convert_to_tensor(target),
+                                  keras.ops.convert_to_tensor(small), name=name)
+            compare_keras(received, _softmax_rows(target, np.broadcast_to(small, target.shape)),
+                          what=f"{name}(scores {target.shape}, mask {small.shape})",
+                          hint="The mask broadcasts to the scores: ops.where broadcasts it.")
+    passed(name, 5)
+
+
+def check_combine_masks(combine_masks) -> None:
+    """Public check of lesson 04's ``combine_masks(attention_mask, use_causal_mask, t_q, t_k)``:
+    None, the mask alone, the causal mask alone (Tq != Tk), and both."""
+    name, rng = "combine_masks", np.random.default_rng(9)
+    t_q, t_k = 3, 5
+    lower = np.tril(np.ones((t_q, t_k), dtype=bool))  # (Tq, Tk): key j <= query i
+
+    def as_mask(result, what, shape):
+        result = to_numpy(result, f"The result of {what}")
+        try:
+            result = np.broadcast_to(result, shape)
+        except ValueError:
+            raise CheckFailed(f"{what} has shape {result.shape}, which does not broadcast to "
+                              f"(B, Tq, Tk) = {shape}.") from None
+        if result.dtype != np.bool_ and not np.isin(result, (0, 1)).all():
+            raise CheckFailed(f"{what} should be boolean (True = may attend). Received values "
+                              f"such as {np.unique(result)[:4]}")
+        return result.astype(bool)
+
+    with checking():
+        if run_answer(combine_masks, None, False, t_q, t_k, name=name) is not None:
+            raise CheckFailed(f"{name}(None, False, {t_q}, {t_k}) should return None: no mask.")
+        mask = two_sided_mask(rng, 2, t_q, t_k)  # (B, Tq, Tk)
+        what = f"{name}(mask, False, {t_q}, {t_k})"
+        compare(as_mask(run_answer(combine_masks, mask, False, t_q, t_k, name=name), what,
+                        mask.shape), mask, what=what,
+                misconceptions={"layer_mask_inverted": ~mask},
+                hint="Without the causal mask, the attention_mask is the mask.")
+
+        what = f"{name}(None, True, {t_q}, {t_k})"
+        causal = run_answer(combine_masks, None, True, t_q, t_k, name=name)
+        if causal is None:
+            raise mistake(what, "layer_causal_ignored")
+        causal = as_mask(causal, what, mask.shape)
+        compare(causal, np.broadcast_to(lower, mask.shape), what=what, misconceptions={
+            key: np.broadcast_to(wrong, mask.shape) for key, wrong in (
+                ("causal_upper", np.triu(np.ones((t_q, t_k), dtype=bool))),
+                ("causal_inverted", ~lower),
+                ("causal_strict", np.tril(np.ones((t_q, t_k), dtype=bool), -1)))
+        }, hint="Query i may attend to keys 0 … i: ops.tril of a (t_q, t_k) matrix of ones.")
+
+        what = f"{name}(mask, True, {t_q}, {t_k})"
+        both = as_mask(run_answer(combine_masks, mask, True, t_q, t_k, name=name), what,
+                       mask.shape)
+        compare(both, mask & lower, what=what, misconceptions={
+            "layer_causal_ignored": mask,
+            "layer_mask_ignored": np.broadcast_to(lower, mask.shape),
+        }, hint="A key may be attended when both masks allow it: ops.logical_and.")
+    passed(name, 4)
+
+
 # -- lesson 07: the date translator -----------------------------------------------------------
 def check_teacher_forcing(teacher_forcing) -> None:
     """Public check of lesson 07's ``teacher_forcing(targets)``."""
@@ -523,43 +651,50 @@ def check_greedy_decode(greedy_decode) -> None:
     passed("greedy_decode", 1)
 
 
+#: What each known mistake of ``alignment`` returns on the weights of :func:`check_alignment`.
+ALIGNMENT_MISTAKES = {
+    "head_zero_only": np.array([[0, 1, 3]]),
+    "max_not_argmax": np.array([[0.4, 0.55, 0.5]]),
+    "argmax_over_outputs": np.array([[0, 1, 0, 2]]),
+    "per_head_argmax": np.array([[[0, 1, 3], [2, 1, 2]]]),
+}
+
+
 def check_alignment(alignment) -> None:
-    """Public check of lesson 07's ``alignment(scores)``."""
-    scores = np.array([[[[0.6, 0.2, 0.1, 0.1], [0.1, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.7]],
-                        [[0.1, 0.1, 0.7, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.5, 0.3]]]])
+    """Public check of lesson 07's ``alignment(weights)``."""
+    weights = np.array([[[[0.6, 0.2, 0.1, 0.1], [0.1, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.7]],
+                         [[0.1, 0.1, 0.7, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.5, 0.3]]]])
     # (B=1, H=2, Tt=3, Ts=4); averaged over the heads, the rows peak at sources 2, 1, 3
-    result = to_numpy(run_answer(alignment, scores, name="alignment"), "the result of alignment")
+    result = to_numpy(run_answer(alignment, weights, name="alignment"), "the result of alignment")
     compare(result, np.array([[2, 1, 3]]), what="alignment of weights (1, 2, 3, 4)",
-            misconceptions={
-                DESCRIPTIONS["head_zero_only"]: np.array([[0, 1, 3]]),
-                DESCRIPTIONS["max_not_argmax"]: np.array([[0.4, 0.55, 0.5]]),
-                DESCRIPTIONS["argmax_over_outputs"]: np.array([[0, 1, 2, 2]]),
-            }, hint="Average the weights over the heads (axis 1), then take the argmax over the "
-                    "source positions (the last axis).")
+            misconceptions=ALIGNMENT_MISTAKES,
+            hint="Average the weights over the heads (axis 1), then take the argmax over the "
+                 "source positions (the last axis).")
     if not np.issubdtype(result.dtype, np.integer):
         raise CheckFailed(f"alignment should return integer positions. Received: {result.dtype}")
     passed("alignment", 2)
 
 
-def spy_attention():
-    """A fresh ``keras.layers.MultiHeadAttention`` subclass that records its instances and how
-    each was called (``SpyAttention.calls``: ``(name, positional dtypes, keyword names)``)."""
-    import keras
+def spy_block():
+    """A fresh subclass of ``course_lib.blocks.KerasBlock`` (a Transformer block of Keras's
+    layers) that records its instances and how each was called (``SpyBlock.calls``:
+    ``(name, positional dtypes, keyword names)``)."""
+    from course_lib.blocks import KerasBlock
 
-    class SpyAttention(keras.layers.MultiHeadAttention):
+    class SpyBlock(KerasBlock):
         instances: list = []
         calls: list = []
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            SpyAttention.instances.append(self)
+            SpyBlock.instances.append(self)
 
         def __call__(self, *args, **kwargs):
             dtypes = [str(getattr(a, "dtype", type(a).__name__)) for a in args]
-            SpyAttention.calls.append((self.name, dtypes, sorted(kwargs)))
+            SpyBlock.calls.append((self.name, dtypes, sorted(kwargs)))
             return super().__call__(*args, **kwargs)
 
-    return SpyAttention
+    return SpyBlock
 
 
 def translator_batch(batch: int = 4, seed: int = 0):
@@ -577,13 +712,14 @@ def _predict(model, source, decoder_input, what="the model") -> np.ndarray:
 
 
 def build_with_spy(build_translator, **kwargs):
-    """``(model, SpyAttention)``: the learner's model built with a recording attention class;
-    checks that every attention layer came from it and got its masks by keyword."""
+    """``(model, SpyBlock)``: the learner's model built with ``block=`` a recording Transformer
+    block; checks that the blocks came from it (an encoder block and a decoder block with
+    cross-attention) and got their masks by keyword."""
     import keras
 
-    spy = spy_attention()
+    spy = spy_block()
     try:
-        model = run_answer(build_translator, attention=spy, name="build_translator", **kwargs)
+        model = run_answer(build_translator, block=spy, name="build_translator", **kwargs)
     except CheckFailed:
         _check_masks_by_keyword(spy)  # a mask passed by position often ends in an error
         raise
@@ -591,40 +727,42 @@ def build_with_spy(build_translator, **kwargs):
     if not isinstance(model, keras.Model):
         raise CheckFailed(f"build_translator should return a keras.Model. Received: "
                           f"{type(model).__name__}")
-    if not spy.instances and any(isinstance(layer, keras.layers.MultiHeadAttention)
-                                 for layer in model.layers):
-        raise mistake("build_translator", "attention_not_used")
-    if len(spy.instances) < 3:
+    if not spy.instances:
+        raise mistake("build_translator", "block_not_used")
+    if len(spy.instances) < 2 or not any(block.cross_attention for block in spy.instances):
         raise CheckFailed(
-            f"build_translator made {len(spy.instances)} layer(s) with `attention(...)`; it needs "
-            "3: the encoder's self-attention, the decoder's causal self-attention and the "
-            "cross-attention, each made with the `attention` argument."
+            f"build_translator made {len(spy.instances)} block(s) with `block(...)`, "
+            f"{sum(block.cross_attention for block in spy.instances)} with cross-attention; it "
+            "needs 2: the encoder's block and the decoder's block (cross_attention=True), each "
+            "made with the `block` argument."
         )
     return model, spy
 
 
 def _check_masks_by_keyword(spy) -> None:
-    """An attention layer called with more than (query, value, key) by position, or with a
-    boolean tensor among them, was given a mask by position."""
-    for layer_name, dtypes, _ in spy.calls:
-        if "bool" in dtypes or len(dtypes) > 3:
-            raise mistake(f"build_translator (`{layer_name}` got {len(dtypes)} positional "
+    """A block called with more than (x, context) by position, or with a boolean tensor among
+    them, was given a mask by position."""
+    for block_name, dtypes, _ in spy.calls:
+        if "bool" in dtypes or len(dtypes) > 2:
+            raise mistake(f"build_translator (`{block_name}` got {len(dtypes)} positional "
                           "arguments)", "mask_passed_positionally")
 
 
 def cross_attention_scores(model, source, decoder_input) -> np.ndarray:
-    """The weights ``(B, H, Tt, Ts)`` of the layer named ``cross_attention``."""
+    """The cross-attention weights ``(B, H, Tt, Ts)``: the second result of the layer named
+    ``decoder_block``."""
     import keras
 
     try:
-        layer = model.get_layer("cross_attention")
+        layer = model.get_layer("decoder_block")
     except ValueError:
-        raise CheckFailed("The model has no layer named 'cross_attention': create the "
-                          "cross-attention with name=\"cross_attention\".") from None
+        raise CheckFailed("The model has no layer named 'decoder_block': create the decoder's "
+                          "block with name=\"decoder_block\".") from None
     output = layer.output
     if not isinstance(output, tuple | list) or len(output) != 2:
-        raise CheckFailed("Call the cross-attention with return_attention_scores=True, so that "
-                          "its weights can be read (and use only the first result downstream).")
+        raise CheckFailed("Call the decoder block with return_attention_scores=True, so that "
+                          "its cross-attention weights can be read (and use only the first "
+                          "result downstream).")
     reader = keras.Model(model.inputs, output[1])
     return _predict(reader, source, decoder_input, "the cross-attention weights")
 
@@ -655,8 +793,8 @@ def check_translator_model(build_translator, d_model: int = 64, num_heads: int =
         raise mistake("build_translator", "not_causal")
     other_source = np.roll(source, 1, axis=0)
     if np.allclose(_predict(model, other_source, decoder_input), logits, atol=KERAS_ATOL):
-        raise CheckFailed("The model's output does not depend on the source: the decoder must "
-                          "read the encoder's output through the cross-attention.")
+        raise CheckFailed("The model's output does not depend on the source: the decoder block "
+                          "must read the encoder's output as its context.")
     pads = np.broadcast_to((source == PAD_ID)[:, None, None, :], scores.shape)
     if not np.allclose(scores[pads], 0.0, atol=1e-6):
         raise mistake("build_translator", "padding_not_masked")
@@ -664,7 +802,173 @@ def check_translator_model(build_translator, d_model: int = 64, num_heads: int =
 
 
 def check_build_translator(build_translator) -> None:
-    """Public check of lesson 07's ``build_translator(attention, d_model, num_heads)``."""
+    """Public check of lesson 07's ``build_translator(block, positions, d_model, num_heads)``."""
     with checking():
         n_checks = check_translator_model(build_translator)
     passed("build_translator", n_checks)
+
+
+# -- lesson 06: the Transformer block -----------------------------------------------------------
+BLOCK_PARAMETERS = ("x", "context", "attention_mask", "context_mask", "use_causal_mask",
+                    "return_attention_scores")
+
+
+def _run_block(block, x, scores: bool = False, **options):
+    """The block's output (NumPy), or ``(output, weights)`` when ``scores``; options by keyword."""
+    name = "TransformerBlock"
+    if scores:
+        options["return_attention_scores"] = True
+    result = run_answer(block, x, name=f"{name}.call", **options)
+    if not scores:
+        return to_numpy(result, f"the output of {name}")
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailed(f"With return_attention_scores=True, {name} should return (y, "
+                          f"weights). Received: {type(result).__name__}")
+    return to_numpy(result[0], f"the output of {name}"), to_numpy(result[1], "the weights")
+
+
+def _standardised(x, epsilon):
+    """Each position's features with mean 0 and variance 1: a LayerNorm with γ = 1, β = 0."""
+    mean, variance = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (x - mean) / np.sqrt(variance + epsilon)
+
+
+def _silenced(weights):
+    """A block's weights (in the order of ``block_weight_shapes``) with every sublayer's output
+    zeroed (the attention output kernels and biases, and the feed-forward network's W_2, b_2),
+    and every LayerNorm's γ = 1, β = 0."""
+    n = len(weights)  # 16, or 26 with cross-attention
+    cross = n == 26
+    zeroed = {6, 7, n - 4, n - 3} | ({16, 17} if cross else set())
+    gammas = {8, n - 2} | ({18} if cross else set())
+    silenced = [np.array(w, dtype="float32") for w in weights]
+    for index in range(n):
+        if index in gammas:
+            silenced[index] = np.ones_like(silenced[index])
+        elif index in zeroed or index - 1 in gammas:
+            silenced[index] = np.zeros_like(silenced[index])
+    return silenced
+
+
+def check_transformer_block(TransformerBlock) -> None:  # noqa: N803 — the learner's class
+    """Public check of lesson 06's ``TransformerBlock``: shapes, the weights' order, the
+    identity path of pre-LN and the normalised output of post-LN, the feed-forward network,
+    masks by keyword, cross-attention, and ``get_config``. Properties only: no other block is
+    its yardstick."""
+    from course_lib.probe_cases import block_weight_shapes
+
+    name, n_checks = "TransformerBlock", 0
+    rng = np.random.default_rng(6)
+    batch, t, t_c, d_model, d_context = 2, 5, 7, 8, 6
+    config = {"num_heads": 2, "key_dim": 4, "ff_dim": 12}
+    x = rng.standard_normal((batch, t, d_model)).astype("float32") * 2 + 1  # (B, T, d)
+    context = rng.standard_normal((batch, t_c, d_context)).astype("float32")  # (B, Tc, dc)
+    with checking():
+        try:
+            parameters = [p for p in inspect.signature(TransformerBlock.call).parameters
+                          if p != "self"]
+        except (TypeError, ValueError) as error:
+            raise CheckFailed(f"`{name}.call` cannot be inspected: {error}") from None
+        if parameters[:len(BLOCK_PARAMETERS)] != list(BLOCK_PARAMETERS):
+            raise CheckFailed(f"`{name}.call` should be call(self, {', '.join(BLOCK_PARAMETERS)})"
+                              f". Received: call(self, {', '.join(parameters)})")
+        block = make_layer(TransformerBlock, name, **config)
+        y, weights = _run_block(block, x, scores=True)
+        if y.shape != x.shape or weights.shape != (batch, 2, t, t):
+            raise CheckFailed(f"{name}(**{config}) on x {x.shape} should return y {x.shape} and "
+                              f"self-attention weights (B, H, T, T) = {(batch, 2, t, t)}. "
+                              f"Received: {y.shape} and {weights.shape}")
+        shapes = block_weight_shapes(config, d_model)
+        check_weight_shapes(learner_weights(block, name), shapes, name)
+        n_checks += 2
+
+        # Every sublayer silenced: pre-LN keeps x itself (the identity path), post-LN
+        # normalises it twice (LN of LN is LN).
+        params = learner_weights(block, name)
+        block.set_weights(_silenced(params))
+        y = _run_block(block, x)
+        if np.allclose(y, 0.0, atol=KERAS_ATOL):
+            raise mistake(f"{name}(norm_first=True)", "block_no_residual")
+        if not np.allclose(y, x, rtol=KERAS_RTOL, atol=KERAS_ATOL):
+            raise CheckFailed(
+                f"{name}(norm_first=True) with every sublayer's output set to zero should return "
+                "x unchanged: x + 0 at each residual connection. It does not: is x itself (not "
+                "LN(x)) added back, and is the sum left unnormalised in pre-LN?")
+        post = make_layer(TransformerBlock, name, **config, norm_first=False)
+        _run_block(post, x)
+        post.set_weights(_silenced(learner_weights(post, name)))
+        if np.allclose(_run_block(post, x), x, rtol=KERAS_RTOL, atol=KERAS_ATOL):
+            raise mistake(f"{name}(norm_first=False)", "block_always_pre_norm")
+        compare(_run_block(post, x), _standardised(x, 1e-6), what=f"{name}(norm_first=False) "
+                "with every sublayer's output zero (LN(x + 0), three times)", rtol=KERAS_RTOL,
+                atol=KERAS_ATOL, misconceptions={"block_epsilon_ignored": _standardised(x, 1e-3)})
+        n_checks += 2
+
+        # The feed-forward network alone (attention silenced): y = x + FFN(LN(x)).
+        w1, b1, w2, b2 = (rng.standard_normal(s).astype("float32") * 0.5 for s in shapes[10:14])
+        alone = _silenced(params)
+        alone[10:14] = w1, b1, w2, b2
+        block.set_weights(alone)
+        h = _standardised(x.astype(np.float64), 1e-6)
+        compare(_run_block(block, x) - x, np.maximum(h @ w1 + b1, 0) @ w2 + b2,
+                what=f"y - x of {name} with its attention silenced: FFN(LN(x))",
+                misconceptions={"block_no_relu": (h @ w1 + b1) @ w2 + b2},
+                rtol=KERAS_RTOL, atol=KERAS_ATOL)
+        block.set_weights(params)
+        n_checks += 1
+
+        # Masks, by keyword.
+        y = _run_block(block, x, use_causal_mask=True)
+        later = x.copy()
+        later[:, 3:] += 1.0  # positions 3 and after change
+        if not np.allclose(_run_block(block, later, use_causal_mask=True)[:, :3], y[:, :3],
+                           atol=KERAS_ATOL):
+            raise mistake(f"{name}(x, use_causal_mask=True)", "block_causal_ignored")
+        mask = two_sided_mask(rng, batch, t, t)  # (B, T, T)
+        if np.allclose(_run_block(block, x, attention_mask=mask), _run_block(block, x),
+                       atol=KERAS_ATOL):
+            raise mistake(f"{name}(x, attention_mask=mask)", "block_mask_ignored")
+        n_checks += 2
+
+        # Cross-attention: the weights over the context; context_mask blocks context positions.
+        cross = make_layer(TransformerBlock, name, **config, cross_attention=True)
+        y, weights = _run_block(cross, x, scores=True, context=context)
+        check_weight_shapes(learner_weights(cross, name),
+                            block_weight_shapes({**config, "cross_attention": True}, d_model,
+                                                d_context), name)
+        if weights.shape == (batch, 2, t, t):
+            raise mistake(f"{name}(cross_attention=True)", "block_self_attention_scores")
+        if weights.shape != (batch, 2, t, t_c):
+            raise CheckFailed(f"With cross_attention=True, {name} should return the "
+                              f"cross-attention's weights (B, H, T, Tc) = {(batch, 2, t, t_c)}. "
+                              f"Received: {weights.shape}")
+        check_weights_sum_to_one(weights, f"the cross-attention weights of {name}")
+        changed = context.copy()
+        changed[:, -2:] += 1.0  # the last two context positions change
+        if np.allclose(_run_block(cross, x, context=changed), y, atol=KERAS_ATOL):
+            raise CheckFailed(f"{name}(cross_attention=True)'s output does not depend on its "
+                              "context: the cross-attention's keys and values come from it.")
+        context_mask = np.ones((batch, 1, t_c), dtype=bool)
+        context_mask[..., -2:] = False  # those two positions may not be attended to
+        kept = _run_block(cross, x, context=context, context_mask=context_mask)
+        if not np.allclose(_run_block(cross, x, context=changed, context_mask=context_mask),
+                           kept, atol=KERAS_ATOL):
+            raise mistake(f"{name}(x, context, context_mask=...)", "block_context_mask_ignored")
+        n_checks += 3
+
+        # get_config and from_config: a copy with the same weights computes the same.
+        full = {**config, "cross_attention": True, "norm_first": True, "epsilon": 1e-6}
+        layer_config = run_answer(cross.get_config, name=f"{name}.get_config")
+        wrong = {k: layer_config.get(k, "missing") for k, v in full.items()
+                 if layer_config.get(k, "missing") != v}
+        if wrong:
+            raise CheckFailed(f"{name}.get_config() should hold the constructor's arguments "
+                              f"{full}; these differ: {wrong}. Return "
+                              "{**super().get_config(), ...} with every argument.")
+        copy = run_answer(TransformerBlock.from_config, layer_config, name=f"{name}.from_config")
+        _run_block(copy, x, context=context)
+        copy.set_weights(learner_weights(cross, name))
+        compare_keras(_run_block(copy, x, context=context), y,
+                      what=f"{name}.from_config(get_config()) holding the same weights")
+        n_checks += 1
+    passed(name, n_checks)

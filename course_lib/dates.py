@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 import numpy as np
 
@@ -182,3 +183,20 @@ def date_dataset(n: int, dates=None, seed: int = 0) -> dict[str, np.ndarray | li
         "source_text": sources,
         "target_text": targets,
     }
+
+
+def formats_of(text: str) -> list[str]:
+    """The names of the :data:`FORMATS` in which some date is written exactly as ``text``;
+    an empty list when ``text`` is in no format of the training data.
+
+    >>> formats_of("29 Feb 2004"), formats_of("29 feb 2004")
+    (['day mon year'], [])
+    """
+    years = set()  # every format writes the year: 4 digits, or 2 (50-99: 19xx, 00-49: 20xx)
+    for digits in re.findall(r"\d+", text):
+        if len(digits) == 4:
+            years.add(int(digits))
+        elif len(digits) == 2:
+            years.add(int(digits) + (1900 if int(digits) >= 50 else 2000))
+    dates = [date for date in all_dates() if date.year in years]
+    return [name for name, write in FORMATS.items() if any(write(d) == text for d in dates)]

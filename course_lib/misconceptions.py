@@ -78,8 +78,9 @@ DESCRIPTIONS = {
         "the lower triangle (np.tril)"
     ),
     "causal_inverted": (
-        "the inverted mask, True on the future keys (PyTorch's convention): here True means "
-        "“may attend”, so True where j ≤ i"
+        "the inverted mask, True on the future keys (the convention of the attn_mask of "
+        "torch.nn.MultiheadAttention; PyTorch's scaled_dot_product_attention, like Keras, "
+        "takes True = may attend): here True means “may attend”, so True where j ≤ i"
     ),
     "causal_strict": (
         "the strictly lower triangle: each position may also attend to itself (keep the diagonal)"
@@ -137,6 +138,34 @@ DESCRIPTIONS = {
         "an answer that builds the full Tq × Tk score matrix: keep only one Tq × block_size "
         "block of scores at a time"
     ),
+    # 05 positions
+    "pe_sin_cos_swapped": (
+        "sin and cos swapped: the even columns (0, 2, 4, …) hold the sines, PE[t, 2i] = "
+        "sin(t / 10000^(2i/d)), and the odd ones the cosines"
+    ),
+    "pe_frequency_per_column": (
+        "a frequency per column, t / 10000^(j/d) for column j: the sine and the cosine of a pair "
+        "share one frequency, t / 10000^(2i/d) in both columns 2i and 2i + 1"
+    ),
+    "pe_exponent_i_over_d": (
+        "the exponent i/d with i the pair's index, so the frequencies fall half as fast as they "
+        "should: the exponent is 2i/d, the index of the pair's first column over d"
+    ),
+    "pe_halves_concatenated": (
+        "the sines in the first half of the columns and the cosines in the second, [sin | cos]: "
+        "a valid encoding, which some libraries use, but not this exercise's convention, which "
+        "interleaves them: sin on the even columns, cos on the odd ones (PE[:, 0::2] and "
+        "PE[:, 1::2])"
+    ),
+    "pe_positions_from_one": (
+        "positions counted from 1: the first position is t = 0, so PE[0] = (0, 1, 0, 1, …); "
+        "use np.arange(T)"
+    ),
+    "pe_transposed": "the encoding transposed, (d, T): one row per position, shape (T, d)",
+    "pe_wrong_base": (
+        "a base other than 10000: the angle is t / 10000^(2i/d), so that the wavelengths grow "
+        "geometrically from 2π to almost 10000·2π"
+    ),
     # 04 the Keras layers
     "layer_values_not_projected": (
         "the tutorial bug: W_v is created but never applied, so the raw values are averaged "
@@ -184,7 +213,52 @@ DESCRIPTIONS = {
     "layer_biases_ignored": (
         "projections without their biases: each projection is x @ kernel + bias"
     ),
-    # 05 the translator
+    # 06 the Transformer block
+    "block_no_residual": (
+        "a block without residual connections: each sublayer's output must be added to its input"
+        " (x + f(LN(x)) pre-LN, LN(x + f(x)) post-LN)"
+    ),
+    "block_norm_first_ignored": (
+        "a post-LN block although norm_first=True: pre-LN normalises each sublayer's input, "
+        "x + f(LN(x))"
+    ),
+    "block_always_pre_norm": (
+        "a pre-LN block although norm_first=False: post-LN normalises the sum, LN(x + f(x))"
+    ),
+    "block_residual_normalised": (
+        "LN(x + f(LN(x))): in a pre-LN block the sum is not normalised again, x + f(LN(x)) keeps "
+        "an identity path from input to output"
+    ),
+    "block_residual_from_normalised": (
+        "LN(x) + f(LN(x)): the residual adds the block's input x itself, x + f(LN(x)), not its "
+        "normalised copy"
+    ),
+    "block_norm_over_positions": (
+        "a LayerNorm over the positions (axis 1): LayerNorm normalises each position's features,"
+        " the last axis"
+    ),
+    "block_epsilon_ignored": (
+        "LayerNorms with Keras's default epsilon (1e-3): pass epsilon=epsilon to every "
+        "LayerNormalization"
+    ),
+    "block_no_relu": (
+        "a feed-forward network without its ReLU: two Dense layers with nothing between them are "
+        "one linear map; ff_hidden uses activation=\"relu\""
+    ),
+    "block_context_mask_ignored": (
+        "context_mask ignored: pass it to the cross-attention as attention_mask=context_mask"
+    ),
+    "block_mask_ignored": (
+        "attention_mask ignored: pass it to the self-attention as attention_mask=attention_mask"
+    ),
+    "block_causal_ignored": (
+        "use_causal_mask ignored: pass use_causal_mask=use_causal_mask to the self-attention"
+    ),
+    "block_self_attention_scores": (
+        "the self-attention's weights returned by a block with cross-attention: return the "
+        "cross-attention's, (B, H, T, Tc)"
+    ),
+    # 07 the translator
     "no_shift": (
         "no shift: the decoder is given the very character it must predict, so it learns to copy"
     ),
@@ -204,8 +278,9 @@ DESCRIPTIONS = {
         "the cross-attention as attention_mask=…)"
     ),
     "mask_passed_positionally": (
-        "a mask passed by position: keras.layers.MultiHeadAttention reads its 4th positional "
-        "argument as query_mask and ignores it here; pass attention_mask= by keyword"
+        "a mask passed by position: by position it lands in another parameter (a block's "
+        "second one is its context; keras.layers.MultiHeadAttention reads its 4th as "
+        "query_mask and ignores it here); pass attention_mask= and context_mask= by keyword"
     ),
     "softmax_output": (
         "a softmax at the end: the model should return logits (the loss is computed with "
@@ -225,8 +300,8 @@ DESCRIPTIONS = {
     "argmax_over_outputs": "an argmax over the output positions (axis -2) instead of the sources",
     "max_not_argmax": "the largest weight instead of its position (argmax)",
     "per_head_argmax": "an argmax per head, (B, H, Tt): average over the heads first",
-    "attention_not_used": (
-        "attention layers made with keras.layers.MultiHeadAttention itself instead of the "
-        "`attention` argument, so that no other layer (yours) can be plugged in"
+    "block_not_used": (
+        "blocks made with a fixed class instead of the `block` argument, so that no other "
+        "block (yours, or the one the checks pass) can be plugged in"
     ),
 }

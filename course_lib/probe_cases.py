@@ -32,6 +32,15 @@ class Call:
 
 
 @dataclass
+class ShiftCall(Call):
+    """A call of lesson 05's ``sinusoidal_encoding`` judged by a property of its own result
+    rather than by its values: a shift by each of ``shifts`` positions is one rotation per
+    (sin, cos) pair, ``PE[t + k] = M_k PE[t]`` (``grader.judge.judge_encoding``)."""
+
+    shifts: tuple[int, ...] = (1,)
+
+
+@dataclass
 class StandIn:
     """A stand-in translator the probe builds in the kernel and passes to the learner's
     decoder (``course_lib.checks_keras.chain_model``); the judge knows what it computes."""
@@ -66,9 +75,9 @@ class LayerCase:
 
 @dataclass
 class TranslatorCase:
-    """The learner's ``build_translator(attention=<a recording layer>, d_model, num_heads)``
-    run on a batch of real source dates (seeded by ``batch_seed``): its logits, the
-    cross-attention weights, and, with ``train``, one step of gradient descent."""
+    """The learner's ``build_translator(block=<a recording Transformer block>, d_model,
+    num_heads)`` run on a batch of real source dates (seeded by ``batch_seed``): its logits,
+    the cross-attention weights, and, with ``train``, one step of gradient descent."""
 
     d_model: int
     num_heads: int
@@ -273,6 +282,27 @@ def _blockwise_attention(rng) -> list[Part]:
     ]
 
 
+# Lesson 05's positions ---------------------------------------------------------------------
+
+
+def _sinusoidal_encoding(rng) -> list[Part]:
+    def sizes_t_d(t_range, d_range, parity):
+        d = 2 * int(rng.integers(*d_range)) + parity
+        t = int(rng.integers(*t_range))
+        return {"T": t + (t == d), "d": d}  # T ≠ d, so that a transpose cannot hide
+
+    even, odd = sizes_t_d((10, 60), (4, 17), 0), sizes_t_d((3, 30), (2, 8), 1)
+    long, shifted = sizes_t_d((80, 121), (24, 33), 0), sizes_t_d((20, 50), (3, 12), 0)
+    shifts = (1, int(rng.integers(2, 10)))
+    return [
+        Part(f"T = {even['T']}, d = {even['d']}", [Call(even)]),
+        Part(f"odd d = {odd['d']}: the last column is a sin", [Call(odd)]),
+        Part(f"a long sequence, T = {long['T']}, d = {long['d']}", [Call(long)]),
+        Part(f"a shift by k = {shifts[0]} and {shifts[1]} positions rotates each (sin, cos) pair: "
+             "PE[t + k] = M_k PE[t]", [ShiftCall(shifted, shifts=shifts)]),
+    ]
+
+
 # The Keras layers of lesson 04 --------------------------------------------------------------
 
 
@@ -394,6 +424,103 @@ def _multi_head_attention(rng) -> list[Part]:
     ]
 
 
+# The Transformer block of lesson 06 --------------------------------------------------------
+
+
+@dataclass
+class BlockCase:
+    """The learner's ``TransformerBlock`` built with ``config`` on ``x`` (and ``context`` when
+    it has cross-attention), holding ``weights`` (the judge's, in the block's order), then
+    called once per entry of ``calls`` (``attention_mask``, ``context_mask``,
+    ``use_causal_mask``, by keyword) with ``return_attention_scores=True``. ``extras``:
+    ``"weight_shapes"`` (before the judge's weights go in) and ``"config"``
+    (``from_config(get_config())``)."""
+
+    config: dict
+    x: np.ndarray
+    context: np.ndarray | None
+    weights: list[np.ndarray]
+    calls: list[dict] = field(default_factory=lambda: [{}])
+    extras: tuple[str, ...] = ()
+
+    @property
+    def results(self) -> int:
+        return len(self.calls) + len(self.extras)
+
+
+def block_weight_shapes(config: dict, d_model: int, d_context: int | None = None) -> list:
+    """The shapes of a ``TransformerBlock``'s weights, in the order of ``get_weights()``:
+    self-attention (as ``keras.layers.MultiHeadAttention``), LayerNorm (γ, β), with
+    cross-attention the same two again (keys and values from ``d_context``), then the
+    feed-forward network (``W_1, b_1, W_2, b_2``) and its LayerNorm."""
+    attention = {"num_heads": config["num_heads"], "key_dim": config["key_dim"]}
+    norm = [(d_model,), (d_model,)]
+    shapes = weight_shapes("MultiHeadAttention", attention, d_model, d_model, d_model) + norm
+    if config.get("cross_attention"):
+        shapes += weight_shapes("MultiHeadAttention", attention, d_model, d_context,
+                                d_context) + norm
+    ff = config["ff_dim"]
+    return shapes + [(d_model, ff), (ff,), (ff, d_model), (d_model,)] + norm
+
+
+def random_block_weights(rng, config: dict, d_model: int, d_context: int | None = None):
+    """Non-zero weights for every sublayer: kernels of unit-variance outputs, biases around
+    ±0.5, LayerNorm scales γ in [0.5, 1.5] and shifts β ≠ 0."""
+    shapes = block_weight_shapes(config, d_model, d_context)
+    heads = (config["num_heads"], config["key_dim"])
+    gammas = {8, len(shapes) - 2} | ({18} if config.get("cross_attention") else set())
+    weights = []
+    for index, shape in enumerate(shapes):
+        if index in gammas:
+            weights.append(rng.uniform(0.5, 1.5, shape))
+        elif len(shape) == 1 or shape == heads:  # a bias, or a LayerNorm's β
+            weights.append(rng.standard_normal(shape) * 0.5)
+        else:  # a kernel (d_in, …), or an attention output's (H, key_dim, d_model)
+            fan_in = shape[0] * shape[1] if shape[:2] == heads else shape[0]
+            weights.append(rng.standard_normal(shape) / np.sqrt(fan_in))
+    return [w.astype("float32") for w in weights]
+
+
+def _transformer_block(rng) -> list[Part]:
+    batch, t, t_c, d_model, d_context = 3, 5, 7, 6, 9  # every size different
+    base = {"num_heads": 2, "key_dim": 4, "ff_dim": 10}
+
+    def case(cross, norm_first, calls=({},), extras=(), **config) -> BlockCase:
+        config = {**base, "cross_attention": cross, "norm_first": norm_first, **config}
+        x = rng.standard_normal((batch, t, d_model)).astype("float32")
+        context = rng.standard_normal((batch, t_c, d_context)).astype("float32") if cross \
+            else None
+        return BlockCase(config, x, context, random_block_weights(rng, config, d_model,
+                                                                   d_context),
+                         list(calls), tuple(extras))
+
+    mask = two_sided_mask(rng, batch, t, t)  # (B, T, T)
+    empty = two_sided_mask(rng, batch, t, t)
+    empty[0, -1, :] = False  # position T-1 of the first sequence may attend to nothing
+    padding = lengths_mask(rng.integers(2, t_c, size=batch), t_c)[:, 0]  # (B, 1, Tc)
+    context_mask = two_sided_mask(rng, batch, t, t_c)  # (B, T, Tc)
+    context_mask[-1, 0, :] = False  # a fully masked row of the cross-attention
+    sizes_text = f"B={batch}, T={t}, d_model={d_model}, 2 heads, key_dim=4, ff_dim=10"
+    return [
+        Part(f"pre-LN (norm_first=True), {sizes_text}",
+             [case(False, True, extras=("weight_shapes",))], 2),
+        Part("post-LN (norm_first=False)", [case(False, False)], 1.5),
+        Part("use_causal_mask=True, pre-LN and post-LN",
+             [case(False, True, [{"use_causal_mask": True}]),
+              case(False, False, [{"use_causal_mask": True}])], 1),
+        Part("attention_mask by keyword, and a fully masked row",
+             [case(False, True, [{"attention_mask": mask}, {"attention_mask": empty}])], 1),
+        Part(f"cross-attention (Tc={t_c}, d_context={d_context}), pre-LN, causal "
+             "self-attention", [case(True, True, [{"use_causal_mask": True}],
+                                     extras=("weight_shapes",))], 2),
+        Part("cross-attention, post-LN, context_mask by keyword (padding, a fully masked row)",
+             [case(True, False, [{"context_mask": padding},
+                                 {"context_mask": context_mask, "attention_mask": mask}])], 2),
+        Part("get_config() and from_config()",
+             [case(True, False, [], ("config",), epsilon=1e-5)], 1),
+    ]
+
+
 # Lesson 07's functions -------------------------------------------------------------------
 
 
@@ -416,10 +543,10 @@ def _greedy_decode(rng) -> list[Part]:
 def _alignment(rng) -> list[Part]:
     from course_lib.dates import TARGET_LEN
 
-    def scores(batch, heads):
+    def weights(batch, heads):
         return random_weights(rng, (batch, heads, TARGET_LEN, 32))
 
-    return [Part(f"B={b}, H={h}, Tt=10, Ts=32", [Call({"scores": scores(b, h)})])
+    return [Part(f"B={b}, H={h}, Tt=10, Ts=32", [Call({"weights": weights(b, h)})])
             for b, h in ((3, 4), (1, 1))]
 
 
@@ -442,8 +569,10 @@ PLANS = {
     "weighted_sum": _weighted_sum,
     "scaled_dot_product_attention": _scaled_dot_product_attention,
     "blockwise_attention": _blockwise_attention,
+    "sinusoidal_encoding": _sinusoidal_encoding,
     "AttentionLayer": _attention_layer,
     "MultiHeadAttention": _multi_head_attention,
+    "TransformerBlock": _transformer_block,
     "teacher_forcing": _teacher_forcing,
     "build_translator": _build_translator,
     "greedy_decode": _greedy_decode,

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from course_lib.feedback import traced_call
-from course_lib.probe_cases import LayerCase, StandIn, TranslatorCase, plan
+from course_lib.probe_cases import BlockCase, LayerCase, StandIn, TranslatorCase, plan
 
 MIME = "application/vnd.attention-course.probe+json"
 MAX_MESSAGE = 2000  # characters of an exception's message handed back
@@ -151,6 +151,9 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
     records: list[dict] = []
     weights = None
     try:
+        from course_lib.checks_keras import require_layer_class
+
+        require_layer_class(cls)
         layer = cls(**case.config)
         layer(case.query, case.value, **keyword)
         weights = {"shapes": [list(np.shape(w)) for w in layer.get_weights()],
@@ -190,6 +193,49 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
     return records
 
 
+# -- lesson 06's Transformer block --------------------------------------------------------------
+def _block_records(cls, case: BlockCase, start: int, arrays: dict) -> list[dict]:
+    """Build the learner's block on ``case.x`` (and ``context``), give it the judge's weights,
+    run every call (options by keyword) and extra."""
+    context = {} if case.context is None else {"context": case.context}
+    records: list[dict] = []
+    weights = None
+    try:
+        block = cls(**case.config)
+        block(case.x, **context)
+        weights = {"shapes": [list(np.shape(w)) for w in block.get_weights()],
+                   "names": [str(getattr(w, "path", w.name))[:100] for w in block.weights]}
+        block.set_weights(case.weights)
+    except Exception as error:
+        failed = _error(error)
+        return [{"status": "ok", **weights} if extra == "weight_shapes" and weights
+                else failed for extra in [*case.calls, *case.extras]]
+    for options in case.calls:
+        try:
+            result = block(case.x, **context, **options, return_attention_scores=True)
+        except Exception as error:
+            records.append(_error(error))
+            continue
+        records.append(_store(result, {"status": "ok"}, start + len(records), arrays))
+    for extra in case.extras:
+        index = start + len(records)
+        try:
+            if extra == "weight_shapes":
+                records.append({"status": "ok", **weights})
+            elif extra == "config":
+                config = block.get_config()
+                values = {name: config.get(name) for name in case.config
+                          if isinstance(config.get(name), int | float | bool | type(None))}
+                copy = cls.from_config(config)
+                copy(case.x, **context)
+                copy.set_weights(case.weights)
+                output = copy(case.x, **context)
+                records.append(_store(output, {"status": "ok", "config": values}, index, arrays))
+        except Exception as error:
+            records.append(_error(error))
+    return records
+
+
 # -- lesson 07's translator ----------------------------------------------------------------------
 def _training_step(model, source, decoder_input, targets) -> dict:
     """Logits before and after a step of gradient descent, and which weights get a gradient."""
@@ -213,8 +259,8 @@ def _training_step(model, source, decoder_input, targets) -> dict:
 
 
 def _translator_record(build_translator, case: TranslatorCase, index: int, arrays: dict) -> dict:
-    """Build the learner's translator with a recording attention layer and report its outputs;
-    the judge checks the properties (``grader.judge.judge_translator``)."""
+    """Build the learner's translator with a recording Transformer block and report its
+    outputs; the judge checks the properties (``grader.judge.judge_translator``)."""
     import keras
 
     from course_lib.checks_keras import (
@@ -262,6 +308,11 @@ def run_plan(exercise: str, answer, seed: int, cell: str = "hidden") -> dict:
 
                 with checking():
                     records.append(_translator_record(answer, call, len(records), arrays))
+            elif isinstance(call, BlockCase):
+                from course_lib.checks_keras import checking
+
+                with checking():  # quiet, and exact float32 (no TF32) on GPUs
+                    records += _block_records(answer, call, len(records), arrays)
             elif isinstance(call, LayerCase):
                 from course_lib.checks_keras import checking
 

@@ -24,6 +24,7 @@ import importlib.util
 import inspect
 import linecache
 import os
+import symtable
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,26 @@ def export(module: str, *answers) -> None:
         raise RuntimeError(f"{path} does not define {missing} once saved")
     names = ", ".join(a.__name__ for a in answers)
     print(f"Saved {names} to {path}: the later lessons use them.")
+    undefined = undefined_names(path.read_text(encoding="utf-8"))
+    if undefined:
+        print(f"Warning: the saved code uses {', '.join(undefined)}, which {path.name} does not "
+              "define. Add the functions or classes it needs to this export cell.")
+
+
+def undefined_names(source: str) -> list[str]:
+    """The global names the functions and classes of ``source`` read but nothing defines: neither
+    the module (by assignment, import, def or class) nor Python's builtins."""
+    import builtins
+
+    top = symtable.symtable(source, "<export>", "exec")
+    defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    defined |= set(dir(builtins))
+    used, tables = set(), list(top.get_children())
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        used |= {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+    return sorted(used - defined)
 
 
 # -- loading -----------------------------------------------------------------------------------

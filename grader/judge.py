@@ -49,13 +49,23 @@ from traitlets import Int, Unicode
 from course_lib import probe_cases
 from course_lib.checks import COMPARE_OPTIONS
 from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL
-from course_lib.feedback import CRASH_HINTS, CheckFailed, PartialCredit, compare, describe_call
+from course_lib.feedback import (
+    CRASH_HINTS,
+    CheckFailed,
+    PartialCredit,
+    close,
+    compare,
+    describe_call,
+    matching_misconception,
+    to_numpy,
+)
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME
 from grader import policy
 from grader import reference as ref
-from grader.misconceptions import wrong_outputs
+from grader.misconceptions import encoding_with_its_own_base, wrong_outputs
 from grader.reference import numpy_layers
+from grader.reference.positions import shift_matrix
 from grader.reference.translator import chain_model
 
 METADATA = "course_judge"
@@ -157,7 +167,9 @@ def received_result(record: dict, arrays: dict, index: int, name: str, call,
 def _call_text(name: str, call) -> str:
     """``softmax(x=array of shape (3, 4), axis=0)``, or a layer with its config and inputs."""
     if isinstance(call, probe_cases.TranslatorCase):
-        return f"{name}(attention=..., d_model={call.d_model}, num_heads={call.num_heads})"
+        return f"{name}(block=..., d_model={call.d_model}, num_heads={call.num_heads})"
+    if isinstance(call, probe_cases.BlockCase):
+        return _block_text(call)
     if isinstance(call, probe_cases.LayerCase):
         inputs = {"query": call.query, "value": call.value, "key": call.key}
         shapes = [f"{n}{tuple(x.shape)}" for n, x in inputs.items() if x is not None]
@@ -350,6 +362,128 @@ def judge_layer(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                     index += 1
 
 
+# -- judging lesson 05's position encodings ------------------------------------------------------
+def _check_rotation(exercise: str, call, received) -> None:
+    """The learner's own encoding has the property that makes it work: every pair of columns
+    ``(2i, 2i+1)`` lies on the unit circle, and a shift by ``k`` positions rotates it by
+    ``ω_i k``, ``PE[t + k] = M_k PE[t]`` for every ``t``. When it does not, a known wrong
+    encoding it matches is named."""
+    T, d = call.args["T"], call.args["d"]
+    what = describe_call(exercise, call.args)
+    tolerance = {key: COMPARE_OPTIONS[exercise][key] for key in ("rtol", "atol")}
+    encoding = to_numpy(received, what=f"The result of {what}")
+    wrong = wrong_outputs(exercise, T, d)
+    own_base = encoding_with_its_own_base(encoding, T, d)
+    if own_base is not None:
+        wrong["pe_wrong_base"] = own_base
+    named = matching_misconception(encoding, wrong, **tolerance)
+
+    def require(holds: bool, message: str) -> None:
+        if holds:
+            return
+        if named is not None:
+            raise CheckFailed(f"{what} is wrong: it matches {DESCRIPTIONS[named]}.", named)
+        raise CheckFailed(message)
+
+    require(encoding.shape == (T, d), f"{what} has shape {encoding.shape}, expected (T, d) = "
+            f"{(T, d)}: one row per position.")
+    encoding = encoding.astype(np.float64)  # (T, d)
+    pairs = encoding.reshape(T, d // 2, 2)  # (T, d/2, 2): (sin, cos) of one angle each
+    require(close(np.sum(pairs**2, axis=-1), np.ones((T, d // 2)), **tolerance),
+            f"the pairs of columns (2i, 2i + 1) of {what} are not on the unit circle: they "
+            "should be the sine and the cosine of one angle, sin² + cos² = 1.")
+    for k in call.shifts:
+        rotated = encoding[:-k] @ shift_matrix(d, k).T  # (T - k, d): M_k PE[t], row by row
+        require(close(encoding[k:], rotated, **tolerance),
+                f"{what}: PE[t + {k}] is not M_{k} PE[t], a rotation of each pair (sin, cos) by "
+                f"the angle ω_i·{k} with ω_i = 10000^(-2i/d): check the frequencies and which "
+                "column holds the sine.")
+
+
+def judge_encoding(exercise: str, parts, data: ProbeData, credit: PartialCredit,
+                   points: float) -> None:
+    """Lesson 05's ``sinusoidal_encoding``: each call's values against the answer key, as
+    :func:`judge_function` does, except a :class:`~course_lib.probe_cases.ShiftCall`, judged by
+    the rotation property on the learner's own result (:func:`_check_rotation`)."""
+    options = COMPARE_OPTIONS[exercise]
+    key_function = getattr(ref, exercise)
+    for part, part_points, start in _parts(parts, points):
+        with _judging(credit, part_points, part.label):
+            for index, call in enumerate(part.calls, start=start):
+                received = received_result(data.records[index], data.arrays, index, exercise,
+                                           call)
+                if isinstance(call, probe_cases.ShiftCall):
+                    _check_rotation(exercise, call, received)
+                    continue
+                wrong = wrong_outputs(exercise, **call.args)
+                own_base = encoding_with_its_own_base(received, **call.args)
+                if own_base is not None:
+                    wrong["pe_wrong_base"] = own_base
+                compare(received, key_function(**call.args),
+                        what=describe_call(exercise, call.args), misconceptions=wrong, **options)
+
+
+# -- judging lesson 06's Transformer block ------------------------------------------------------
+def _block_text(case) -> str:
+    """``TransformerBlock(num_heads=2, ...) on x(3, 5, 6), context(3, 7, 9)``."""
+    inputs = {"x": case.x, "context": case.context}
+    shapes = [f"{n}{tuple(v.shape)}" for n, v in inputs.items() if v is not None]
+    return f"{_layer_text('TransformerBlock', case)} on {', '.join(shapes)}"
+
+
+def _block_call(case, options: dict, received) -> None:
+    """The learner's ``(y, attention weights)`` equal the answer key's on these weights; a
+    known wrong block that matches is named."""
+    inputs = (case.config, case.weights, case.x, case.context)
+    compare(received, numpy_layers.block_forward(*inputs, **options),
+            what=f"{_block_text(case)}{_described_options(options)}",
+            misconceptions=numpy_layers.block_variant_outputs(*inputs, **options),
+            parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
+
+
+def _block_extra(case, extra: str, record: dict, received) -> None:
+    """Judge one of a block case's extras: its weights' shapes, or its config round trip."""
+    if extra == "weight_shapes":
+        expected = probe_cases.block_weight_shapes(
+            case.config, case.x.shape[-1], None if case.context is None else case.context.shape[-1])
+        if _shapes(record.get("shapes")) != expected:
+            raise CheckFailed(
+                f"{_layer_text('TransformerBlock', case)} holds the weights "
+                f"{_held_weights(record)}; expected, in this order: {expected} (self-attention, "
+                "its LayerNorm, [cross-attention, its LayerNorm,] ff_hidden, ff_output, "
+                "ff_norm).\n  Create the sublayers in that order, and no others.")
+    elif extra == "config":
+        values = record.get("config")
+        if values != case.config:
+            raise CheckFailed(f"TransformerBlock.get_config() should hold the constructor's "
+                              f"arguments {case.config}; it gave {_text(values, 300)}. Add them "
+                              "in get_config(): config.update(...).")
+        expected = numpy_layers.block_forward(case.config, case.weights, case.x, case.context)[0]
+        compare(received, expected, what="the output of TransformerBlock rebuilt with "
+                "from_config(get_config())", rtol=KERAS_RTOL, atol=KERAS_ATOL)
+
+
+def judge_block(exercise: str, parts, data: ProbeData, credit: PartialCredit,
+                points: float) -> None:
+    """Judge lesson 06's ``TransformerBlock``: every call against the NumPy forward pass of the
+    answer key on the judge's weights, and the extras. The block may hold Keras's own
+    ``MultiHeadAttention`` (lesson 04's layer, or Keras's as its stand-in)."""
+    for part, part_points, index in _parts(parts, points):
+        with _judging(credit, part_points, part.label):
+            for case in part.calls:
+                items = [*((None, options) for options in case.calls),
+                         *((extra, None) for extra in case.extras)]
+                for extra, options in items:
+                    record = data.records[index]
+                    received = received_result(record, data.arrays, index, exercise, case,
+                                               holds_arrays=extra != "weight_shapes")
+                    if extra is None:
+                        _block_call(case, options, received)
+                    else:
+                        _block_extra(case, extra, record, received)
+                    index += 1
+
+
 # -- judging lesson 07's translator -----------------------------------------------------------
 def _translator_mistake(key: str) -> CheckFailed:
     return CheckFailed(f"build_translator is wrong: it matches {DESCRIPTIONS[key]}.", key)
@@ -382,8 +516,8 @@ def _check_translator_outputs(case, received: tuple) -> None:
     if np.allclose(changed[:, 5:], logits[:, 5:], atol=KERAS_ATOL):
         raise CheckFailed("The model's output does not depend on its decoder input.")
     if np.allclose(other_source, logits, atol=KERAS_ATOL):
-        raise CheckFailed("The model's output does not depend on the source: the decoder must "
-                          "read the encoder's output through the cross-attention.")
+        raise CheckFailed("The model's output does not depend on the source: the decoder block "
+                          "must read the encoder's output as its context.")
     pads = np.broadcast_to((source == PAD_ID)[:, None, None, :], scores.shape)
     rows = scores.sum(axis=-1)
     if not np.allclose(rows, 1.0, atol=1e-4):
@@ -436,7 +570,9 @@ def judge_translator(exercise: str, parts, data: ProbeData, credit: PartialCredi
 
 #: Every exercise the judge grades: the plan of its probes and the function that judges them.
 JUDGES = {**dict.fromkeys(numpy_layers.LAYERS, judge_layer),
-          "build_translator": judge_translator}
+          "build_translator": judge_translator,
+          "sinusoidal_encoding": judge_encoding,
+          "TransformerBlock": judge_block}
 EXERCISES = {name: (probe_cases.plan, JUDGES.get(name, judge_function))
              for name in probe_cases.PLANS}
 

@@ -137,6 +137,15 @@ def _blockwise_attention(rng):
     }
 
 
+def _sinusoidal_encoding(rng):
+    return {
+        # rows (0, 1, 0, 1), (sin 1, cos 1, sin 0.01, cos 0.01), (sin 2, cos 2, sin 0.02, …)
+        "hand_worked": case(T=3, d=4),
+        "odd_d": case(T=6, d=5),
+        "long": case(T=64, d=16),
+    }
+
+
 FIXTURE_BUILDERS = {
     "dot_product": _dot_product,
     "attention_scores": _attention_scores,
@@ -147,6 +156,7 @@ FIXTURE_BUILDERS = {
     "weighted_sum": _weighted_sum,
     "scaled_dot_product_attention": _scaled_dot_product_attention,
     "blockwise_attention": _blockwise_attention,
+    "sinusoidal_encoding": _sinusoidal_encoding,
 }
 
 

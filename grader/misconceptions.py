@@ -170,6 +170,52 @@ _SCALED_DOT_PRODUCT_ATTENTION = {
     },
 }
 
+# 05 positions --------------------------------------------------------------------------------
+
+
+def _angles(T, d, *, base=10000.0, first=0, exponent=lambda column: column - column % 2):
+    """``(T, d)``: the angle of every position and column, ``t / base^(exponent(j) / d)``; with
+    the defaults, ``t / 10000^(2i/d)`` for both columns ``2i`` and ``2i + 1`` of pair ``i``."""
+    positions = np.arange(first, first + T, dtype=np.float64)[:, None]  # (T, 1)
+    return positions / base ** (exponent(np.arange(d)) / d)  # (T, d)
+
+
+def _interleaved(angles, even=np.sin, odd=np.cos):
+    """Sines on the even columns and cosines on the odd ones (or ``even`` and ``odd``)."""
+    encoding = even(angles)  # (T, d)
+    encoding[:, 1::2] = odd(angles[:, 1::2])
+    return encoding
+
+
+def _halves(T, d):
+    """``[sin | cos]``: the sines of every pair's frequency, then their cosines."""
+    angles = _angles(T, d)[:, 0::2]  # (T, ⌈d/2⌉): t / 10000^(2i/d), one column per pair
+    return np.concatenate([np.sin(angles), np.cos(angles[:, : d // 2])], axis=1)  # (T, d)
+
+
+_SINUSOIDAL_ENCODING = {
+    "pe_sin_cos_swapped": lambda T, d: _interleaved(_angles(T, d), even=np.cos, odd=np.sin),
+    "pe_frequency_per_column": lambda T, d: _interleaved(_angles(T, d, exponent=lambda j: j)),
+    "pe_exponent_i_over_d": lambda T, d: _interleaved(_angles(T, d, exponent=lambda j: j // 2)),
+    "pe_halves_concatenated": _halves,
+    "pe_positions_from_one": lambda T, d: _interleaved(_angles(T, d, first=1)),
+    "pe_transposed": lambda T, d: ref.sinusoidal_encoding(T, d).T,
+    "pe_wrong_base": lambda T, d: _interleaved(_angles(T, d, base=1000.0)),
+}
+
+def encoding_with_its_own_base(received, T, d):
+    """The encoding of base ``b``, where ``b`` is the base ``received`` would have if it were a
+    sinusoidal encoding of another base than 10000 (read from ``PE[1, 2] = sin(b^(-2/d))``), or
+    None. It names the mistake whatever base an answer used, not 1000 alone."""
+    received = np.asarray(received, dtype=np.float64)
+    if received.shape != (T, d) or T < 2 or d < 3 or not 0 < received[1, 2] < 1:
+        return None
+    base = np.arcsin(received[1, 2]) ** (-d / 2)  # ω_1 = b^(-2/d) ≤ 1, read back
+    if not np.isfinite(base) or base <= 1:
+        return None
+    return _interleaved(_angles(T, d, base=base))
+
+
 # 06 blockwise attention ----------------------------------------------------------------------
 
 
@@ -244,7 +290,7 @@ _BLOCKWISE_ATTENTION = {
 }
 
 
-# 05 the translator's data and decoding --------------------------------------------------------
+# 07 the translator's data and decoding --------------------------------------------------------
 
 
 def _start_column(n, dtype):
@@ -301,10 +347,10 @@ _GREEDY_DECODE = {
 }
 
 _ALIGNMENT = {
-    "head_zero_only": lambda scores: np.asarray(scores)[:, 0].argmax(axis=-1),
-    "argmax_over_outputs": lambda scores: np.asarray(scores).mean(axis=1).argmax(axis=-2),
-    "max_not_argmax": lambda scores: np.asarray(scores).mean(axis=1).max(axis=-1),
-    "per_head_argmax": lambda scores: np.asarray(scores).argmax(axis=-1),
+    "head_zero_only": lambda weights: np.asarray(weights)[:, 0].argmax(axis=-1),
+    "argmax_over_outputs": lambda weights: np.asarray(weights).mean(axis=1).argmax(axis=-2),
+    "max_not_argmax": lambda weights: np.asarray(weights).mean(axis=1).max(axis=-1),
+    "per_head_argmax": lambda weights: np.asarray(weights).argmax(axis=-1),
 }
 
 
@@ -318,6 +364,7 @@ WRONG_VARIANTS = {
     "weighted_sum": _WEIGHTED_SUM,
     "scaled_dot_product_attention": _SCALED_DOT_PRODUCT_ATTENTION,
     "blockwise_attention": _BLOCKWISE_ATTENTION,
+    "sinusoidal_encoding": _SINUSOIDAL_ENCODING,
     "teacher_forcing": _TEACHER_FORCING,
     "greedy_decode": _GREEDY_DECODE,
     "alignment": _ALIGNMENT,
@@ -329,7 +376,7 @@ MEASURED = {
     "blockwise_attention": ("full_score_matrix",),
     "MultiHeadAttention": ("layer_signature_order",),
     "build_translator": ("not_causal", "swapped_cross_attention", "padding_not_masked",
-                         "mask_passed_positionally", "softmax_output", "attention_not_used"),
+                         "mask_passed_positionally", "softmax_output", "block_not_used"),
 }
 
 

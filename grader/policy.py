@@ -31,6 +31,26 @@ _LAYERS = ("keras.layers.MultiHeadAttention", "keras.layers.Attention",
            "keras.ops.dot_product_attention", "keras.ops.nn.dot_product_attention",
            "tensorflow.keras.layers.MultiHeadAttention", "tensorflow.keras.layers.Attention")
 
+_BLOCKS = ("keras_hub.layers.TransformerEncoder", "keras_hub.layers.TransformerDecoder",
+           "keras_nlp.layers.TransformerEncoder", "keras_nlp.layers.TransformerDecoder",
+           "tensorflow_models.nlp.layers.TransformerEncoderBlock",
+           "tensorflow_models.nlp.layers.TransformerDecoderBlock",
+           "official.nlp.modeling.layers.TransformerEncoderBlock",
+           "official.nlp.modeling.layers.TransformerDecoderBlock",
+           "torch.nn.TransformerEncoderLayer", "torch.nn.TransformerDecoderLayer",
+           "torch.nn.Transformer")
+
+_POSITION_ENCODINGS = ("keras_hub.layers.SinePositionEncoding",
+                       "keras_nlp.layers.SinePositionEncoding",
+                       "tensorflow_models.nlp.layers.RelativePositionEmbedding",
+                       "tensorflow_models.vision.layers.PositionalEncoding",
+                       "official.nlp.modeling.layers.RelativePositionEmbedding",
+                       "official.vision.modeling.layers.PositionalEncoding",
+                       "tensor2tensor.layers.common_attention.get_timing_signal_1d")
+
+#: The course's own Transformer block of Keras's layers (lesson 07's stand-in for yours).
+_COURSE_BLOCKS = ("course_lib.blocks",)
+
 #: Per exercise, the library names (and everything under them) that stand in for it, and what
 #: to write instead.
 REFUSED = {
@@ -41,8 +61,13 @@ REFUSED = {
     "weighted_sum": (_ATTENTION, "a matrix product of the weights and the values"),
     "blockwise_attention": (_SOFTMAX + _ATTENTION,
                             "the running max, sum and output of the online softmax"),
+    "sinusoidal_encoding": (_POSITION_ENCODINGS,
+                            "np.sin and np.cos of the angles t / 10000^(2i/d)"),
     "AttentionLayer": (_LAYERS, "Dense projections and keras.ops (matmul, softmax, where)"),
     "MultiHeadAttention": (_LAYERS, "your own projections and keras.ops (einsum, softmax)"),
+    "TransformerBlock": (_BLOCKS + _COURSE_BLOCKS,
+                         "MultiHeadAttention, LayerNormalization and Dense layers, "
+                         "as the lesson derives the block"),
 }
 #: The course's own grading code: no answer may call it, whatever the exercise.
 GRADING_CODE = ("grader", "course_lib.probe_cases", "course_lib.probes")

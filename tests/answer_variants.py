@@ -643,6 +643,80 @@ def blockwise_full_matrix(q, k, v, block_size, mask=None):
     return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0) @ v
 
 
+# 05 sinusoidal_encoding -----------------------------------------------------------------------
+
+
+def sinusoidal_encoding_outer(T, d):
+    inverse_wavelengths = np.exp(-np.log(10000.0) * np.arange(0, d, 2) / d)
+    angles = np.outer(np.arange(T), inverse_wavelengths)
+    encoding = np.zeros((T, d))
+    encoding[:, 0::2] = np.sin(angles)
+    encoding[:, 1::2] = np.cos(angles[:, : d // 2])
+    return encoding
+
+
+def sinusoidal_encoding_loops(T, d):
+    encoding = np.zeros((T, d))
+    for t in range(T):
+        for j in range(d):
+            angle = t / 10000 ** (2 * (j // 2) / d)
+            encoding[t, j] = np.sin(angle) if j % 2 == 0 else np.cos(angle)
+    return encoding
+
+
+def sinusoidal_encoding_float32(T, d):
+    positions = np.arange(T, dtype=np.float32)[:, None]
+    frequencies = np.float32(10000.0) ** (-np.arange(0, d, 2, dtype=np.float32) / np.float32(d))
+    angles = positions * frequencies
+    encoding = np.zeros((T, d), dtype=np.float32)
+    encoding[:, 0::2] = np.sin(angles)
+    encoding[:, 1::2] = np.cos(angles[:, : d // 2])
+    return encoding
+
+
+def sinusoidal_encoding_stacked(T, d):
+    i = np.arange((d + 1) // 2)
+    angles = np.arange(T)[:, None] / 10000 ** (2 * i / d)
+    pairs = np.stack([np.sin(angles), np.cos(angles)], axis=-1)  # (T, pairs, 2)
+    return pairs.reshape(T, -1)[:, :d]
+
+
+def sinusoidal_encoding_swapped(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (2 * (np.arange(d) // 2) / d)
+    return np.where(np.arange(d) % 2 == 0, np.cos(angles), np.sin(angles))
+
+
+def sinusoidal_encoding_per_column(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(d) / d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
+
+
+def sinusoidal_encoding_pair_index(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** ((np.arange(d) // 2) / d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
+
+
+def sinusoidal_encoding_halves(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    return np.concatenate([np.sin(angles), np.cos(angles)], axis=1)[:, :d]
+
+
+def sinusoidal_encoding_from_one(T, d):
+    angles = np.arange(1, T + 1)[:, None] / 10000 ** (2 * (np.arange(d) // 2) / d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
+
+
+def sinusoidal_encoding_d_by_t(T, d):
+    columns = np.arange(d)[:, None]
+    angles = np.arange(T)[None, :] / 10000 ** (2 * (columns // 2) / d)
+    return np.where(columns % 2 == 0, np.sin(angles), np.cos(angles))
+
+
+def sinusoidal_encoding_base_1000(T, d):
+    angles = np.arange(T)[:, None] / 1000 ** (2 * (np.arange(d) // 2) / d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
+
+
 VARIANTS = {
     "dot_product": {
         "right": [dot_product_loop, dot_product_einsum],
@@ -727,6 +801,19 @@ VARIANTS = {
             (sdpa_transposed_weights, "returns_transposed_weights"),
             (sdpa_nan_rows, "mask_fully_masked_nan"),
             (sdpa_minus_1e9, "mask_large_negative"),
+        ],
+    },
+    "sinusoidal_encoding": {
+        "right": [sinusoidal_encoding_outer, sinusoidal_encoding_loops,
+                  sinusoidal_encoding_float32, sinusoidal_encoding_stacked],
+        "wrong": [
+            (sinusoidal_encoding_swapped, "pe_sin_cos_swapped"),
+            (sinusoidal_encoding_halves, "pe_halves_concatenated"),
+            (sinusoidal_encoding_from_one, "pe_positions_from_one"),
+            (sinusoidal_encoding_d_by_t, "pe_transposed"),
+            (sinusoidal_encoding_per_column, "pe_frequency_per_column"),
+            (sinusoidal_encoding_pair_index, "pe_exponent_i_over_d"),
+            (sinusoidal_encoding_base_1000, "pe_wrong_base"),
         ],
     },
     "blockwise_attention": {

@@ -1,4 +1,4 @@
-"""A corpus of learner answers to the Keras exercises (lessons 04 and 05), right and wrong.
+"""A corpus of learner answers to the Keras exercises (lessons 04 and 07), right and wrong.
 
 ``VARIANTS[exercise]`` holds ``"right"`` answers, written differently from the solution (tf ops,
 einsum, a loop over heads, reshapes…), which must get full marks, and ``"wrong"`` ones as
@@ -11,8 +11,8 @@ einsum, a loop over heads, reshapes…), which must get full marks, and ``"wrong
   skeleton). The layers use the lesson's helpers ``masked_softmax`` and ``combine_masks``;
   ``HELPERS`` holds right versions of those (the ones defined in this module are the first).
 - Lesson 07's functions are pasted whole under the exercise's name. ``build_translator`` answers
-  use the lesson's given pieces (``PositionalEmbedding``, ``add_and_norm``, ``feed_forward``),
-  imported here from the solution notebook for the linter's sake only.
+  use the lesson's given ``PositionalEmbedding`` and the names its setup cell binds
+  (``TransformerBlock``, ``sinusoidal_encoding``), stood in for here for the linter's sake only.
 
 pytest puts ``tests/`` on ``sys.path``, so test modules ``import keras_variants``.
 """
@@ -31,8 +31,9 @@ from keras import layers, ops
 
 from course_lib.dates import PAD_ID, SOURCE_LEN, SOURCE_VOCAB, START_ID, TARGET_LEN, TARGET_VOCAB
 
-# The lesson's given model pieces, for the names in build_translator answers (never called here).
-PositionalEmbedding = add_and_norm = feed_forward = None
+# The lesson's given embedding and the parts its setup loads, for the names in build_translator
+# answers (never called here).
+PositionalEmbedding = TransformerBlock = sinusoidal_encoding = None
 
 
 def source(function, name: str) -> str:
@@ -326,7 +327,7 @@ def multi_head_other_order(self, query, value, attention_mask=None, key=None,
     return (output, weights) if return_attention_scores else output
 
 
-# == 05: teacher_forcing ========================================================================
+# == 07: teacher_forcing ========================================================================
 def teacher_forcing_roll(targets):
     """Right: roll right by one, then START over the wrapped-around last character."""
     decoder_inputs = np.roll(targets, 1, axis=1)
@@ -357,104 +358,107 @@ def teacher_forcing_both_shifted(targets):
     return np.concatenate([start, targets[:, :-1]], axis=1), targets[:, 1:]
 
 
-# == 05: build_translator =======================================================================
-def translator_pre_norm(attention=keras.layers.MultiHeadAttention, d_model=64, num_heads=4):
-    """Right: layer normalisation before each block (a "pre-norm" transformer)."""
+# == 07: build_translator =======================================================================
+def translator_post_norm(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                         num_heads=4):
+    """Right: post-LN blocks (norm_first=False), which need no final LayerNormalization."""
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
     decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
     mask = ops.expand_dims(ops.not_equal(source, PAD_ID), 1)
-    size = d_model // num_heads
-    x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model)(source)
-    normed = layers.LayerNormalization()(x)
-    x = x + attention(num_heads, size)(normed, normed, attention_mask=mask)
-    x = layers.LayerNormalization()(x)
-    y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model)(decoder_input)
-    normed = layers.LayerNormalization()(y)
-    y = y + attention(num_heads, size)(normed, normed, use_causal_mask=True)
-    context, scores = attention(num_heads, size, name="cross_attention")(
-        layers.LayerNormalization()(y), x, attention_mask=mask, return_attention_scores=True)
-    y = y + context
-    y = y + layers.Dense(d_model)(layers.Dense(2 * d_model, activation="gelu")(y))
-    logits = layers.Dense(len(TARGET_VOCAB))(layers.LayerNormalization()(y))
-    return keras.Model([source, decoder_input], logits)
+    options = {"num_heads": num_heads, "key_dim": d_model // num_heads, "ff_dim": 2 * d_model,
+               "norm_first": False}
+    x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model, positions)(source)
+    x = block(**options)(x, attention_mask=mask)
+    y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model, positions)(decoder_input)
+    y = block(cross_attention=True, name="decoder_block", **options)(
+        y, context=x, context_mask=mask, use_causal_mask=True, return_attention_scores=True)[0]
+    return keras.Model([source, decoder_input], layers.Dense(len(TARGET_VOCAB))(y))
 
 
-def translator_helpers(attention=keras.layers.MultiHeadAttention, d_model=64, num_heads=4):
-    """Right: the given pieces, one attention block function, an explicit (B, 1, Ts) mask."""
+def translator_helpers(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                       num_heads=4):
+    """Right: helpers, an explicit (B, 1, Ts) mask, the context passed by position, a wider
+    feed-forward network."""
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
     decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
     not_pad = ops.reshape(ops.not_equal(source, PAD_ID), (-1, 1, SOURCE_LEN))
 
-    def block(queries, keys, name, **options):
-        layer = attention(num_heads=num_heads, key_dim=d_model // num_heads, name=name)
-        out = layer(queries, keys, return_attention_scores=True, **options)[0]
-        return add_and_norm(queries, out)
+    def embed(ids, vocab, length):
+        return PositionalEmbedding(len(vocab), length, d_model, positions)(ids)
 
-    encoded = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model)(source)
-    encoded = feed_forward(block(encoded, encoded, "encoder", attention_mask=not_pad), d_model)
-    decoded = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model)(decoder_input)
-    decoded = block(decoded, decoded, "decoder", use_causal_mask=True)
-    decoded = block(decoded, encoded, "cross_attention", attention_mask=not_pad)
-    logits = layers.Dense(len(TARGET_VOCAB))(feed_forward(decoded, d_model))
+    def make(name, **options):
+        return block(num_heads, d_model // num_heads, 4 * d_model, name=name, **options)
+
+    encoded = make("encoder")(embed(source, SOURCE_VOCAB, SOURCE_LEN), attention_mask=not_pad)
+    encoded = layers.LayerNormalization()(encoded)
+    decoded, _ = make("decoder_block", cross_attention=True)(
+        embed(decoder_input, TARGET_VOCAB, TARGET_LEN), encoded, context_mask=not_pad,
+        use_causal_mask=True, return_attention_scores=True)
+    logits = layers.Dense(len(TARGET_VOCAB))(layers.LayerNormalization()(decoded))
     return keras.Model([source, decoder_input], logits)
 
 
-def _translator(attention, d_model, num_heads, flaw):
+def _translator(block, positions, d_model, num_heads, flaw):
     """Shared by the wrong answers below: the solution's model with one flaw."""
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
     decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
     not_pad = ops.expand_dims(ops.not_equal(source, PAD_ID), 1)
-    masks = {} if flaw == "padding_not_masked" else {"attention_mask": not_pad}
-    if flaw == "attention_not_used":
-        attention = keras.layers.MultiHeadAttention
-    size = d_model // num_heads
-    x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model)(source)
+    if flaw == "block_not_used":
+        block = TransformerBlock
+    size, ff_dim = d_model // num_heads, 2 * d_model
+    x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model, positions)(source)
+    encoder = block(num_heads, size, ff_dim, name="encoder_block")
     if flaw == "mask_passed_positionally":
-        x = add_and_norm(x, attention(num_heads, size)(x, x, x, not_pad))
+        x = encoder(x, None, not_pad)
     else:
-        x = add_and_norm(x, attention(num_heads, size)(x, x, **masks))
-    x = feed_forward(x, d_model)
-    y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model)(decoder_input)
-    y = add_and_norm(y, attention(num_heads, size)(y, y, use_causal_mask=flaw != "not_causal"))
-    cross = attention(num_heads, size, name="cross_attention")
+        x = encoder(x, attention_mask=not_pad)
+    x = layers.LayerNormalization()(x)
+    y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model, positions)(decoder_input)
+    decoder = block(num_heads, size, ff_dim, cross_attention=True, name="decoder_block")
+    masks = {} if flaw == "padding_not_masked" else {"context_mask": not_pad}
     if flaw == "swapped_cross_attention":
-        context, _ = cross(x, y, return_attention_scores=True)
-        y = add_and_norm(y, ops.mean(context, axis=1, keepdims=True))
+        out, _ = decoder(x, context=y, use_causal_mask=True, return_attention_scores=True)
+        y = y + ops.mean(out, axis=1, keepdims=True)
     else:
-        context, _ = cross(y, x, return_attention_scores=True, **masks)
-        y = add_and_norm(y, context)
-    y = feed_forward(y, d_model)
+        y, _ = decoder(y, context=x, use_causal_mask=flaw != "not_causal",
+                       return_attention_scores=True, **masks)
+    y = layers.LayerNormalization()(y)
     activation = "softmax" if flaw == "softmax_output" else None
     return keras.Model([source, decoder_input],
                        layers.Dense(len(TARGET_VOCAB), activation=activation)(y))
 
 
-def translator_not_causal(attention=keras.layers.MultiHeadAttention, d_model=64, num_heads=4):
-    return _translator(attention, d_model, num_heads, "not_causal")
+def translator_not_causal(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                          num_heads=4):
+    return _translator(block, positions, d_model, num_heads, "not_causal")
 
 
-def translator_swapped(attention=keras.layers.MultiHeadAttention, d_model=64, num_heads=4):
-    return _translator(attention, d_model, num_heads, "swapped_cross_attention")
+def translator_swapped(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                       num_heads=4):
+    return _translator(block, positions, d_model, num_heads, "swapped_cross_attention")
 
 
-def translator_unmasked_pads(attention=keras.layers.MultiHeadAttention, d_model=64, num_heads=4):
-    return _translator(attention, d_model, num_heads, "padding_not_masked")
+def translator_unmasked_pads(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                             num_heads=4):
+    return _translator(block, positions, d_model, num_heads, "padding_not_masked")
 
 
-def translator_positional_mask(attention=keras.layers.MultiHeadAttention, d_model=64,
+def translator_positional_mask(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
                                num_heads=4):
-    return _translator(attention, d_model, num_heads, "mask_passed_positionally")
+    return _translator(block, positions, d_model, num_heads, "mask_passed_positionally")
 
 
-def translator_keras_only(attention=keras.layers.MultiHeadAttention, d_model=64, num_heads=4):
-    return _translator(attention, d_model, num_heads, "attention_not_used")
+def translator_fixed_block(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                           num_heads=4):
+    return _translator(block, positions, d_model, num_heads, "block_not_used")
 
 
-def translator_softmax(attention=keras.layers.MultiHeadAttention, d_model=64, num_heads=4):
-    return _translator(attention, d_model, num_heads, "softmax_output")
+def translator_softmax(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                       num_heads=4):
+    return _translator(block, positions, d_model, num_heads, "softmax_output")
 
 
-# == 05: greedy_decode ==========================================================================
+# == 07: greedy_decode ==========================================================================
 def greedy_decode_growing(model, source):
     """Right: the decoder input grows by concatenation; model called directly."""
     n = len(source)
@@ -510,31 +514,31 @@ def greedy_decode_in_place(model, source):
     return decoder_input
 
 
-# == 05: alignment ==============================================================================
-def alignment_sum(scores):
+# == 07: alignment ==============================================================================
+def alignment_sum(weights):
     """Right: a sum over the heads has the same argmax as the mean."""
-    return np.asarray(scores).sum(axis=1).argmax(axis=-1)
+    return np.asarray(weights).sum(axis=1).argmax(axis=-1)
 
 
-def alignment_ops(scores):
+def alignment_ops(weights):
     """Right: keras.ops."""
-    return ops.convert_to_numpy(ops.argmax(ops.mean(scores, axis=1), axis=-1))
+    return ops.convert_to_numpy(ops.argmax(ops.mean(weights, axis=1), axis=-1))
 
 
-def alignment_first_head(scores):
-    return np.argmax(scores[:, 0], axis=-1)
+def alignment_first_head(weights):
+    return np.argmax(weights[:, 0], axis=-1)
 
 
-def alignment_over_outputs(scores):
-    return np.argmax(np.mean(scores, axis=1), axis=1)
+def alignment_over_outputs(weights):
+    return np.argmax(np.mean(weights, axis=1), axis=1)
 
 
-def alignment_max(scores):
-    return np.max(np.mean(scores, axis=1), axis=-1)
+def alignment_max(weights):
+    return np.max(np.mean(weights, axis=1), axis=-1)
 
 
-def alignment_per_head(scores):
-    return np.argmax(scores, axis=-1)
+def alignment_per_head(weights):
+    return np.argmax(weights, axis=-1)
 
 
 VARIANTS = {
@@ -569,13 +573,13 @@ VARIANTS = {
         ],
     },
     "build_translator": {
-        "right": [translator_pre_norm, translator_helpers],
+        "right": [translator_post_norm, translator_helpers],
         "wrong": [
             (translator_not_causal, "not_causal"),
             (translator_swapped, "swapped_cross_attention"),
             (translator_unmasked_pads, "padding_not_masked"),
             (translator_positional_mask, "mask_passed_positionally"),
-            (translator_keras_only, "attention_not_used"),
+            (translator_fixed_block, "block_not_used"),
             (translator_softmax, "softmax_output"),
         ],
     },

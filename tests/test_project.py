@@ -13,6 +13,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 try:
     import tomllib
@@ -98,6 +99,26 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
         f"  only in pyproject.toml: {missing}\n  only in environment.yml: {extra}"
     )
     assert "-e ." in pip_lines, "environment.yml should install the course itself: `-e .`"
+
+
+# Keras features the lessons call, and the release that brought each one.
+KERAS_FEATURES = {"flash_attention=": "3.7.0"}  # keras.ops.dot_product_attention(flash_attention=)
+
+
+def test_the_keras_floor_has_every_feature_the_lessons_call():
+    """A learner who installs the oldest Keras that pyproject.toml (and so environment.yml)
+    accepts can run every lesson: the floor is no older than any feature a lesson uses."""
+    project = _pyproject()["project"]
+    keras = Requirement(next(r for r in project["dependencies"] if r.startswith("keras")))
+    lessons = {path.name: path.read_text(encoding="utf-8")
+               for path in sorted((REPO / "solutions").rglob("*.ipynb"))}
+    floors = [Version(spec.version) for spec in keras.specifier if spec.operator == ">="]
+    assert floors, f"pyproject.toml should give Keras a floor (keras>=...). Received: {keras}"
+    for feature, release in KERAS_FEATURES.items():
+        users = [name for name, text in lessons.items() if feature in text]
+        assert not users or max(floors) >= Version(release), (
+            f"{users} call {feature!r}, new in Keras {release}, yet pyproject.toml accepts "
+            f"{keras}: raise the floor to keras>={release}")
 
 
 def test_environment_yml_python_satisfies_requires_python():

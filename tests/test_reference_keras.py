@@ -10,6 +10,8 @@ Every test here imports TensorFlow, so the file runs on one worker (xdist group 
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -152,6 +154,50 @@ def test_multi_head_attention_matches_keras(call, config, direction):
     np.testing.assert_allclose(_numpy(scores), _numpy(expected_scores), rtol=TOL, atol=TOL)
     plain = ours(*args, **kwargs)  # without return_attention_scores: the output alone
     np.testing.assert_allclose(_numpy(plain), _numpy(output), rtol=TOL, atol=TOL)
+
+
+# Keras's EinsumDense computes fans by input and output axes since VarianceScaling took
+# `input_axes` (keras-team/keras#22789); before that its MultiHeadAttention used the 3-D
+# kernels' convolution-style fans too.
+KERAS_FANS_BY_AXES = (
+    "input_axes" in inspect.signature(keras.initializers.VarianceScaling).parameters
+)
+INIT_CONFIGS = {
+    "d=64, 4 heads of 16": (64, {"num_heads": 4, "key_dim": 16}),
+    "d=48, 2 heads of 8, values of 20": (48, {"num_heads": 2, "key_dim": 8, "value_dim": 20}),
+}
+
+
+def _initial_statistics(layer_class, d_model, config, seed):
+    """A fresh layer's starting point on unit-variance inputs: the variance of the projected
+    queries, and the variance of the output kernel's entries."""
+    keras.utils.set_random_seed(seed)
+    layer = layer_class(**config)
+    x = np.random.default_rng(seed).standard_normal((4, 256, d_model)).astype("float32")
+    layer(x, x)
+    query_kernel, _, _, _, _, _, output_kernel, _ = layer.get_weights()
+    queries = x.reshape(-1, d_model) @ query_kernel.reshape(d_model, -1)  # (B T, H d_k)
+    return float(queries.var()), float(output_kernel.var())
+
+
+@pytest.mark.parametrize("d_model, config", INIT_CONFIGS.values(), ids=INIT_CONFIGS.keys())
+def test_multi_head_attention_starts_like_keras(d_model, config):
+    """Kernels start Glorot-uniform over the projection's fans, as Keras's EinsumDense does
+    (fan_in = the input axes, fan_out = the output axes), not over a 3-D kernel's
+    convolution-style fans: unit-variance inputs give queries of variance 2d / (d + H d_k)
+    (1 when H d_k = d, lesson 01's premise), not 2 / (H + d_k)."""
+    heads, key_dim = config["num_heads"], config["key_dim"]
+    value_dim = config.get("value_dim", key_dim)
+    query_variance = 2 * d_model / (d_model + heads * key_dim)
+    output_variance = 2 / (heads * value_dim + d_model)
+    for seed in range(3):
+        ours = _initial_statistics(ref.MultiHeadAttention, d_model, config, seed)
+        theirs = _initial_statistics(keras.layers.MultiHeadAttention, d_model, config, seed)
+        # sampling error: a few percent for these sizes; a wrong fan is off by a factor >= 2
+        np.testing.assert_allclose(ours, [query_variance, output_variance], rtol=0.15)
+        if KERAS_FANS_BY_AXES:
+            np.testing.assert_allclose(ours, theirs, rtol=0.25)
+    assert abs(query_variance - 2 / (heads + key_dim)) > 0.5 * query_variance
 
 
 @pytest.mark.parametrize("layer_class", [ref.MultiHeadAttention, keras.layers.MultiHeadAttention])

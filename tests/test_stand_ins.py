@@ -133,7 +133,7 @@ def test_no_right_answer_of_the_corpora_is_refused(corpus):
 @pytest.mark.parametrize("exercise", policy.REFUSED)
 def test_every_refusing_exercise_says_so_in_its_text(exercise):
     lesson = next(lesson for lesson in ("02_softmax", "03_weighted_sum", "04_keras_layer",
-                                        "08_efficiency")
+                                        "05_positions", "08_efficiency")
                   if any(c.metadata.get("nbgrader", {}).get("grade_id") == f"answer_{exercise}"
                          for c in solution_notebook(lesson).cells))
     cells = solution_notebook(lesson).cells
@@ -207,3 +207,16 @@ def test_the_class_report_counts_stand_ins_and_reviews(graded, tmp_path):
     assert "| 02_softmax: softmax | 3 | 0 |" in report
     assert "| 04_keras_layer: MultiHeadAttention | 3 | 1 |" in report
     assert "mha_exec / 04_keras_layer / MultiHeadAttention: answer_MultiHeadAttention" in report
+
+
+# -- lesson 07's stand-in block is no answer to lesson 06 ------------------------------------------
+COURSE_BLOCK = [
+    "from course_lib.blocks import KerasBlock\nclass TransformerBlock(KerasBlock):\n    pass",
+    "import course_lib.blocks as blocks\nTransformerBlock = blocks.KerasBlock",
+    "from course_lib import blocks\nTransformerBlock = getattr(blocks, 'KerasBlock')",
+]
+
+
+@pytest.mark.parametrize("source", COURSE_BLOCK)
+def test_the_courses_stand_in_block_is_refused_as_a_transformer_block(source):
+    assert _findings("TransformerBlock", source).refused == ["course_lib.blocks.KerasBlock"]

@@ -16,9 +16,10 @@ from grader.reference.numpy_attention import (
     softmax,
     weighted_sum,
 )
+from grader.reference.positions import sinusoidal_encoding
 from grader.reference.translator import alignment, greedy_decode, teacher_forcing
 
-_KERAS_NAMES = ("AttentionLayer", "MultiHeadAttention")
+_KERAS_NAMES = ("AttentionLayer", "MultiHeadAttention", "TransformerBlock")
 
 __all__ = [
     "dot_product",
@@ -30,6 +31,7 @@ __all__ = [
     "weighted_sum",
     "scaled_dot_product_attention",
     "blockwise_attention",
+    "sinusoidal_encoding",
     "teacher_forcing",
     "greedy_decode",
     "alignment",

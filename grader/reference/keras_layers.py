@@ -2,7 +2,9 @@
 
 Both are derived in lesson ``04_keras_layer``. ``MultiHeadAttention`` holds its weights in the
 same shapes and order as ``keras.layers.MultiHeadAttention``, so ``set_weights`` copies them
-across in either direction and the two layers give the same outputs.
+across in either direction and the two layers give the same outputs. ``TransformerBlock``
+(lesson ``06_transformer_block``) is built from that ``MultiHeadAttention``, LayerNorms and
+Dense layers.
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ def _combine_masks(attention_mask, use_causal_mask, t_q, t_k):
     return attention_mask
 
 
+def _glorot_uniform(fan_in, fan_out):
+    r"""Glorot-uniform for a kernel that maps ``fan_in`` input entries to ``fan_out`` outputs.
+
+    .. math:: W \sim U(-\ell, \ell),\quad \ell = \sqrt{6 / (f_\text{in} + f_\text{out})},
+              \quad \operatorname{Var}(W) = 2 / (f_\text{in} + f_\text{out})
+
+    The fans are given, not read from the kernel's shape: ``"glorot_uniform"`` reads a 3-D
+    shape ``(d, H, d_k)`` as a convolution kernel (fans ``d H`` and ``d d_k``), which starts
+    the queries with variance ``2 / (H + d_k)`` instead of about 1. These are the fans
+    ``keras.layers.EinsumDense`` derives from its equation: the input axes and the output axes.
+    """
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return keras.initializers.RandomUniform(-limit, limit)
+
+
 def _require_rank_3(**tensors):
     for name, shape in tensors.items():
         if shape is not None and len(shape) != 3:
@@ -85,8 +102,8 @@ class AttentionLayer(keras.layers.Layer):
 
     Call arguments:
         query: ``(B, Tq, d_q)``.
-        value: ``(B, Tk, d_v)``.
-        key: optional ``(B, Tk, d_k)``; defaults to ``value``.
+        value: ``(B, Tk, d_value)``.
+        key: optional ``(B, Tk, d_key)``; defaults to ``value``.
         attention_mask: optional boolean ``(B, Tq, Tk)``; ``True`` = may attend.
         return_attention_scores: also return the weights ``(B, Tq, Tk)``.
         use_causal_mask: let query ``i`` attend to keys ``j <= i`` only.
@@ -158,9 +175,12 @@ class MultiHeadAttention(keras.layers.Layer):
               \mathrm{out} = \sum_h \mathrm{head}_h W^o_h + b_o
 
     Weights, in ``get_weights`` order: query kernel ``(d_q, H, key_dim)`` and bias
-    ``(H, key_dim)``, key kernel ``(d_k, H, key_dim)`` and bias, value kernel
-    ``(d_v, H, value_dim)`` and bias ``(H, value_dim)``, output kernel
+    ``(H, key_dim)``, key kernel ``(d_key, H, key_dim)`` and bias, value kernel
+    ``(d_value, H, value_dim)`` and bias ``(H, value_dim)``, output kernel
     ``(H, value_dim, d_q)`` and bias ``(d_q,)``. Biases are absent when ``use_bias=False``.
+    ``d_q``, ``d_key``, ``d_value`` are the inputs' widths; ``key_dim`` (``d_k``) and
+    ``value_dim`` (``d_v``) each head's sizes. Kernels start Glorot-uniform over the
+    projection's fans (see :func:`_glorot_uniform`), as Keras's own layer does.
 
     Args:
         num_heads: number of heads ``H``.
@@ -170,8 +190,8 @@ class MultiHeadAttention(keras.layers.Layer):
 
     Call arguments:
         query: ``(B, Tq, d_q)``.
-        value: ``(B, Tk, d_v)``.
-        key: optional ``(B, Tk, d_k)``; defaults to ``value``.
+        value: ``(B, Tk, d_value)``.
+        key: optional ``(B, Tk, d_key)``; defaults to ``value``.
         attention_mask: optional boolean ``(B, Tq, Tk)``; ``True`` = may attend. Pass it by
             keyword.
         return_attention_scores: also return the weights ``(B, H, Tq, Tk)``.
@@ -200,7 +220,7 @@ class MultiHeadAttention(keras.layers.Layer):
     def _projection(self, name, in_dim, head_dim):
         kernel = self.add_weight(
             name=f"{name}_kernel", shape=(in_dim, self.num_heads, head_dim),
-            initializer="glorot_uniform",
+            initializer=_glorot_uniform(in_dim, self.num_heads * head_dim),  # d -> H head_dim
         )
         bias = None
         if self.use_bias:
@@ -222,7 +242,7 @@ class MultiHeadAttention(keras.layers.Layer):
         output_dim = query_shape[-1]
         self.output_kernel = self.add_weight(
             name="output_kernel", shape=(self.num_heads, self.value_dim, output_dim),
-            initializer="glorot_uniform",
+            initializer=_glorot_uniform(self.num_heads * self.value_dim, output_dim),
         )
         self.output_bias = (
             self.add_weight(name="output_bias", shape=(output_dim,), initializer="zeros")
@@ -276,4 +296,119 @@ class MultiHeadAttention(keras.layers.Layer):
             "key_dim": self.key_dim,
             "value_dim": self.value_dim,
             "use_bias": self.use_bias,
+        }
+
+
+@keras.saving.register_keras_serializable(package="attention_course")
+class TransformerBlock(keras.layers.Layer):
+    r"""A Transformer block: self-attention, optional cross-attention and a position-wise
+    feed-forward network, each with a residual connection and a LayerNorm (lesson
+    ``06_transformer_block``).
+
+    .. math::
+        \text{pre-LN:}\quad x \leftarrow x + \mathrm{SelfAttn}(\mathrm{LN}(x)),\ \
+        x \leftarrow x + \mathrm{Cross}(\mathrm{LN}(x), c),\ \
+        y = x + \mathrm{FFN}(\mathrm{LN}(x))
+
+        \text{post-LN:}\quad x \leftarrow \mathrm{LN}(x + \mathrm{SelfAttn}(x)),\ \
+        x \leftarrow \mathrm{LN}(x + \mathrm{Cross}(x, c)),\ \
+        y = \mathrm{LN}(x + \mathrm{FFN}(x))
+
+    with :math:`\mathrm{FFN}(x) = \max(0, xW_1 + b_1)W_2 + b_2`. The attention layers are this
+    module's :class:`MultiHeadAttention` (weight for weight ``keras.layers.MultiHeadAttention``).
+
+    Sublayers, in ``get_weights`` order: ``self_attention`` (8 weights),
+    ``self_attention_norm`` (γ, β), with ``cross_attention``: ``cross_attention_layer`` (8) and
+    ``cross_attention_norm`` (2); then ``ff_hidden`` (``(d_model, ff_dim)``, ``(ff_dim,)``),
+    ``ff_output`` (``(ff_dim, d_model)``, ``(d_model,)``) and ``ff_norm`` (2). ``ff_output``
+    and ``ff_norm`` are made in ``build``, where ``d_model`` (the last axis of ``x``) is known.
+
+    Args:
+        num_heads: heads of each attention layer.
+        key_dim: size of each head's queries and keys.
+        ff_dim: width of the feed-forward network's hidden layer.
+        cross_attention: whether the block attends to a ``context`` after its self-attention.
+        norm_first: pre-LN (True) or post-LN (False).
+        epsilon: the LayerNorms' epsilon.
+
+    Call arguments:
+        x: ``(B, T, d_model)``.
+        context: ``(B, Tc, d_context)``, required exactly when ``cross_attention``.
+        attention_mask: boolean, broadcastable to ``(B, T, T)``; ``True`` = may attend.
+        context_mask: boolean, broadcastable to ``(B, T, Tc)``.
+        use_causal_mask: position ``i`` of the self-attention sees positions ``j <= i`` only.
+        return_attention_scores: also return the cross-attention's weights ``(B, H, T, Tc)``
+            (with ``cross_attention``), else the self-attention's ``(B, H, T, T)``.
+
+    Returns:
+        ``y (B, T, d_model)``, and the weights if ``return_attention_scores``.
+    """
+
+    def __init__(self, num_heads, key_dim, ff_dim, cross_attention=False, norm_first=True,
+                 epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads, self.key_dim, self.ff_dim = int(num_heads), int(key_dim), int(ff_dim)
+        self.cross_attention = bool(cross_attention)
+        self.norm_first = bool(norm_first)
+        self.epsilon = float(epsilon)
+        self.self_attention = MultiHeadAttention(num_heads=num_heads, key_dim=key_dim)
+        self.self_attention_norm = keras.layers.LayerNormalization(epsilon=epsilon)
+        if self.cross_attention:
+            self.cross_attention_layer = MultiHeadAttention(num_heads=num_heads, key_dim=key_dim)
+            self.cross_attention_norm = keras.layers.LayerNormalization(epsilon=epsilon)
+        self.ff_hidden = keras.layers.Dense(ff_dim, activation="relu")
+
+    def build(self, x_shape, context_shape=None):
+        _require_rank_3(x=x_shape, context=context_shape)
+        self.ff_output = keras.layers.Dense(x_shape[-1])  # W_2: back to d_model
+        self.ff_norm = keras.layers.LayerNormalization(epsilon=self.epsilon)
+
+    def _residual(self, x, norm, sublayer):
+        """``x + f(LN(x))`` (pre-LN) or ``LN(x + f(x))`` (post-LN); ``sublayer`` returns
+        ``(f(...), weights or None)``."""
+        if self.norm_first:
+            out, weights = sublayer(norm(x))  # (B, T, d_model)
+            return x + out, weights
+        out, weights = sublayer(x)  # (B, T, d_model)
+        return norm(x + out), weights
+
+    def call(self, x, context=None, attention_mask=None, context_mask=None,
+             use_causal_mask=False, return_attention_scores=False):
+        if self.cross_attention and context is None:
+            raise ValueError("A TransformerBlock with cross_attention=True needs a context. "
+                             "Received: context=None")
+        if not self.cross_attention and context is not None:
+            raise ValueError("This TransformerBlock has no cross-attention (cross_attention="
+                             f"False). Received: context of shape {tuple(context.shape)}")
+
+        def self_attend(h):
+            return self.self_attention(h, h, attention_mask=attention_mask,
+                                       use_causal_mask=use_causal_mask,
+                                       return_attention_scores=True)
+
+        def cross_attend(h):
+            return self.cross_attention_layer(h, context, attention_mask=context_mask,
+                                              return_attention_scores=True)
+
+        def feed_forward(h):
+            return self.ff_output(self.ff_hidden(h)), None  # (B, T, d_model)
+
+        x, weights = self._residual(x, self.self_attention_norm, self_attend)  # (B, T, d_model)
+        if self.cross_attention:
+            x, weights = self._residual(x, self.cross_attention_norm, cross_attend)
+        y, _ = self._residual(x, self.ff_norm, feed_forward)  # (B, T, d_model)
+        return (y, weights) if return_attention_scores else y
+
+    def compute_output_shape(self, x_shape, context_shape=None):
+        return tuple(x_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "ff_dim": self.ff_dim,
+            "cross_attention": self.cross_attention,
+            "norm_first": self.norm_first,
+            "epsilon": self.epsilon,
         }

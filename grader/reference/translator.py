@@ -35,10 +35,10 @@ def greedy_decode(model, source):
     return predicted
 
 
-def alignment(scores):
+def alignment(weights):
     """``(B, Tt)``: the source position each output position attends to most, from the
-    cross-attention weights ``(B, H, Tt, Ts)`` averaged over the heads."""
-    return np.asarray(scores).mean(axis=1).argmax(axis=-1)
+    cross-attention weights ``(B, H, Tt, Ts)`` (after the softmax) averaged over the heads."""
+    return np.asarray(weights).mean(axis=1).argmax(axis=-1)
 
 
 def chain_model(multiplier: int):
