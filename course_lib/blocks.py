@@ -47,6 +47,11 @@ class KerasBlock(layers.Layer):
     ``cross_attention``: ``cross_attention_layer``, ``cross_attention_norm``), ``ff_hidden``,
     ``ff_output``, ``ff_norm``. ``ff_output`` and ``ff_norm`` are made in ``build``, where
     ``d_model`` (the last axis of ``x``) is known.
+
+    The attention layers are always asked for their weights (``return_attention_scores=True``):
+    Keras's layer then gives a query row with nothing to attend to zero weights, so that it
+    reads nothing from the values, as the course's layer does. (Without them, Keras 3.15 takes
+    a fused path, ``ops.dot_product_attention``, that averages all the values on such a row.)
     """
 
     def __init__(self, num_heads, key_dim, ff_dim, cross_attention=False, norm_first=True,

@@ -38,7 +38,8 @@ _BLOCKS = ("keras_hub.layers.TransformerEncoder", "keras_hub.layers.TransformerD
            "official.nlp.modeling.layers.TransformerEncoderBlock",
            "official.nlp.modeling.layers.TransformerDecoderBlock",
            "torch.nn.TransformerEncoderLayer", "torch.nn.TransformerDecoderLayer",
-           "torch.nn.Transformer")
+           "torch.nn.Transformer",
+           "course_lib.blocks")  # the course's stand-in block (lesson 07's fallback)
 
 _POSITION_ENCODINGS = ("keras_hub.layers.SinePositionEncoding",
                        "keras_nlp.layers.SinePositionEncoding",
@@ -47,9 +48,6 @@ _POSITION_ENCODINGS = ("keras_hub.layers.SinePositionEncoding",
                        "official.nlp.modeling.layers.RelativePositionEmbedding",
                        "official.vision.modeling.layers.PositionalEncoding",
                        "tensor2tensor.layers.common_attention.get_timing_signal_1d")
-
-#: The course's own Transformer block of Keras's layers (lesson 07's stand-in for yours).
-_COURSE_BLOCKS = ("course_lib.blocks",)
 
 #: Per exercise, the library names (and everything under them) that stand in for it, and what
 #: to write instead.
@@ -65,8 +63,7 @@ REFUSED = {
                             "np.sin and np.cos of the angles t / 10000^(2i/d)"),
     "AttentionLayer": (_LAYERS, "Dense projections and keras.ops (matmul, softmax, where)"),
     "MultiHeadAttention": (_LAYERS, "your own projections and keras.ops (einsum, softmax)"),
-    "TransformerBlock": (_BLOCKS + _COURSE_BLOCKS,
-                         "MultiHeadAttention, LayerNormalization and Dense layers, "
+    "TransformerBlock": (_BLOCKS, "MultiHeadAttention, LayerNormalization and Dense layers, "
                          "as the lesson derives the block"),
 }
 #: The course's own grading code: no answer may call it, whatever the exercise.

@@ -359,20 +359,20 @@ def teacher_forcing_both_shifted(targets):
 
 
 # == 07: build_translator =======================================================================
-def translator_post_norm(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
-                         num_heads=4):
-    """Right: post-LN blocks (norm_first=False), which need no final LayerNormalization."""
+def translator_pre_norm(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                        num_heads=4):
+    """Right: pre-LN blocks (the default), each side ending with a LayerNormalization."""
     source = keras.Input((SOURCE_LEN,), dtype="int32", name="source")
     decoder_input = keras.Input((TARGET_LEN,), dtype="int32", name="decoder_input")
     mask = ops.expand_dims(ops.not_equal(source, PAD_ID), 1)
-    options = {"num_heads": num_heads, "key_dim": d_model // num_heads, "ff_dim": 2 * d_model,
-               "norm_first": False}
+    options = {"num_heads": num_heads, "key_dim": d_model // num_heads, "ff_dim": 2 * d_model}
     x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model, positions)(source)
-    x = block(**options)(x, attention_mask=mask)
+    x = layers.LayerNormalization()(block(**options)(x, attention_mask=mask))
     y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model, positions)(decoder_input)
     y = block(cross_attention=True, name="decoder_block", **options)(
         y, context=x, context_mask=mask, use_causal_mask=True, return_attention_scores=True)[0]
-    return keras.Model([source, decoder_input], layers.Dense(len(TARGET_VOCAB))(y))
+    logits = layers.Dense(len(TARGET_VOCAB))(layers.LayerNormalization()(y))
+    return keras.Model([source, decoder_input], logits)
 
 
 def translator_helpers(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
@@ -387,15 +387,14 @@ def translator_helpers(block=TransformerBlock, positions=sinusoidal_encoding, d_
         return PositionalEmbedding(len(vocab), length, d_model, positions)(ids)
 
     def make(name, **options):
-        return block(num_heads, d_model // num_heads, 4 * d_model, name=name, **options)
+        return block(num_heads, d_model // num_heads, 4 * d_model, norm_first=False, name=name,
+                     **options)
 
     encoded = make("encoder")(embed(source, SOURCE_VOCAB, SOURCE_LEN), attention_mask=not_pad)
-    encoded = layers.LayerNormalization()(encoded)
     decoded, _ = make("decoder_block", cross_attention=True)(
         embed(decoder_input, TARGET_VOCAB, TARGET_LEN), encoded, context_mask=not_pad,
         use_causal_mask=True, return_attention_scores=True)
-    logits = layers.Dense(len(TARGET_VOCAB))(layers.LayerNormalization()(decoded))
-    return keras.Model([source, decoder_input], logits)
+    return keras.Model([source, decoder_input], layers.Dense(len(TARGET_VOCAB))(decoded))
 
 
 def _translator(block, positions, d_model, num_heads, flaw):
@@ -407,14 +406,14 @@ def _translator(block, positions, d_model, num_heads, flaw):
         block = TransformerBlock
     size, ff_dim = d_model // num_heads, 2 * d_model
     x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model, positions)(source)
-    encoder = block(num_heads, size, ff_dim, name="encoder_block")
+    encoder = block(num_heads, size, ff_dim, norm_first=False, name="encoder_block")
     if flaw == "mask_passed_positionally":
         x = encoder(x, None, not_pad)
     else:
         x = encoder(x, attention_mask=not_pad)
-    x = layers.LayerNormalization()(x)
     y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model, positions)(decoder_input)
-    decoder = block(num_heads, size, ff_dim, cross_attention=True, name="decoder_block")
+    decoder = block(num_heads, size, ff_dim, cross_attention=True, norm_first=False,
+                    name="decoder_block")
     masks = {} if flaw == "padding_not_masked" else {"context_mask": not_pad}
     if flaw == "swapped_cross_attention":
         out, _ = decoder(x, context=y, use_causal_mask=True, return_attention_scores=True)
@@ -422,7 +421,6 @@ def _translator(block, positions, d_model, num_heads, flaw):
     else:
         y, _ = decoder(y, context=x, use_causal_mask=flaw != "not_causal",
                        return_attention_scores=True, **masks)
-    y = layers.LayerNormalization()(y)
     activation = "softmax" if flaw == "softmax_output" else None
     return keras.Model([source, decoder_input],
                        layers.Dense(len(TARGET_VOCAB), activation=activation)(y))
@@ -573,7 +571,7 @@ VARIANTS = {
         ],
     },
     "build_translator": {
-        "right": [translator_post_norm, translator_helpers],
+        "right": [translator_pre_norm, translator_helpers],
         "wrong": [
             (translator_not_causal, "not_causal"),
             (translator_swapped, "swapped_cross_attention"),

@@ -46,6 +46,7 @@ def test_every_description_is_used_by_a_variant():
     layer) or a mistake measured directly; the NumPy corpus names every NumPy one."""
     named = {key for variants in WRONG_VARIANTS.values() for key in variants}
     layers = {key for variants in numpy_layers.VARIANTS.values() for key in variants}
+    layers |= set(numpy_layers.BLOCK_VARIANTS)  # lesson 06's TransformerBlock
     measured = {key for keys in MEASURED.values() for key in keys}
     assert named | layers | measured == set(DESCRIPTIONS)
     in_corpus = {key for kinds in VARIANTS.values() for _, key in kinds["wrong"]}

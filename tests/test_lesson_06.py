@@ -53,7 +53,8 @@ def test_graded_cells_points_and_export():
 def test_library_blocks_are_refused():
     for source in ("import keras_hub\nTransformerBlock = keras_hub.layers.TransformerEncoder\n",
                    "from keras_nlp.layers import TransformerDecoder\n\n"
-                   "class TransformerBlock(TransformerDecoder):\n    pass\n"):
+                   "class TransformerBlock(TransformerDecoder):\n    pass\n",
+                   "from course_lib import blocks\nTransformerBlock = blocks.TransformerBlock\n"):
         assert policy.stand_ins(EXERCISE, source).refused, source
     allowed = "x = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)\n"
     assert not policy.stand_ins(EXERCISE, "import keras\n" + allowed).refused

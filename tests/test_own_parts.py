@@ -349,8 +349,8 @@ def test_keras_attention_on_a_fully_masked_row_is_what_the_lesson_says():
     uniform = np.asarray(layer.output_dense(np.mean(projected, axis=1, keepdims=True)))
     np.testing.assert_allclose(fast[0, 1], uniform[0, 0], rtol=1e-5, atol=1e-5)
     text = " ".join(_cell_source("text-08").split())
-    assert "gives zero weights too when it returns them" in text
-    assert "the plain average of all the values" in text
+    assert "does the same when it returns its weights" in text
+    assert "which on such a row averages all the values" in text
 
 
 def test_the_check_of_alignment_names_each_mistake_it_knows():

@@ -23,9 +23,10 @@ def masked_softmax(scores, mask=None):
     .. math:: w_{ij} = [\exists j'\colon M_{ij'}]\,
               \mathrm{softmax}_j(s_{ij} + (1 - M_{ij})(-10^9))
 
-    A disallowed key gets exactly 0 (:math:`e^{-10^9}` underflows). A fully masked row would
-    come out uniform, as in ``keras.layers.MultiHeadAttention``; here it comes out as zeros.
-    Every other row agrees with Keras.
+    A disallowed key gets exactly 0 (:math:`e^{-10^9}` underflows). With :math:`-10^9` alone a
+    fully masked row would come out uniform; here it comes out as zeros, as it does in
+    ``keras.layers.Softmax`` with a mask (it zeroes the masked keys after the softmax), and so in
+    ``keras.layers.MultiHeadAttention``.
 
     Args:
         scores: ``(..., Tq, Tk)``.

@@ -1,11 +1,13 @@
 """The answer key's Keras layers as NumPy forward passes, with their known wrong variants.
 
 Lesson ``04_keras_layer`` derives ``AttentionLayer(units)`` and ``MultiHeadAttention(num_heads,
-key_dim, value_dim=None, use_bias=True)``; their Keras answer key is
-:mod:`grader.reference.keras_layers`. The grading process has no TensorFlow: the learner's
-kernel runs the learner's layer on weights and inputs the grader chose and sends back its
-outputs, and this module computes, in NumPy (float64), what the answer key gives on the same
-weights and inputs, and what each known mistake gives, so that a wrong output can be named.
+key_dim, value_dim=None, use_bias=True)``, lesson ``06_transformer_block`` the
+``TransformerBlock`` built on them (:class:`TransformerBlockForward`, its wrong variants in
+``BLOCK_VARIANTS``); their Keras answer key is :mod:`grader.reference.keras_layers`. The
+grading process has no TensorFlow: the learner's kernel runs the learner's layer on weights
+and inputs the grader chose and sends back its outputs, and this module computes, in NumPy
+(float64), what the answer key gives on the same weights and inputs, and what each known
+mistake gives, so that a wrong output can be named.
 
 Each forward pass is a chain of small steps ("hooks"), each a method that one equation
 describes. A wrong variant is a subclass that overrides exactly one step; ``VARIANTS`` holds
