@@ -65,6 +65,8 @@ REFUSED = {
     "MultiHeadAttention": (_LAYERS, "your own projections and keras.ops (einsum, softmax)"),
     "TransformerBlock": (_BLOCKS, "MultiHeadAttention, LayerNormalization and Dense layers, "
                          "as the lesson derives the block"),
+    "build_translator": (("course_lib.block_plots.TinyTranslator",),  # lesson 06's own model
+                         "the `block` argument, PositionalEmbedding and a Dense layer"),
 }
 #: The course's own grading code: no answer may call it, whatever the exercise.
 GRADING_CODE = ("grader", "course_lib.probe_cases", "course_lib.probes")

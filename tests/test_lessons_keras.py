@@ -1,4 +1,4 @@
-"""Lessons 04 and 05 (Keras) through real nbgrader autogrades: what a learner's answers score.
+"""Lessons 04 and 07 (Keras) through real nbgrader autogrades: what a learner's answers score.
 
 For each lesson, one batch of submissions is autograded in parallel (``autograde_all``, two
 processes): the solution (full marks, no error), the student version (zero, "not written yet"),
