@@ -201,6 +201,9 @@ def _block_records(cls, case: BlockCase, start: int, arrays: dict) -> list[dict]
     records: list[dict] = []
     weights = None
     try:
+        from course_lib.checks_keras import require_layer_class
+
+        require_layer_class(cls)
         block = cls(**case.config)
         block(case.x, **context)
         weights = {"shapes": [list(np.shape(w)) for w in block.get_weights()],
