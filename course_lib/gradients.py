@@ -104,8 +104,9 @@ def score_gradient(attention_backward, scores, v, d_out) -> np.ndarray:
     return np.asarray(d_scores, dtype=np.float64)  # (Tq, Tk)
 
 
-def plot_gradient_norms(d_ks, norms: dict, ax=None):
-    """Log-log plot of ``‖∂L/∂S‖`` against ``d_k``: one line per entry of ``norms``
+def plot_gradient_norms(d_ks, norms: dict, ax=None,
+                        ylabel=r"median over the queries of $\|\partial L / \partial s_i\|$"):
+    """Log-log plot of a size of ``∂L/∂S`` against ``d_k``: one line per entry of ``norms``
     (``{label: values, one per d_k}``)."""
     import matplotlib.pyplot as plt
 
@@ -115,7 +116,7 @@ def plot_gradient_norms(d_ks, norms: dict, ax=None):
         ax.loglog(d_ks, values, marker=marker, label=label)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("$d_k$")
-    ax.set_ylabel(r"$\|\partial L / \partial S\|$")
+    ax.set_ylabel(ylabel)
     ax.set_title("How much gradient reaches the scores")
     ax.legend()
     ax.grid(True, which="major", alpha=0.3)
