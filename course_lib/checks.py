@@ -42,6 +42,7 @@ __all__ = [
     "check_blockwise_attention",
     "check_blockwise_memory",
     "check_sinusoidal_encoding",
+    "check_attention_backward",
     "memory_test_inputs",
     "memory_test_masks",
 ]
@@ -82,6 +83,11 @@ COMPARE_OPTIONS = {
         # float32 angles of up to a few hundred radians are off by about 1e-5
         "rtol": 1e-4,
         "atol": 1e-6,
+    },
+    "attention_backward": {
+        "hint": "dv = Aᵀ dO; dA = dO vᵀ; dS = A ⊙ (dA − rowsum(dA ⊙ A)); dq = dS k/√d_k; "
+        "dk = dSᵀ q/√d_k, with A the masked softmax of the forward pass.",
+        "parts": ("dq", "dk", "dv"),
     },
     "teacher_forcing": {
         "hint": "Put START_ID in front and drop the last character: the decoder reads START, "
@@ -453,3 +459,26 @@ def check_sinusoidal_encoding(sinusoidal_encoding) -> None:
             what=f"PE[t + 1]·PE[s + 1] vs PE[t]·PE[s] for {what}",
             hint="PE[t]·PE[s] = Σ_i cos(ω_i (t - s)) depends only on t - s.", **options)
     _passed(name, n_cases + 4)
+
+
+def check_attention_backward(attention_backward) -> None:
+    """Public check for lesson 09: ``attention_backward(q, k, v, d_out, mask=None)`` returns
+    ``(dq, dk, dv)``, the gradients of a loss through scaled dot-product attention."""
+    name = "attention_backward"
+    n_cases = _check_cases(attention_backward, name)
+    rng = _fresh_rng()
+    q, k, v = _random_qkv(rng, 4, 6, 3, 5)
+    d_out = rng.standard_normal((4, 5))  # (Tq, d_v)
+    mask = rng.random((4, 6)) < 0.6
+    mask[:, 0] = True  # every query may attend to a key
+    dq, dk, dv = (to_numpy(g, what=f"The result of {name} on a new example")
+                  for g in call_answer(attention_backward, q, k, v, d_out, mask=mask, name=name))
+    compare(dv.sum(axis=0), d_out.sum(axis=0), what=f"dv summed over the keys, for {name}",
+            hint="Each row of A sums to 1, so Σ_j dv_j = Σ_j Σ_i A_ij dO_i = Σ_i dO_i.")
+    compare(dk.sum(axis=0), np.zeros(3), what=f"dk summed over the keys, for {name}",
+            hint="Each row of dS sums to 0 (adding a constant to a row of scores changes no "
+            "weight), so Σ_j dk_j = Σ_i (Σ_j dS_ij) q_i / √d_k = 0.")
+    _require(np.all(dk[~mask.any(axis=0)] == 0) and np.all(dv[~mask.any(axis=0)] == 0),
+             f"{name}: a key that no query may attend to gets a gradient. Its weights are all 0, "
+             "so its dk and dv rows must be 0.")
+    _passed(name, n_cases + 3)

@@ -282,6 +282,39 @@ def _blockwise_attention(rng) -> list[Part]:
     ]
 
 
+# Lesson 09's backward pass -----------------------------------------------------------------
+
+
+def _attention_backward(rng) -> list[Part]:
+    batch, heads, t_q, t_k, d_k, d_v = sizes(rng, 6)
+    lengths = rng.integers(1, t_k, size=batch)
+    mask_shape = (batch, 1, t_q, t_k)
+
+    def call(t_q=t_q, mask=None, extreme=False):
+        if extreme:  # scores q kᵀ/√16 in steps of 32, about ±3000, exact in float32 too: a
+            # row's weights are one-hot or split between tied keys, never 1 - 10⁻⁴ (which
+            # float32 cannot hold to more than a few digits)
+            inputs = {"q": rng.integers(-8, 9, (batch, heads, t_q, 16)) * 128.0,
+                      "k": rng.integers(-8, 9, (batch, heads, t_k, 16)).astype(float),
+                      "v": rng.standard_normal((batch, heads, t_k, d_v))}
+        else:
+            inputs = random_qkv(rng, (batch, heads), t_q, t_k, d_k, d_v)
+        d_out = rng.standard_normal((batch, heads, t_q, d_v))  # ∂L/∂O, (B, H, Tq, d_v)
+        return Call({**inputs, "d_out": d_out}, {} if mask is None else {"mask": mask})
+
+    return [
+        Part("no mask: batch and head axes, Tq ≠ Tk, d_k ≠ d_v", [call()]),
+        Part("self-attention (Tq = Tk) with and without a causal mask",
+             [call(t_q=t_k), call(t_q=t_k, mask=lower_triangle(t_k, t_k))]),
+        Part("a padding mask (B, 1, 1, Tk) and a random mask: no gradient through masked keys",
+             [call(mask=lengths_mask(lengths, t_k)), call(mask=random_mask(rng, mask_shape))]),
+        Part("fully masked rows: zero gradients, not NaN",
+             [call(mask=random_mask(rng, mask_shape, [(0, 0, 0), (batch - 1, 0, t_q - 1)]))]),
+        Part("extreme logits (scores of ±1000 and beyond, d_k = 16): a saturated softmax",
+             [call(extreme=True), call(extreme=True, mask=random_mask(rng, mask_shape))]),
+    ]
+
+
 # Lesson 05's positions ---------------------------------------------------------------------
 
 
@@ -570,6 +603,7 @@ PLANS = {
     "scaled_dot_product_attention": _scaled_dot_product_attention,
     "blockwise_attention": _blockwise_attention,
     "sinusoidal_encoding": _sinusoidal_encoding,
+    "attention_backward": _attention_backward,
     "AttentionLayer": _attention_layer,
     "MultiHeadAttention": _multi_head_attention,
     "TransformerBlock": _transformer_block,

@@ -146,6 +146,23 @@ def _sinusoidal_encoding(rng):
     }
 
 
+def _attention_backward(rng):
+    def with_d_out(inputs, t_q, d_v, **kwargs):
+        return case(**inputs, d_out=rng.standard_normal((*inputs["q"].shape[:-2], t_q, d_v)),
+                    kwargs=kwargs)
+
+    fully_masked = random_mask(rng, (2, 4, 6), [(0, 1), (1, 3)])
+    return {
+        # self-attention first: Tq = Tk, so that every mistake runs and is named
+        "self_attention": with_d_out(random_qkv(rng, (2,), 5, 5, 4, 3), 5, 3),
+        "unmasked": with_d_out(random_qkv(rng, (), 3, 6, 4, 2), 3, 2),
+        "causal": with_d_out(random_qkv(rng, (2,), 5, 5, 3, 4), 5, 4,
+                             mask=ref.causal_mask(5)),
+        "fully_masked_rows": with_d_out(random_qkv(rng, (2,), 4, 6, 5, 3), 4, 3,
+                                        mask=fully_masked),
+    }
+
+
 FIXTURE_BUILDERS = {
     "dot_product": _dot_product,
     "attention_scores": _attention_scores,
@@ -157,6 +174,7 @@ FIXTURE_BUILDERS = {
     "scaled_dot_product_attention": _scaled_dot_product_attention,
     "blockwise_attention": _blockwise_attention,
     "sinusoidal_encoding": _sinusoidal_encoding,
+    "attention_backward": _attention_backward,
 }
 
 

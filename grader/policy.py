@@ -49,6 +49,12 @@ _POSITION_ENCODINGS = ("keras_hub.layers.SinePositionEncoding",
                        "official.vision.modeling.layers.PositionalEncoding",
                        "tensor2tensor.layers.common_attention.get_timing_signal_1d")
 
+_AUTODIFF = ("tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.custom_gradient",
+             "tensorflow.autodiff", "tensorflow.raw_ops.SoftmaxGrad", "jax.grad", "jax.vjp",
+             "jax.jvp", "jax.jacfwd", "jax.jacrev", "jax.value_and_grad", "torch.autograd",
+             "torch.func", "autograd.grad", "autograd.elementwise_grad",
+             "course_lib.gradients")  # the lesson's finite differences
+
 #: Per exercise, the library names (and everything under them) that stand in for it, and what
 #: to write instead.
 REFUSED = {
@@ -61,6 +67,8 @@ REFUSED = {
                             "the running max, sum and output of the online softmax"),
     "sinusoidal_encoding": (_POSITION_ENCODINGS,
                             "np.sin and np.cos of the angles t / 10000^(2i/d)"),
+    "attention_backward": (_AUTODIFF,
+                           "the five equations of the backward pass, with NumPy"),
     "AttentionLayer": (_LAYERS, "Dense projections and keras.ops (matmul, softmax, where)"),
     "MultiHeadAttention": (_LAYERS, "your own projections and keras.ops (einsum, softmax)"),
     "TransformerBlock": (_BLOCKS, "MultiHeadAttention, LayerNormalization and Dense layers, "

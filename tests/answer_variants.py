@@ -717,6 +717,154 @@ def sinusoidal_encoding_base_1000(T, d):
     return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
 
 
+# 09 attention_backward ------------------------------------------------------------------------
+
+
+def backward_einsum(q, k, v, d_out, mask=None):
+    scale = 1 / np.sqrt(q.shape[-1])
+    s = np.einsum("...qd,...kd->...qk", q, k) * scale
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+    dv = np.einsum("...qk,...qd->...kd", a, d_out)
+    da = np.einsum("...qd,...kd->...qk", d_out, v)
+    ds = a * da - a * np.einsum("...qk,...qk->...q", a, da)[..., None]
+    return (np.einsum("...qk,...kd->...qd", ds, k) * scale,
+            np.einsum("...qk,...qd->...kd", ds, q) * scale, dv)
+
+
+def backward_row_jacobians(q, k, v, d_out, mask=None):
+    """The softmax's Jacobian diag(a) - a aᵀ built row by row, in loops."""
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    batch = q.shape[:-2]
+    mask = np.broadcast_to(True if mask is None else mask, (*batch, t_q, t_k))
+    dq, dk, dv = np.zeros(q.shape), np.zeros(k.shape), np.zeros(v.shape)
+    for index in np.ndindex(*batch):
+        for i in range(t_q):
+            allowed = mask[index][i]
+            if not allowed.any():
+                continue
+            s = k[index] @ q[index][i] / np.sqrt(q.shape[-1])
+            s = np.where(allowed, s, -np.inf)
+            a = np.exp(s - s[allowed].max())
+            a = a / a.sum()
+            jacobian = np.diag(a) - np.outer(a, a)
+            dv[index] += np.outer(a, d_out[index][i])
+            ds = jacobian @ (v[index] @ d_out[index][i])
+            dq[index][i] = ds @ k[index] / np.sqrt(q.shape[-1])
+            dk[index] += np.outer(ds, q[index][i]) / np.sqrt(q.shape[-1])
+    return dq, dk, dv
+
+
+def backward_float32(q, k, v, d_out, mask=None):
+    q, k, v, d_out = (x.astype(np.float32) for x in (q, k, v, d_out))
+    scale = np.float32(1 / np.sqrt(q.shape[-1]))
+    s = q @ np.swapaxes(k, -1, -2) * scale
+    if mask is not None:
+        s = np.where(mask, s, np.float32(-np.inf))
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, np.float32(0)))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    dv = np.swapaxes(a, -1, -2) @ d_out
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, dv
+
+
+def backward_no_rowsum(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    ds = a * (d_out @ np.swapaxes(v, -1, -2))  # the row sum forgotten
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_unscaled(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    return ds @ k, np.swapaxes(ds, -1, -2) @ q, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_dk_untransposed(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, ds @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_dv_untransposed(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, a @ d_out
+
+
+def backward_returns_ds(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_mask_forgotten(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # the mask never applied
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    a = e / e.sum(axis=-1, keepdims=True)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_nan_rows(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))  # -inf - (-inf) = NaN in a masked row
+    a = e / e.sum(axis=-1, keepdims=True)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
 VARIANTS = {
     "dot_product": {
         "right": [dot_product_loop, dot_product_einsum],
@@ -814,6 +962,18 @@ VARIANTS = {
             (sinusoidal_encoding_per_column, "pe_frequency_per_column"),
             (sinusoidal_encoding_pair_index, "pe_exponent_i_over_d"),
             (sinusoidal_encoding_base_1000, "pe_wrong_base"),
+        ],
+    },
+    "attention_backward": {
+        "right": [backward_einsum, backward_row_jacobians, backward_float32],
+        "wrong": [
+            (backward_no_rowsum, "grad_softmax_no_rowsum"),
+            (backward_unscaled, "grad_no_scaling"),
+            (backward_dk_untransposed, "grad_dk_not_transposed"),
+            (backward_dv_untransposed, "grad_dv_not_transposed"),
+            (backward_returns_ds, "grad_scores_as_dq"),
+            (backward_mask_forgotten, "grad_mask_ignored"),
+            (backward_nan_rows, "grad_fully_masked_nan"),
         ],
     },
     "blockwise_attention": {

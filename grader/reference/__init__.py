@@ -1,10 +1,11 @@
 """The course's answer key: ``grader.reference``.
 
-The NumPy functions (lessons 00–03, 05 and 08, and lesson 07's data and decoding steps in
+The NumPy functions (lessons 00–03, 05, 08 and 09, and lesson 07's data and decoding steps in
 ``grader.reference.translator``) import at once; the Keras layers (and TensorFlow with them)
 load on first use, so the NumPy lessons stay fast.
 """
 
+from grader.reference.gradients import attention_backward
 from grader.reference.numpy_attention import (
     attention_scores,
     blockwise_attention,
@@ -32,6 +33,7 @@ __all__ = [
     "scaled_dot_product_attention",
     "blockwise_attention",
     "sinusoidal_encoding",
+    "attention_backward",
     "teacher_forcing",
     "greedy_decode",
     "alignment",

@@ -1,0 +1,353 @@
+"""Lesson 09 (gradients): its answer key, public check, judge and helpers, and one batch of real
+nbgrader autogrades.
+
+The batch holds the solution notebook (full marks, no error), the student version (zero, "not
+written yet"), one notebook per wrong answer of ``answer_variants`` (each loses points and its
+feedback names the mistake) and one per right answer written differently (full marks). A wrong
+or right answer only changes the answer cell, so those notebooks are graded with the free demo
+cells emptied (the solution runs them all); that keeps the batch short.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import matplotlib
+import numpy as np
+import pytest
+from answer_variants import VARIANTS, notebook_source
+from judging import full_marks, judged
+from nbgrader_utils import find_cell, graded_outputs, solution_notebook
+
+import grader.reference as ref
+from course_lib import probe_cases
+from course_lib.checks import CheckFailed, check_attention_backward
+from course_lib.gradients import (
+    numerical_gradient,
+    plot_gradient_check,
+    plot_gradient_norms,
+    score_gradient,
+)
+from course_lib.misconceptions import DESCRIPTIONS
+from grader import policy
+from grader.reference.gradients import softmax_backward
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+LESSON = "09_gradients"
+EXERCISE = "attention_backward"
+GRADED = (f"check_{EXERCISE}", f"hidden_{EXERCISE}")
+RIGHT = VARIANTS[EXERCISE]["right"]
+WRONG = VARIANTS[EXERCISE]["wrong"]
+
+
+def _points() -> dict[str, float]:
+    cells = (cell.metadata.get("nbgrader", {}) for cell in solution_notebook(LESSON).cells)
+    return {meta["grade_id"]: meta["points"] for meta in cells if meta.get("grade")}
+
+
+def _loss(q, k, v, d_out, mask=None):
+    """``L = Σ O ⊙ d_out``, so that ``∂L/∂O = d_out``."""
+    return np.sum(ref.scaled_dot_product_attention(q, k, v, mask)[0] * d_out)
+
+
+def _inputs(seed=0, batch=(2,), t_q=3, t_k=5, d_k=4, d_v=2):
+    rng = np.random.default_rng(seed)
+    q, k, v = probe_cases.random_qkv(rng, batch, t_q, t_k, d_k, d_v).values()
+    return q, k, v, rng.standard_normal((*batch, t_q, d_v))
+
+
+# The answer key ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_answer_key_equals_central_differences(masked):
+    q, k, v, d_out = _inputs()
+    mask = None
+    if masked:
+        mask = np.random.default_rng(1).random((2, 3, 5)) < 0.5
+        mask[:, :, 0] = True
+        mask[1, 2] = False  # a fully masked row
+    gradients = ref.attention_backward(q, k, v, d_out, mask)
+    for index, x in enumerate((q, k, v)):
+        def loss(y, index=index):
+            args = [q, k, v]
+            args[index] = y
+            return _loss(*args, d_out, mask)
+
+        np.testing.assert_allclose(gradients[index], numerical_gradient(loss, x), atol=1e-8)
+        assert gradients[index].shape == x.shape
+
+
+def test_masked_keys_and_fully_masked_rows_get_no_gradient():
+    q, k, v, d_out = _inputs(t_q=4, t_k=6)
+    mask = np.ones((2, 4, 6), dtype=bool)
+    mask[..., 5] = False  # key 5 hidden from every query
+    mask[0, 1] = False  # batch 0, query 1: no key
+    dq, dk, dv = ref.attention_backward(q, k, v, d_out, mask)
+    assert np.all(np.isfinite(dq)) and np.all(dq[0, 1] == 0)
+    assert np.all(dk[:, 5] == 0) and np.all(dv[:, 5] == 0)
+
+
+def test_softmax_backward_is_the_jacobian_product_and_rows_sum_to_zero():
+    rng = np.random.default_rng(3)
+    weights = ref.softmax(rng.standard_normal((3, 5)))
+    d_weights = rng.standard_normal((3, 5))
+    d_scores = softmax_backward(weights, d_weights)
+    for a, da, ds in zip(weights, d_weights, d_scores, strict=True):
+        np.testing.assert_allclose(ds, (np.diag(a) - np.outer(a, a)) @ da, atol=1e-15)
+    np.testing.assert_allclose(d_scores.sum(axis=-1), 0, atol=1e-15)
+
+
+def test_shared_leading_axes_collect_their_gradients():
+    """An input broadcast over the heads receives the sum of its heads' gradients."""
+    q, k, v, d_out = _inputs(batch=(2, 3))
+    dq, dk, dv = ref.attention_backward(q, k[:, :1], v[:, :1], d_out)
+    full = ref.attention_backward(q, np.repeat(k[:, :1], 3, 1), np.repeat(v[:, :1], 3, 1), d_out)
+    assert dk.shape == (2, 1, 5, 4) and dv.shape == (2, 1, 5, 2)
+    np.testing.assert_allclose(dk, full[1].sum(axis=1, keepdims=True), atol=1e-12)
+    np.testing.assert_allclose(dv, full[2].sum(axis=1, keepdims=True), atol=1e-12)
+
+
+def test_bad_shapes_are_refused_with_the_shapes_received():
+    q, k, v, d_out = _inputs()
+    with pytest.raises(ValueError, match="Received"):
+        ref.attention_backward(q, k, v, d_out[..., :1])
+
+
+# The public check, the judge and the policy ------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", RIGHT, ids=[a.__name__ for a in RIGHT])
+def test_right_answers_pass_the_check_and_get_full_marks(answer, capsys):
+    check_attention_backward(answer)
+    assert "checks passed" in capsys.readouterr().out
+    for cell in ("check", "hidden"):
+        for seed in (0, 1, 2):
+            credit = judged(EXERCISE, answer, seed, cell)
+            assert credit.points == full_marks(EXERCISE, cell), credit.lines
+
+
+@pytest.mark.parametrize(("answer", "key"), WRONG, ids=[a.__name__ for a, _ in WRONG])
+def test_each_wrong_answer_is_named_by_the_check_and_the_judge(answer, key):
+    with pytest.raises(CheckFailed) as failure:
+        check_attention_backward(answer)
+    assert DESCRIPTIONS[key] in str(failure.value)
+    credit = judged(EXERCISE, answer)
+    assert credit.points < full_marks(EXERCISE) and key in credit.misconceptions, credit.lines
+
+
+def test_the_lessons_wrong_answers_cover_every_mistake():
+    from grader.misconceptions import WRONG_VARIANTS
+
+    assert sorted(key for _, key in WRONG) == sorted(WRONG_VARIANTS[EXERCISE])
+    assert len(WRONG) >= 4 and len(RIGHT) >= 2
+
+
+def test_the_plan_has_every_dimension_different_and_fully_masked_rows():
+    for seed in (0, 1, 2):
+        parts = probe_cases.plan(EXERCISE, seed)
+        first = parts[0].calls[0].args
+        (b, h, t_q, d_k), (t_k, d_v) = first["q"].shape, first["v"].shape[-2:]
+        assert len({b, h, t_q, t_k, d_k, d_v}) == 6
+        masks = [c.kwargs["mask"] for p in parts for c in p.calls if "mask" in c.kwargs]
+        assert any((~np.broadcast_to(m, m.shape).any(axis=-1)).any() for m in masks)
+        extreme = parts[-1].calls[0].args
+        scores = extreme["q"] @ np.swapaxes(extreme["k"], -1, -2) / 4
+        assert np.abs(scores).max() > 1000
+        np.testing.assert_array_equal(scores.astype(np.float32), scores)  # exact in float32
+
+
+def test_autodiff_libraries_are_refused():
+    for source, name in [
+        ("import tensorflow as tf\nwith tf.GradientTape() as tape:\n    pass\n",
+         "tensorflow.GradientTape"),
+        ("import jax\ngrads = jax.vjp(f, q)\n", "jax.vjp"),
+        ("from torch.autograd import grad\ngrad(y, x)\n", "torch.autograd.grad"),
+        ("from course_lib.gradients import numerical_gradient\nnumerical_gradient(f, q)\n",
+         "course_lib.gradients.numerical_gradient"),
+    ]:
+        assert policy.stand_ins(EXERCISE, source).refused == [name], source
+    assert policy.stand_ins(EXERCISE, "import numpy as np\nx = np.swapaxes(q, -1, -2)\n"
+                            ).refused == []
+
+
+# The learner-side helpers ------------------------------------------------------------------------
+
+
+def test_numerical_gradient_of_a_known_function_and_leaves_its_input_alone():
+    x = np.array([[0.5, -1.0], [2.0, 0.1]])
+    before = x.copy()
+    gradient = numerical_gradient(lambda y: np.sum(np.sin(y) * y), x)
+    np.testing.assert_allclose(gradient, np.cos(x) * x + np.sin(x), atol=1e-9)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_score_gradient_reads_ds_out_of_the_backward_pass():
+    rng = np.random.default_rng(5)
+    scores, v, d_out = rng.standard_normal((4, 6)) * 3, rng.standard_normal((6, 2)), \
+        rng.standard_normal((4, 2))
+    weights = ref.softmax(scores)
+    expected = softmax_backward(weights, d_out @ v.T)
+    np.testing.assert_allclose(score_gradient(ref.attention_backward, scores, v, d_out), expected,
+                               atol=1e-12)
+
+
+def test_the_lesson_measurement_shows_saturation_without_scaling():
+    """The claim of section 6: with the scaling the median ‖∂L/∂s_i‖ keeps its size from
+    d_k = 4 to 1024, without it it falls hundreds of times below."""
+    rng = np.random.default_rng(0)
+    scaled, unscaled = [], []
+    for d_k in (4, 16, 64, 256, 1024):
+        q, k = rng.standard_normal((64, d_k)), rng.standard_normal((64, d_k))
+        v, g = rng.standard_normal((64, 16)), rng.standard_normal((64, 16))
+        for values, scores in ((scaled, q @ k.T / np.sqrt(d_k)), (unscaled, q @ k.T)):
+            d_scores = score_gradient(ref.attention_backward, scores, v, g)
+            values.append(np.median(np.linalg.norm(d_scores, axis=-1)))
+    assert max(scaled) < 2 * min(scaled)
+    assert unscaled[-1] * 100 < scaled[-1] and unscaled[-1] * 100 < unscaled[0]
+
+
+@pytest.mark.xdist_group("keras")
+def test_keras_gradient_tape_equals_the_answer_key_on_an_identity_layer():
+    keras = pytest.importorskip("keras")
+    from course_lib.gradients import identity_attention, tape_gradients
+
+    rng = np.random.default_rng(2)
+    query, key, value = (rng.standard_normal((2, t, 5)) for t in (3, 6, 6))
+    d_out = rng.standard_normal((2, 3, 5))
+    mask = np.tri(3, 6, k=2, dtype=bool)[None].repeat(2, axis=0)
+    layer = identity_attention(keras.layers.MultiHeadAttention, 5)
+    taped = tape_gradients(layer, query, key, value, d_out, attention_mask=mask)
+    for got, expected in zip(taped, ref.attention_backward(query, key, value, d_out, mask),
+                             strict=True):
+        np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
+def test_the_plots_draw_what_they_are_given():
+    ax = plot_gradient_norms([4, 16], {"a": [1.0, 2.0], "b": [1.0, 0.1]})
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    ax = plot_gradient_check({"dq": np.ones(3)}, {"dq": np.ones(3)})
+    assert ax.get_lines()[0].get_label() == "dq"
+    plt.close("all")
+
+
+# The lesson's structure --------------------------------------------------------------------------
+
+
+def test_graded_cells_points_and_text():
+    notebook = solution_notebook(LESSON)
+    assert _points() == {f"check_{EXERCISE}": 2, f"hidden_{EXERCISE}": 4}
+    assert find_cell(notebook, f"check_{EXERCISE}").source == f"check_{EXERCISE}({EXERCISE})"
+    assert f'probe("{EXERCISE}", {EXERCISE}, seed=0)' in find_cell(notebook,
+                                                                   f"hidden_{EXERCISE}").source
+    answer = find_cell(notebook, f"answer_{EXERCISE}")
+    assert answer.metadata.nbgrader["solution"]
+    assert f"def {EXERCISE}(q, k, v, d_out, mask=None):" in answer.source
+    text = "".join(cell.source for cell in notebook.cells)
+    assert "(6 points)" in text and "**Your own code.**" in text
+
+
+def test_the_lesson_uses_the_learners_layer_for_the_tape():
+    code = [c.source for c in solution_notebook(LESSON).cells if c.cell_type == "code"]
+    assert any('mine("keras_layer", "MultiHeadAttention",' in c
+               and "fallback=keras.layers.MultiHeadAttention" in c for c in code)
+
+
+def test_nothing_before_the_exercise_calls_it():
+    cells = solution_notebook(LESSON).cells
+    answer_at = cells.index(find_cell(solution_notebook(LESSON), f"answer_{EXERCISE}"))
+    assert all(f"{EXERCISE}(" not in c.source for c in cells[:answer_at] if c.cell_type == "code")
+
+
+def test_every_non_answer_cell_but_the_demos_is_locked():
+    for cell in solution_notebook(LESSON).cells:
+        meta = cell.metadata.get("nbgrader")
+        if cell.cell_type == "markdown" or (meta and not meta["solution"]):
+            assert meta and meta["locked"], cell.source[:60]
+
+
+# One batch of real autogrades --------------------------------------------------------------------
+
+
+def _with_answer(answer):
+    """The solution notebook with ``answer`` in the answer cell and the demo cells emptied."""
+    notebook = solution_notebook(LESSON)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
+            cell.source = ""
+    find_cell(notebook, f"answer_{EXERCISE}").source = (
+        "import numpy as np\n\n\n" + notebook_source(answer, EXERCISE))
+    return notebook
+
+
+def _submissions() -> dict:
+    submissions = {"solution": solution_notebook(LESSON), "untouched": None}
+    submissions.update({f"wrong-{answer.__name__}": _with_answer(answer) for answer, _ in WRONG})
+    submissions.update({f"right-{answer.__name__}": _with_answer(answer) for answer in RIGHT})
+    return submissions
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """``{student: {grade_id: score}}`` after one parallel autograde of the whole batch."""
+    import nbformat
+
+    saved_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "agg"
+    try:
+        students = []
+        for student, notebook in _submissions().items():
+            path = course.released / LESSON / f"{LESSON}.ipynb"
+            if notebook is not None:
+                path = course.root / f"{student}-{LESSON}.ipynb"
+                nbformat.write(notebook, path)
+            course.add_submission(LESSON, student, path)
+            students.append(student)
+        report = course.autograde_all(LESSON, students, jobs=2, force=True, progress=False)
+    finally:
+        if saved_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved_backend
+    failed = [f"{o.student}: {o.status} {o.messages}" for o in report.outcomes
+              if o.status != "graded"]
+    assert not failed, failed
+    return {student: {cell.grade_id: cell.score for cell in course.scores(LESSON, student)}
+            for student in students}
+
+
+def _errors(course, student: str) -> list[str]:
+    path = course.root / "autograded" / student / LESSON / f"{LESSON}.ipynb"
+    return [f"cell {index}: {output['ename']}: {output['evalue']}"
+            for index, cell in enumerate(json.loads(path.read_text())["cells"])
+            for output in cell.get("outputs", []) if output["output_type"] == "error"]
+
+
+@pytest.mark.slow
+def test_solution_gets_full_marks_and_runs_without_error(course, graded):
+    assert graded["solution"] == _points()
+    assert _errors(course, "solution") == []
+
+
+@pytest.mark.slow
+def test_student_version_gets_zero_and_says_what_to_do(course, graded):
+    assert graded["untouched"] == dict.fromkeys(GRADED, 0.0)
+    assert "is not written yet" in graded_outputs(course, LESSON, "untouched", GRADED[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("answer", "key"), WRONG, ids=[a.__name__ for a, _ in WRONG])
+def test_wrong_answer_loses_points_and_is_named(course, graded, answer, key):
+    student = f"wrong-{answer.__name__}"
+    assert sum(graded[student].values()) < sum(_points().values()), graded[student]
+    feedback = "\n".join(graded_outputs(course, LESSON, student, cell) for cell in GRADED)
+    assert DESCRIPTIONS[key] in feedback, feedback
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer", RIGHT, ids=[a.__name__ for a in RIGHT])
+def test_right_answer_written_differently_gets_full_marks(graded, answer):
+    assert graded[f"right-{answer.__name__}"] == _points()
