@@ -43,6 +43,8 @@ __all__ = [
     "check_blockwise_memory",
     "check_sinusoidal_encoding",
     "check_attention_backward",
+    "check_nadaraya_watson",
+    "check_additive_scores",
     "memory_test_inputs",
     "memory_test_masks",
 ]
@@ -88,6 +90,20 @@ COMPARE_OPTIONS = {
         "hint": "dv = Aᵀ dO; dA = dO vᵀ; dS = A ⊙ (dA − rowsum(dA ⊙ A)); dq = dS k/√d_k; "
         "dk = dSᵀ q/√d_k, with A the masked softmax of the forward pass.",
         "parts": ("dq", "dk", "dv"),
+    },
+    "nadaraya_watson": {
+        "hint": "Scores −(x_query − x_train)² / (2 w²) for every (query, training point) pair, "
+        "(..., n_query, n_train); a stable softmax over the training points (axis=-1); then "
+        "the weighted sum of y_train.",
+        # float32 answers: exp of scores of a few hundred is off by about 1e-5
+        "rtol": 1e-4,
+        "atol": 1e-6,
+    },
+    "additive_scores": {
+        "hint": "Project once, q @ w_q (..., Tq, h) and k @ w_k (..., Tk, h); add them for every "
+        "pair as (..., Tq, 1, h) + (..., 1, Tk, h); tanh; then @ v.",
+        "rtol": 1e-4,
+        "atol": 1e-6,
     },
     "teacher_forcing": {
         "hint": "Put START_ID in front and drop the last character: the decoder reads START, "
@@ -481,4 +497,59 @@ def check_attention_backward(attention_backward) -> None:
     _require(np.all(dk[~mask.any(axis=0)] == 0) and np.all(dv[~mask.any(axis=0)] == 0),
              f"{name}: a key that no query may attend to gets a gradient. Its weights are all 0, "
              "so its dk and dv rows must be 0.")
+    _passed(name, n_cases + 3)
+
+
+def check_nadaraya_watson(nadaraya_watson) -> None:
+    """Public check for lesson 10: ``nadaraya_watson(x_query, x_train, y_train, width)``
+    returns ``ŷ (..., n_query)``, a softmax-weighted average of ``y_train``."""
+    name = "nadaraya_watson"
+    n_cases = _check_cases(nadaraya_watson, name)
+    rng = _fresh_rng()
+    x_train, y_train = rng.uniform(0, 5, 9), rng.standard_normal(9)  # (n_train,) each
+    x_query = rng.uniform(0, 5, 4)  # (n_query,)
+
+    def predict(x_query, x_train, y_train, width, what):
+        return to_numpy(call_answer(nadaraya_watson, x_query, x_train, y_train, width,
+                                    name=name), what=f"The result of {name} on {what}")
+
+    y_hat = predict(x_query, x_train, y_train, 0.8, "a new example")
+    _require(y_hat.shape == (4,) and np.all(np.isfinite(y_hat)),
+             f"{name} of 4 queries should return 4 finite numbers. Received: "
+             f"{describe_array(y_hat)}")
+    _require(np.all((y_hat >= y_train.min() - 1e-9) & (y_hat <= y_train.max() + 1e-9)),
+             f"{name}: a prediction lies outside [min y_train, max y_train]. The weights are a "
+             "softmax over the training points: positive and summing to 1, so ŷ is an average.")
+    order = rng.permutation(9)
+    compare(predict(x_query, x_train[order], y_train[order], 0.8, "shuffled training points"),
+            y_hat, what=f"{name} with the training points shuffled",
+            hint="The order of the (x_i, y_i) pairs must not matter: each keeps its weight.")
+    nearest = y_train[np.argmin(np.abs(x_query[:, None] - x_train), axis=-1)]  # (n_query,)
+    compare(predict(x_query, x_train, y_train, 1e-3, "a width of 0.001"), nearest,
+            what=f"{name} with a width of 0.001",
+            hint="A tiny width makes the softmax one-hot: ŷ is the target of the nearest x_i. "
+            "Subtract the max score of each query before np.exp, or every e^score is 0.")
+    _passed(name, n_cases + 3)
+
+
+def check_additive_scores(additive_scores) -> None:
+    """Public check for lesson 10: ``additive_scores(q, k, w_q, w_k, v)`` returns the
+    ``(..., Tq, Tk)`` scores ``tanh(q_i W_q + k_j W_k) v``."""
+    name = "additive_scores"
+    n_cases = _check_cases(additive_scores, name)
+    case = load_fixture(name)["batched"]
+    q, k, w_q, w_k, v = case["args"].values()
+    order = np.array([3, 0, 4, 1, 2])
+    compare(call_answer(additive_scores, q, k[..., order, :], w_q, w_k, v, name=name),
+            case["expected"][..., order], what=f"{name}(q, k with its keys reordered, …)",
+            hint="Reordering the keys should reorder the columns of the scores, nothing else.")
+    compare(call_answer(additive_scores, q, k, w_q, w_k, -v, name=name), -case["expected"],
+            what=f"{name}(q, k, w_q, w_k, -v)",
+            hint="v reads each score out of the tanh features linearly: -v negates it.")
+    large = to_numpy(call_answer(additive_scores, 100 * q, 100 * k, w_q, w_k, v, name=name),
+                     what=f"The result of {name} on inputs 100 times larger")
+    _require(np.all(np.abs(large) <= np.abs(v).sum() + 1e-9),
+             f"{name}: a score of inputs 100 times larger exceeds Σ|v| = "
+             f"{np.abs(v).sum():.3f}. tanh lies in [-1, 1], so |tanh(…) v| ≤ Σ|v|: apply the "
+             "tanh before the product with v.")
     _passed(name, n_cases + 3)

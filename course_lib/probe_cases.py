@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_lib.checks import memory_test_inputs, memory_test_masks
+from course_lib.other_scores import toy_curve
 
 
 @dataclass
@@ -315,6 +316,52 @@ def _attention_backward(rng) -> list[Part]:
     ]
 
 
+# Lesson 10's other scores ------------------------------------------------------------------
+
+
+def _nadaraya_watson(rng) -> list[Part]:
+    n_query, n_train, batch = sizes(rng, 3, low=3, high=30)
+
+    def call(shape=(), width=None, grid=False):
+        if grid:  # training points on the integers, queries a quarter off: distances ≥ 1/4
+            x_train = rng.permutation(n_train).astype(float) + np.zeros((*shape, 1))
+            x_query = rng.integers(0, n_train, (*shape, n_query)) + rng.choice([0.25, -0.25],
+                                                                             (*shape, n_query))
+        else:
+            x_train = rng.uniform(0, 5, (*shape, n_train))
+            x_query = rng.uniform(-0.5, 5.5, (*shape, n_query))
+        y_train = toy_curve(np.abs(x_train), rng)
+        width = float(rng.uniform(0.3, 1.5)) if width is None else width
+        return Call({"x_query": x_query, "x_train": x_train, "y_train": y_train,
+                     "width": width})
+
+    return [
+        Part(f"one curve: {n_query} queries, {n_train} training points", [call()]),
+        Part(f"a batch of {batch} curves: (B, n_query) and (B, n_train)", [call((batch,))]),
+        Part("a tiny width (2⁻⁸): the nearest training point's target, never NaN",
+             [call(width=2.0**-8, grid=True), call((batch,), width=2.0**-8, grid=True)]),
+        Part("a wide width (50): close to the mean of the targets", [call(width=50.0)]),
+    ]
+
+
+def _additive_scores(rng) -> list[Part]:
+    batch, heads, t_q, t_k, d_q, d_k, hidden = sizes(rng, 7)
+
+    def call(t_q=t_q, d_q=d_q, scale=1.0):
+        return Call({"q": rng.standard_normal((batch, heads, t_q, d_q)) * scale,
+                     "k": rng.standard_normal((batch, heads, t_k, d_k)) * scale,
+                     "w_q": rng.standard_normal((d_q, hidden)) / np.sqrt(d_q),
+                     "w_k": rng.standard_normal((d_k, hidden)) / np.sqrt(d_k),
+                     "v": rng.standard_normal(hidden)})
+
+    return [
+        Part("batch and head axes, Tq ≠ Tk, d_q ≠ d_k ≠ h", [call()]),
+        Part("self-attention, Tq = Tk", [call(t_q=t_k)]),
+        Part("queries and keys of the same width, d_q = d_k", [call(d_q=d_k)]),
+        Part("large inputs: tanh saturates, each score stays within Σ|v|", [call(scale=30.0)]),
+    ]
+
+
 # Lesson 05's positions ---------------------------------------------------------------------
 
 
@@ -604,6 +651,8 @@ PLANS = {
     "blockwise_attention": _blockwise_attention,
     "sinusoidal_encoding": _sinusoidal_encoding,
     "attention_backward": _attention_backward,
+    "nadaraya_watson": _nadaraya_watson,
+    "additive_scores": _additive_scores,
     "AttentionLayer": _attention_layer,
     "MultiHeadAttention": _multi_head_attention,
     "TransformerBlock": _transformer_block,

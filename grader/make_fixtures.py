@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.other_scores import toy_curve
 from course_lib.probe_cases import random_mask, random_qkv, random_weights
 from grader import reference as ref
 from grader.misconceptions import wrong_outputs
@@ -163,6 +164,38 @@ def _attention_backward(rng):
     }
 
 
+def _nadaraya_watson(rng):
+    grid = np.arange(6.0)  # training points on the integers, queries a quarter off
+    return {
+        # three training points, width 1: weights e^{-d²/2} small enough to check by hand
+        "hand_worked": case(x_query=np.array([0.0, 1.0, 2.5]), x_train=np.array([0.0, 1.0, 3.0]),
+                            y_train=np.array([1.0, 2.0, 4.0]), width=1.0),
+        "curve": case(x_query=np.linspace(0, 5, 7), x_train=np.sort(rng.uniform(0, 5, 11)),
+                      y_train=toy_curve(np.linspace(0, 5, 11), rng), width=0.5),
+        "batched": case(x_query=rng.uniform(0, 5, (2, 4)), x_train=rng.uniform(0, 5, (2, 6)),
+                        y_train=rng.standard_normal((2, 6)), width=0.8),
+        "tiny_width": case(x_query=np.array([0.25, 2.75, 4.25, 1.75]), x_train=grid,
+                           y_train=rng.standard_normal(6), width=2.0**-8),
+    }
+
+
+def _additive_scores(rng):
+    def weights(d_q, d_k, hidden):
+        return {"w_q": rng.standard_normal((d_q, hidden)) / np.sqrt(d_q),
+                "w_k": rng.standard_normal((d_k, hidden)) / np.sqrt(d_k),
+                "v": rng.standard_normal(hidden)}
+
+    return {
+        # Tq = Tk and d_q = d_k first, so that every mistake runs and is named
+        "self_attention": case(q=rng.standard_normal((2, 4, 3)), k=rng.standard_normal((2, 4, 3)),
+                               **weights(3, 3, 5)),
+        "batched": case(q=rng.standard_normal((2, 3, 4)), k=rng.standard_normal((2, 5, 6)),
+                        **weights(4, 6, 7)),
+        "single_query": case(q=rng.standard_normal((1, 2)), k=rng.standard_normal((6, 3)),
+                             **weights(2, 3, 4)),
+    }
+
+
 FIXTURE_BUILDERS = {
     "dot_product": _dot_product,
     "attention_scores": _attention_scores,
@@ -175,6 +208,8 @@ FIXTURE_BUILDERS = {
     "blockwise_attention": _blockwise_attention,
     "sinusoidal_encoding": _sinusoidal_encoding,
     "attention_backward": _attention_backward,
+    "nadaraya_watson": _nadaraya_watson,
+    "additive_scores": _additive_scores,
 }
 
 

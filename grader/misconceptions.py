@@ -328,6 +328,51 @@ _ATTENTION_BACKWARD = {
 }
 
 
+# 10 nadaraya_watson and additive_scores ------------------------------------------------------
+
+
+def _nadaraya_watson(x_query, x_train, y_train, width, *, axis=-1, sign=-1.0, power=2,
+                     normalised=True, stable=True):
+    """Nadaraya–Watson regression with one switch turned off: the mistake it names."""
+    distance = x_query[..., :, None] - x_train[..., None, :]  # (..., n_query, n_train)
+    scores = sign * distance**2 / (2 * width**power)  # (..., n_query, n_train)
+    if not normalised:
+        weights = np.exp(scores)  # the kernel alone, (..., n_query, n_train)
+    elif stable:
+        weights = ref.softmax(scores, axis=axis)
+    else:
+        exp = np.exp(scores)  # underflows to 0 for a tiny width: 0/0
+        weights = exp / exp.sum(axis=axis, keepdims=True)
+    return (weights @ y_train[..., :, None])[..., 0]  # (..., n_query)
+
+
+def _nadaraya_watson_with(**switches):
+    return lambda x_query, x_train, y_train, width: _nadaraya_watson(
+        x_query, x_train, y_train, width, **switches)
+
+
+_NADARAYA_WATSON = {
+    "nw_softmax_over_queries": _nadaraya_watson_with(axis=-2),
+    "nw_width_not_squared": _nadaraya_watson_with(power=1),
+    "nw_farthest_point": _nadaraya_watson_with(sign=1.0),
+    "nw_unnormalised": _nadaraya_watson_with(normalised=False),
+    "nw_unstable_softmax": _nadaraya_watson_with(stable=False),
+}
+
+
+def _additive_pairs(q, k, w_q, w_k):
+    return (q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :]  # (..., Tq, Tk, h)
+
+
+_ADDITIVE_SCORES = {
+    "add_tanh_after_v": lambda q, k, w_q, w_k, v: np.tanh(_additive_pairs(q, k, w_q, w_k) @ v),
+    "add_no_tanh": lambda q, k, w_q, w_k, v: _additive_pairs(q, k, w_q, w_k) @ v,
+    "add_transposed": lambda q, k, w_q, w_k, v: _t(ref.additive_scores(q, k, w_q, w_k, v)),
+    "add_pairs_not_broadcast": lambda q, k, w_q, w_k, v: np.tanh(q @ w_q + k @ w_k) @ v,
+    "add_weights_swapped": lambda q, k, w_q, w_k, v: ref.additive_scores(q, k, w_k, w_q, v),
+}
+
+
 # 07 the translator's data and decoding --------------------------------------------------------
 
 
@@ -404,6 +449,8 @@ WRONG_VARIANTS = {
     "blockwise_attention": _BLOCKWISE_ATTENTION,
     "sinusoidal_encoding": _SINUSOIDAL_ENCODING,
     "attention_backward": _ATTENTION_BACKWARD,
+    "nadaraya_watson": _NADARAYA_WATSON,
+    "additive_scores": _ADDITIVE_SCORES,
     "teacher_forcing": _TEACHER_FORCING,
     "greedy_decode": _GREEDY_DECODE,
     "alignment": _ALIGNMENT,

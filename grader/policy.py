@@ -55,6 +55,15 @@ _AUTODIFF = ("tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.cust
              "torch.func", "autograd.grad", "autograd.elementwise_grad",
              "course_lib.gradients")  # the lesson's finite differences
 
+_KERNEL_REGRESSION = ("statsmodels.nonparametric.kernel_regression.KernelReg",
+                      "statsmodels.nonparametric.api.KernelReg",
+                      "statsmodels.api.nonparametric.KernelReg")
+
+_ADDITIVE = ("keras.layers.AdditiveAttention", "tensorflow.keras.layers.AdditiveAttention",
+             "tensorflow_addons.seq2seq.BahdanauAttention",
+             "tensorflow_addons.seq2seq.attention_wrapper.BahdanauAttention",
+             "tensorflow_addons.seq2seq.BahdanauMonotonicAttention")
+
 #: Per exercise, the library names (and everything under them) that stand in for it, and what
 #: to write instead.
 REFUSED = {
@@ -69,6 +78,9 @@ REFUSED = {
                             "np.sin and np.cos of the angles t / 10000^(2i/d)"),
     "attention_backward": (_AUTODIFF,
                            "the five equations of the backward pass, with NumPy"),
+    "nadaraya_watson": (_KERNEL_REGRESSION,
+                        "the squared distances, a stable softmax and a weighted sum"),
+    "additive_scores": (_ADDITIVE, "q @ w_q and k @ w_k added for every pair, np.tanh, @ v"),
     "AttentionLayer": (_LAYERS, "Dense projections and keras.ops (matmul, softmax, where)"),
     "MultiHeadAttention": (_LAYERS, "your own projections and keras.ops (einsum, softmax)"),
     "TransformerBlock": (_BLOCKS, "MultiHeadAttention, LayerNormalization and Dense layers, "

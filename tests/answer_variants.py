@@ -865,6 +865,109 @@ def backward_nan_rows(q, k, v, d_out, mask=None):
     return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
 
 
+# 10 nadaraya_watson ----------------------------------------------------------------------------
+
+
+def nw_loops(x_query, x_train, y_train, width):
+    x_query, x_train, y_train = (np.asarray(a, dtype=float) for a in (x_query, x_train, y_train))
+    y_hat = np.zeros(x_query.shape)
+    for index in np.ndindex(*x_query.shape[:-1]):
+        for i, x in enumerate(x_query[index]):
+            scores = [-(x - x_i) ** 2 / (2 * width**2) for x_i in x_train[index]]
+            top = max(scores)
+            kernel = [np.exp(s - top) for s in scores]
+            total = sum(w * y for w, y in zip(kernel, y_train[index], strict=True))
+            y_hat[index][i] = total / sum(kernel)
+    return y_hat
+
+
+def nw_logsumexp(x_query, x_train, y_train, width):
+    """log-weights = scores − logsumexp(scores), the logsumexp written out."""
+    scores = -np.square(x_query[..., :, None] - x_train[..., None, :]) / (2 * width**2)
+    top = scores.max(axis=-1, keepdims=True)
+    log_norm = top + np.log(np.exp(scores - top).sum(axis=-1, keepdims=True))
+    return np.einsum("...qn,...n->...q", np.exp(scores - log_norm), y_train)
+
+
+def nw_float32(x_query, x_train, y_train, width):
+    x_query, x_train, y_train = (a.astype(np.float32) for a in (x_query, x_train, y_train))
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / np.float32(2 * width**2)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_over_queries(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
+    e = np.exp(scores - scores.max(axis=-2, keepdims=True))
+    weights = e / e.sum(axis=-2, keepdims=True)  # over the queries
+    return (weights * y_train[..., None, :]).sum(axis=-1)
+
+
+def nw_width_not_squared(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_positive_distance(x_query, x_train, y_train, width):
+    scores = (x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_kernel_sum(x_query, x_train, y_train, width):
+    kernel = np.exp(-(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2))
+    return (kernel * y_train[..., None, :]).sum(axis=-1)  # never normalised
+
+
+def nw_unstable(x_query, x_train, y_train, width):
+    e = np.exp(-(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)  # 0/0 for a tiny width
+
+
+# 10 additive_scores ----------------------------------------------------------------------------
+
+
+def additive_einsum(q, k, w_q, w_k, v):
+    features = np.tanh(np.einsum("...qd,dh->...qh", q, w_q)[..., :, None, :]
+                       + np.einsum("...kd,dh->...kh", k, w_k)[..., None, :, :])
+    return np.einsum("...qkh,h->...qk", features, v)
+
+
+def additive_loops(q, k, w_q, w_k, v):
+    scores = np.zeros((*q.shape[:-1], k.shape[-2]))
+    for index in np.ndindex(*q.shape[:-2]):
+        for i, q_i in enumerate(q[index]):
+            for j, k_j in enumerate(k[index]):
+                scores[index][i, j] = np.dot(v, np.tanh(q_i @ w_q + k_j @ w_k))
+    return scores
+
+
+def additive_float32(q, k, w_q, w_k, v):
+    q, k, w_q, w_k, v = (a.astype(np.float32) for a in (q, k, w_q, w_k, v))
+    return np.tanh(np.expand_dims(q @ w_q, -2) + np.expand_dims(k @ w_k, -3)) @ v
+
+
+def additive_tanh_last(q, k, w_q, w_k, v):
+    return np.tanh(((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :]) @ v)
+
+
+def additive_linear(q, k, w_q, w_k, v):
+    return ((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :]) @ v  # no tanh
+
+
+def additive_transposed(q, k, w_q, w_k, v):
+    return np.tanh((q @ w_q)[..., None, :, :] + (k @ w_k)[..., :, None, :]) @ v  # (..., Tk, Tq)
+
+
+def additive_position_by_position(q, k, w_q, w_k, v):
+    return np.tanh(q @ w_q + k @ w_k) @ v  # query i meets key i only
+
+
+def additive_swapped(q, k, w_q, w_k, v):
+    return np.tanh((q @ w_k)[..., :, None, :] + (k @ w_q)[..., None, :, :]) @ v
+
+
 VARIANTS = {
     "dot_product": {
         "right": [dot_product_loop, dot_product_einsum],
@@ -974,6 +1077,26 @@ VARIANTS = {
             (backward_returns_ds, "grad_scores_as_dq"),
             (backward_mask_forgotten, "grad_mask_ignored"),
             (backward_nan_rows, "grad_fully_masked_nan"),
+        ],
+    },
+    "nadaraya_watson": {
+        "right": [nw_loops, nw_logsumexp, nw_float32],
+        "wrong": [
+            (nw_over_queries, "nw_softmax_over_queries"),
+            (nw_width_not_squared, "nw_width_not_squared"),
+            (nw_positive_distance, "nw_farthest_point"),
+            (nw_kernel_sum, "nw_unnormalised"),
+            (nw_unstable, "nw_unstable_softmax"),
+        ],
+    },
+    "additive_scores": {
+        "right": [additive_einsum, additive_loops, additive_float32],
+        "wrong": [
+            (additive_tanh_last, "add_tanh_after_v"),
+            (additive_linear, "add_no_tanh"),
+            (additive_transposed, "add_transposed"),
+            (additive_position_by_position, "add_pairs_not_broadcast"),
+            (additive_swapped, "add_weights_swapped"),
         ],
     },
     "blockwise_attention": {

@@ -1,6 +1,6 @@
 """The course's answer key: ``grader.reference``.
 
-The NumPy functions (lessons 00–03, 05, 08 and 09, and lesson 07's data and decoding steps in
+The NumPy functions (lessons 00–03, 05, 08, 09 and 10, and lesson 07's data and decoding steps in
 ``grader.reference.translator``) import at once; the Keras layers (and TensorFlow with them)
 load on first use, so the NumPy lessons stay fast.
 """
@@ -17,6 +17,7 @@ from grader.reference.numpy_attention import (
     softmax,
     weighted_sum,
 )
+from grader.reference.other_scores import additive_scores, nadaraya_watson
 from grader.reference.positions import sinusoidal_encoding
 from grader.reference.translator import alignment, greedy_decode, teacher_forcing
 
@@ -34,6 +35,8 @@ __all__ = [
     "blockwise_attention",
     "sinusoidal_encoding",
     "attention_backward",
+    "nadaraya_watson",
+    "additive_scores",
     "teacher_forcing",
     "greedy_decode",
     "alignment",
