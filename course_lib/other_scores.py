@@ -27,9 +27,9 @@ def nw_weights(nadaraya_watson, x_query, x_train, width) -> np.ndarray:
     the identity) gives all the columns at once."""
     x_query, x_train = np.asarray(x_query, dtype=float), np.asarray(x_train, dtype=float)
     n_train = x_train.shape[-1]
-    columns = nadaraya_watson(np.broadcast_to(x_query, (n_train, x_query.size)),
-                              np.broadcast_to(x_train, (n_train, n_train)),
-                              np.eye(n_train), width)  # (n_train, n_query): row i = column i
+    queries = np.tile(x_query.reshape(1, -1), (n_train, 1))  # (n_train, n_query), a copy
+    keys = np.tile(x_train.reshape(1, -1), (n_train, 1))  # (n_train, n_train)
+    columns = nadaraya_watson(queries, keys, np.eye(n_train), width)  # row i: column i
     return np.asarray(columns, dtype=float).T  # (n_query, n_train)
 
 
