@@ -41,6 +41,7 @@ class Module:
 
 
 MODULES = {
+    "softmax": Module("02_softmax", "import numpy as np\n"),
     "weighted_sum": Module("03_weighted_sum", "import numpy as np\n"),
     "keras_layer": Module(
         "04_keras_layer",

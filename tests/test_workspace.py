@@ -159,7 +159,7 @@ def test_while_autograding_nothing_is_saved_and_fallbacks_are_used(folder, monke
     assert not (folder / "weighted_sum.py").exists()
 
 
-# -- the export cells of lessons 03 and 04, in a real kernel ------------------------------------
+# -- the export cells of lessons 02, 03 and 04, in a real kernel --------------------------------
 def _run_export_path(lesson: str, tmp_path) -> None:
     """Run a lesson's setup, answer and export cells (its demos aside), as a learner would."""
     from nbclient import NotebookClient
@@ -183,14 +183,14 @@ def _run_export_path(lesson: str, tmp_path) -> None:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """Lessons 03 and 04 run into one workspace, in a kernel that inherits it."""
+    """Lessons 02, 03 and 04 run into one workspace, in a kernel that inherits it."""
     tmp_path = tmp_path_factory.mktemp("lessons")
     folder = tmp_path / "my_attention"
     saved = {key: os.environ.get(key) for key in ("COURSE_WORKSPACE", "MPLBACKEND")}
     os.environ.update(COURSE_WORKSPACE=str(folder), MPLBACKEND="agg")
     os.environ.pop("NBGRADER_EXECUTION", None)
     try:
-        for lesson in ("03_weighted_sum", "04_keras_layer"):
+        for lesson in ("02_softmax", "03_weighted_sum", "04_keras_layer"):
             _run_export_path(lesson, tmp_path)
         yield folder
     finally:
@@ -203,8 +203,17 @@ def exported(tmp_path_factory):
             del sys.modules[name]
 
 
-def test_lessons_03_and_04_write_their_modules(exported):
-    assert sorted(p.name for p in exported.iterdir()) == ["keras_layer.py", "weighted_sum.py"]
+def test_lessons_02_03_and_04_write_their_modules(exported):
+    assert sorted(p.name for p in exported.iterdir()) == ["keras_layer.py", "softmax.py",
+                                                          "weighted_sum.py"]
+
+
+def test_lesson_02s_softmax_is_what_lesson_10_gets(exported, monkeypatch):
+    monkeypatch.setenv("COURSE_WORKSPACE", str(exported))
+    softmax = mine("softmax", "softmax", fallback=None)
+    assert softmax.__module__ == "my_attention.softmax"
+    np.testing.assert_allclose(softmax(np.array([[1000.0, 1000.0], [0.0, -np.inf]])),
+                               [[0.5, 0.5], [1.0, 0.0]])
 
 
 def test_lesson_03s_attention_loads_and_works(exported, monkeypatch):
