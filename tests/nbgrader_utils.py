@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -60,3 +62,37 @@ def graded_outputs(course, lesson: str, student: str, grade_id: str) -> str:
     path = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
     cell = find_cell(nbformat.read(path, as_version=4), grade_id)
     return cell_text(cell)
+
+
+def grade_batch(course, lesson: str, submissions: dict) -> dict[str, dict[str, float]]:
+    """Autograde every submission (``{student: NotebookNode, or None for the released
+    notebook untouched}``) in one parallel batch; ``{student: {grade_id: score}}``."""
+    saved_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "agg"
+    try:
+        for student, notebook in submissions.items():
+            path = course.released / lesson / f"{lesson}.ipynb"
+            if notebook is not None:
+                path = course.root / f"{student}-{lesson}.ipynb"
+                nbformat.write(notebook, path)
+            course.add_submission(lesson, student, path)
+        report = course.autograde_all(lesson, list(submissions), jobs=2, force=True,
+                                      progress=False)
+    finally:
+        if saved_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved_backend
+    failed = [f"{o.student}: {o.status} {o.messages}" for o in report.outcomes
+              if o.status != "graded"]
+    assert not failed, failed
+    return {student: {cell.grade_id: cell.score for cell in course.scores(lesson, student)}
+            for student in submissions}
+
+
+def autograde_errors(course, lesson: str, student: str) -> list[str]:
+    """``"cell N: Error: message"`` for every error output of a student's autograded notebook."""
+    path = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    return [f"cell {index}: {output['ename']}: {output['evalue']}"
+            for index, cell in enumerate(json.loads(path.read_text())["cells"])
+            for output in cell.get("outputs", []) if output["output_type"] == "error"]

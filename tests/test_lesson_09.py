@@ -10,15 +10,18 @@ cells emptied (the solution runs them all); that keeps the batch short.
 
 from __future__ import annotations
 
-import json
-import os
-
 import matplotlib
 import numpy as np
 import pytest
 from answer_variants import VARIANTS, notebook_source
 from judging import full_marks, judged
-from nbgrader_utils import find_cell, graded_outputs, solution_notebook
+from nbgrader_utils import (
+    autograde_errors,
+    find_cell,
+    grade_batch,
+    graded_outputs,
+    solution_notebook,
+)
 
 import grader.reference as ref
 from course_lib import probe_cases
@@ -293,43 +296,13 @@ def _submissions() -> dict:
 @pytest.fixture(scope="module")
 def graded(course):
     """``{student: {grade_id: score}}`` after one parallel autograde of the whole batch."""
-    import nbformat
-
-    saved_backend = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "agg"
-    try:
-        students = []
-        for student, notebook in _submissions().items():
-            path = course.released / LESSON / f"{LESSON}.ipynb"
-            if notebook is not None:
-                path = course.root / f"{student}-{LESSON}.ipynb"
-                nbformat.write(notebook, path)
-            course.add_submission(LESSON, student, path)
-            students.append(student)
-        report = course.autograde_all(LESSON, students, jobs=2, force=True, progress=False)
-    finally:
-        if saved_backend is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved_backend
-    failed = [f"{o.student}: {o.status} {o.messages}" for o in report.outcomes
-              if o.status != "graded"]
-    assert not failed, failed
-    return {student: {cell.grade_id: cell.score for cell in course.scores(LESSON, student)}
-            for student in students}
-
-
-def _errors(course, student: str) -> list[str]:
-    path = course.root / "autograded" / student / LESSON / f"{LESSON}.ipynb"
-    return [f"cell {index}: {output['ename']}: {output['evalue']}"
-            for index, cell in enumerate(json.loads(path.read_text())["cells"])
-            for output in cell.get("outputs", []) if output["output_type"] == "error"]
+    return grade_batch(course, LESSON, _submissions())
 
 
 @pytest.mark.slow
 def test_solution_gets_full_marks_and_runs_without_error(course, graded):
     assert graded["solution"] == _points()
-    assert _errors(course, "solution") == []
+    assert autograde_errors(course, LESSON, "solution") == []
 
 
 @pytest.mark.slow
