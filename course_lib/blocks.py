@@ -72,12 +72,6 @@ class KerasBlock(layers.Layer):
         self.ff_output = layers.Dense(d_model)
         self.ff_norm = layers.LayerNormalization(epsilon=self.epsilon)
 
-    def _sublayer(self, x, norm, update):
-        """One residual sublayer: x + update(LN(x)) (pre-LN) or LN(x + update(x)) (post-LN)."""
-        if self.norm_first:
-            return x + update(norm(x))  # (B, T, d)
-        return norm(x + update(x))  # (B, T, d)
-
     def call(self, x, context=None, attention_mask=None, context_mask=None,
              use_causal_mask=False, return_attention_scores=False):
         """x (B, T, d_model), context (B, Tc, d_context) -> y (B, T, d_model).
@@ -105,11 +99,8 @@ class KerasBlock(layers.Layer):
                 h, context, attention_mask=context_mask, return_attention_scores=True)
             return out
 
-        x = self._sublayer(x, self.self_attention_norm, self_attend)  # (B, T, d)
-        if self.cross_attention:
-            x = self._sublayer(x, self.cross_attention_norm, cross_attend)  # (B, T, d)
-        y = self._sublayer(x, self.ff_norm,
-                           lambda h: self.ff_output(self.ff_hidden(h)))  # (B, T, d)
+        y = run_block(self, x, self_attend,
+                      cross_attend if self.cross_attention else None)  # (B, T, d)
         if return_attention_scores:
             return y, found["cross" if self.cross_attention else "self"]  # (B, H, T, Tc | T)
         return y
@@ -118,6 +109,25 @@ class KerasBlock(layers.Layer):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "ff_dim": self.ff_dim, "cross_attention": self.cross_attention,
                 "norm_first": self.norm_first, "epsilon": self.epsilon}
+
+
+def run_block(block, x, self_attend, cross_attend=None):
+    """Lesson 06's block around given attention steps: ``x (B, T, d) -> (B, T, d)``.
+
+    ``self_attend(h)`` and ``cross_attend(h)`` map ``(B, T, d)`` to ``(B, T, d)``; the block gives
+    the rest: ``norm_first``, ``self_attention_norm``, ``cross_attention_norm``, ``ff_hidden``,
+    ``ff_output`` and ``ff_norm``. Post-LN: ``x = LN(x + f(x))``; pre-LN: ``x = x + f(LN(x))``.
+    """
+
+    def sublayer(x, norm, update):  # (B, T, d) -> (B, T, d)
+        if block.norm_first:
+            return x + update(norm(x))
+        return norm(x + update(x))
+
+    x = sublayer(x, block.self_attention_norm, self_attend)  # (B, T, d)
+    if cross_attend is not None:
+        x = sublayer(x, block.cross_attention_norm, cross_attend)  # (B, T, d)
+    return sublayer(x, block.ff_norm, lambda h: block.ff_output(block.ff_hidden(h)))
 
 
 def learned_positions(length, d_model):

@@ -45,6 +45,7 @@ __all__ = [
     "check_attention_backward",
     "check_nadaraya_watson",
     "check_additive_scores",
+    "check_attend_step",
     "memory_test_inputs",
     "memory_test_masks",
 ]
@@ -115,6 +116,10 @@ COMPARE_OPTIONS = {
                 "the decoder input at position i + 1."
     },
     "alignment": {"hint": "Average the weights over the heads, then argmax over the sources."},
+    "attend_step": {
+        "hint": "Score every cached position j = 0 … t, q_t·k_j / √d_k, (..., t + 1); a stable "
+        "softmax over them (axis=-1); then the weighted sum of the cached values, (..., d_v)."
+    },
 }
 
 
@@ -553,3 +558,30 @@ def check_additive_scores(additive_scores) -> None:
              f"{np.abs(v).sum():.3f}. tanh lies in [-1, 1], so |tanh(…) v| ≤ Σ|v|: apply the "
              "tanh before the product with v.")
     _passed(name, n_cases + 3)
+
+
+def check_attend_step(attend_step) -> None:
+    """Public check for lesson 11: ``attend_step(q_t, k_cache, v_cache)`` returns ``o_t
+    (..., d_v)``, the newest query's attention over the cached positions ``0 … t``."""
+    name = "attend_step"
+    n_cases = _check_cases(attend_step, name)
+    # Lesson 03's stored results: row i of masked attention attends to the keys its mask allows,
+    # as the newest token attends to its cache. A causal mask allows 0 … i, the cache at step i.
+    masked = load_fixture("scaled_dot_product_attention")["masked"]
+    q, k, v = (masked["args"][n] for n in ("q", "k", "v"))  # (B, Tq, d_k), (B, Tk, d_k|d_v)
+    mask, output = masked["kwargs"]["mask"], masked["expected"][0]  # (B, Tq, Tk), (B, Tq, d_v)
+    for b, i in np.ndindex(*mask.shape[:2]):
+        cache = mask[b, i]  # (Tk,): the positions query i may attend to
+        compare(call_answer(attend_step, q[b, i], k[b, cache], v[b, cache], name=name),
+                output[b, i],
+                what=f"{name}(q[{b}, {i}], the {cache.sum()} keys and values its mask allows)",
+                hint="Row i of masked attention (lesson 03) attends to the keys its mask allows "
+                "and to no other: the same as a step whose cache holds just those positions.")
+    case = load_fixture(name)["batch_and_heads"]
+    v_cache = case["args"]["v_cache"]  # (B, H, t+1, d_v)
+    compare(call_answer(attend_step, np.zeros_like(case["args"]["q_t"]), case["args"]["k_cache"],
+                        v_cache, name=name),
+            v_cache.mean(axis=-2), what=f"{name}(a query of zeros, k_cache, v_cache)",
+            hint="A query of zeros scores every cached position 0: even weights, and the mean "
+            "of the cached values.")
+    _passed(name, n_cases + 2)

@@ -149,6 +149,23 @@ def extreme_logits(rng, shape) -> np.ndarray:
     return rng.choice([-1e4, -1e3, 0.0, 1e3, 1e4], shape) + rng.integers(-8, 9, shape) / 4
 
 
+def random_step(rng, batch, length, d_k, d_v, extreme=False) -> dict[str, np.ndarray]:
+    """One decoding step: ``{"q_t" (*batch, d_k), "k_cache" (*batch, length, d_k), "v_cache"
+    (*batch, length, d_v)}``, the newest query and a cache of ``length`` positions.
+
+    ``extreme``: integer-valued queries (steps of 128) and keys, so that the scores
+    ``q_t·k / √d_k`` reach thousands and, for ``d_k = 16``, are multiples of 32, exact in float32
+    too: a row's weights are one-hot or split between tied positions, never ``1 - 10⁻⁴`` (which
+    float32 cannot hold to more than a few digits)."""
+    if extreme:
+        q_t = rng.integers(-8, 9, (*batch, d_k)) * 128.0
+        k_cache = rng.integers(-8, 9, (*batch, length, d_k)).astype(float)
+        return {"q_t": q_t, "k_cache": k_cache,
+                "v_cache": rng.standard_normal((*batch, length, d_v))}
+    q, k, v = random_qkv(rng, batch, 1, length, d_k, d_v).values()
+    return {"q_t": q[..., 0, :], "k_cache": k, "v_cache": v}
+
+
 # One plan per exercise ---------------------------------------------------------------------
 
 
@@ -359,6 +376,25 @@ def _additive_scores(rng) -> list[Part]:
         Part("self-attention, Tq = Tk", [call(t_q=t_k)]),
         Part("queries and keys of the same width, d_q = d_k", [call(d_q=d_k)]),
         Part("large inputs: tanh saturates, each score stays within Σ|v|", [call(scale=30.0)]),
+    ]
+
+
+# Lesson 11's step of attention over a KV cache ---------------------------------------------
+
+
+def _attend_step(rng) -> list[Part]:
+    batch, heads, length, d_k, d_v = sizes(rng, 5)
+
+    def calls(leading=(batch, heads), length=length, d_k=d_k, extreme=False):
+        return [Call(random_step(rng, leading, length, d_k, d_v, extreme))]
+
+    return [
+        Part(f"batch and head axes: q_t (B, H, d_k), a cache of t + 1 = {length} positions, "
+             "d_k ≠ d_v", calls()),
+        Part("a cache of one position (t = 0): the output is v_0", calls(length=1)),
+        Part("no head axis: q_t (B, d_k), caches (B, t + 1, d)", calls(leading=(batch,))),
+        Part("extreme logits (scores beyond ±1000, d_k = 16): a stable softmax",
+             calls(d_k=16, extreme=True)),
     ]
 
 
@@ -639,6 +675,83 @@ def _build_translator(rng) -> list[Part]:
     ]
 
 
+# Lesson 11's decoding with a KV cache ---------------------------------------------------
+
+
+@dataclass
+class DecodeCase:
+    """The judge's translator (``course_lib.decoding.Translator`` of ``KerasBlock``s, learned
+    positions) holding ``weights``, and a batch of ``source`` dates. With ``tokens`` (B, T), the
+    learner's ``decode_step`` is fed them one at a time inside ``tf.function``: its logits
+    (B, T, V), its last cache and how many times it was traced come back. With ``length``, the
+    learner's ``cached_greedy_decode(translator, source, length)``: its ids, and how many
+    target positions were embedded and sources encoded on the way."""
+
+    d_model: int
+    num_heads: int
+    max_length: int
+    weights: list[np.ndarray]
+    source: np.ndarray
+    tokens: np.ndarray | None = None
+    length: int | None = None
+    results = 1
+
+
+def random_translator_weights(rng, d_model: int, num_heads: int, max_length: int) -> list:
+    """Every weight of a ``Translator`` (in ``get_weights()`` order), non-zero and of unit-size
+    outputs: embeddings and positions N(0, 1), the blocks' as :func:`random_block_weights`,
+    the logits' kernel N(0, 1/d) times 3 (clear winners for greedy decoding)."""
+    from course_lib.dates import SOURCE_LEN, SOURCE_VOCAB, TARGET_VOCAB
+
+    block = {"num_heads": num_heads, "key_dim": d_model // num_heads, "ff_dim": 2 * d_model,
+             "norm_first": False}
+    vocab = len(TARGET_VOCAB)
+    weights = [rng.standard_normal((len(SOURCE_VOCAB), d_model)),
+               rng.standard_normal((SOURCE_LEN, d_model)),
+               *random_block_weights(rng, block, d_model),
+               rng.standard_normal((vocab, d_model)), rng.standard_normal((max_length, d_model)),
+               *random_block_weights(rng, {**block, "cross_attention": True}, d_model, d_model),
+               3 * rng.standard_normal((d_model, vocab)) / np.sqrt(d_model),
+               0.5 * rng.standard_normal(vocab)]
+    return [np.asarray(w, dtype="float32") for w in weights]
+
+
+def _decode_case(rng, batch, d_model=24, num_heads=3, max_length=12, **run) -> DecodeCase:
+    from course_lib.dates import date_dataset
+
+    source = date_dataset(batch, seed=int(rng.integers(1 << 30)))["source"]  # (B, Ts)
+    return DecodeCase(d_model, num_heads, max_length,
+                      random_translator_weights(rng, d_model, num_heads, max_length), source,
+                      **run)
+
+
+def _decode_step(rng) -> list[Part]:
+    from course_lib.dates import START_ID, TARGET_VOCAB
+
+    def tokens(batch, length):  # START, then any target symbols
+        ids = rng.integers(1, len(TARGET_VOCAB), size=(batch, length)).astype("int32")
+        ids[:, 0] = START_ID
+        return ids
+
+    return [
+        Part("5 sources, 7 steps, d_model=24, 3 heads of 8: logits at every step",
+             [_decode_case(rng, 5, tokens=tokens(5, 7))], 2),
+        Part("one source, every position up to max_length=12",
+             [_decode_case(rng, 1, tokens=tokens(1, 12))], 1),
+        Part("d_model=20, 2 heads of 10, 4 sources, 9 steps",
+             [_decode_case(rng, 4, d_model=20, num_heads=2, tokens=tokens(4, 9))], 1),
+    ]
+
+
+def _cached_greedy_decode(rng) -> list[Part]:
+    return [
+        Part("6 sources, 10 tokens: the greedy choice at every step",
+             [_decode_case(rng, 6, length=10)], 1),
+        Part("3 sources, 12 tokens (max_length): each token's position, once per step",
+             [_decode_case(rng, 3, max_length=12, length=12)], 1),
+    ]
+
+
 PLANS = {
     "dot_product": _dot_product,
     "attention_scores": _attention_scores,
@@ -653,6 +766,7 @@ PLANS = {
     "attention_backward": _attention_backward,
     "nadaraya_watson": _nadaraya_watson,
     "additive_scores": _additive_scores,
+    "attend_step": _attend_step,
     "AttentionLayer": _attention_layer,
     "MultiHeadAttention": _multi_head_attention,
     "TransformerBlock": _transformer_block,
@@ -660,6 +774,8 @@ PLANS = {
     "build_translator": _build_translator,
     "greedy_decode": _greedy_decode,
     "alignment": _alignment,
+    "decode_step": _decode_step,
+    "cached_greedy_decode": _cached_greedy_decode,
 }
 
 

@@ -20,7 +20,14 @@ import warnings
 import numpy as np
 
 from course_lib.feedback import traced_call
-from course_lib.probe_cases import BlockCase, LayerCase, StandIn, TranslatorCase, plan
+from course_lib.probe_cases import (
+    BlockCase,
+    DecodeCase,
+    LayerCase,
+    StandIn,
+    TranslatorCase,
+    plan,
+)
 
 MIME = "application/vnd.attention-course.probe+json"
 MAX_MESSAGE = 2000  # characters of an exception's message handed back
@@ -293,6 +300,50 @@ def _translator_record(build_translator, case: TranslatorCase, index: int, array
     return _store(results, {"status": "ok"}, index, arrays)
 
 
+# -- lesson 11's decoding with a KV cache --------------------------------------------------------
+def judges_translator(case: DecodeCase):
+    """``(translator, counts)``: the translator of the case, holding the judge's weights, and the
+    counters of its work (``course_lib.decoding.count_work``)."""
+    from course_lib.blocks import KerasBlock, learned_positions
+    from course_lib.decoding import Translator, count_work
+
+    translator = Translator(KerasBlock, learned_positions, case.d_model, case.num_heads,
+                            case.max_length)
+    translator.set_weights(case.weights)
+    return translator, count_work(translator)
+
+
+def _decode_record(answer, case: DecodeCase, index: int, arrays: dict) -> dict:
+    """The learner's ``decode_step`` fed ``case.tokens`` one at a time inside ``tf.function``
+    (its logits at every step, its last cache, how many times it was traced), or their
+    ``cached_greedy_decode`` (its ids, and the work counted)."""
+    import tensorflow as tf
+
+    try:
+        translator, counts = judges_translator(case)
+        if case.tokens is None:
+            ids = answer(translator, np.copy(case.source), case.length)
+            record = {"status": "ok", **{name: int(c.numpy()) for name, c in counts.items()}}
+            return _store(ids, record, index, arrays)
+        traced = []
+
+        def step(token, cache, context, context_mask):
+            traced.append(1)  # runs only while tracing
+            return answer(translator, token, cache, context, context_mask)
+
+        compiled = tf.function(step, reduce_retracing=True)
+        context, context_mask = translator.encode(case.source)
+        cache = translator.empty_cache(len(case.source))
+        logits = []
+        for token in case.tokens.T:  # (B,) at each position
+            step_logits, cache = compiled(tf.constant(token), cache, context, context_mask)
+            logits.append(np.asarray(step_logits))
+        result = (np.stack(logits, axis=1), np.asarray(cache))  # (B, T, V), (2, B, T, H, d_k)
+    except Exception as error:
+        return _error(error)
+    return _store(result, {"status": "ok", "traced": len(traced)}, index, arrays)
+
+
 def payload(exercise: str, records: list[dict], arrays: dict) -> dict:
     """The display data of a probe: ``{MIME: {"exercise", "records", "npz"}}``."""
     buffer = io.BytesIO()
@@ -306,7 +357,13 @@ def run_plan(exercise: str, answer, seed: int, cell: str = "hidden") -> dict:
     records, arrays = [], {}
     for part in plan(exercise, seed, cell):
         for call in part.calls:
-            if isinstance(call, TranslatorCase):
+            if isinstance(call, DecodeCase):
+                from course_lib.checks_keras import checking
+
+                with checking(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # Keras's softmax over one key, at step 0
+                    records.append(_decode_record(answer, call, len(records), arrays))
+            elif isinstance(call, TranslatorCase):
                 from course_lib.checks_keras import checking
 
                 with checking():

@@ -48,7 +48,7 @@ from traitlets import Int, Unicode
 
 from course_lib import probe_cases
 from course_lib.checks import COMPARE_OPTIONS
-from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL
+from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL, TRACING_ERRORS
 from course_lib.feedback import (
     CRASH_HINTS,
     CheckFailed,
@@ -64,7 +64,7 @@ from course_lib.probes import MIME
 from grader import policy
 from grader import reference as ref
 from grader.misconceptions import encoding_with_its_own_base, wrong_outputs
-from grader.reference import numpy_layers
+from grader.reference import decoding, numpy_layers
 from grader.reference.positions import shift_matrix
 from grader.reference.translator import chain_model
 
@@ -170,6 +170,10 @@ def _call_text(name: str, call) -> str:
         return f"{name}(block=..., d_model={call.d_model}, num_heads={call.num_heads})"
     if isinstance(call, probe_cases.BlockCase):
         return _block_text(call)
+    if isinstance(call, probe_cases.DecodeCase):
+        arguments = ("translator, token, cache, context, context_mask" if call.tokens is not None
+                     else f"translator, source, length={call.length}")
+        return f"{name}({arguments}) on {_translator_text(call)}"
     if isinstance(call, probe_cases.LayerCase):
         inputs = {"query": call.query, "value": call.value, "key": call.key}
         shapes = [f"{n}{tuple(x.shape)}" for n, x in inputs.items() if x is not None]
@@ -568,11 +572,109 @@ def judge_translator(exercise: str, parts, data: ProbeData, credit: PartialCredi
                 _check_translator_outputs(case, received)
 
 
+# -- judging lesson 11's decoding with a KV cache ----------------------------------------------
+def _decoding_mistake(exercise: str, key: str) -> CheckFailed:
+    return CheckFailed(f"{exercise} is wrong: it matches {DESCRIPTIONS[key]}.", key)
+
+
+def _translator_text(case) -> str:
+    heads = f"{case.num_heads} heads of {case.d_model // case.num_heads}"
+    return (f"a translator with d_model={case.d_model}, {heads}, max_length={case.max_length}, "
+            f"on {len(case.source)} source(s)")
+
+
+def _check_decode_step(case, record: dict, received) -> None:
+    """The logits of every step equal the full causal pass's; the cache holds every step; the
+    step was traced at most twice (``reduce_retracing``: once for the empty cache, once for
+    any length)."""
+    batch, steps = case.tokens.shape
+    if not isinstance(received, tuple) or len(received) != 2:
+        raise CheckFailed(f"decode_step should return (logits, cache). Received: "
+                          f"{record.get('type', '?')} of {record.get('n', 1)} part(s)")
+    logits, cache = received
+    model = decoding.TranslatorForward(case.weights, case.num_heads)
+
+    def variants() -> dict:
+        return {key: variant(model).run(case.source, case.tokens)[0]
+                for key, variant in decoding.DECODE_VARIANTS.items()}
+
+    expected = model.logits(case.source, case.tokens)  # (B, T, V)
+    if np.shape(logits) == expected.shape and not close(logits, expected, KERAS_RTOL,
+                                                        KERAS_ATOL):
+        named = matching_misconception(logits, variants(), KERAS_RTOL, KERAS_ATOL)
+        if named is not None:
+            raise _decoding_mistake("decode_step", named)
+    compare(logits, expected, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+            what=f"the logits of decode_step, step by step, on {_translator_text(case)}, "
+                 "against the full causal pass")
+    heads = (case.num_heads, case.d_model // case.num_heads)
+    if np.shape(cache) != (2, batch, steps, *heads):
+        raise CheckFailed(
+            f"After {steps} steps on {batch} sources the cache should be (2, B, T, H, key_dim) = "
+            f"{(2, batch, steps, *heads)}: keys and values of every step so far. Received: "
+            f"{np.shape(cache)}")
+    traced = record.get("traced")
+    if not isinstance(traced, int) or not 1 <= traced <= 2:
+        raise CheckFailed(f"decode_step was traced {_text(traced, 20)} times by tf.function for "
+                          f"{steps} steps; once for the empty cache and once for any length "
+                          "should do: keep no Python state between steps.")
+
+
+def _check_cached_greedy(case, record: dict, received) -> None:
+    """Each id is the argmax of the full pass's logits given the ids before it (near-ties
+    allowed); the source was encoded once and each position embedded once."""
+    model = decoding.TranslatorForward(case.weights, case.num_heads)
+    ids = to_numpy(received, "The result of cached_greedy_decode")
+    shape = (len(case.source), case.length)
+    if ids.shape != shape or not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)):
+        raise CheckFailed(f"cached_greedy_decode should return integer ids (n, length) = "
+                          f"{shape}. Received: {ids.dtype} {ids.shape}")
+    ids = ids.astype(np.int64)
+    vocab = model.logits_kernel.shape[1]
+    if ids.min() < 0 or ids.max() >= vocab:
+        raise CheckFailed(f"cached_greedy_decode returned ids outside 0 … {vocab - 1}")
+    logits = model.logits(case.source, decoding.start_and(ids))  # (n, length, V)
+    chosen = np.take_along_axis(logits, ids[..., None], axis=-1)[..., 0]  # (n, length)
+    best = logits.max(axis=-1)  # (n, length)
+    if np.any(chosen < best - KERAS_ATOL - KERAS_RTOL * np.abs(best)):
+        for key, wrong in decoding.greedy_variants(model, case.source, case.length).items():
+            if np.array_equal(ids, wrong):
+                raise _decoding_mistake("cached_greedy_decode", key)
+        step = int(np.argmax(np.any(chosen < best - 1e-3, axis=0)))
+        raise CheckFailed(f"cached_greedy_decode on {_translator_text(case)}: at step {step} "
+                          "some ids are not the most likely token given the ids before them.")
+    if record.get("embedded") != case.length:
+        raise _decoding_mistake("cached_greedy_decode", "greedy_prefix_recomputed")
+    if record.get("encoded") != 1:
+        raise _decoding_mistake("cached_greedy_decode", "greedy_encoder_per_step")
+
+
+def judge_decoding(exercise: str, parts, data: ProbeData, credit: PartialCredit,
+                   points: float) -> None:
+    """Judge lesson 11's ``decode_step`` and ``cached_greedy_decode`` against the NumPy twin of
+    the translator holding the judge's weights (``grader.reference.decoding``)."""
+    for part, part_points, index in _parts(parts, points):
+        with _judging(credit, part_points, part.label):
+            for case in part.calls:
+                record = data.records[index]
+                if record.get("status") == "error" and any(
+                        words in _text(record.get("message"), 1500) for words in TRACING_ERRORS):
+                    raise _decoding_mistake(exercise, "decode_python_state")
+                received = received_result(record, data.arrays, index, exercise, case)
+                if case.tokens is not None:
+                    _check_decode_step(case, record, received)
+                else:
+                    _check_cached_greedy(case, record, received)
+                index += 1
+
+
 #: Every exercise the judge grades: the plan of its probes and the function that judges them.
 JUDGES = {**dict.fromkeys(numpy_layers.LAYERS, judge_layer),
           "build_translator": judge_translator,
           "sinusoidal_encoding": judge_encoding,
-          "TransformerBlock": judge_block}
+          "TransformerBlock": judge_block,
+          "decode_step": judge_decoding,
+          "cached_greedy_decode": judge_decoding}
 EXERCISES = {name: (probe_cases.plan, JUDGES.get(name, judge_function))
              for name in probe_cases.PLANS}
 

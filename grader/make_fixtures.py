@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.other_scores import toy_curve
-from course_lib.probe_cases import random_mask, random_qkv, random_weights
+from course_lib.probe_cases import random_mask, random_qkv, random_step, random_weights
 from grader import reference as ref
 from grader.misconceptions import wrong_outputs
 
@@ -196,6 +196,24 @@ def _additive_scores(rng):
     }
 
 
+def _attend_step(rng):
+    def step(batch, length, d_k, d_v, extreme=False):
+        return case(**random_step(rng, batch, length, d_k, d_v, extreme))
+
+    ln2, ln3 = math.log(2), math.log(3)
+    return {
+        # scores q_t·k_j / √4 = (0, ln 2, ln 3): weights 1/6, 2/6, 3/6 of the values
+        # (6, 0), (0, 6), (0, 0), so o_t = (1, 2)
+        "hand_worked": case(q_t=np.array([2.0, 0, 0, 0]),
+                            k_cache=np.array([[0, 1, 0, 0], [ln2, 0, 1, 0], [ln3, 0, 0, 1]]),
+                            v_cache=np.array([[6.0, 0], [0, 6], [0, 0]])),
+        "batch_and_heads": step((2, 3), 5, 4, 6),
+        "one_position": step((3, 2), 1, 5, 4),  # t = 0: o_t = v_0
+        "no_head_axis": step((3,), 6, 4, 2),
+        "extreme_logits": step((2,), 7, 16, 3, extreme=True),
+    }
+
+
 FIXTURE_BUILDERS = {
     "dot_product": _dot_product,
     "attention_scores": _attention_scores,
@@ -210,6 +228,7 @@ FIXTURE_BUILDERS = {
     "attention_backward": _attention_backward,
     "nadaraya_watson": _nadaraya_watson,
     "additive_scores": _additive_scores,
+    "attend_step": _attend_step,
 }
 
 

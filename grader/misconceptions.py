@@ -437,6 +437,39 @@ _ALIGNMENT = {
 }
 
 
+# 11 attend_step ------------------------------------------------------------------------------
+
+
+def _attend_step(q_t, k_cache, v_cache, *, scores=ref.attention_scores, weights=ref.softmax):
+    """The newest query's attention over its cache, from (possibly wrong) parts: ``scores`` of
+    lesson 01 (on the query as a row) and ``weights`` of lesson 02, one of them wrong."""
+    step_scores = scores(q_t[..., None, :], k_cache)[..., 0, :]  # (..., t+1)
+    return np.einsum("...t,...tv->...v", weights(step_scores), v_cache)  # (..., d_v)
+
+
+def _attend_step_with(**parts):
+    return lambda q_t, k_cache, v_cache: _attend_step(q_t, k_cache, v_cache, **parts)
+
+
+def _without_newest(scores):
+    """Weights over positions ``0 … t-1`` only: all zero when the cache holds the newest alone."""
+    length = scores.shape[-1]
+    return ref.masked_softmax(scores, np.arange(length) < length - 1)  # (..., t+1)
+
+
+_ATTEND_STEP = {
+    "step_no_scaling": _attend_step_with(scores=_ATTENTION_SCORES["no_scaling"]),
+    "step_scale_by_length": _attend_step_with(scores=_ATTENTION_SCORES["scale_by_tk"]),
+    "step_softmax_wrong_axis": _attend_step_with(weights=_SOFTMAX["softmax_wrong_axis"]),
+    "step_newest_missing": _attend_step_with(weights=_without_newest),
+    "step_cache_ignored": lambda q_t, k_cache, v_cache: v_cache[..., -1, :],
+    "step_unnormalised": _attend_step_with(weights=_SOFTMAX["softmax_no_normalise"]),
+    "step_unstable_softmax": _attend_step_with(weights=_SOFTMAX["softmax_unstable"]),
+    "step_query_axis_kept": lambda q_t, k_cache, v_cache: ref.attend_step(
+        q_t, k_cache, v_cache)[..., None, :],
+}
+
+
 WRONG_VARIANTS = {
     "dot_product": _DOT_PRODUCT,
     "attention_scores": _ATTENTION_SCORES,
@@ -454,6 +487,7 @@ WRONG_VARIANTS = {
     "teacher_forcing": _TEACHER_FORCING,
     "greedy_decode": _GREEDY_DECODE,
     "alignment": _ALIGNMENT,
+    "attend_step": _ATTEND_STEP,
 }
 
 # Mistakes told by how an answer runs or what it builds rather than by one output: the judge
@@ -463,6 +497,8 @@ MEASURED = {
     "MultiHeadAttention": ("layer_signature_order",),
     "build_translator": ("not_causal", "swapped_cross_attention", "padding_not_masked",
                          "mask_passed_positionally", "softmax_output", "block_not_used"),
+    "decode_step": ("decode_python_state",),
+    "cached_greedy_decode": ("greedy_prefix_recomputed", "greedy_encoder_per_step"),
 }
 
 

@@ -81,6 +81,8 @@ REFUSED = {
     "nadaraya_watson": (_KERNEL_REGRESSION,
                         "the squared distances, a stable softmax and a weighted sum"),
     "additive_scores": (_ADDITIVE, "q @ w_q and k @ w_k added for every pair, np.tanh, @ v"),
+    "attend_step": (_SOFTMAX + _ATTENTION,
+                    "the scores q_t·k_j / √d_k, a stable softmax and a weighted sum, with NumPy"),
     "AttentionLayer": (_LAYERS, "Dense projections and keras.ops (matmul, softmax, where)"),
     "MultiHeadAttention": (_LAYERS, "your own projections and keras.ops (einsum, softmax)"),
     "TransformerBlock": (_BLOCKS, "MultiHeadAttention, LayerNormalization and Dense layers, "

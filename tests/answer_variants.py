@@ -968,6 +968,100 @@ def additive_swapped(q, k, w_q, w_k, v):
     return np.tanh((q @ w_k)[..., :, None, :] + (k @ w_q)[..., None, :, :]) @ v
 
 
+# 11 attend_step --------------------------------------------------------------------------------
+
+
+def attend_step_einsum(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_running_max(q_t, k_cache, v_cache):
+    """One pass over the cached positions with a running max, sum and output (lesson 08)."""
+    top = np.full((*q_t.shape[:-1], 1), -np.inf)
+    total = np.zeros((*q_t.shape[:-1], 1))
+    output = np.zeros((*q_t.shape[:-1], v_cache.shape[-1]))
+    for j in range(k_cache.shape[-2]):
+        score = np.sum(q_t * k_cache[..., j, :], axis=-1, keepdims=True) / np.sqrt(q_t.shape[-1])
+        new_top = np.maximum(top, score)
+        rescale, p = np.exp(top - new_top), np.exp(score - new_top)
+        total = rescale * total + p
+        output = rescale * output + p * v_cache[..., j, :]
+        top = new_top
+    return output / total
+
+
+def attend_step_float32(q_t, k_cache, v_cache):
+    q_t, k_cache, v_cache = (a.astype(np.float32) for a in (q_t, k_cache, v_cache))
+    scores = (k_cache @ q_t[..., :, None])[..., 0] / np.float32(np.sqrt(q_t.shape[-1]))
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e[..., None] * v_cache).sum(axis=-2) / e.sum(axis=-1, keepdims=True)
+
+
+def attend_step_causal_attention(q_t, k_cache, v_cache):
+    """Full causal attention over the cache with q_t as the last position's query: its last row
+    (the earlier positions' queries are zeros, their rows thrown away)."""
+    length, d_k = k_cache.shape[-2], q_t.shape[-1]
+    earlier = np.zeros((*q_t.shape[:-1], length - 1, d_k))
+    q = np.concatenate([earlier, q_t[..., None, :]], axis=-2)  # (..., t+1, d_k)
+    scores = q @ np.swapaxes(k_cache, -1, -2) / np.sqrt(d_k)  # (..., t+1, t+1)
+    scores = np.where(np.tril(np.ones((length, length), dtype=bool)), scores, -np.inf)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True) @ v_cache)[..., -1, :]
+
+
+def attend_step_unscaled(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_over_length(q_t, k_cache, v_cache):
+    length = k_cache.shape[-2]
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(length)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_softmax_axis_0(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=0))  # right for one query (t+1,), not for a batch
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=0), v_cache)
+
+
+def attend_step_without_newest(q_t, k_cache, v_cache):
+    k_cache, v_cache = k_cache[..., :-1, :], v_cache[..., :-1, :]  # the cache before the step
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_newest_only(q_t, k_cache, v_cache):
+    k_t, v_t = k_cache[..., -1:, :], v_cache[..., -1:, :]  # the newest token's own key and value
+    scores = np.einsum("...d,...td->...t", q_t, k_t) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_t)
+
+
+def attend_step_exp_only(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    return np.einsum("...t,...tv->...v", np.exp(scores), v_cache)
+
+
+def attend_step_overflowing(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores)
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_query_row(q_t, k_cache, v_cache):
+    q = q_t[..., None, :]  # (..., 1, d_k): one query row, as in lesson 03
+    scores = q @ np.swapaxes(k_cache, -1, -2) / np.sqrt(q_t.shape[-1])  # (..., 1, t+1)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) @ v_cache  # (..., 1, d_v): the row kept
+
+
 VARIANTS = {
     "dot_product": {
         "right": [dot_product_loop, dot_product_einsum],
@@ -1097,6 +1191,20 @@ VARIANTS = {
             (additive_transposed, "add_transposed"),
             (additive_position_by_position, "add_pairs_not_broadcast"),
             (additive_swapped, "add_weights_swapped"),
+        ],
+    },
+    "attend_step": {
+        "right": [attend_step_einsum, attend_step_running_max, attend_step_float32,
+                  attend_step_causal_attention],
+        "wrong": [
+            (attend_step_unscaled, "step_no_scaling"),
+            (attend_step_over_length, "step_scale_by_length"),
+            (attend_step_softmax_axis_0, "step_softmax_wrong_axis"),
+            (attend_step_without_newest, "step_newest_missing"),
+            (attend_step_newest_only, "step_cache_ignored"),
+            (attend_step_exp_only, "step_unnormalised"),
+            (attend_step_overflowing, "step_unstable_softmax"),
+            (attend_step_query_row, "step_query_axis_kept"),
         ],
     },
     "blockwise_attention": {

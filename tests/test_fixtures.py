@@ -13,7 +13,7 @@ from course_lib.checks import FIXTURES, load_fixture
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import make_fixtures
 from grader.misconceptions import MEASURED, WRONG_VARIANTS
-from grader.reference import numpy_layers
+from grader.reference import decoding, numpy_layers
 
 EXERCISES = list(make_fixtures.FIXTURE_BUILDERS)
 
@@ -47,6 +47,7 @@ def test_every_description_is_used_by_a_variant():
     named = {key for variants in WRONG_VARIANTS.values() for key in variants}
     layers = {key for variants in numpy_layers.VARIANTS.values() for key in variants}
     layers |= set(numpy_layers.BLOCK_VARIANTS)  # lesson 06's TransformerBlock
+    layers |= set(decoding.DECODE_VARIANTS) | set(decoding.GREEDY_VARIANTS)  # lesson 11
     measured = {key for keys in MEASURED.values() for key in keys}
     assert named | layers | measured == set(DESCRIPTIONS)
     in_corpus = {key for kinds in VARIANTS.values() for _, key in kinds["wrong"]}

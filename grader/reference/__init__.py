@@ -1,10 +1,11 @@
 """The course's answer key: ``grader.reference``.
 
-The NumPy functions (lessons 00–03, 05, 08, 09 and 10, and lesson 07's data and decoding steps in
+The NumPy functions (lessons 00–03, 05 and 08–11, and lesson 07's data and decoding steps in
 ``grader.reference.translator``) import at once; the Keras layers (and TensorFlow with them)
 load on first use, so the NumPy lessons stay fast.
 """
 
+from grader.reference.decoding import attend_step
 from grader.reference.gradients import attention_backward
 from grader.reference.numpy_attention import (
     attention_scores,
@@ -40,6 +41,7 @@ __all__ = [
     "teacher_forcing",
     "greedy_decode",
     "alignment",
+    "attend_step",
     *_KERAS_NAMES,
 ]
 
