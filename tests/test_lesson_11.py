@@ -241,8 +241,14 @@ KERAS_PREAMBLE = "import math\n\n" + textwrap.dedent(inspect.getsource(decoding_
 
 
 def _cell(exercise: str, answer) -> str:
+    """An answer cell's code. A greedy decoder's cell brings a right ``decode_step`` of its own
+    (run after the notebook's ``decode_step`` is graded), so that it is judged on its own
+    mistake, not on the wrong step of the same notebook."""
     if exercise == STEP:
         return "import numpy as np\n\n\n" + notebook_source(answer, exercise)
+    if exercise == "cached_greedy_decode":
+        right_step = notebook_source(decoding_variants.step_einsum, "decode_step")
+        return KERAS_PREAMBLE + right_step + "\n\n" + notebook_source(answer, exercise)
     return KERAS_PREAMBLE + notebook_source(answer, exercise)
 
 

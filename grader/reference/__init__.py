@@ -1,9 +1,11 @@
 """The course's answer key: ``grader.reference``.
 
 The NumPy functions (lessons 00–03, 05 and 08–11, and lesson 07's data and decoding steps in
-``grader.reference.translator``) import at once; the Keras layers (and TensorFlow with them)
-load on first use, so the NumPy lessons stay fast.
+``grader.reference.translator``) import at once; the Keras layers and lesson 11's decoding
+steps (and TensorFlow with them) load on first use, so the NumPy lessons stay fast.
 """
+
+import importlib
 
 from grader.reference.decoding import attend_step
 from grader.reference.gradients import attention_backward
@@ -22,7 +24,9 @@ from grader.reference.other_scores import additive_scores, nadaraya_watson
 from grader.reference.positions import sinusoidal_encoding
 from grader.reference.translator import alignment, greedy_decode, teacher_forcing
 
-_KERAS_NAMES = ("AttentionLayer", "MultiHeadAttention", "TransformerBlock")
+_KERAS_MODULES = {"keras_layers": ("AttentionLayer", "MultiHeadAttention", "TransformerBlock"),
+                  "keras_decoding": ("decode_step", "cached_greedy_decode")}
+_KERAS_NAMES = tuple(name for names in _KERAS_MODULES.values() for name in names)
 
 __all__ = [
     "dot_product",
@@ -47,8 +51,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in _KERAS_NAMES:
-        from grader.reference import keras_layers
-
-        return getattr(keras_layers, name)
+    for module, names in _KERAS_MODULES.items():
+        if name in names:
+            return getattr(importlib.import_module(f"grader.reference.{module}"), name)
     raise AttributeError(f"module 'grader.reference' has no attribute {name!r}")
