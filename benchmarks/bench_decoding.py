@@ -15,8 +15,8 @@ interleaved, and each figure is the best of ``--repeats`` samples. Both must giv
 (the script exits with status 1 otherwise). The table also gives the self-attention score entries
 each computes (``course_lib.decoding.score_entries``): cached ``T(T+1)/2``, uncached ``≈ T³/3``.
 The verdict: the uncached ÷ cached ratio grows with the length. The time of a 2-token decode is
-printed too: a fixed cost inside every figure (encoding the source, compiling the step if a
-decoder compiles it anew on each call), which flattens the ratio at short lengths.
+printed too: a fixed cost inside every figure (encoding the source, calling the compiled step),
+which flattens the ratio at short lengths.
 
 Run: ``.venv/bin/python benchmarks/bench_decoding.py [--lengths 16 64 256] [--batch N]
 [--repeats N]``
@@ -46,9 +46,7 @@ from grader.reference.keras_decoding import (  # noqa: E402
 
 # At step 0 there is one key to attend to: Keras warns that a softmax over one entry is always 1.
 warnings.filterwarnings("ignore", message="You are using a softmax over axis")
-# A decoder that compiles its step on each call retraces it each time, and TensorFlow warns;
-# the 2-token decode printed first shows what that costs.
-tf.get_logger().setLevel("ERROR")
+tf.get_logger().setLevel("ERROR")  # TensorFlow's notes on tracing, while warming up
 
 D_MODEL, NUM_HEADS, MAX_LENGTH = 64, 4, 256
 LENGTHS = [16, 64, 256]

@@ -734,10 +734,8 @@ def _decode_step(rng) -> list[Part]:
         return ids
 
     return [
-        Part("5 sources, 7 steps, d_model=24, 3 heads of 8: logits at every step",
-             [_decode_case(rng, 5, tokens=tokens(5, 7))], 2),
-        Part("one source, every position up to max_length=12",
-             [_decode_case(rng, 1, tokens=tokens(1, 12))], 1),
+        Part("5 sources, 12 steps (every position up to max_length=12), d_model=24, 3 heads "
+             "of 8: the logits at every step", [_decode_case(rng, 5, tokens=tokens(5, 12))], 2),
         Part("d_model=20, 2 heads of 10, 4 sources, 9 steps",
              [_decode_case(rng, 4, d_model=20, num_heads=2, tokens=tokens(4, 9))], 1),
     ]

@@ -4,9 +4,9 @@ real nbgrader autogrades.
 The batch holds the solution notebook (full marks, no error), the student version (zero, "not
 written yet"), and notebooks that each hold one wrong answer of ``attend_step``, of
 ``decode_step`` *and* of ``cached_greedy_decode`` (each exercise loses points and its feedback
-names the mistake), or one right answer of each written differently (full marks). The demo
-cells are emptied in those notebooks, which keeps the batch short. The Keras answers are judged
-through the batch only (each probe traces TensorFlow graphs, seconds per answer).
+names the mistake), or one right answer of each written differently (full marks): the first
+four wrong and two right answers of each exercise. The demo cells are emptied in those
+notebooks, which keeps the batch short. The corpus's other answers are judged in-process.
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ def test_library_attention_is_refused_as_an_attend_step():
 # decode_step and cached_greedy_decode ---------------------------------------------------------
 
 KERAS = ("decode_step", "cached_greedy_decode")
+N_WRONG, N_RIGHT = 4, 2  # answers of each exercise through the batch of real autogrades
 KERAS_CHECKS = {"decode_step": check_decode_step,
                 "cached_greedy_decode": check_cached_greedy_decode}
 KERAS_RIGHT = [(e, a) for e in KERAS for a in decoding_variants.VARIANTS[e]["right"]]
@@ -176,6 +177,24 @@ def test_wrong_keras_answers_fail_the_public_check(exercise, answer, key):
     decoding_variants.SEEN.clear()
     with pytest.raises(CheckFailed):
         KERAS_CHECKS[exercise](answer)
+
+
+UNBATCHED = [(e, a, k) for e in KERAS for a, k in decoding_variants.VARIANTS[e]["wrong"][N_WRONG:]]
+UNBATCHED_RIGHT = [(e, a) for e in KERAS for a in decoding_variants.VARIANTS[e]["right"][N_RIGHT:]]
+
+
+@pytest.mark.parametrize(("exercise", "answer", "key"), UNBATCHED,
+                         ids=[a.__name__ for _, a, _ in UNBATCHED])
+def test_wrong_keras_answers_past_the_batch_are_named_by_the_judge(exercise, answer, key):
+    decoding_variants.SEEN.clear()
+    credit = judged(exercise, answer)
+    assert credit.points < full_marks(exercise) and key in credit.misconceptions, credit.lines
+
+
+@pytest.mark.parametrize(("exercise", "answer"), UNBATCHED_RIGHT,
+                         ids=[a.__name__ for _, a in UNBATCHED_RIGHT])
+def test_right_keras_answers_past_the_batch_get_full_marks(exercise, answer):
+    assert judged(exercise, answer).points == full_marks(exercise)
 
 
 @pytest.mark.parametrize("exercise", KERAS)
@@ -234,8 +253,10 @@ def test_every_non_answer_cell_but_the_demos_is_locked():
 # One batch of real autogrades --------------------------------------------------------------------
 
 ALL = {STEP: VARIANTS[STEP], **decoding_variants.VARIANTS}
-RIGHT = [(e, a) for e in EXERCISES for a in ALL[e]["right"]]
-WRONG = [(e, a, k) for e in EXERCISES for a, k in ALL[e]["wrong"]]
+BATCHED = {e: {"wrong": ALL[e]["wrong"][:N_WRONG], "right": ALL[e]["right"][:N_RIGHT]}
+           for e in EXERCISES}
+RIGHT = [(e, a) for e in EXERCISES for a in BATCHED[e]["right"]]
+WRONG = [(e, a, k) for e in EXERCISES for a, k in BATCHED[e]["wrong"]]
 KERAS_PREAMBLE = "import math\n\n" + textwrap.dedent(inspect.getsource(decoding_variants._step)) \
     + "\n\nSEEN = []\n\n\n"
 
@@ -266,7 +287,7 @@ def _with_answers(answers: dict):
 
 def _rows(kind: str) -> list[dict]:
     """One answer of each exercise per notebook: ``[{exercise: answer or (answer, key)}]``."""
-    columns = [ALL[exercise][kind] for exercise in EXERCISES]
+    columns = [BATCHED[exercise][kind] for exercise in EXERCISES]
     return [{exercise: answer for exercise, answer in zip(EXERCISES, row, strict=True)
              if answer is not None} for row in zip_longest(*columns)]
 
