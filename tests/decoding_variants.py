@@ -19,14 +19,15 @@ from keras import ops
 from course_lib.blocks import run_block
 from course_lib.dates import START_ID
 
-# decode_step: right ---------------------------------------------------------------------------
+# decode_step: the answer key's step, with a switch for each mistake below -------------------------
 
 
-def step_einsum(translator, token, cache, context, context_mask):
-    """The answer key's way: einsum projections, the cache grown by concatenation."""
+def _step(translator, token, cache, context, context_mask, *, position=None, attend_old=False,
+          keep=True, scale=True, keys_as_values=False):
+    """The answer key's step; each wrong answer below turns one switch."""
     block = translator.decoder
-    position = ops.shape(cache)[2]
-    x = translator.embed_target(ops.expand_dims(token, 1), start=position)
+    start = ops.shape(cache)[2] if position is None else position
+    x = translator.embed_target(ops.expand_dims(token, 1), start=start)
     w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o = block.self_attention.weights
     grown = []
 
@@ -34,9 +35,15 @@ def step_einsum(translator, token, cache, context, context_mask):
         q = ops.einsum("btd,dhk->bthk", h, w_q) + b_q
         k = ops.einsum("btd,dhk->bthk", h, w_k) + b_k
         v = ops.einsum("btd,dhk->bthk", h, w_v) + b_v
-        grown.append(ops.concatenate([cache, ops.stack([k, v])], axis=2))
-        scores = ops.einsum("bqhk,bshk->bhqs", q, grown[0][0]) / math.sqrt(q.shape[-1])
-        heads = ops.einsum("bhqs,bshk->bqhk", ops.softmax(scores, axis=-1), grown[0][1])
+        kept = cache if keep else cache[:, :, :0]
+        grown.append(ops.concatenate([kept, ops.stack([k, k if keys_as_values else v])], axis=2))
+        attended = ops.concatenate([cache, ops.stack([k, v])], axis=2)[:, :, :-1] \
+            if attend_old else grown[0]
+        scores = ops.einsum("bqhk,bshk->bhqs", q, attended[0])
+        if scale:
+            scores = scores / math.sqrt(q.shape[-1])
+        weights = ops.softmax(scores, axis=-1)
+        heads = ops.einsum("bhqs,bshk->bqhk", weights, attended[1])
         return ops.einsum("bqhk,hkd->bqd", heads, w_o) + b_o
 
     def cross_attend(h):
@@ -44,6 +51,14 @@ def step_einsum(translator, token, cache, context, context_mask):
 
     y = run_block(block, x, self_attend, cross_attend)
     return translator.to_logits(y)[:, 0], grown[0]
+
+
+# decode_step: right ---------------------------------------------------------------------------
+
+
+def step_einsum(translator, token, cache, context, context_mask):
+    """The answer key's way: einsum projections, the cache grown by concatenation."""
+    return _step(translator, token, cache, context, context_mask)
 
 
 def step_tensorflow(translator, token, cache, context, context_mask):
@@ -103,37 +118,6 @@ def step_keys_then_values(translator, token, cache, context, context_mask):
 
 
 # decode_step: wrong, one mistake each ---------------------------------------------------------
-
-
-def _step(translator, token, cache, context, context_mask, *, position=None, attend_old=False,
-          keep=True, scale=True, keys_as_values=False):
-    """The answer key's step with one switch turned: the wrong answers below."""
-    block = translator.decoder
-    start = ops.shape(cache)[2] if position is None else position
-    x = translator.embed_target(ops.expand_dims(token, 1), start=start)
-    w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o = block.self_attention.weights
-    grown = []
-
-    def self_attend(h):
-        q = ops.einsum("btd,dhk->bthk", h, w_q) + b_q
-        k = ops.einsum("btd,dhk->bthk", h, w_k) + b_k
-        v = ops.einsum("btd,dhk->bthk", h, w_v) + b_v
-        kept = cache if keep else cache[:, :, :0]
-        grown.append(ops.concatenate([kept, ops.stack([k, k if keys_as_values else v])], axis=2))
-        attended = ops.concatenate([cache, ops.stack([k, v])], axis=2)[:, :, :-1] \
-            if attend_old else grown[0]
-        scores = ops.einsum("bqhk,bshk->bhqs", q, attended[0])
-        if scale:
-            scores = scores / math.sqrt(q.shape[-1])
-        weights = ops.softmax(scores, axis=-1)
-        heads = ops.einsum("bhqs,bshk->bqhk", weights, attended[1])
-        return ops.einsum("bqhk,hkd->bqd", heads, w_o) + b_o
-
-    def cross_attend(h):
-        return block.cross_attention_layer(h, context, attention_mask=context_mask)
-
-    y = run_block(block, x, self_attend, cross_attend)
-    return translator.to_logits(y)[:, 0], grown[0]
 
 
 def step_attends_before_appending(translator, token, cache, context, context_mask):

@@ -11,14 +11,13 @@ short.
 
 from __future__ import annotations
 
-from itertools import zip_longest
-
 import matplotlib
 import numpy as np
 import pytest
 from answer_variants import VARIANTS, notebook_source
 from judging import full_marks, judged
 from nbgrader_utils import (
+    AnswerRows,
     autograde_errors,
     find_cell,
     grade_batch,
@@ -291,41 +290,13 @@ def _with_answers(answers: dict):
     return notebook
 
 
-def _pairs(kind: str) -> list[dict]:
-    """One answer of each exercise per notebook: ``[{exercise: answer or (answer, key)}]``."""
-    columns = [VARIANTS[exercise][kind] for exercise in EXERCISES]
-    return [{exercise: answer for exercise, answer in zip(EXERCISES, row, strict=True)
-             if answer is not None} for row in zip_longest(*columns)]
-
-
-def _student(kind: str, index: int) -> str:
-    return f"{kind}-{index}"
-
-
-def _submissions() -> dict:
-    submissions = {"solution": solution_notebook(LESSON), "untouched": None}
-    for index, pair in enumerate(_pairs("wrong")):
-        submissions[_student("wrong", index)] = _with_answers(
-            {exercise: answer for exercise, (answer, _) in pair.items()})
-    for index, pair in enumerate(_pairs("right")):
-        submissions[_student("right", index)] = _with_answers(pair)
-    return submissions
-
-
-def _where(answer) -> str:
-    """The student whose notebook holds ``answer``."""
-    for kind in ("wrong", "right"):
-        for index, pair in enumerate(_pairs(kind)):
-            held = [a if kind == "right" else a[0] for a in pair.values()]
-            if answer in held:
-                return _student(kind, index)
-    raise LookupError(answer.__name__)
+BATCH = AnswerRows({exercise: VARIANTS[exercise] for exercise in EXERCISES}, _with_answers)
 
 
 @pytest.fixture(scope="module")
 def graded(course):
     """``{student: {grade_id: score}}`` after one parallel autograde of the whole batch."""
-    return grade_batch(course, LESSON, _submissions())
+    return grade_batch(course, LESSON, BATCH.submissions(solution_notebook(LESSON)))
 
 
 @pytest.mark.slow
@@ -346,7 +317,7 @@ def test_student_version_gets_zero_and_says_what_to_do(course, graded):
 @pytest.mark.parametrize(("exercise", "answer", "key"), WRONG,
                          ids=[a.__name__ for _, a, _ in WRONG])
 def test_wrong_answer_loses_points_and_is_named(course, graded, exercise, answer, key):
-    student = _where(answer)
+    student = BATCH.student_of(answer)
     scores = graded[student]
     assert sum(scores[cell] for cell in _graded(exercise)) < 6, scores
     feedback = "\n".join(graded_outputs(course, LESSON, student, cell)
@@ -357,4 +328,4 @@ def test_wrong_answer_loses_points_and_is_named(course, graded, exercise, answer
 @pytest.mark.slow
 @pytest.mark.parametrize(("exercise", "answer"), RIGHT, ids=[a.__name__ for _, a in RIGHT])
 def test_right_answer_written_differently_gets_full_marks(graded, exercise, answer):
-    assert graded[_where(answer)] == _points()
+    assert graded[BATCH.student_of(answer)] == _points()

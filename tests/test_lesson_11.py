@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import textwrap
-from itertools import zip_longest
 
 import decoding_variants
 import numpy as np
@@ -21,6 +20,7 @@ import pytest
 from answer_variants import VARIANTS, notebook_source
 from judging import full_marks, judged
 from nbgrader_utils import (
+    AnswerRows,
     autograde_errors,
     find_cell,
     grade_batch,
@@ -285,37 +285,13 @@ def _with_answers(answers: dict):
     return notebook
 
 
-def _rows(kind: str) -> list[dict]:
-    """One answer of each exercise per notebook: ``[{exercise: answer or (answer, key)}]``."""
-    columns = [BATCHED[exercise][kind] for exercise in EXERCISES]
-    return [{exercise: answer for exercise, answer in zip(EXERCISES, row, strict=True)
-             if answer is not None} for row in zip_longest(*columns)]
-
-
-def _submissions() -> dict:
-    submissions = {"solution": solution_notebook(LESSON), "untouched": None}
-    for index, row in enumerate(_rows("wrong")):
-        submissions[f"wrong-{index}"] = _with_answers(
-            {exercise: answer for exercise, (answer, _) in row.items()})
-    for index, row in enumerate(_rows("right")):
-        submissions[f"right-{index}"] = _with_answers(row)
-    return submissions
-
-
-def _where(answer) -> str:
-    """The student whose notebook holds ``answer``."""
-    for kind in ("wrong", "right"):
-        for index, row in enumerate(_rows(kind)):
-            held = [a if kind == "right" else a[0] for a in row.values()]
-            if answer in held:
-                return f"{kind}-{index}"
-    raise LookupError(answer.__name__)
+BATCH = AnswerRows(BATCHED, _with_answers)
 
 
 @pytest.fixture(scope="module")
 def graded(course):
     """``{student: {grade_id: score}}`` after one parallel autograde of the whole batch."""
-    return grade_batch(course, LESSON, _submissions())
+    return grade_batch(course, LESSON, BATCH.submissions(solution_notebook(LESSON)))
 
 
 @pytest.mark.slow
@@ -336,7 +312,7 @@ def test_student_version_gets_zero_and_says_what_to_do(course, graded):
 @pytest.mark.parametrize(("exercise", "answer", "key"), WRONG,
                          ids=[a.__name__ for _, a, _ in WRONG])
 def test_wrong_answer_loses_points_and_is_named(course, graded, exercise, answer, key):
-    student = _where(answer)
+    student = BATCH.student_of(answer)
     scores = graded[student]
     assert sum(scores[cell] for cell in _graded(exercise)) < 6, scores
     feedback = "\n".join(graded_outputs(course, LESSON, student, cell)
@@ -347,4 +323,4 @@ def test_wrong_answer_loses_points_and_is_named(course, graded, exercise, answer
 @pytest.mark.slow
 @pytest.mark.parametrize(("exercise", "answer"), RIGHT, ids=[a.__name__ for _, a in RIGHT])
 def test_right_answer_written_differently_gets_full_marks(graded, exercise, answer):
-    assert graded[_where(answer)] == _points()
+    assert graded[BATCH.student_of(answer)] == _points()
