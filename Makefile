@@ -19,6 +19,16 @@ lab: setup  ## set up, then open the course in JupyterLab
 	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(CURDIR)/$(BIN)/jupyter lab \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) 00_welcome/00_welcome.ipynb
 
+# JupyterHub's proxy (classroom/jupyterhub_config.py), from npm into .venv (needs npm).
+PROXY := $(BIN)/configurable-http-proxy
+.PHONY: hub-proxy
+hub-proxy: $(PROXY)
+$(PROXY): | $(STAMP)
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@4 \
+		&& ln -sf ../node/node_modules/.bin/configurable-http-proxy $(PROXY); \
+	else echo "npm not found: JupyterHub's proxy not installed (apt-get install npm)"; fi
+
 test: setup  ## set up, then run the whole test suite
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 --dist loadgroup -q

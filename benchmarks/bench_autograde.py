@@ -6,13 +6,18 @@ two temporary courses: once by the real ``nbgrader autograde`` command (one subm
 time, the course's configuration and grading kernel), once by ``course autograde --jobs N``.
 Prints submissions per minute for both, the ratio, whether every score is identical, and the
 judge's own share of the parallel run (the time it spent scoring probe data, outside kernels).
+With ``--cluster``, a third copy is graded by ``course autograde --cluster`` too: on the dask
+scheduler at ADDRESS, or on a LocalCluster of ``--jobs`` single-threaded workers on this
+machine (started beforehand, as a cluster is; their grading processes start with the batch).
 
     python benchmarks/bench_autograde.py [--lesson 01_scores] [--submissions 20] [--jobs 2]
+                                         [--cluster [ADDRESS]]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -63,11 +68,26 @@ def judge_seconds(course: Course, lesson: str, students: list[str]) -> float:
     return total
 
 
+@contextlib.contextmanager
+def scheduler(address: str, workers: int):
+    """The scheduler's address: ``address``, or that of a LocalCluster started here."""
+    if address != "local":
+        yield address
+        return
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster:
+        yield cluster.scheduler_address
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesson", default=None, help="default: the first NumPy lesson")
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cluster", nargs="?", const="local", metavar="ADDRESS",
+                        help="also grade on a dask cluster (default: a LocalCluster here)")
     args = parser.parse_args()
     lesson = args.lesson or next(x for x in lessons() if x[:2] in {"01", "02", "03", "00"})
     prepare_environment()
@@ -85,6 +105,8 @@ def main() -> None:
         parallel_root = Path(tmp) / "parallel"
         shutil.copytree(plain.root, parallel_root, ignore=shutil.ignore_patterns("variants"))
         parallel = Course(parallel_root)
+        on_cluster_root = Path(tmp) / "cluster"
+        shutil.copytree(parallel_root, on_cluster_root)
 
         start = time.perf_counter()
         # plain nbgrader reads nbgrader_config.py from the folder it runs in
@@ -97,6 +119,13 @@ def main() -> None:
              "--jobs", str(args.jobs), "--force"], env=env)
         in_parallel = time.perf_counter() - start
 
+        if args.cluster:
+            with scheduler(args.cluster, args.jobs) as address:
+                start = time.perf_counter()
+                run([str(BIN / "course"), "--state-dir", str(on_cluster_root), "autograde",
+                     lesson, "--cluster", address, "--force"], env=env)
+                on_cluster = time.perf_counter() - start
+
         same = scores(plain, lesson, students) == scores(parallel, lesson, students)
         n = args.submissions
         print(f"lesson {lesson}, {n} submissions, {os.cpu_count()} CPUs")
@@ -105,6 +134,14 @@ def main() -> None:
         print(f"course autograde --jobs {args.jobs}:     {in_parallel:6.1f} s  "
               f"{60 * n / in_parallel:6.1f} submissions/min")
         print(f"speed-up: {sequential / in_parallel:.2f}x")
+        if args.cluster:
+            where = f"LocalCluster, {args.jobs} workers" if args.cluster == "local" \
+                else args.cluster
+            print(f"course autograde --cluster ({where}): {on_cluster:6.1f} s  "
+                  f"{60 * n / on_cluster:6.1f} submissions/min  "
+                  f"({in_parallel / on_cluster:.2f}x --jobs {args.jobs})")
+            same = same and scores(plain, lesson, students) == scores(
+                Course(on_cluster_root), lesson, students)
         judged = judge_seconds(parallel, lesson, students)
         print(f"the judge: {judged:.2f} s in all, {100 * judged / in_parallel:.1f} % of the "
               f"parallel run's wall time")

@@ -141,15 +141,21 @@ def cmd_collect(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    workers.start_early()
+    if not args.cluster:  # a cluster's workers start their own grading processes
+        workers.start_early()
     from grader import sandbox
 
     course = _course(args)
-    print(sandbox.describe())
+    if args.cluster:
+        from grader.cluster import describe
+
+        print("\n".join(describe(args.cluster)))
+    else:
+        print(sandbox.describe())
     for student in args.student or []:
         check_student_id(student)
     report = course.autograde_all(args.lesson, args.student or None, jobs=args.jobs,
-                                  force=args.force)
+                                  force=args.force, cluster=args.cluster)
     return _print_batch(report)
 
 
@@ -184,8 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--state-dir", help="folder for the course's runtime state "
                         "(default: $COURSE_STATE_DIR or course_state/)")
     parser.add_argument("--db-url", help="gradebook as a SQLAlchemy URL, e.g. "
-                        "postgresql://grader@db/course (default: $COURSE_DB_URL or SQLite in "
-                        "the state folder)")
+                        "postgresql+psycopg://grader@db/course (default: $COURSE_DB_URL or "
+                        "SQLite in the state folder)")
     parser.add_argument("--exchange", help="nbgrader exchange folder (default: "
                         "$COURSE_EXCHANGE_DIR or <state>/exchange)")
     parser.add_argument("--solutions", help="the lessons' source folder (default: "
@@ -229,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("lesson")
     sub.add_argument("--student", action="append", help="only this student (repeatable)")
     sub.add_argument("--force", action="store_true", help="regrade graded submissions too")
+    sub.add_argument("--cluster", metavar="ADDRESS", help="grade on the dask.distributed "
+                     "cluster whose scheduler is at ADDRESS (tcp://host:8786; workers need the "
+                     "course installed, see the README), not in --jobs local processes")
     grading_options(sub)
 
     sub = command("feedback", cmd_feedback, "generate the HTML feedback of a lesson and "

@@ -184,7 +184,8 @@ class Course:
         """Generate ``lesson`` and release it to the exchange; returns its folder there."""
         self.generate(lesson, destination=None)
         self.exchange.mkdir(parents=True, exist_ok=True)
-        self.exchange.chmod(0o777)  # nbgrader's exchange is shared by every user
+        if (self.exchange.stat().st_mode & 0o777) != 0o777:  # one an administrator made stays
+            self.exchange.chmod(0o777)  # nbgrader's exchange is shared by every user
         self._exchange_call("release_assignment", self.api.release_assignment, lesson)
         return self.exchange / self.course_id / "outbound" / lesson
 
@@ -240,16 +241,17 @@ class Course:
                 "error": "\n".join(outcome.messages)}
 
     def autograde_all(self, lesson: str, students: list[str] | None = None, jobs: int = 1,
-                      force: bool = False, progress: bool = True):
-        """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes;
-        submissions already graded from the same timestamp are skipped unless ``force``.
-        Returns a :class:`grader.parallel.BatchReport`."""
+                      force: bool = False, progress: bool = True, cluster: str | None = None):
+        """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes,
+        or on the dask.distributed cluster whose scheduler is at ``cluster``
+        (:mod:`grader.cluster`); submissions already graded from the same timestamp are
+        skipped unless ``force``. Returns a :class:`grader.parallel.BatchReport`."""
         from grader.parallel import autograde_batch  # heavy (nbgrader); parallel needs no course
 
         self.ensure_generated(lesson)
         students = self.submissions(lesson) if students is None else students
         return autograde_batch(self, lesson, students, jobs=jobs, force=force,
-                               progress=progress)
+                               progress=progress, cluster=cluster)
 
     def scores(self, lesson: str, student: str, notebook: str | None = None) -> list[CellScore]:
         """Every graded cell's score of one student's autograded notebook."""

@@ -6,7 +6,7 @@ autograde 02_softmax`` (or symlink this file into that folder, or into ``~/.jupy
 All runtime state (the gradebook, submissions, feedback, the exchange) lives in one
 folder, ``course_state/`` at the top of the repository unless ``COURSE_STATE_DIR`` names
 another; the gradebook is SQLite there unless ``COURSE_DB_URL`` gives another SQLAlchemy URL
-(e.g. ``postgresql://grader@host/course``).
+(e.g. ``postgresql+psycopg://grader@host/course``).
 
 Student code runs in the ``course-grading`` kernel (``grader/kernels/``, launched by
 ``grader/sandbox.py``): memory-limited and, where bubblewrap works, without network or access
@@ -15,18 +15,21 @@ cell, default 60), ``COURSE_KERNEL_MEMORY_MB`` and ``COURSE_SANDBOX`` (see the s
 """
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_runtime_dir
 
-from grader.state import course_settings
+from course_lib.validation import COURSE_ID
+from grader.state import course_settings, read_schema_version_in_process
 
 c = get_config()  # noqa: F821 — provided by traitlets when this file is loaded
 
 # Where the state lives, the gradebook, the exchange and the cell timeout: from the environment
 # here (``course`` passes them as arguments to ``grader.state.load_config`` instead).
 c.merge(course_settings())
-c.CourseDirectory.course_id = "attention-step-by-step"
+read_schema_version_in_process()  # a new gradebook learns its schema version without a subprocess
+c.CourseDirectory.course_id = COURSE_ID  # the learner install uses the same
 
 # Student versions: a stub that fails loudly, hidden tests removed.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -68,6 +71,16 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "grader.preprocessors.HideTestsInFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# ... on a page that renders its formulas offline: nbgrader's feedback template with MathJax
+# written into the page (grader/offline_math.py). Only feedback: the formgrader's pages keep
+# nbgrader's HTMLExporter settings.
+c.GenerateFeedback.exporter_class = "grader.offline_math.FeedbackExporter"
+c.FeedbackExporter.template_name = "course_feedback"
+c.FeedbackExporter.extra_template_basedirs = [
+    str(GRADER / "templates"),
+    str(Path(find_spec("nbgrader").origin).parent / "server_extensions" / "formgrader"
+        / "templates"),  # nbgrader's own, where its feedback template lives
 ]
 
 # TensorFlow, Keras and NumPy warnings go to stderr, and nbgrader scores any cell with stderr

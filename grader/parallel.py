@@ -25,12 +25,16 @@ Nothing a submission does stops the batch. Each problem is reported as
 Interrupted (Ctrl-C, ``kill``), a batch keeps every submission already written; the next run
 skips those whose autograded copy has the submission's timestamp and grades the rest. Workers
 and their kernels die with the process that started them.
+
+The same work for one submission (:func:`grade_in_slot`, then :func:`_finish`) runs as tasks
+on the machines of a dask.distributed cluster with ``cluster=ADDRESS``: :mod:`grader.cluster`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -67,6 +71,9 @@ INCIDENTS = {
     "MemoryError": "ran out of memory (the kernel's limit is COURSE_KERNEL_MEMORY_MB)",
     "SystemExit": "called sys.exit()",
 }
+PROCESS_DIED = "the grading process died; it scores zero"
+TOO_LONG = ("grading took longer than {budget} s (a kernel that ignores interrupts?) and was "
+            "stopped; it scores zero")
 
 
 @dataclass
@@ -252,10 +259,32 @@ def _grade(job: dict) -> dict:
 
 
 # -- the parent side: slots, scheduling, the one gradebook writer -------------------------------
+def _create_gradebook_like(course: Course, target_url: str) -> None:
+    """Create an empty gradebook at ``target_url`` with the tables and schema version of the
+    course's. nbgrader, given a new database, runs ``alembic heads`` in a subprocess (seconds)
+    to learn the version; the course's gradebook already records it."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
+
+    with course.gradebook() as main:
+        version = main.db.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    engine = create_engine(target_url)
+    try:
+        Base.metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE alembic_version "
+                                    "(version_num VARCHAR(32) NOT NULL)"))
+            connection.execute(text("INSERT INTO alembic_version VALUES (:version)"),
+                               {"version": version})
+    finally:
+        engine.dispose()
+
+
 def _copy_assignment(course: Course, lesson: str, target_url: str) -> None:
     """Copy ``lesson``'s definition from the course's gradebook into a new private one."""
     from nbgrader.api import Gradebook
 
+    _create_gradebook_like(course, target_url)
     with course.gradebook() as main, Gradebook(target_url, course.course_id) as private:
         assignment = main.find_assignment(lesson)
         private.update_or_create_assignment(lesson, duedate=assignment.duedate)
@@ -317,6 +346,26 @@ def is_up_to_date(course: Course, lesson: str, student: str) -> bool:
     return submitted == graded
 
 
+def _add_student(gb, student: str) -> None:
+    """Add ``student`` to the course's gradebook unless already there. Another grader writing
+    into the same database (PostgreSQL) may add the same student at the same moment: the
+    insert that loses that race fails, nbgrader rolls it back (logging the error, silenced
+    here), and the other grader's row is used."""
+    from nbgrader.api import InvalidEntry, MissingEntry
+
+    try:
+        gb.find_student(student)
+    except MissingEntry:
+        nbgrader_log = logging.getLogger("tornado.application")
+        nbgrader_log.disabled = True
+        try:
+            gb.add_student(student)
+        except InvalidEntry:
+            gb.find_student(student)
+        finally:
+            nbgrader_log.disabled = False
+
+
 def _merge(course: Course, lesson: str, student: str, notebooks: list[str], result: dict,
            slot: Path) -> None:
     """Write one submission's scores into the course's gradebook (zero for every notebook the
@@ -324,7 +373,7 @@ def _merge(course: Course, lesson: str, student: str, notebooks: list[str], resu
     timestamp = course.api.coursedir.get_existing_timestamp(
         str(course.folder("submitted", student, lesson)))
     with course.gradebook() as gb, quiet_gradebook():
-        gb.update_or_create_student(student)
+        _add_student(gb, student)
         gb.update_or_create_submission(lesson, student, timestamp=timestamp)
         for name in notebooks:
             submitted = gb.find_submission_notebook(name, lesson, student)
@@ -353,9 +402,27 @@ def _code_cells(course: Course, lesson: str) -> int:
                for cell in nbformat.read(path, as_version=4).cells)
 
 
+def time_limits(course: Course, lesson: str) -> tuple[int, int]:
+    """Seconds one cell may run, and one whole submission: every code cell, the kernel's
+    start and nbgrader's own work."""
+    timeout = int(course.config.Execute.timeout)
+    return timeout, timeout * (_code_cells(course, lesson) + 2) + 120
+
+
+def new_batch_folder(course: Course) -> Path:
+    """A private folder for one batch in the course's ``.grading/``, named after this process
+    (a later batch removes it if this process dies before it does)."""
+    _remove_stale_batches(course)
+    (course.root / BATCHES).mkdir(exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"batch-{os.getpid()}-", dir=course.root / BATCHES))
+
+
 def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int = 1,
-                    force: bool = False, progress: bool = True) -> BatchReport:
-    """Autograde ``students``' submissions of ``lesson`` in ``jobs`` worker processes."""
+                    force: bool = False, progress: bool = True,
+                    cluster: str | None = None) -> BatchReport:
+    """Autograde ``students``' submissions of ``lesson`` in ``jobs`` worker processes, or as
+    tasks on the dask.distributed cluster whose scheduler is at ``cluster``
+    (:mod:`grader.cluster`)."""
     from tqdm.auto import tqdm
 
     started = time.monotonic()
@@ -373,7 +440,11 @@ def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int 
         else:
             todo.append(student)
     interrupted = False
-    if todo:
+    if todo and cluster:
+        from grader.cluster import run_on_cluster  # dask: imported only when asked for
+
+        interrupted = run_on_cluster(course, lesson, todo, cluster, outcomes, progress, tqdm)
+    elif todo:
         interrupted = _run(course, lesson, todo, max(1, jobs), outcomes, progress, tqdm)
     ordered = [outcomes[s] for s in students if s in outcomes]
     return BatchReport(lesson, ordered, interrupted, time.monotonic() - started)
@@ -426,12 +497,9 @@ class _Slot:
 def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     """Schedule ``todo`` on ``jobs`` slots; merge each result as it comes. Returns whether the
     batch was interrupted."""
-    _remove_stale_batches(course)
-    (course.root / BATCHES).mkdir(exist_ok=True)
-    batch = Path(tempfile.mkdtemp(prefix=f"batch-{os.getpid()}-", dir=course.root / BATCHES))
+    batch = new_batch_folder(course)
     notebooks = course.notebook_names(lesson)
-    timeout = int(course.config.Execute.timeout)
-    budget = timeout * (_code_cells(course, lesson) + 2) + 120
+    timeout, budget = time_limits(course, lesson)
     # N kernels share the CPUs: each gets its share of math-library threads
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = {**{var: threads for var in THREAD_VARIABLES}, **os.environ}
@@ -472,12 +540,10 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
                 job = slot.job
                 if slot in ready:
                     result = slot.take_result()
-                    reason = None if result else "the grading process died; it scores zero"
+                    reason = None if result else PROCESS_DIED
                 elif time.monotonic() > slot.deadline:
                     slot.kill()
-                    result, reason = None, (
-                        f"grading took longer than {budget} s (a kernel that ignores "
-                        "interrupts?) and was stopped; it scores zero")
+                    result, reason = None, TOO_LONG.format(budget=budget)
                 else:
                     continue
                 give_work(slot)  # the slot grades the next one while this one is merged

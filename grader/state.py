@@ -11,6 +11,7 @@ a link and never open anything but a regular file (or a folder), and name what t
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from course_lib import validation
 
 CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
 REPO = CONFIG_FILE.parent.parent
@@ -50,8 +53,30 @@ def course_settings(state_dir: Path | str | None = None, db_url: str | None = No
     config.Exchange.root = str(Path(exchange_dir or environ.get("COURSE_EXCHANGE_DIR")
                                     or state / "exchange").resolve())
     config.PlantProbes.secret_file = str(state / ".grading" / "judge_secret")
-    config.Execute.timeout = int(cell_timeout or environ.get("COURSE_CELL_TIMEOUT") or 60)
+    config.Execute.timeout = int(cell_timeout or validation.cell_timeout(environ))
     return config
+
+
+@functools.cache
+def gradebook_schema_version() -> str:
+    """The newest revision of nbgrader's gradebook schema, read from nbgrader's migration
+    scripts in this process (milliseconds once nbgrader is imported)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def read_schema_version_in_process() -> None:
+    """Make nbgrader learn its schema version from :func:`gradebook_schema_version`. Given a new
+    gradebook, nbgrader otherwise runs ``alembic heads`` in a subprocess, which imports nbgrader
+    anew: seconds for every gradebook created (each course, each grading slot)."""
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = gradebook_schema_version
 
 
 def load_config(state_dir: Path | None = None, db_url: str | None = None,

@@ -25,7 +25,7 @@ SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 def stage(folder: Path) -> None:
     """Lay out the learner project in ``folder``."""
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "nbgrader_config.py"):
         shutil.copy2(LEARNER / name, folder / name)
     shutil.copytree(REPO / "course_lib", folder / "course_lib", ignore=SKIP)
     notebooks = folder / "attention_course_notebooks"

@@ -75,8 +75,11 @@ def test_learner_pyproject_agrees_with_the_full_install():
 def test_learner_wheel_holds_course_lib_and_the_released_notebooks_only(learner):
     wheel, _, _ = learner
     names = zipfile.ZipFile(wheel).namelist()
-    tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    tops = {name.split("/")[0] for name in names
+            if not name.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"course_lib", "attention_course_notebooks"}
+    data = [name.split("/", 2)[2] for name in names if name.split("/")[0].endswith(".data")]
+    assert data == ["etc/jupyter/nbgrader_config.py"]  # Validate with the course's settings
     assert not [n for n in names if {"grader", "solutions"} & set(n.split("/"))]
     shipped = {n.split("/", 1)[1] for n in names if n.endswith(".ipynb")}
     assert shipped == {str(p.relative_to(REPO / "notebooks")) for p in RELEASED}
