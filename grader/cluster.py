@@ -245,9 +245,9 @@ def grade_task(package: dict, student: str, files: dict[str, bytes]) -> dict:
             slot.kill()
             answer["reason"] = parallel.TOO_LONG.format(budget=package["budget"])
         slot.job = None
-        produced = slot.folder / "autograded" / student / lesson
-        if answer["result"] and answer["result"]["notebooks"] and produced.is_dir():
-            answer["files"], left_out = read_tree(produced, f"{student} / {lesson}")
+        graded = parallel.produced(slot.folder, student, lesson)
+        if answer["result"] and answer["result"]["notebooks"] and graded.is_dir():
+            answer["files"], left_out = read_tree(graded, f"{student} / {lesson}")
             answer["result"]["messages"] += left_out
     finally:
         if slot.job is not None:  # stopped half-way: its process may still be grading
@@ -348,7 +348,7 @@ def run_on_cluster(course, lesson: str, todo, address: str, outcomes: dict, prog
 
     notebooks = course.notebook_names(lesson)
     batch = parallel.new_batch_folder(course)
-    received = batch / "received"  # laid out as a slot: autograded/<student>/<lesson>/
+    received = batch / "received"  # laid out as a slot's graded submissions
     bar = None
     try:
         client = connect(address)
@@ -398,10 +398,11 @@ def _record(course, lesson, student, notebooks, received: Path, future,
     if future.status == "finished":
         answer = future.result()
         result, reason = answer["result"], answer["reason"]
-        shutil.rmtree(received / "autograded" / student, ignore_errors=True)
+        folder = parallel.produced(received, student, lesson)
+        shutil.rmtree(folder.parent, ignore_errors=True)
         if result and answer["files"]:
             result["messages"] += write_tree(
-                answer["files"], received / "autograded" / student / lesson,
+                answer["files"], folder,
                 f"{student} / {lesson}")
     elif future.status == "cancelled":
         raise RuntimeError(f"the cluster dropped the task of {student} (the scheduler "

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from grader import sandbox, workers
+from grader import sandbox, warm_kernels, workers
 from grader.preprocessors import KERNEL_DIED
 from grader.sandbox import die_with_parent
 from grader.state import check_student_id, clean_tree, copy_safely, load_config, read_file
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
 BATCHES = ".grading"
 SQLITE = "sqlite:///"
+GRADED = "graded"  # a slot's finished submissions, out of the kernels' reach
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 INCIDENTS = {
     "CellTimeoutError": "ran past the {timeout} s limit and was interrupted",
@@ -182,6 +183,11 @@ def _scores_in(gradebook_url: str, course_id: str, lesson: str, student: str,
         }
 
 
+def produced(slot: Path, student: str, lesson: str) -> Path:
+    """Where a slot's worker leaves a graded submission's autograded folder."""
+    return slot / GRADED / student / lesson
+
+
 def grade_in_slot(job: dict) -> dict:
     """Autograde ``job["student"]`` in the slot's private course; return the result (scores
     per notebook and cell, problems, nbgrader's log), whatever happened."""
@@ -190,6 +196,8 @@ def grade_in_slot(job: dict) -> dict:
     # kernel sockets live beside the connection file; their paths must stay under 108 bytes
     runtime = tempfile.mkdtemp(prefix="crt-")
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    if job.get("fork_server"):  # the slot's warm kernels, once the previous kernel is gone
+        os.environ.update(warm_kernels.prepare(job["fork_server"]))
     try:
         return _grade(job)
     except BaseException as error:  # noqa: B036 — a result must be written whatever happened
@@ -255,6 +263,10 @@ def _grade(job: dict) -> dict:
     for name in valid:
         notebooks[name] = _scores_in(job["gradebook"], job["course_id"], lesson, student, name)
         messages += incidents(student, autograded / f"{name}.ipynb", job["timeout"])
+    graded = produced(slot, student, lesson)
+    shutil.rmtree(graded.parent, ignore_errors=True)
+    graded.parent.mkdir(parents=True)
+    shutil.move(str(autograded), str(graded))  # out of the folder the next kernel works in
     return {"status": "graded", "notebooks": notebooks, "messages": messages, "log": log}
 
 
@@ -389,11 +401,11 @@ def _merge(course: Course, lesson: str, student: str, notebooks: list[str], resu
     if target.is_symlink():
         target.unlink()
     shutil.rmtree(target, ignore_errors=True)
-    produced = slot / "autograded" / student / lesson
-    if result["notebooks"] and produced.is_dir():
-        result["messages"] += clean_tree(produced, f"{student} / {lesson}")
+    graded = produced(slot, student, lesson)
+    if result["notebooks"] and graded.is_dir():
+        result["messages"] += clean_tree(graded, f"{student} / {lesson}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(produced), str(target))
+        shutil.move(str(graded), str(target))
 
 
 def _code_cells(course: Course, lesson: str) -> int:
@@ -494,6 +506,17 @@ class _Slot:
         self.kill()
 
 
+def _start_fork_servers(course: Course, lesson: str,
+                        slots: list[Path]) -> dict[Path, warm_kernels.ForkServer]:
+    """One kernel fork server per slot, when kernels can start warm here (else none)."""
+    if not warm_kernels.available():
+        return {}
+    modules = warm_kernels.modules_to_preload(
+        sorted((course.root / "release" / lesson).glob("*.ipynb")))
+    return {slot: warm_kernels.ForkServer(slot / "autograded", modules).start()
+            for slot in slots}
+
+
 def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     """Schedule ``todo`` on ``jobs`` slots; merge each result as it comes. Returns whether the
     batch was interrupted."""
@@ -506,9 +529,10 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
                 "timeout": timeout, "env": env,
                 "judge_secret": course.config.PlantProbes.secret_file}
+    folders = _make_slots(course, batch, lesson, min(jobs, len(todo)))
+    servers = _start_fork_servers(course, lesson, folders)
     ctx = workers.context()
-    slots = [_Slot(ctx, folder)
-             for folder in _make_slots(course, batch, lesson, min(jobs, len(todo)))]
+    slots = [_Slot(ctx, folder) for folder in folders]
     bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
                disable=not progress)
 
@@ -519,7 +543,8 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
         student = todo.popleft()
         slot.submit(dict(base_job, student=student, slot=str(slot.folder),
                          submission=str(course.folder("submitted", student, lesson)),
-                         gradebook=SQLITE + str(slot.folder / "gradebook.db")), budget)
+                         gradebook=SQLITE + str(slot.folder / "gradebook.db"),
+                         fork_server=servers[slot.folder].info() if servers else None), budget)
 
     def record(job: dict, result: dict | None, reason: str | None = None) -> None:
         student = job["student"]
@@ -553,6 +578,8 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     finally:
         for slot in slots:
             slot.stop()
+        for server in servers.values():
+            server.stop()
         bar.close()
         shutil.rmtree(batch, ignore_errors=True)
     return interrupted

@@ -107,8 +107,8 @@ def _package_dirs() -> dict[str, Path]:
             "course_lib": Path(course_lib.__file__).resolve().parent}
 
 
-def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> list[str]:
-    """The bubblewrap command line that runs ``kernel_argv`` confined (see the module doc)."""
+def _confinement() -> list[str]:
+    """The bubblewrap options every grading process gets (see the module doc)."""
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
             "--new-session", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for folder in SYSTEM_DIRS:
@@ -124,7 +124,12 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
     bound = [Path(p) for p in (*SYSTEM_DIRS, sys.prefix, sys.base_prefix)]
     if any(packages["grader"].is_relative_to(folder) for folder in bound):
         argv += ["--tmpfs", str(packages["grader"])]
-    argv += ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]
+    return argv + ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]
+
+
+def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> list[str]:
+    """The bubblewrap command line that runs ``kernel_argv`` confined (see the module doc)."""
+    argv = _confinement()
     # the connection file (read-only), the folder of the kernel's sockets (the connection's
     # "ip" with the ipc transport: a private runtime folder), the submission's folder (cwd)
     sockets = Path(json.loads(connection_file.read_text())["ip"]).parent
@@ -134,11 +139,23 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
     return argv + ["--", *kernel_argv]
 
 
-def _kernel_environment(home: str) -> dict[str, str]:
+def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str]) -> list[str]:
+    """The bubblewrap command line of a kernel fork server (:mod:`grader.warm_kernels`): the
+    same confinement, the server's own file alone, and the slot's two shared folders."""
+    from grader import fork_server
+
+    script = f"{PACKAGES_IN_SANDBOX}/fork_server.py"
+    argv = _confinement() + ["--ro-bind", fork_server.__file__, script]
+    argv += ["--bind", str(work), fork_server.WORK, "--bind", str(run), fork_server.RUN]
+    return argv + ["--chdir", "/", "--", sys.executable, "-s", script, str(listen_fd),
+                   str(work), str(run), *modules]
+
+
+def _kernel_environment(home: str, sandbox_mode: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if key in ENV_KEEP or key.startswith(ENV_KEEP_PREFIXES)}
     env.update(HOME=home, TMPDIR="/tmp" if home == "/tmp" else home, MPLCONFIGDIR=home,
-               PYTHONDONTWRITEBYTECODE="1", COURSE_SANDBOX_MODE=mode())
+               PYTHONDONTWRITEBYTECODE="1", COURSE_SANDBOX_MODE=sandbox_mode)
     # No graded cell depends on a figure: not drawing them makes grading about a quarter
     # faster and the feedback files far smaller (MPLBACKEND in the environment overrides this).
     env.setdefault("MPLBACKEND", "agg")
@@ -154,25 +171,46 @@ def die_with_parent() -> None:
         pass
 
 
-def launch(args: list[str]) -> None:
-    """Replace this process by the IPython kernel, confined. ``args``: ``-f CONNECTION_FILE``."""
-    if len(args) != 2 or args[0] != "-f":
-        raise SystemExit("usage: python -m grader.sandbox -f CONNECTION_FILE")
-    connection_file = Path(args[1]).resolve()
+def _confine_this_process() -> None:
     limit = memory_limit_mb()
     if limit:
         resource.setrlimit(resource.RLIMIT_AS, (limit << 20, limit << 20))
     die_with_parent()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())  # the kernel's banner; its messages go over sockets
+
+
+def launch(args: list[str]) -> None:
+    """Replace this process by the IPython kernel, confined. ``args``: ``-f CONNECTION_FILE``.
+
+    With ``COURSE_KERNEL_SERVER`` set (a grading slot's fork server, :mod:`grader.warm_kernels`),
+    the kernel is forked there, already warm, and this process waits for it; it starts cold
+    when the server cannot. ``--serve FD WORK RUN MODULE...`` starts such a server."""
+    if len(args) >= 4 and args[0] == "--serve":
+        _confine_this_process()
+        env = _kernel_environment("/tmp", "bwrap")
+        env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
+        argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:])
+        os.execve(argv[0], argv, env)
+    if len(args) != 2 or args[0] != "-f":
+        raise SystemExit("usage: python -m grader.sandbox -f CONNECTION_FILE")
+    connection_file = Path(args[1]).resolve()
+    _confine_this_process()
+    if os.environ.get("COURSE_KERNEL_SERVER"):  # set by the grader only where bwrap works
+        from grader.warm_kernels import launch_warm
+
+        code = launch_warm(connection_file, os.environ["COURSE_KERNEL_SERVER"],
+                           _kernel_environment("/tmp", "bwrap"))
+        if code is not None:
+            raise SystemExit(code)
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
     workdir = Path.cwd()
     if mode() == "bwrap":
-        env = _kernel_environment("/tmp")
+        env = _kernel_environment("/tmp", "bwrap")
         env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
         os.execve(shutil.which("bwrap"), bwrap_argv(kernel, connection_file, workdir), env)
     home = tempfile.mkdtemp(prefix="course-kernel-")
-    os.execve(sys.executable, kernel, _kernel_environment(home))
+    os.execve(sys.executable, kernel, _kernel_environment(home, "limits"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,207 @@
+"""The kernel fork server: runs inside the grading sandbox, forks one fresh kernel per request.
+
+Started by :mod:`grader.warm_kernels` (one per grading slot, for one batch) as
+``python fork_server.py LISTEN_FD WORK RUN MODULE...`` inside bubblewrap, where ``WORK`` and
+``RUN`` are the host paths of the two folders bound at :data:`WORK` and :data:`RUN`. It imports
+the lesson's modules once (NumPy, Matplotlib, TensorFlow, ...) and then, for each request,
+forks a kernel that starts with them already imported. This file is bound alone into the
+sandbox: it imports nothing of the course.
+
+Each kernel is a fresh process in namespaces of its own, so nothing of one submission reaches
+the next:
+
+* a guard process, forked per request, unshares a user, mount, PID and IPC namespace; the
+  kernel is PID 1 there, so every process it starts dies with it, and System V objects go
+  with the namespace;
+* the kernel gets a private, empty ``/tmp`` (its home) and ``/dev/shm``, ``/dev`` read-only,
+  and no capabilities: it cannot undo those mounts, reach the server (which it cannot see or
+  signal, in another PID namespace) or write into the server's memory (the server is not
+  dumpable);
+* the two shared folders (the graded notebook's folder and the kernel's sockets) are emptied
+  by the grader before the next kernel starts. The server answers one request at a time, so a
+  request is taken only once the previous kernel's namespace is gone.
+
+Protocol, one JSON line each way on a connection: ``{"ping": true}`` is answered
+``{"idle": true}``; ``{"connection": {...}, "cwd": PATH, "env": {...}}`` starts a kernel with
+that connection information (host paths), working folder and environment, and is answered
+``{"started": true}``, then ``{"exit": CODE}`` when the kernel exits (or ``{"refused":
+REASON}`` when no kernel could start: the client then starts one the usual way). A client
+that closes the connection kills its kernel.
+"""
+
+import ctypes
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import traceback
+
+WORK = "/course-work"  # the grading slot's autograded/ folder
+RUN = "/course-run"  # the kernels' connection files and sockets
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x8000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = (
+    1, 2, 4, 32, 4096, 16384, 1 << 18, 1 << 21)
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+LAST_CAPABILITY = 63
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    source, target, fstype, data = (None if s is None else s.encode()
+                                    for s in (source, target, fstype, data))
+    _check(libc.mount(source, target, fstype, ctypes.c_ulong(flags), data),
+           f"mount {target.decode()}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def _enter_namespaces() -> None:
+    """The guard's step: new user, mount, PID and IPC namespaces; private /tmp and /dev/shm."""
+    uid, gid = os.geteuid(), os.getegid()
+    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{uid} {uid} 1")
+    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    # bubblewrap's /dev is nosuid, nodev, relatime: a remount keeps those (they are locked)
+    _mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+           | MS_RELATIME)
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+
+
+def _drop_capabilities() -> None:
+    for capability in range(LAST_CAPABILITY + 1):
+        libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # EINVAL past the last one: fine
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    empty = (Data * 2)()
+    _check(libc.capset(ctypes.byref(Header(0x20080522, 0)), empty), "capset")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _in_sandbox(path: str, host_work: str, host_run: str) -> str:
+    """A host path under one of the two bound folders, as the kernel sees it."""
+    for host, inside in ((host_work, WORK), (host_run, RUN)):
+        if path == host or path.startswith(host.rstrip("/") + "/"):
+            return inside + path[len(host.rstrip("/")):]
+    raise ValueError(f"{path} is outside the folders bound into the sandbox")
+
+
+def _become_kernel(request: dict, host_work: str, host_run: str) -> None:
+    """PID 1 of the new namespaces: the IPython kernel, with the lesson's modules imported."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.setsid()
+    _drop_capabilities()
+    connection = dict(request["connection"])
+    connection["ip"] = _in_sandbox(connection["ip"], host_work, host_run)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(_in_sandbox(request["cwd"], host_work, host_run))
+    connection_file = "/tmp/.kernel-connection.json"
+    _write(connection_file, json.dumps(connection))
+    import random
+
+    random.seed()  # not the server's state: as a freshly started interpreter
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = ["ipykernel_launcher", "-f", connection_file]
+    IPKernelApp.launch_instance(argv=["-f", connection_file])
+
+
+def _guard(conn: socket.socket, request: dict, host_work: str, host_run: str) -> int:
+    """Start the kernel in namespaces of its own; kill it when the client goes; its exit code."""
+    _enter_namespaces()
+    kernel = os.fork()
+    if kernel == 0:
+        try:
+            conn.close()
+            _become_kernel(request, host_work, host_run)
+        except BaseException:  # noqa: B036 — the kernel process must not fall back into the guard
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    _answer(conn, {"started": True})
+    pidfd = os.pidfd_open(kernel)
+    ready, _, _ = select.select([conn, pidfd], [], [])
+    if conn in ready:  # the client closed the connection (or wrote more): the kernel goes
+        os.kill(kernel, signal.SIGKILL)
+    _, status = os.waitpid(kernel, 0)  # PID 1 reaped: every process of its namespace is gone
+    return os.waitstatus_to_exitcode(status)
+
+
+def _read_request(conn: socket.socket) -> dict:
+    data = b""
+    while not data.endswith(b"\n") and len(data) < 1 << 20:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return json.loads(data)
+
+
+def _answer(conn: socket.socket, message: dict) -> None:
+    try:
+        conn.sendall(json.dumps(message).encode() + b"\n")
+    except OSError:  # the client is gone
+        pass
+
+
+def serve(listen_fd: int, host_work: str, host_run: str, modules: list[str]) -> None:
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no kernel may read or write this process
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # the kernel imports it itself, and reports the error
+            print(f"fork server: {name} not preloaded: {error}", file=sys.stderr)
+    listener = socket.socket(fileno=listen_fd)
+    while True:
+        conn, _ = listener.accept()
+        try:
+            request = _read_request(conn)
+        except (OSError, ValueError):
+            conn.close()
+            continue
+        if request.get("ping"):
+            _answer(conn, {"idle": True})
+            conn.close()
+            continue
+        guard = os.fork()
+        if guard == 0:
+            answer = {"exit": 1}
+            try:
+                listener.close()
+                answer = {"exit": _guard(conn, request, host_work, host_run)}
+            except BaseException as error:  # noqa: B036 — never return into the server
+                answer = {"refused": f"{type(error).__name__}: {error}"}
+            _answer(conn, answer)
+            os._exit(0)
+        conn.close()
+        os.waitpid(guard, 0)
+
+
+if __name__ == "__main__":
+    sys.path.pop(0)  # this file's folder: nothing else there is to be imported
+    serve(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:])

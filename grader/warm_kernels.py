@@ -1,0 +1,162 @@
+"""Warm grading kernels: forked, with the lesson's modules already imported, inside the sandbox.
+
+A cold grading kernel starts Python, IPython and the lesson's imports (NumPy, Matplotlib and
+its fonts, TensorFlow) for every submission: about 1 s of CPU for a NumPy lesson and 3 s more
+for TensorFlow, more than the learner's code itself in most lessons. A grading slot therefore
+keeps one :class:`ForkServer`: a process in the slot's bubblewrap sandbox
+(:func:`grader.sandbox.server_argv`) that has imported them once and forks a fresh kernel per
+submission (:mod:`grader.fork_server`, which says how each kernel is kept apart from the
+others). The kernel's launcher (``python -m grader.sandbox -f CONN``) asks the server named
+by ``COURSE_KERNEL_SERVER`` for a kernel and falls back to a cold start when there is none.
+
+Only with bubblewrap: without namespaces a forked kernel could leave a process behind that
+reads the next submission, so the fallback sandbox starts every kernel cold.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from grader import sandbox
+
+SERVER_VARIABLE = "COURSE_KERNEL_SERVER"
+#: Modules a lesson's imports may preload (only libraries and the course's own learner side).
+PRELOADABLE = {"numpy", "matplotlib", "course_lib", "tensorflow", "keras", "scipy", "IPython"}
+#: What every kernel imports as it starts (its debugger too), and NumPy and Matplotlib.
+ALWAYS = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+          "ipykernel.debugger", "IPython.core.history", "pdb", "pydoc", "numpy",
+          "matplotlib.pyplot"]
+
+
+def modules_to_preload(notebooks: list[Path]) -> list[str]:
+    """The modules ``notebooks`` import (of :data:`PRELOADABLE` packages), after the kernel's."""
+    found = list(ALWAYS)
+    for path in notebooks:
+        cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] != "code":
+                continue
+            try:
+                tree = ast.parse("".join(cell["source"]))
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                names = [alias.name for alias in node.names] if isinstance(node, ast.Import) \
+                    else [node.module] if isinstance(node, ast.ImportFrom) and node.module \
+                    and not node.level else []
+                found += [name for name in names if name.split(".")[0] in PRELOADABLE]
+    return list(dict.fromkeys(found))
+
+
+def available() -> bool:
+    """Whether kernels can be forked warm here: bubblewrap works, and ``COURSE_WARM_KERNELS``
+    is not ``0``."""
+    return os.environ.get("COURSE_WARM_KERNELS", "1") != "0" and sandbox.mode() == "bwrap"
+
+
+def empty(folder: Path) -> None:
+    """Remove everything inside ``folder`` (bound into the sandbox: the folder itself stays)."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+class ForkServer:
+    """One grading slot's kernel fork server, for one batch.
+
+    Args:
+        work: the slot's ``autograded/`` folder, where nbgrader runs each notebook; bound into
+            the sandbox, emptied before each kernel (:meth:`prepare`).
+        modules: what to import before forking (:func:`modules_to_preload`).
+
+    Started by the process that owns the batch, it imports the modules while the grading
+    workers start; it dies with that process.
+    """
+
+    def __init__(self, work: Path, modules: list[str]):
+        self.work = Path(work)
+        self.modules = modules
+        # short: a kernel's socket paths must stay under 108 bytes
+        self.home = Path(tempfile.mkdtemp(prefix="cks-"))
+        self.run = self.home / "run"
+        self.address = str(self.home / "server.sock")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ForkServer:
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.run.mkdir()
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(self.address)
+        listener.listen(8)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grader.sandbox", "--serve", str(listener.fileno()),
+                 str(self.work), str(self.run), *self.modules],
+                pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL)
+        finally:
+            listener.close()  # the server holds it now
+        return self
+
+    def info(self) -> dict[str, str]:
+        """What a grading worker needs to use this server: :func:`prepare`'s argument."""
+        return {"address": self.address, "work": str(self.work), "run": str(self.run)}
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _ask(address: str, request: dict, timeout: float) -> dict:
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(timeout)
+        conn.connect(address)
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        return json.loads(conn.makefile().readline())
+
+
+def prepare(server: dict[str, str], timeout: float = 120) -> dict[str, str]:
+    """Before a submission (in the grading worker): wait until the server's previous kernel,
+    and every process it started, is gone; empty the two folders it shares with kernels; and
+    return the environment that sends the next kernel launch to it. Empty when the server does
+    not answer (the kernel then starts cold). ``server``: :meth:`ForkServer.info`; the first
+    answer waits for its imports."""
+    try:
+        if _ask(server["address"], {"ping": True}, timeout).get("idle"):
+            empty(Path(server["work"]))
+            empty(Path(server["run"]))
+            return {SERVER_VARIABLE: server["address"], "JUPYTER_RUNTIME_DIR": server["run"]}
+    except (OSError, ValueError):
+        pass
+    return {}
+
+
+def launch_warm(connection_file: Path, address: str, env: dict[str, str]) -> int | None:
+    """The launcher's side: have the server at ``address`` fork this kernel, wait for it, and
+    return its exit code; None when the server cannot (start the kernel cold then)."""
+    try:
+        conn = socket.socket(socket.AF_UNIX)
+        conn.connect(address)
+        conn.sendall(json.dumps({"connection": json.loads(connection_file.read_text()),
+                                 "cwd": os.getcwd(), "env": env}).encode() + b"\n")
+        answers = conn.makefile()
+        first = json.loads(answers.readline() or "{}")
+    except (OSError, ValueError):
+        return None
+    if not first.get("started"):
+        return None
+    try:
+        return int(json.loads(answers.readline() or "{}").get("exit", 1))
+    except (OSError, ValueError):
+        return 1
