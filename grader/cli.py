@@ -15,9 +15,11 @@ import gc
 import os
 import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
-from grader import workers
+from grader import timing, workers
 from grader.course import NOTEBOOKS, SOLUTIONS, Course, check_student_id, lessons
 
 
@@ -51,8 +53,7 @@ def cmd_check(args) -> int:
     from grader.health import health_check
 
     print(sandbox.describe())
-    solutions = Path(args.solutions or os.environ.get("COURSE_SOLUTIONS_DIR") or SOLUTIONS)
-    results = health_check(solutions, args.lessons or None, jobs=args.jobs,
+    results = health_check(_solutions(args), args.lessons or None, jobs=args.jobs,
                            cell_timeout=args.timeout)
     for health in results:
         print(health.line())
@@ -62,31 +63,47 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
-def _lesson_of(path: Path, course: Course) -> tuple[str, list[Path]]:
+def _solutions(args) -> Path:
+    return Path(args.solutions or os.environ.get("COURSE_SOLUTIONS_DIR") or SOLUTIONS)
+
+
+def _lesson_of(path: Path, known: list[str]) -> tuple[str, list[Path]]:
     """The lesson a learner's folder or notebook belongs to, and its notebooks."""
     path = path.resolve()
     if path.is_dir():
         lesson, notebooks = path.name, sorted(path.glob("*.ipynb"))
     else:
         lesson, notebooks = path.parent.name, [path]
-    if lesson not in course.lessons():
+    if lesson not in known:
         lesson = path.stem
-    if lesson not in course.lessons():
-        raise SystemExit(f"{path} is not a lesson of this course "
-                         f"(lessons: {', '.join(course.lessons())})")
+    if lesson not in known:
+        raise SystemExit(f"{path} is not a lesson of this course (lessons: {', '.join(known)})")
     if not notebooks:
         raise SystemExit(f"{path} holds no notebook")
     return lesson, notebooks
 
 
+def _load_feedback_tools(config) -> None:
+    """Import and compile what writing a feedback page needs (both kept for later)."""
+    from grader.offline_math import compile_feedback_templates
+
+    compile_feedback_templates(config)
+
+
 def cmd_submit(args) -> int:
-    workers.start_early()
-    from grader import sandbox
+    started = time.perf_counter()
+    start_up = timing.since_process_start()
+    from grader import sandbox, warm_kernels
+
+    solutions = _solutions(args)
+    lesson, notebooks = _lesson_of(Path(args.path), lessons(solutions))
+    # the kernel starts warming up now, while this process and the workers import nbgrader
+    servers = warm_kernels.start_servers(1, sorted((solutions / lesson).glob("*.ipynb")))
     from grader.reports import exercise_results, format_results
 
     course = _course(args)
-    lesson, notebooks = _lesson_of(Path(args.path), course)
     course.ensure_generated(lesson)
+    prepared = time.perf_counter()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     student, n = f"attempt-{stamp}", 1
     while course.folder("submitted", student, lesson).exists():
@@ -96,8 +113,16 @@ def cmd_submit(args) -> int:
     for extra in notebooks[1:]:
         shutil.copyfile(extra, folder / extra.name)
     print(sandbox.describe())
-    report = course.autograde_all(lesson, [student], jobs=1, force=True)
+    # one submission: graded in this process, which has imported nbgrader already; meanwhile
+    # (this process mostly waits for the kernel) the feedback page's tools load
+    feedback_tools = threading.Thread(target=_load_feedback_tools, args=(course.config,),
+                                      daemon=True)
+    feedback_tools.start()
+    report = course.autograde_all(lesson, [student], force=True, warm_servers=servers,
+                                  in_process=True)
+    feedback_tools.join()
     _print_messages(report.messages)
+    reported = time.perf_counter()
     graded = course.folder("autograded", student, lesson)
     total = [0.0, 0.0]
     for name in course.notebook_names(lesson):
@@ -120,6 +145,13 @@ def cmd_submit(args) -> int:
         _print_messages(messages)
         for path in files:
             print(f"feedback: {path}")
+    if args.profile:
+        rows = [("starting the command", start_up or 0.0),
+                ("the course's settings and the lesson", prepared - started)]
+        rows += [(f"grading: {name}", seconds) for name, seconds in timing.batch_rows(report)]
+        rows += [("scores and the feedback page", time.perf_counter() - reported)]
+        print("time per stage (the interpreter's exit comes after):")
+        print(timing.table(rows))
     return 0
 
 
@@ -156,7 +188,11 @@ def cmd_autograde(args) -> int:
         check_student_id(student)
     report = course.autograde_all(args.lesson, args.student or None, jobs=args.jobs,
                                   force=args.force, cluster=args.cluster)
-    return _print_batch(report)
+    code = _print_batch(report)
+    if args.profile:
+        print(f"time per stage, summed over the submissions ({args.jobs} at a time):")
+        print(timing.table(timing.batch_rows(report)))
+    return code
 
 
 def cmd_feedback(args) -> int:
@@ -203,9 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    def grading_options(sub, jobs=True):
+    def grading_options(sub, jobs=True, profile=True):
         sub.add_argument("--timeout", type=int,
                          help="seconds each cell may run (default: $COURSE_CELL_TIMEOUT or 60)")
+        if profile:
+            sub.add_argument("--profile", action="store_true",
+                             help="print the time spent in each stage of grading")
         if jobs:
             sub.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                              help="submissions graded at once (default: the number of CPUs)")
@@ -216,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("check", cmd_check, "health check: solutions get full marks, student "
                   "versions zero, student versions hold no solution or hidden test")
     sub.add_argument("lessons", nargs="*", help="lessons to check (default: all)")
-    grading_options(sub)
+    grading_options(sub, profile=False)
 
     sub = command("submit", cmd_submit, "autograde your own work on a lesson (hidden tests "
                   "included): score per exercise, reasons, HTML feedback; every attempt kept")

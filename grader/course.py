@@ -241,17 +241,21 @@ class Course:
                 "error": "\n".join(outcome.messages)}
 
     def autograde_all(self, lesson: str, students: list[str] | None = None, jobs: int = 1,
-                      force: bool = False, progress: bool = True, cluster: str | None = None):
+                      force: bool = False, progress: bool = True, cluster: str | None = None,
+                      warm_servers=None, in_process: bool = False):
         """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes,
         or on the dask.distributed cluster whose scheduler is at ``cluster``
         (:mod:`grader.cluster`); submissions already graded from the same timestamp are
-        skipped unless ``force``. Returns a :class:`grader.parallel.BatchReport`."""
+        skipped unless ``force``. ``warm_servers``: kernel fork servers started ahead of need
+        (:mod:`grader.warm_kernels`); ``in_process``: grade here, one after another (no worker
+        process to start). Returns a :class:`grader.parallel.BatchReport`."""
         from grader.parallel import autograde_batch  # heavy (nbgrader); parallel needs no course
 
         self.ensure_generated(lesson)
         students = self.submissions(lesson) if students is None else students
         return autograde_batch(self, lesson, students, jobs=jobs, force=force,
-                               progress=progress, cluster=cluster)
+                               progress=progress, cluster=cluster, warm_servers=warm_servers,
+                               in_process=in_process)
 
     def scores(self, lesson: str, student: str, notebook: str | None = None) -> list[CellScore]:
         """Every graded cell's score of one student's autograded notebook."""

@@ -127,8 +127,9 @@ def _become_kernel(request: dict, host_work: str, host_run: str) -> None:
         sys.modules["numpy"].random.seed()
     from ipykernel.kernelapp import IPKernelApp
 
-    sys.argv = ["ipykernel_launcher", "-f", connection_file]
-    IPKernelApp.launch_instance(argv=["-f", connection_file])
+    argv = ["-f", connection_file, "--HistoryManager.hist_file=:memory:"]  # as nbgrader asks
+    sys.argv = ["ipykernel_launcher", *argv]
+    IPKernelApp.launch_instance(argv=argv)
 
 
 def _guard(conn: socket.socket, request: dict, host_work: str, host_run: str) -> int:

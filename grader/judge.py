@@ -67,6 +67,7 @@ from grader.misconceptions import encoding_with_its_own_base, wrong_outputs
 from grader.reference import decoding, numpy_layers
 from grader.reference.positions import shift_matrix
 from grader.reference.translator import chain_model
+from grader.timing import record_in_notebook
 
 METADATA = "course_judge"
 STAND_INS = "course_stand_ins"
@@ -774,7 +775,7 @@ class Judge(NbGraderPreprocessor):
             cell.metadata[METADATA] = {"exercise": exercise, "cell": kind,
                                        "misconceptions": credit.misconceptions,
                                        "refused": found.refused, "review": found.review}
-        nb.metadata[METADATA] = {"seconds": round(time.perf_counter() - started, 4)}
+        record_in_notebook(nb, "judge", time.perf_counter() - started)
         return nb, resources
 
     def verdict(self, cell, exercise: str, kind: str, seed: int) -> PartialCredit:

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from grader import sandbox, warm_kernels, workers
+from grader import sandbox, timing, warm_kernels, workers
 from grader.preprocessors import KERNEL_DIED
 from grader.sandbox import die_with_parent
 from grader.state import check_student_id, clean_tree, copy_safely, load_config, read_file
@@ -86,6 +86,7 @@ class Outcome:
     status: str
     messages: list[str] = field(default_factory=list)
     log: str = ""
+    stages: dict[str, float] = field(default_factory=dict)  # seconds (grader.timing)
 
 
 @dataclass
@@ -101,6 +102,13 @@ class BatchReport:
     @property
     def messages(self) -> list[str]:
         return [message for outcome in self.outcomes for message in outcome.messages]
+
+    def stages(self) -> dict[str, float]:
+        """Seconds per stage, summed over the submissions (:mod:`grader.timing`)."""
+        total = {}
+        for outcome in self.outcomes:
+            timing.add(total, outcome.stages)
+        return total
 
     def summary(self) -> str:
         done = ", ".join(f"{self.count(s)} {s}" for s in ("graded", "failed", "skipped")
@@ -129,14 +137,14 @@ def notebook_problem(path: Path) -> str | None:
     return None
 
 
-def incidents(student: str, notebook: Path, timeout: int) -> list[str]:
+def incidents(student: str, notebook: Path, timeout: int) -> tuple[list[str], dict]:
     """One line per cell of an autograded notebook that timed out, died, ran out of memory or
-    exited."""
+    exited; and the seconds of the stages the notebook records (:mod:`grader.timing`)."""
     try:
-        cells = nbformat.reads(read_file(notebook), as_version=4).cells
+        nb = nbformat.reads(read_file(notebook), as_version=4)
     except (OSError, ValueError) as error:
-        return [f"{student} / {notebook.name}: not read after grading ({error})"]
-    lines = []
+        return [f"{student} / {notebook.name}: not read after grading ({error})"], {}
+    cells, lines = nb.cells, []
     for index, cell in enumerate(cells):
         where = cell.metadata.get("nbgrader", {}).get("grade_id") or f"number {index}"
         for output in cell.get("outputs", []):
@@ -144,7 +152,7 @@ def incidents(student: str, notebook: Path, timeout: int) -> list[str]:
                 what = INCIDENTS[output.ename].format(timeout=timeout)
                 lines.append(f"{student} / {notebook.name}: cell {where} {what}")
                 break
-    return lines
+    return lines, timing.in_notebook(nb)
 
 
 @contextlib.contextmanager
@@ -196,10 +204,14 @@ def grade_in_slot(job: dict) -> dict:
     # kernel sockets live beside the connection file; their paths must stay under 108 bytes
     runtime = tempfile.mkdtemp(prefix="crt-")
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    stages = {}
     if job.get("fork_server"):  # the slot's warm kernels, once the previous kernel is gone
-        os.environ.update(warm_kernels.prepare(job["fork_server"]))
+        with timing.timed(stages, "waiting for the kernel server"):
+            os.environ.update(warm_kernels.prepare(job["fork_server"]))
     try:
-        return _grade(job)
+        result = _grade(job, stages)
+        result["stages"] = stages
+        return result
     except BaseException as error:  # noqa: B036 — a result must be written whatever happened
         return {"status": "failed", "notebooks": {}, "log": traceback.format_exc(),
                 "messages": [f"{job['student']} / {job['lesson']}: grading crashed: "
@@ -216,7 +228,7 @@ def slot_worker(connection) -> None:
         connection.send(grade_in_slot(job))
 
 
-def _grade(job: dict) -> dict:
+def _grade(job: dict, stages: dict[str, float]) -> dict:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
@@ -235,22 +247,23 @@ def _grade(job: dict) -> dict:
     coursedir = CourseDirectory(config=config)
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, lesson))
     autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, lesson))
-    shutil.rmtree(submitted.parent, ignore_errors=True)
-    shutil.rmtree(autograded.parent, ignore_errors=True)
-    messages += copy_safely(Path(job["submission"]), submitted, where)
-
-    for name in job["notebooks"]:
-        problem = notebook_problem(submitted / f"{name}.ipynb")
-        if problem:
-            messages.append(f"{student} / {name}.ipynb: {problem}")
-            (submitted / f"{name}.ipynb").unlink(missing_ok=True)
-        else:
-            valid.append(name)
+    with timing.timed(stages, "copying and checking the submission"):
+        shutil.rmtree(submitted.parent, ignore_errors=True)
+        shutil.rmtree(autograded.parent, ignore_errors=True)
+        messages += copy_safely(Path(job["submission"]), submitted, where)
+        for name in job["notebooks"]:
+            problem = notebook_problem(submitted / f"{name}.ipynb")
+            if problem:
+                messages.append(f"{student} / {name}.ipynb: {problem}")
+                (submitted / f"{name}.ipynb").unlink(missing_ok=True)
+            else:
+                valid.append(name)
     if not valid:
         return {"status": "failed", "notebooks": {}, "messages": messages, "log": ""}
 
     api = NbGraderAPI(coursedir=coursedir, config=config)
-    with quiet_gradebook():
+    autograding = {}
+    with timing.timed(autograding, "nbgrader autograde"), quiet_gradebook():
         outcome = api.autograde(lesson, student, force=True, create=True)
     log = outcome.get("log", "") + outcome.get("error", "")
     if not outcome["success"]:
@@ -259,14 +272,20 @@ def _grade(job: dict) -> dict:
                         f"({errors[-1].strip() if errors else 'see the log'}); it scores zero")
         return {"status": "failed", "notebooks": {}, "messages": messages, "log": log}
 
-    notebooks = {}
-    for name in valid:
-        notebooks[name] = _scores_in(job["gradebook"], job["course_id"], lesson, student, name)
-        messages += incidents(student, autograded / f"{name}.ipynb", job["timeout"])
-    graded = produced(slot, student, lesson)
-    shutil.rmtree(graded.parent, ignore_errors=True)
-    graded.parent.mkdir(parents=True)
-    shutil.move(str(autograded), str(graded))  # out of the folder the next kernel works in
+    notebooks, inside = {}, {}
+    with timing.timed(stages, "reading the scores back"):
+        for name in valid:
+            notebooks[name] = _scores_in(job["gradebook"], job["course_id"], lesson, student,
+                                         name)
+            found, seconds = incidents(student, autograded / f"{name}.ipynb", job["timeout"])
+            messages += found
+            timing.add(inside, seconds)
+        graded = produced(slot, student, lesson)
+        shutil.rmtree(graded.parent, ignore_errors=True)
+        graded.parent.mkdir(parents=True)
+        shutil.move(str(autograded), str(graded))  # out of the folder the next kernel works in
+    timing.add(stages, inside)
+    stages["nbgrader's own work"] = autograding["nbgrader autograde"] - sum(inside.values())
     return {"status": "graded", "notebooks": notebooks, "messages": messages, "log": log}
 
 
@@ -431,10 +450,14 @@ def new_batch_folder(course: Course) -> Path:
 
 def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int = 1,
                     force: bool = False, progress: bool = True,
-                    cluster: str | None = None) -> BatchReport:
+                    cluster: str | None = None,
+                    warm_servers: list[warm_kernels.ForkServer] | None = None,
+                    in_process: bool = False) -> BatchReport:
     """Autograde ``students``' submissions of ``lesson`` in ``jobs`` worker processes, or as
     tasks on the dask.distributed cluster whose scheduler is at ``cluster``
-    (:mod:`grader.cluster`)."""
+    (:mod:`grader.cluster`), or one after another in this process (``in_process``: no worker
+    to start, for one submission). ``warm_servers``: kernel fork servers started ahead of
+    need (one per slot; they are stopped with the batch)."""
     from tqdm.auto import tqdm
 
     started = time.monotonic()
@@ -452,12 +475,18 @@ def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int 
         else:
             todo.append(student)
     interrupted = False
-    if todo and cluster:
-        from grader.cluster import run_on_cluster  # dask: imported only when asked for
+    try:
+        if todo and cluster:
+            from grader.cluster import run_on_cluster  # dask: imported only when asked for
 
-        interrupted = run_on_cluster(course, lesson, todo, cluster, outcomes, progress, tqdm)
-    elif todo:
-        interrupted = _run(course, lesson, todo, max(1, jobs), outcomes, progress, tqdm)
+            interrupted = run_on_cluster(course, lesson, todo, cluster, outcomes, progress,
+                                         tqdm)
+        elif todo:
+            interrupted = _run(course, lesson, todo, max(1, jobs), outcomes, progress, tqdm,
+                               warm_servers, in_process)
+    finally:
+        for server in warm_servers or []:  # those the batch did not use, or did not start
+            server.stop()
     ordered = [outcomes[s] for s in students if s in outcomes]
     return BatchReport(lesson, ordered, interrupted, time.monotonic() - started)
 
@@ -506,20 +535,38 @@ class _Slot:
         self.kill()
 
 
-def _start_fork_servers(course: Course, lesson: str,
-                        slots: list[Path]) -> dict[Path, warm_kernels.ForkServer]:
-    """One kernel fork server per slot, when kernels can start warm here (else none)."""
-    if not warm_kernels.available():
-        return {}
-    modules = warm_kernels.modules_to_preload(
-        sorted((course.root / "release" / lesson).glob("*.ipynb")))
-    return {slot: warm_kernels.ForkServer(slot / "autograded", modules).start()
-            for slot in slots}
+def _grade_here(job: dict, budget: float) -> tuple[dict | None, str | None]:
+    """:func:`grade_in_slot` in this process, for a batch too small to pay for starting a
+    worker (``course submit``): the result, or None and why. A watchdog kills the kernel (and
+    every other process this one started) past the time budget."""
+    import psutil
+
+    environment, stopped = dict(os.environ), threading.Event()
+
+    def stop_kernel() -> None:
+        stopped.set()
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+
+    watchdog = threading.Timer(budget, stop_kernel)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        result = grade_in_slot(job)
+    finally:
+        watchdog.cancel()
+        os.environ.clear()
+        os.environ.update(environment)
+    return (None, TOO_LONG.format(budget=budget)) if stopped.is_set() else (result, None)
 
 
-def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
+def _run(course, lesson, todo, jobs, outcomes, progress, tqdm, warm_servers=None,
+         in_process=False) -> bool:
     """Schedule ``todo`` on ``jobs`` slots; merge each result as it comes. Returns whether the
-    batch was interrupted."""
+    batch was interrupted. Each slot gets a kernel fork server: one of ``warm_servers``
+    (started ahead of need), or a new one (:mod:`grader.warm_kernels`). ``in_process``: one
+    slot, graded in this process (:func:`_grade_here`)."""
     batch = new_batch_folder(course)
     notebooks = course.notebook_names(lesson)
     timeout, budget = time_limits(course, lesson)
@@ -529,22 +576,28 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
     base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
                 "timeout": timeout, "env": env,
                 "judge_secret": course.config.PlantProbes.secret_file}
-    folders = _make_slots(course, batch, lesson, min(jobs, len(todo)))
-    servers = _start_fork_servers(course, lesson, folders)
-    ctx = workers.context()
-    slots = [_Slot(ctx, folder) for folder in folders]
+    folders = _make_slots(course, batch, lesson, 1 if in_process else min(jobs, len(todo)))
+    if warm_servers is None:
+        warm_servers = warm_kernels.start_servers(
+            len(folders), sorted((course.root / "release" / lesson).glob("*.ipynb")))
+    servers = dict(zip(folders, warm_servers, strict=False))  # none: cold kernels
+    for folder, server in servers.items():
+        server.serve_slot(folder)
+    slots = [] if in_process else [_Slot(workers.context(), folder) for folder in folders]
     bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
                disable=not progress)
+
+    def job_of(student: str, slot: Path) -> dict:
+        return dict(base_job, student=student, slot=str(slot),
+                    submission=str(course.folder("submitted", student, lesson)),
+                    gradebook=SQLITE + str(slot / "gradebook.db"),
+                    fork_server=servers[slot].info() if slot in servers else None)
 
     def give_work(slot: _Slot) -> None:
         if not todo:
             slot.job = None
             return
-        student = todo.popleft()
-        slot.submit(dict(base_job, student=student, slot=str(slot.folder),
-                         submission=str(course.folder("submitted", student, lesson)),
-                         gradebook=SQLITE + str(slot.folder / "gradebook.db"),
-                         fork_server=servers[slot.folder].info() if servers else None), budget)
+        slot.submit(job_of(todo.popleft(), slot.folder), budget)
 
     def record(job: dict, result: dict | None, reason: str | None = None) -> None:
         student = job["student"]
@@ -554,6 +607,9 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm) -> bool:
 
     interrupted = False
     try:
+        while in_process and todo:
+            job = job_of(todo.popleft(), folders[0])
+            record(job, *_grade_here(job, budget))
         for slot in slots:
             give_work(slot)
         while any(slot.job for slot in slots):
@@ -607,6 +663,8 @@ def _finish(course, lesson, student, notebooks, slot, result: dict | None,
     if result is None:
         result = {"status": "failed", "notebooks": {}, "log": "",
                   "messages": [f"{student} / {lesson}: {reason}"]}
-    with _interrupt_deferred():
+    stages = dict(result.get("stages", {}))
+    with _interrupt_deferred(), timing.timed(stages, "writing the gradebook"):
         _merge(course, lesson, student, notebooks, result, slot)
-    return Outcome(student, result["status"], result["messages"], result.get("log", ""))
+    return Outcome(student, result["status"], result["messages"], result.get("log", ""),
+                   stages)

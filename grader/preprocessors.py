@@ -9,9 +9,13 @@
 
 from __future__ import annotations
 
+import time
+
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+
+from grader.timing import record_in_notebook
 
 KERNEL_DIED = "KernelDied"
 NOT_RUN = "NotRun"
@@ -29,11 +33,24 @@ class RobustExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._dead_at = None
-        return super().preprocess(nb, resources, km)
+        self._cells_seconds = 0.0
+        started = time.perf_counter()
+        nb, resources = super().preprocess(nb, resources, km)
+        record_in_notebook(nb, "cells", self._cells_seconds)
+        record_in_notebook(nb, "kernel start and stop",
+                           time.perf_counter() - started - self._cells_seconds)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, self.resources
+        started = time.perf_counter()
+        try:
+            return self._run_cell(cell, resources, index)
+        finally:
+            self._cells_seconds += time.perf_counter() - started
+
+    def _run_cell(self, cell, resources, index):
         if self._dead_at is not None:
             cell.outputs = [error_output(NOT_RUN, (
                 f"this cell did not run: the kernel died in an earlier cell ({self._dead_at})"))]

@@ -75,25 +75,28 @@ class ForkServer:
     """One grading slot's kernel fork server, for one batch.
 
     Args:
-        work: the slot's ``autograded/`` folder, where nbgrader runs each notebook; bound into
-            the sandbox, emptied before each kernel (:meth:`prepare`).
         modules: what to import before forking (:func:`modules_to_preload`).
 
     Started by the process that owns the batch, it imports the modules while the grading
-    workers start; it dies with that process.
+    workers start; it dies with that process. Its two shared folders are its own: ``work``,
+    where nbgrader runs each notebook (a slot's ``autograded/`` is a link to it:
+    :meth:`serve_slot`), and ``run``, the kernels' connection files and sockets.
     """
 
-    def __init__(self, work: Path, modules: list[str]):
-        self.work = Path(work)
+    def __init__(self, modules: list[str]):
         self.modules = modules
         # short: a kernel's socket paths must stay under 108 bytes
         self.home = Path(tempfile.mkdtemp(prefix="cks-"))
-        self.run = self.home / "run"
+        self.work, self.run = self.home / "work", self.home / "run"
         self.address = str(self.home / "server.sock")
         self.process: subprocess.Popen | None = None
 
+    def serve_slot(self, slot: Path) -> None:
+        """Make ``slot``'s ``autograded/`` folder this server's ``work`` folder."""
+        (slot / "autograded").symlink_to(self.work, target_is_directory=True)
+
     def start(self) -> ForkServer:
-        self.work.mkdir(parents=True, exist_ok=True)
+        self.work.mkdir()
         self.run.mkdir()
         listener = socket.socket(socket.AF_UNIX)
         listener.bind(self.address)
@@ -115,6 +118,7 @@ class ForkServer:
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+            self.process = None
         shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -140,6 +144,14 @@ def prepare(server: dict[str, str], timeout: float = 120) -> dict[str, str]:
     except (OSError, ValueError):
         pass
     return {}
+
+
+def start_servers(count: int, notebooks: list[Path]) -> list[ForkServer]:
+    """``count`` servers for a lesson's ``notebooks``, or none where kernels start cold."""
+    if not available():
+        return []
+    modules = modules_to_preload(notebooks)
+    return [ForkServer(modules).start() for _ in range(count)]
 
 
 def launch_warm(connection_file: Path, address: str, env: dict[str, str]) -> int | None:

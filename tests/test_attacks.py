@@ -13,10 +13,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from attacks import ATTACKS, VICTIMS
+from attacks import ATTACKS, PICK_UP, PLANT, RIGHT, VICTIMS
 from nbgrader_utils import find_cell, solution_notebook
 
-from grader import sandbox
+from grader import sandbox, warm_kernels
 from grader.course import REPO
 from grader.judge import METADATA
 
@@ -116,3 +116,33 @@ def test_no_answer_key_or_hidden_test_text_reaches_outputs_or_feedback(course, g
 def test_the_kernel_has_no_network(course, graded):
     cell = find_cell(_autograded(course, "attack_network"), "answer_attention_scores")
     assert "reached" not in "".join(o.get("text", "") for o in cell.outputs)
+
+
+def _answer_output(notebook) -> str:
+    cell = find_cell(notebook, "answer_attention_scores")
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
+@pytest.mark.skipif(not sandbox.bwrap_works(), reason="without bubblewrap, kernels share /tmp")
+def test_nothing_of_one_submission_reaches_the_next(course, tmp_path):
+    """One slot grades three submissions in turn: the first leaves a right answer everywhere it
+    can write, and a process that keeps writing it and marks every notebook it finds; the
+    second (an empty answer) runs whatever it finds; the third is right."""
+    students = {"leak_1_plant": PLANT, "leak_2_pick_up": PICK_UP, "leak_3_right": RIGHT}
+    for student, code in students.items():
+        nbformat.write(_submission(code), tmp_path / f"{student}.ipynb")
+        course.add_submission(LESSON, student, tmp_path / f"{student}.ipynb")
+    report = course.autograde_all(LESSON, list(students), jobs=1, force=True, progress=False)
+    assert report.count("graded") == 3, report.messages
+    scores = {student: sum(s.score for s in course.scores(LESSON, student))
+              for student in students}
+
+    planted = _answer_output(_autograded(course, "leak_1_plant"))
+    for place in ("'/tmp/answer.py'", "'/dev/shm/answer.py'", "'answer.py'", "'shm'"):
+        assert place in planted, planted  # the attack did write there
+    if warm_kernels.available():
+        assert planted.startswith("pid 1 "), planted  # a forked kernel, PID 1 of its own
+    assert scores == {"leak_1_plant": 0, "leak_2_pick_up": 0, "leak_3_right": 3}
+    assert "picked up: []" in _answer_output(_autograded(course, "leak_2_pick_up"))
+    for student in ("leak_2_pick_up", "leak_3_right"):
+        assert "LEFT BEHIND" not in nbformat.writes(_autograded(course, student))
