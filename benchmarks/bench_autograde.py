@@ -1,17 +1,19 @@
 """Autograding throughput: plain sequential ``nbgrader autograde`` vs ``course autograde --jobs``.
 
 20 submissions of one lesson (mixed right and wrong: the solution notebook, the student version,
-and the solution with one exercise left blank), graded twice from the same submitted/ folder in
-two temporary courses: once by the real ``nbgrader autograde`` command (one submission at a
-time, the course's configuration and grading kernel), once by ``course autograde --jobs N``.
-Prints submissions per minute for both, the ratio, whether every score is identical, and the
-judge's own share of the parallel run (the time it spent scoring probe data, outside kernels).
-With ``--cluster``, a third copy is graded by ``course autograde --cluster`` too: on the dask
-scheduler at ADDRESS, or on a LocalCluster of ``--jobs`` single-threaded workers on this
-machine (started beforehand, as a cluster is; their grading processes start with the batch).
+and the solution with one exercise left blank), graded from the same submitted/ folder in
+temporary courses: once by the real ``nbgrader autograde`` command (one submission at a time,
+the course's configuration and grading kernel), once by ``course autograde --jobs N --profile``
+(warm kernels where bubblewrap works). Prints submissions per minute for each, the speed-up,
+whether every score is identical, the share of each stage of the parallel run (summed over its
+submissions), and the verdict against the target. ``--cold``: also ``course autograde --jobs
+N`` with cold kernels (``COURSE_WARM_KERNELS=0``), as before kernels were forked warm. With
+``--cluster``, another copy is graded by ``course autograde --cluster``: on the dask scheduler
+at ADDRESS, or on a LocalCluster of ``--jobs`` single-threaded workers on this machine (started
+beforehand, as a cluster is; their grading processes start with the batch).
 
     python benchmarks/bench_autograde.py [--lesson 01_scores] [--submissions 20] [--jobs 2]
-                                         [--cluster [ADDRESS]]
+                                         [--target 3] [--cold] [--cluster [ADDRESS]]
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course import CONFIG_FILE, Course, lessons, prepare_environment
-from grader.judge import METADATA, course_secret
+from grader.judge import course_secret
 
 BIN = Path(sys.executable).parent
 
@@ -49,23 +51,17 @@ def variants(course: Course, lesson: str) -> list[Path]:
     return [right, blank, folder / "partly.ipynb"]
 
 
-def run(command: list[str], env: dict, cwd: Path | None = None) -> None:
+def run(command: list[str], env: dict, cwd: Path | None = None) -> tuple[float, str]:
+    """Run ``command``: its wall time and what it printed."""
+    start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return time.perf_counter() - start, done.stdout
 
 
 def scores(course: Course, lesson: str, students: list[str]) -> dict:
     return {s: [(c.grade_id, c.score) for c in course.scores(lesson, s)] for s in students}
-
-
-def judge_seconds(course: Course, lesson: str, students: list[str]) -> float:
-    """The judge's time over every autograded notebook (it records it in their metadata)."""
-    total = 0.0
-    for student in students:
-        path = course.folder("autograded", student, lesson) / f"{lesson}.ipynb"
-        total += nbformat.read(path, as_version=4).metadata.get(METADATA, {}).get("seconds", 0)
-    return total
 
 
 @contextlib.contextmanager
@@ -86,6 +82,10 @@ def main() -> None:
     parser.add_argument("--lesson", default=None, help="default: the first NumPy lesson")
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--target", type=float, default=3.0,
+                        help="speed-up over sequential nbgrader (the issue's target)")
+    parser.add_argument("--cold", action="store_true",
+                        help="also grade with cold kernels (COURSE_WARM_KERNELS=0)")
     parser.add_argument("--cluster", nargs="?", const="local", metavar="ADDRESS",
                         help="also grade on a dask cluster (default: a LocalCluster here)")
     args = parser.parse_args()
@@ -102,50 +102,52 @@ def main() -> None:
                                      strict=False):
             plain.add_submission(lesson, student, notebook)
         course_secret(plain.config.PlantProbes.secret_file)  # one secret: the same inputs
-        parallel_root = Path(tmp) / "parallel"
-        shutil.copytree(plain.root, parallel_root, ignore=shutil.ignore_patterns("variants"))
-        parallel = Course(parallel_root)
-        on_cluster_root = Path(tmp) / "cluster"
-        shutil.copytree(parallel_root, on_cluster_root)
+        copies = {mode: Path(tmp) / mode for mode in ("parallel", "cold", "cluster")}
+        for root in copies.values():
+            shutil.copytree(plain.root, root, ignore=shutil.ignore_patterns("variants"))
+        parallel = ["autograde", lesson, "--jobs", str(args.jobs), "--force"]
+        course = [str(BIN / "course"), "--state-dir"]
+        times = {}
 
-        start = time.perf_counter()
         # plain nbgrader reads nbgrader_config.py from the folder it runs in
-        run([str(BIN / "nbgrader"), "autograde", lesson, "--force"],
-            env=dict(env, COURSE_STATE_DIR=str(plain.root)), cwd=CONFIG_FILE.parent)
-        sequential = time.perf_counter() - start
-
-        start = time.perf_counter()
-        run([str(BIN / "course"), "--state-dir", str(parallel_root), "autograde", lesson,
-             "--jobs", str(args.jobs), "--force"], env=env)
-        in_parallel = time.perf_counter() - start
-
+        sequential, _ = run([str(BIN / "nbgrader"), "autograde", lesson, "--force"],
+                            env=dict(env, COURSE_STATE_DIR=str(plain.root)),
+                            cwd=CONFIG_FILE.parent)
+        label = f"course autograde --jobs {args.jobs}"
+        times[label], printed = run([*course, str(copies["parallel"]), *parallel, "--profile"],
+                                    env=env)
+        profile = printed[printed.index("time per stage"):]
+        graded = {label: copies["parallel"]}
+        if args.cold:
+            label = f"course autograde --jobs {args.jobs}, cold kernels"
+            times[label], _ = run([*course, str(copies["cold"]), *parallel],
+                                  env=dict(env, COURSE_WARM_KERNELS="0"))
+            graded[label] = copies["cold"]
         if args.cluster:
             with scheduler(args.cluster, args.jobs) as address:
-                start = time.perf_counter()
-                run([str(BIN / "course"), "--state-dir", str(on_cluster_root), "autograde",
-                     lesson, "--cluster", address, "--force"], env=env)
-                on_cluster = time.perf_counter() - start
+                where = f"LocalCluster, {args.jobs} workers" if args.cluster == "local" \
+                    else args.cluster
+                label = f"course autograde --cluster ({where})"
+                times[label], _ = run([*course, str(copies["cluster"]), "autograde", lesson,
+                                       "--cluster", address, "--force"], env=env)
+                graded[label] = copies["cluster"]
 
-        same = scores(plain, lesson, students) == scores(parallel, lesson, students)
+        expected = scores(plain, lesson, students)
+        same = all(scores(Course(root), lesson, students) == expected
+                   for root in graded.values())
         n = args.submissions
         print(f"lesson {lesson}, {n} submissions, {os.cpu_count()} CPUs")
-        print(f"nbgrader autograde (sequential): {sequential:6.1f} s  "
+        width = max(len(label) for label in times)
+        print(f"{'nbgrader autograde (sequential)':<{width}}  {sequential:6.1f} s  "
               f"{60 * n / sequential:6.1f} submissions/min")
-        print(f"course autograde --jobs {args.jobs}:     {in_parallel:6.1f} s  "
-              f"{60 * n / in_parallel:6.1f} submissions/min")
-        print(f"speed-up: {sequential / in_parallel:.2f}x")
-        if args.cluster:
-            where = f"LocalCluster, {args.jobs} workers" if args.cluster == "local" \
-                else args.cluster
-            print(f"course autograde --cluster ({where}): {on_cluster:6.1f} s  "
-                  f"{60 * n / on_cluster:6.1f} submissions/min  "
-                  f"({in_parallel / on_cluster:.2f}x --jobs {args.jobs})")
-            same = same and scores(plain, lesson, students) == scores(
-                Course(on_cluster_root), lesson, students)
-        judged = judge_seconds(parallel, lesson, students)
-        print(f"the judge: {judged:.2f} s in all, {100 * judged / in_parallel:.1f} % of the "
-              f"parallel run's wall time")
-        print(f"identical scores: {'yes' if same else 'NO'}")
+        for label, seconds in times.items():
+            print(f"{label:<{width}}  {seconds:6.1f} s  {60 * n / seconds:6.1f} submissions/min"
+                  f"  {sequential / seconds:5.2f}x sequential")
+        print(profile.rstrip())
+        print(f"identical scores in every mode: {'yes' if same else 'NO'}")
+        speed_up = sequential / next(iter(times.values()))
+        print(f"verdict: {speed_up:.2f}x sequential nbgrader with --jobs {args.jobs}, "
+              f"{'meets' if speed_up >= args.target else 'BELOW'} the {args.target:g}x target")
         if not same:
             raise SystemExit(1)
 

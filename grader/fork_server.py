@@ -108,16 +108,14 @@ def _in_sandbox(path: str, host_work: str, host_run: str) -> str:
     raise ValueError(f"{path} is outside the folders bound into the sandbox")
 
 
-def _become_kernel(request: dict, host_work: str, host_run: str) -> None:
+def _become_kernel(connection: dict, cwd: str, env: dict) -> None:
     """PID 1 of the new namespaces: the IPython kernel, with the lesson's modules imported."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     os.setsid()
     _drop_capabilities()
-    connection = dict(request["connection"])
-    connection["ip"] = _in_sandbox(connection["ip"], host_work, host_run)
     os.environ.clear()
-    os.environ.update(request["env"])
-    os.chdir(_in_sandbox(request["cwd"], host_work, host_run))
+    os.environ.update(env)
+    os.chdir(cwd)
     connection_file = "/tmp/.kernel-connection.json"
     _write(connection_file, json.dumps(connection))
     import random
@@ -134,12 +132,15 @@ def _become_kernel(request: dict, host_work: str, host_run: str) -> None:
 
 def _guard(conn: socket.socket, request: dict, host_work: str, host_run: str) -> int:
     """Start the kernel in namespaces of its own; kill it when the client goes; its exit code."""
+    connection = dict(request["connection"])
+    connection["ip"] = _in_sandbox(connection["ip"], host_work, host_run)
+    cwd = _in_sandbox(request["cwd"], host_work, host_run)
     _enter_namespaces()
     kernel = os.fork()
     if kernel == 0:
         try:
             conn.close()
-            _become_kernel(request, host_work, host_run)
+            _become_kernel(connection, cwd, request["env"])
         except BaseException:  # noqa: B036 — the kernel process must not fall back into the guard
             traceback.print_exc()
             os._exit(1)

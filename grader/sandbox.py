@@ -15,6 +15,10 @@ kernel every autograde runs student code in. Before it starts the IPython kernel
   the rest of the home folder are simply not there: nothing the kernel could read or import
   tells it an answer (the judge, outside, decides every score: see ``grader.judge``).
 
+With bubblewrap, kernels are usually not started here but forked, warm, by a slot's kernel fork
+server running in the same confinement (:mod:`grader.warm_kernels`): ``launch`` asks the
+server named by ``COURSE_KERNEL_SERVER``, and starts the kernel cold when there is none.
+
 ``COURSE_SANDBOX`` chooses: ``auto`` (default: bubblewrap when it works, else the fallback),
 ``bwrap`` (refuse to grade without it) or ``off``. Without bubblewrap the kernel still gets the
 limits above, but its code can read any file the grading user can read: :func:`describe` says

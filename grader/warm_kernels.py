@@ -105,7 +105,9 @@ class ForkServer:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "grader.sandbox", "--serve", str(listener.fileno()),
                  str(self.work), str(self.run), *self.modules],
-                pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL)
+                # TensorFlow's start-up messages are not the instructor's business
+                pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
         finally:
             listener.close()  # the server holds it now
         return self

@@ -1,0 +1,135 @@
+"""Warm grading kernels (``grader/warm_kernels.py``, ``grader/fork_server.py``): a slot's fork
+server forks each kernel with the lesson's modules imported, in namespaces of its own, and
+nothing a kernel starts outlives it. Grading through them is tested by every autograde of the
+suite; ``tests/test_attacks.py`` attacks the next submission through them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.manager import KernelManager
+
+from grader import sandbox, warm_kernels
+from grader.course import prepare_environment
+from grader.sandbox import KERNEL_NAME
+
+needs_bwrap = pytest.mark.skipif(not sandbox.bwrap_works(), reason="no bubblewrap")
+
+
+def test_the_lessons_imports_are_preloaded_after_the_kernels_own(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nimport os, keras\n"
+                                  "from course_lib.checks import check_x\nfrom . import mine"),
+        nbformat.v4.new_code_cell("def f(:\n  broken"),
+        nbformat.v4.new_markdown_cell("import scipy"),
+        nbformat.v4.new_code_cell("if True:\n    import tensorflow as tf"),
+    ])
+    nbformat.write(notebook, tmp_path / "lesson.ipynb")
+    modules = warm_kernels.modules_to_preload([tmp_path / "lesson.ipynb"])
+    assert modules[:len(warm_kernels.ALWAYS)] == warm_kernels.ALWAYS
+    assert modules[len(warm_kernels.ALWAYS):] == ["keras", "course_lib.checks", "tensorflow"]
+
+
+@pytest.fixture
+def server(monkeypatch):
+    prepare_environment()
+    monkeypatch.setenv("JUPYTER_PATH", str(sandbox.JUPYTER_DATA))
+    started = warm_kernels.ForkServer(["numpy"]).start()
+    yield started
+    started.stop()
+
+
+def _kernel(server: warm_kernels.ForkServer, name: str, monkeypatch) -> KernelManager:
+    """A kernel started as nbgrader starts one, through the server's environment."""
+    monkeypatch.setenv("JUPYTER_PATH", str(sandbox.JUPYTER_DATA))
+    for key, value in warm_kernels.prepare(server.info(), timeout=60).items():
+        monkeypatch.setenv(key, value)
+    workdir = server.work / name
+    workdir.mkdir()
+    manager = KernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                            ip=str(server.run / f"kernel-{name}"))
+    manager.start_kernel(cwd=str(workdir))
+    return manager
+
+
+def _run(manager: KernelManager, code: str) -> str:
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    printed = []
+    client.execute_interactive(code, timeout=60, output_hook=lambda message: printed.append(
+        message["content"].get("text", "")))
+    client.stop_channels()
+    return "".join(printed)
+
+
+@needs_bwrap
+def test_a_kernel_is_forked_warm_and_alone(server, monkeypatch):
+    kernel = _kernel(server, "first", monkeypatch)
+    try:
+        seen = json.loads(_run(kernel, """
+import json, os, sys
+print(json.dumps({"pid": os.getpid(), "cwd": os.getcwd(), "numpy": "numpy" in sys.modules,
+                  "tmp": os.listdir("/tmp"), "home": os.environ["HOME"],
+                  "capabilities": open("/proc/self/status").read().split("CapEff:")[1].split()[0]}))
+"""))
+    finally:
+        kernel.shutdown_kernel(now=True)
+    assert seen["pid"] == 1 and seen["numpy"] and seen["home"] == "/tmp"
+    assert seen["cwd"] == "/course-work/first"
+    assert int(seen["capabilities"], 16) == 0
+    assert all(name.startswith(".") or name == "tmp" for name in seen["tmp"]), seen["tmp"]
+
+
+@needs_bwrap
+def test_what_a_kernel_starts_dies_with_it(server, monkeypatch):
+    kernel = _kernel(server, "first", monkeypatch)
+    marker = f"left-behind-{os.getpid()}"
+    _run(kernel, f"""
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(1)", "{marker}"],
+                 start_new_session=True)
+open("/tmp/note", "w").write("for the next one")
+open("note.txt", "w").write("for the next one")
+""")
+    running = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    assert running.stdout.strip(), "the kernel's process should be running before shutdown"
+    kernel.shutdown_kernel(now=True)
+    warm_kernels.prepare(server.info(), timeout=60)  # answers once the namespace is gone
+    assert subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode == 1
+    assert list(server.work.iterdir()) == [] and list(server.run.iterdir()) == []
+
+    second = _kernel(server, "second", monkeypatch)
+    try:
+        assert _run(second, "import os\nprint(os.path.exists('/tmp/note'))").strip() == "False"
+    finally:
+        second.shutdown_kernel(now=True)
+
+
+def test_without_a_server_the_kernel_starts_cold(tmp_path):
+    gone = {"address": str(tmp_path / "no.sock"), "work": str(tmp_path), "run": str(tmp_path)}
+    assert warm_kernels.prepare(gone, timeout=5) == {}
+    connection = tmp_path / "kernel.json"
+    connection.write_text(json.dumps({"ip": str(tmp_path / "k")}))
+    assert warm_kernels.launch_warm(connection, gone["address"], {}) is None
+
+
+@needs_bwrap
+def test_a_request_outside_the_shared_folders_is_refused(server, tmp_path, monkeypatch):
+    connection = tmp_path / "kernel.json"
+    connection.write_text(json.dumps({"ip": str(tmp_path / "k"), "transport": "ipc"}))
+    monkeypatch.chdir(tmp_path)  # not the server's work folder
+    warm_kernels.prepare(server.info(), timeout=60)
+    assert warm_kernels.launch_warm(connection, server.address, {}) is None
+    assert warm_kernels.prepare(server.info(), timeout=60)  # still serving
+
+
+def test_cold_kernels_when_asked(monkeypatch):
+    monkeypatch.setenv("COURSE_WARM_KERNELS", "0")
+    assert not warm_kernels.available()
+    assert warm_kernels.start_servers(2, [Path("lesson.ipynb")]) == []
