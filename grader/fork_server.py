@@ -192,7 +192,6 @@ def serve(listen_fd: int, host_work: str, host_run: str, modules: list[str]) -> 
             continue
         guard = os.fork()
         if guard == 0:
-            answer = {"exit": 1}
             try:
                 listener.close()
                 answer = {"exit": _guard(conn, request, host_work, host_run)}

@@ -272,6 +272,8 @@ def _grade(job: dict, stages: dict[str, float]) -> dict:
                         f"({errors[-1].strip() if errors else 'see the log'}); it scores zero")
         return {"status": "failed", "notebooks": {}, "messages": messages, "log": log}
 
+    if job.get("fork_server"):  # the kernel's namespace gone: nothing writes here any more
+        warm_kernels.wait_idle(job["fork_server"])
     notebooks, inside = {}, {}
     with timing.timed(stages, "reading the scores back"):
         for name in valid:
@@ -283,7 +285,10 @@ def _grade(job: dict, stages: dict[str, float]) -> dict:
         graded = produced(slot, student, lesson)
         shutil.rmtree(graded.parent, ignore_errors=True)
         graded.parent.mkdir(parents=True)
-        shutil.move(str(autograded), str(graded))  # out of the folder the next kernel works in
+        # out of the folder the next kernel works in (perhaps on another file system: first
+        # without what a copy would follow or block on)
+        messages += clean_tree(autograded, where)
+        shutil.move(str(autograded), str(graded))
     timing.add(stages, inside)
     stages["nbgrader's own work"] = autograding["nbgrader autograde"] - sum(inside.values())
     return {"status": "graded", "notebooks": notebooks, "messages": messages, "log": log}

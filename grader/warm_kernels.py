@@ -36,23 +36,26 @@ ALWAYS = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
           "matplotlib.pyplot"]
 
 
+def _imported(node: ast.AST) -> list[str]:
+    """The modules an ``import`` or absolute ``from ... import`` statement names."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        return [node.module]
+    return []
+
+
 def modules_to_preload(notebooks: list[Path]) -> list[str]:
     """The modules ``notebooks`` import (of :data:`PRELOADABLE` packages), after the kernel's."""
     found = list(ALWAYS)
     for path in notebooks:
-        cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-        for cell in cells:
-            if cell["cell_type"] != "code":
-                continue
+        for cell in json.loads(Path(path).read_text(encoding="utf-8"))["cells"]:
             try:
-                tree = ast.parse("".join(cell["source"]))
+                tree = ast.parse("".join(cell["source"])) if cell["cell_type"] == "code" else None
             except SyntaxError:
                 continue
-            for node in ast.walk(tree):
-                names = [alias.name for alias in node.names] if isinstance(node, ast.Import) \
-                    else [node.module] if isinstance(node, ast.ImportFrom) and node.module \
-                    and not node.level else []
-                found += [name for name in names if name.split(".")[0] in PRELOADABLE]
+            for node in ast.walk(tree) if tree else ():
+                found += [name for name in _imported(node) if name.split(".")[0] in PRELOADABLE]
     return list(dict.fromkeys(found))
 
 
@@ -132,20 +135,25 @@ def _ask(address: str, request: dict, timeout: float) -> dict:
         return json.loads(conn.makefile().readline())
 
 
-def prepare(server: dict[str, str], timeout: float = 120) -> dict[str, str]:
-    """Before a submission (in the grading worker): wait until the server's previous kernel,
-    and every process it started, is gone; empty the two folders it shares with kernels; and
-    return the environment that sends the next kernel launch to it. Empty when the server does
-    not answer (the kernel then starts cold). ``server``: :meth:`ForkServer.info`; the first
-    answer waits for its imports."""
+def wait_idle(server: dict[str, str], timeout: float = 120) -> bool:
+    """Wait until the server's last kernel, and every process it started, is gone (the server
+    answers one request at a time); False when it does not answer. ``server``:
+    :meth:`ForkServer.info`. Its first answer waits for its imports."""
     try:
-        if _ask(server["address"], {"ping": True}, timeout).get("idle"):
-            empty(Path(server["work"]))
-            empty(Path(server["run"]))
-            return {SERVER_VARIABLE: server["address"], "JUPYTER_RUNTIME_DIR": server["run"]}
+        return bool(_ask(server["address"], {"ping": True}, timeout).get("idle"))
     except (OSError, ValueError):
-        pass
-    return {}
+        return False
+
+
+def prepare(server: dict[str, str], timeout: float = 120) -> dict[str, str]:
+    """Before a submission (in the grading worker): :func:`wait_idle`, empty the two folders
+    the server shares with kernels, and return the environment that sends the next kernel
+    launch to it. Empty when the server does not answer (the kernel then starts cold)."""
+    if not wait_idle(server, timeout):
+        return {}
+    empty(Path(server["work"]))
+    empty(Path(server["run"]))
+    return {SERVER_VARIABLE: server["address"], "JUPYTER_RUNTIME_DIR": server["run"]}
 
 
 def start_servers(count: int, notebooks: list[Path]) -> list[ForkServer]:
