@@ -273,7 +273,8 @@ def _grade(job: dict, stages: dict[str, float]) -> dict:
         return {"status": "failed", "notebooks": {}, "messages": messages, "log": log}
 
     if job.get("fork_server"):  # the kernel's namespace gone: nothing writes here any more
-        warm_kernels.wait_idle(job["fork_server"])
+        with timing.timed(stages, "waiting for the kernel server"):
+            warm_kernels.wait_idle(job["fork_server"])
     notebooks, inside = {}, {}
     with timing.timed(stages, "reading the scores back"):
         for name in valid:

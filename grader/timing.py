@@ -63,9 +63,11 @@ def since_process_start() -> float | None:
     return uptime - started_ticks / os.sysconf("SC_CLK_TCK")
 
 
-def batch_rows(report) -> list[tuple[str, float]]:
-    """A batch's stages (summed over its submissions), then what the batch spent outside
-    them: starting its grading processes and kernel servers, waiting for a free slot."""
+def batch_rows(report, slots: int = 1) -> list[tuple[str, float]]:
+    """A batch's stages, summed over its submissions (longest first), then the time its
+    ``slots`` spent outside them: starting the grading processes and kernel servers, waiting
+    for the kernel's namespace to go, idle at the end of the batch."""
     stages = report.stages()
     rows = sorted(stages.items(), key=lambda row: -row[1])
-    return rows + [("batch set-up and waiting", max(0.0, report.seconds - sum(stages.values())))]
+    outside = max(0.0, report.seconds * slots - sum(stages.values()))
+    return [*rows, ("set-up, idle slots, and what no stage counts", outside)]
