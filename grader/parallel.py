@@ -26,8 +26,13 @@ Interrupted (Ctrl-C, ``kill``), a batch keeps every submission already written; 
 skips those whose autograded copy has the submission's timestamp and grades the rest. Workers
 and their kernels die with the process that started them.
 
-The same work for one submission (:func:`grade_in_slot`, then :func:`_finish`) runs as tasks
-on the machines of a dask.distributed cluster with ``cluster=ADDRESS``: :mod:`grader.cluster`.
+Where bubblewrap works, each slot's kernels are forked warm by a kernel fork server that the
+batch starts beside the slot (:mod:`grader.warm_kernels`); the slot's ``autograded/`` folder is
+the server's, and each graded submission leaves it for ``graded/`` before the next kernel starts.
+One submission alone (``course submit``) is graded in this process (``in_process``): no worker
+to start. The same work for one submission (:func:`grade_in_slot`, then :func:`_finish`) runs
+as tasks on the machines of a dask.distributed cluster with ``cluster=ADDRESS``
+(:mod:`grader.cluster`), with cold kernels.
 """
 
 from __future__ import annotations
