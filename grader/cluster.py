@@ -12,9 +12,10 @@ checks) and nothing else — no shared file system, no gradebook. What a worker 
 * each submission travels with its task, read from ``submitted/`` the way
   :func:`grader.state.copy_safely` reads it (links and odd files left out, with a message);
 * on the worker, the task takes a grading process of its own — :func:`grader.parallel.slot_worker`
-  in a private course folder, started once and kept for the next task — runs nbgrader's
-  autograde there within the same time budget as the local pool, and sends back the scores,
-  the messages and the files of the autograded folder;
+  in a private course folder, started once and kept for the next task, with a fork server of
+  warm kernels for the batch (:mod:`grader.warm_kernels`) — runs nbgrader's autograde there
+  within the same time budget as the local pool, and sends back the scores, the messages and
+  the files of the autograded folder;
 * the owner alone writes its gradebook, one submission per transaction, and moves the
   autograded notebooks into ``autograded/``, exactly as after a local slot
   (:func:`grader.parallel._finish`).
@@ -44,11 +45,11 @@ import uuid
 from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
 
-from grader import parallel
+from grader import parallel, warm_kernels
 from grader.state import copy_safely, read_file
 
 #: Settings of the owner's that its submissions are graded with on every worker.
-CARRIED_SETTINGS = ("COURSE_SANDBOX", "COURSE_KERNEL_MEMORY_MB")
+CARRIED_SETTINGS = ("COURSE_SANDBOX", "COURSE_KERNEL_MEMORY_MB", "COURSE_WARM_KERNELS")
 CONNECT_SECONDS = 10  # to reach the scheduler
 WORKERS_SECONDS = 30  # for a first worker to join it
 SCRATCH = "course-grading"  # in each worker's local directory
@@ -150,12 +151,13 @@ class _Command:
 
 
 class _WorkerSlot(parallel._Slot):
-    """A private course folder on a worker, prepared for one batch, and its grading process
-    (``python -m grader.cluster FD``)."""
+    """A private course folder on a worker, prepared for one batch, its grading process
+    (``python -m grader.cluster FD``) and its kernel fork server (:mod:`grader.warm_kernels`)."""
 
     def __init__(self, folder: Path):
         super().__init__(None, folder)
         self.batch = None
+        self.server: warm_kernels.ForkServer | None = None
 
     def start(self) -> None:
         ours, theirs = socket.socketpair()
@@ -166,12 +168,26 @@ class _WorkerSlot(parallel._Slot):
         self.connection, self.process = Connection(ours.detach()), _Command(popen)
 
     def prepare(self, package: dict) -> None:
-        """Make the folder hold ``package``'s lesson: source, gradebook, the course's secret."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-        write_tree(package["source"], self.folder / "source" / package["lesson"], "source")
+        """Make the folder hold ``package``'s lesson: source, gradebook, the course's secret;
+        and start a fork server of warm kernels for it."""
+        self.forget()
+        source = self.folder / "source" / package["lesson"]
+        write_tree(package["source"], source, "source")
         write_tree({"gradebook.db": package["gradebook"], "judge_secret": package["secret"]},
                    self.folder / "private", "lesson")
+        for server in warm_kernels.start_servers(1, sorted(source.glob("*.ipynb")),
+                                                 {**os.environ, **package["settings"]}):
+            server.serve_slot(self.folder)
+            self.server = server
         self.batch = package["batch"]
+
+    def forget(self) -> None:
+        """Empty the folder and stop the fork server: the slot belongs to no batch."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.batch = None
 
 
 _lock = threading.Lock()
@@ -236,7 +252,8 @@ def grade_task(package: dict, student: str, files: dict[str, bytes]) -> dict:
                      "course_id": package["course_id"], "timeout": package["timeout"],
                      "env": env, "judge_secret": str(slot.folder / "private" / "judge_secret"),
                      "student": student, "slot": str(slot.folder), "submission": str(incoming),
-                     "gradebook": parallel.SQLITE + str(slot.folder / "private" / "gradebook.db")},
+                     "gradebook": parallel.SQLITE + str(slot.folder / "private" / "gradebook.db"),
+                     "fork_server": slot.server.info() if slot.server else None},
                     package["budget"])
         if slot.connection.poll(package["budget"]):
             answer["result"] = slot.take_result()
@@ -263,8 +280,7 @@ def forget_batch(batch: str) -> None:
     with _lock:
         for slot in _idle:
             if slot.batch == batch:
-                shutil.rmtree(slot.folder, ignore_errors=True)
-                slot.batch = None
+                slot.forget()
 
 
 def describe_worker(settings: dict[str, str]) -> str:

@@ -32,7 +32,7 @@ the server's, and each graded submission leaves it for ``graded/`` before the ne
 One submission alone (``course submit``) is graded in this process (``in_process``): no worker
 to start. The same work for one submission (:func:`grade_in_slot`, then :func:`_finish`) runs
 as tasks on the machines of a dask.distributed cluster with ``cluster=ADDRESS``
-(:mod:`grader.cluster`), with cold kernels.
+(:mod:`grader.cluster`).
 """
 
 from __future__ import annotations

@@ -59,10 +59,14 @@ def modules_to_preload(notebooks: list[Path]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def available() -> bool:
-    """Whether kernels can be forked warm here: bubblewrap works, and ``COURSE_WARM_KERNELS``
-    is not ``0``."""
-    return os.environ.get("COURSE_WARM_KERNELS", "1") != "0" and sandbox.mode() == "bwrap"
+def available(settings: dict[str, str] | None = None) -> bool:
+    """Whether kernels can be forked warm here: bubblewrap works, and neither
+    ``COURSE_WARM_KERNELS=0`` nor ``COURSE_SANDBOX=off`` is set (in ``settings``, default the
+    environment)."""
+    settings = os.environ if settings is None else settings
+    return (settings.get("COURSE_WARM_KERNELS", "1") != "0"
+            and settings.get("COURSE_SANDBOX", "auto").lower() != "off"
+            and sandbox.bwrap_works())
 
 
 def empty(folder: Path) -> None:
@@ -156,9 +160,11 @@ def prepare(server: dict[str, str], timeout: float = 120) -> dict[str, str]:
     return {SERVER_VARIABLE: server["address"], "JUPYTER_RUNTIME_DIR": server["run"]}
 
 
-def start_servers(count: int, notebooks: list[Path]) -> list[ForkServer]:
-    """``count`` servers for a lesson's ``notebooks``, or none where kernels start cold."""
-    if not available():
+def start_servers(count: int, notebooks: list[Path],
+                  settings: dict[str, str] | None = None) -> list[ForkServer]:
+    """``count`` servers for a lesson's ``notebooks``, or none where kernels start cold
+    (:func:`available` with ``settings``)."""
+    if not available(settings):
         return []
     modules = modules_to_preload(notebooks)
     return [ForkServer(modules).start() for _ in range(count)]

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_lesson, totals
 
+from grader import warm_kernels
 from grader.cli import main
 from grader.course import Course
 
@@ -65,11 +66,13 @@ def courses(tmp_path_factory, isolated_jupyter):
 def test_the_cluster_grades_as_the_local_pool_does(cluster, courses, capsys):
     on_cluster, local = courses
     address = cluster.scheduler.address
-    assert main([*on_cluster.args, "autograde", LESSON, "--cluster", address,
+    assert main([*on_cluster.args, "autograde", LESSON, "--cluster", address, "--profile",
                  *(f"--student={s}" for s in ANSWERS)]) == 0
     out = capsys.readouterr().out
     assert out.count("sandbox: ") == 2, out  # one line per worker
     assert f"{LESSON}: 3 graded" in out, out
+    if warm_kernels.available():  # the workers' kernels were forked warm
+        assert "waiting for the kernel server" in out, out
 
     report = local.autograde_all(LESSON, list(ANSWERS), jobs=2, progress=False)
     assert report.count("graded") == 3
