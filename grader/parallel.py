@@ -548,8 +548,8 @@ class _Slot:
 
 def _grade_here(job: dict, budget: float) -> tuple[dict | None, str | None]:
     """:func:`grade_in_slot` in this process, for a batch too small to pay for starting a
-    worker (``course submit``): the result, or None and why. A watchdog kills the kernel (and
-    every other process this one started) past the time budget."""
+    worker (``course submit``): the result, or None and why. A watchdog kills the kernel (every
+    process this one started through the sandbox's launcher) past the time budget."""
     import psutil
 
     environment, stopped = dict(os.environ), threading.Event()
@@ -558,7 +558,8 @@ def _grade_here(job: dict, budget: float) -> tuple[dict | None, str | None]:
         stopped.set()
         for child in psutil.Process().children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                child.kill()
+                if {"grader.sandbox", "ipykernel_launcher"} & set(child.cmdline()):
+                    child.kill()
 
     watchdog = threading.Timer(budget, stop_kernel)
     watchdog.daemon = True

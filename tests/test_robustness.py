@@ -12,10 +12,11 @@ import os
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_lesson, totals
 
-from grader import sandbox
+from grader import parallel, sandbox
 from grader.course import REPO, Course, check_student_id
 
 RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
@@ -185,3 +186,20 @@ def test_feedback_names_the_mistake_and_hides_the_tests(batch):
     for secret in ("BEGIN HIDDEN TESTS", "result = add(2, 5)", "mul(3, 4) == 12"):
         assert secret not in text, f"feedback shows hidden-test code: {secret!r}"
 
+
+
+def test_a_kernel_deaf_to_interrupts_is_stopped_when_the_budget_is_spent(batch, tmp_path,
+                                                                         monkeypatch):
+    """Graded in this process, as ``course submit`` grades: an answer that ignores the
+    interrupt of its cell's time limit is killed by the watchdog when the submission's time
+    budget is spent; it scores zero, with a message."""
+    deaf = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    submit(batch, LESSON, "deaf", submission(batch, LESSON, {**RIGHT, "add": deaf}), tmp_path)
+    # a cell's limit of 5 s (nbclient gives up 5 s after its interrupt), a budget of 6 s
+    monkeypatch.setattr(parallel, "time_limits", lambda course, lesson: (5, 6))
+    report = batch.autograde_all(LESSON, ["deaf"], force=True, progress=False, in_process=True)
+    assert report.count("failed") == 1, report.messages
+    assert "grading took longer than 6 s" in "\n".join(report.messages)
+    assert totals(batch, LESSON, "deaf")[0] == 0
+    assert not [child for child in psutil.Process().children(recursive=True)
+                if "ipykernel_launcher" in child.cmdline()]  # no kernel left running
