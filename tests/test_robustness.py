@@ -188,18 +188,21 @@ def test_feedback_names_the_mistake_and_hides_the_tests(batch):
 
 
 
-def test_a_kernel_deaf_to_interrupts_is_stopped_when_the_budget_is_spent(batch, tmp_path,
-                                                                         monkeypatch):
+def test_a_kernel_deaf_to_interrupts_is_stopped_when_the_budget_is_spent(tmp_path, monkeypatch,
+                                                                         isolated_jupyter):
     """Graded in this process, as ``course submit`` grades: an answer that ignores the
     interrupt of its cell's time limit is killed by the watchdog when the submission's time
     budget is spent; it scores zero, with a message."""
+    tiny_lesson(tmp_path / "solutions")
+    course = Course(tmp_path / "state", solutions_dir=tmp_path / "solutions")
+    course.ensure_generated(LESSON)
     deaf = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
-    submit(batch, LESSON, "deaf", submission(batch, LESSON, {**RIGHT, "add": deaf}), tmp_path)
+    submit(course, LESSON, "deaf", submission(course, LESSON, {**RIGHT, "add": deaf}), tmp_path)
     # a cell's limit of 5 s (nbclient gives up 5 s after its interrupt), a budget of 6 s
     monkeypatch.setattr(parallel, "time_limits", lambda course, lesson: (5, 6))
-    report = batch.autograde_all(LESSON, ["deaf"], force=True, progress=False, in_process=True)
+    report = course.autograde_all(LESSON, ["deaf"], progress=False, in_process=True)
     assert report.count("failed") == 1, report.messages
     assert "grading took longer than 6 s" in "\n".join(report.messages)
-    assert totals(batch, LESSON, "deaf")[0] == 0
+    assert totals(course, LESSON, "deaf")[0] == 0
     assert not [child for child in psutil.Process().children(recursive=True)
                 if "ipykernel_launcher" in child.cmdline()]  # no kernel left running
