@@ -29,7 +29,7 @@ $(PROXY): | $(STAMP)
 		&& ln -sf ../node/node_modules/.bin/configurable-http-proxy $(PROXY); \
 	else echo "npm not found: JupyterHub's proxy not installed (apt-get install npm)"; fi
 
-test: setup  ## set up, then run the whole test suite
+test: setup hub-proxy  ## set up, then run the whole test suite
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 

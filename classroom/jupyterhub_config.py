@@ -26,11 +26,19 @@ shared password (at least 8 characters) instead.
 - **The exchange** (``COURSE_EXCHANGE_DIR``, default ``/srv/nbgrader/exchange``) is shared by
   all, world-writable as nbgrader expects; it is created here when missing.
 
+Before a learner's server starts, their home folder is made theirs alone (``chmod go-rwx``:
+``useradd`` leaves homes readable by everyone on Debian). Terminals run the user's shell, not a
+login shell (``/etc/profile`` would reset ``PATH`` and lose ``course`` and ``nbgrader``). An
+instructor who works as root gets ``--allow-root``. JupyterHub's proxy is the one ``make
+hub-proxy`` installs next to this Python, when there is one.
+
 ``COURSE_CELL_TIMEOUT`` (seconds per cell, default 60) reaches every server. The hub keeps its
 database, cookie secret and proxy token in ``COURSE_HUB_DIR`` (default: the folder it runs in).
 """
 
+import json
 import os
+import pwd
 import sys
 from pathlib import Path
 
@@ -71,6 +79,9 @@ c.ConfigurableHTTPProxy.api_url = (
     f"http://127.0.0.1:{int(os.environ.get('COURSE_HUB_PROXY_API_PORT') or 8001)}")
 c.Spawner.ip = "127.0.0.1"
 c.JupyterHub.db_url = f"sqlite:///{HUB_DIR / 'jupyterhub.sqlite'}"
+PROXY = Path(sys.executable).parent / "configurable-http-proxy"  # make hub-proxy
+if PROXY.exists():  # found without .venv/bin on PATH (sudo resets it)
+    c.ConfigurableHTTPProxy.command = [str(PROXY)]
 c.JupyterHub.cookie_secret_file = str(HUB_DIR / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.pid_file = str(HUB_DIR / "jupyterhub-proxy.pid")
 
@@ -90,15 +101,37 @@ c.Spawner.http_timeout = 60
 c.Spawner.env_keep = ["LANG", "LC_ALL", "COURSE_CELL_TIMEOUT", "TF_CPP_MIN_LOG_LEVEL"]
 
 
+def _private_home(account: pwd.struct_passwd) -> None:
+    """Make a learner's home folder readable by that learner alone: ``useradd`` leaves homes
+    readable by everyone on many systems (Debian: 0755), and classmates would read each
+    other's answers there."""
+    home = Path(account.pw_dir)
+    if not home.is_dir() or home.stat().st_uid != account.pw_uid:
+        return
+    mode = home.stat().st_mode & 0o777
+    if mode & 0o077:
+        home.chmod(mode & 0o700)
+
+
 def _course_environment(spawner) -> None:
     """The learner install for learners, the full install with the course's configuration for
     the instructor; the exchange for everyone."""
-    python = INSTRUCTOR_PYTHON if spawner.user.name == INSTRUCTOR else LEARNER_PYTHON
-    spawner.cmd = [python, "-m", "jupyterhub.singleuser"]
+    account = pwd.getpwnam(spawner.user.name)
+    instructor = spawner.user.name == INSTRUCTOR
+    python = INSTRUCTOR_PYTHON if instructor else LEARNER_PYTHON
+    # Terminals run the user's shell, not a login shell: /etc/profile would reset PATH and lose
+    # this environment's commands (course, nbgrader, jupyter).
+    shell = account.pw_shell if os.access(account.pw_shell or "", os.X_OK) else "/bin/sh"
+    spawner.cmd = [python, "-m", "jupyterhub.singleuser",
+                   f"--ServerApp.terminado_settings=shell_command={json.dumps([shell])}"]
+    if account.pw_uid == 0:  # an instructor who teaches as root (Jupyter refuses it unless told)
+        spawner.cmd.append("--allow-root")
+    if not instructor:
+        _private_home(account)
     spawner.environment["PATH"] = os.pathsep.join(
         [str(Path(python).parent), "/usr/local/bin", "/usr/bin", "/bin"])  # its own commands
     spawner.environment["COURSE_EXCHANGE_DIR"] = str(EXCHANGE)
-    if spawner.user.name == INSTRUCTOR:
+    if instructor:
         spawner.environment["JUPYTER_CONFIG_PATH"] = str(REPO / "grader")
         if os.environ.get("COURSE_STATE_DIR"):
             spawner.environment["COURSE_STATE_DIR"] = os.environ["COURSE_STATE_DIR"]

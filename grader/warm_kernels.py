@@ -32,8 +32,9 @@ SERVER_VARIABLE = "COURSE_KERNEL_SERVER"
 PRELOADABLE = {"numpy", "matplotlib", "course_lib", "tensorflow", "keras", "scipy", "IPython"}
 #: What every kernel imports as it starts (its debugger too), and NumPy and Matplotlib.
 ALWAYS = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-          "ipykernel.debugger", "IPython.core.history", "pdb", "pydoc", "numpy",
-          "matplotlib.pyplot"]
+          "ipykernel.debugger", "IPython.core.history", "IPython.core.completerlib",
+          "IPython.extensions.storemagic", "tornado.platform.asyncio", "sqlite3", "pdb", "pydoc",
+          "numpy", "numpy.random", "matplotlib.pyplot"]
 
 
 def _imported(node: ast.AST) -> list[str]:
