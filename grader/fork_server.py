@@ -43,8 +43,9 @@ WORK = "/course-work"  # the grading slot's autograded/ folder
 RUN = "/course-run"  # the kernels' connection files and sockets
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x8000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = (
-    1, 2, 4, 32, 4096, 16384, 1 << 18, 1 << 21)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 32, 4096, 8192, 16384, 1 << 18)
+MS_RELATIME = 1 << 21
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 LAST_CAPABILITY = 63
 
@@ -69,6 +70,38 @@ def _write(path: str, text: str) -> None:
         handle.write(text)
 
 
+def _mounts_under(folder: str) -> list[str]:
+    """The outermost mount points strictly inside ``folder`` (from /proc/self/mountinfo)."""
+    points = []
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            point = line.split()[4].encode().decode("unicode_escape")  # "\040" is a space
+            if point.startswith(folder + "/"):
+                points.append(point)
+    outermost = []
+    for point in sorted(points, key=len):
+        if not any(point.startswith(outer + "/") for outer in outermost):
+            outermost.append(point)
+    return outermost
+
+
+def _private_tmp() -> None:
+    """An empty /tmp of the kernel's own, with what bubblewrap mounted inside the shared one (a
+    Python environment kept in /tmp, say) still there: a new tmpfs is made at /dev/shm, those
+    mounts are bound into it, and it is moved onto /tmp."""
+    kept = _mounts_under("/tmp")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    for point in kept:
+        inside = "/dev/shm" + point[len("/tmp"):]
+        if os.path.isdir(point):
+            os.makedirs(inside, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(inside), exist_ok=True)
+            open(inside, "a").close()
+        _mount(point, inside, None, MS_BIND | MS_REC)
+    _mount("/dev/shm", "/tmp", None, MS_MOVE)
+
+
 def _enter_namespaces() -> None:
     """The guard's step: new user, mount, PID and IPC namespaces; private /tmp and /dev/shm."""
     uid, gid = os.geteuid(), os.getegid()
@@ -77,7 +110,7 @@ def _enter_namespaces() -> None:
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _private_tmp()
     # bubblewrap's /dev is nosuid, nodev, relatime: a remount keeps those (they are locked)
     _mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
            | MS_RELATIME)
