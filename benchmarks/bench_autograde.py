@@ -103,7 +103,9 @@ def main() -> None:
                                      strict=False):
             plain.add_submission(lesson, student, notebook)
         course_secret(plain.config.PlantProbes.secret_file)  # one secret: the same inputs
-        copies = {mode: Path(tmp) / mode for mode in ("parallel", "cold", "cluster")}
+        modes = ["parallel", *(["cold"] if args.cold else []),
+                 *(["cluster"] if args.cluster else [])]
+        copies = {mode: Path(tmp) / mode for mode in modes}
         for root in copies.values():
             shutil.copytree(plain.root, root, ignore=shutil.ignore_patterns("variants"))
         parallel = ["autograde", lesson, "--jobs", str(args.jobs), "--force"]

@@ -200,10 +200,10 @@ def launch(args: list[str]) -> None:
         raise SystemExit("usage: python -m grader.sandbox -f CONNECTION_FILE")
     connection_file = Path(args[1]).resolve()
     _confine_this_process()
-    if os.environ.get("COURSE_KERNEL_SERVER"):  # set by the grader only where bwrap works
-        from grader.warm_kernels import launch_warm
+    from grader.warm_kernels import SERVER_VARIABLE, launch_warm
 
-        code = launch_warm(connection_file, os.environ["COURSE_KERNEL_SERVER"],
+    if os.environ.get(SERVER_VARIABLE):  # set by the grader only where bwrap works
+        code = launch_warm(connection_file, os.environ[SERVER_VARIABLE],
                            _kernel_environment("/tmp", "bwrap"))
         if code is not None:
             raise SystemExit(code)
