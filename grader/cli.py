@@ -19,8 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-from grader import timing, workers
+from grader import submit_server, timing, workers
 from grader.course import NOTEBOOKS, SOLUTIONS, Course, check_student_id, lessons
+from grader.state import state_folder
 
 
 def _course(args) -> Course:
@@ -92,13 +93,14 @@ def _load_feedback_tools(config) -> None:
 
 def cmd_submit(args) -> int:
     started = time.perf_counter()
-    start_up = timing.since_process_start()
+    start_up = time.time() - args.started
     from grader import sandbox, warm_kernels
 
     solutions = _solutions(args)
     lesson, notebooks = _lesson_of(Path(args.path), lessons(solutions))
-    # the kernel starts warming up now, while this process and the workers import nbgrader
-    servers = warm_kernels.start_servers(1, sorted((solutions / lesson).glob("*.ipynb")))
+    servers = args.kernel_servers  # kept warm by course submit's warm grader
+    if servers is None:  # it starts warming up now, while this process imports nbgrader
+        servers = warm_kernels.start_servers(1, sorted((solutions / lesson).glob("*.ipynb")))
     from grader.reports import exercise_results, format_results
 
     course = _course(args)
@@ -146,7 +148,8 @@ def cmd_submit(args) -> int:
         for path in files:
             print(f"feedback: {path}")
     if args.profile:
-        rows = [("starting the command", start_up or 0.0),
+        rows = [("starting the command" if args.kernel_servers is None else
+                 "starting the command and handing it to the warm grader", start_up),
                 ("the course's settings and the lesson", prepared - started)]
         rows += [(f"grading: {name}", seconds) for name, seconds in timing.batch_rows(report)]
         rows += [("scores and the feedback page", time.perf_counter() - reported)]
@@ -293,11 +296,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None, kernel_servers: list | None = None,
+         started: float | None = None) -> int:
+    """Run the ``course`` command ``argv`` (default ``sys.argv[1:]``). Given by ``course
+    submit``'s warm grader (:mod:`grader.submit_server`), which runs it in a forked process:
+    ``kernel_servers``, its kernel fork servers, and ``started``, when the command started
+    (``time.time()``)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if started is None:
+        started = time.time() - (timing.since_process_start() or 0.0)
     args = build_parser().parse_args(argv)
+    args.kernel_servers, args.started = kernel_servers, started
+    graded_here = args.command == "submit" and kernel_servers is None
+    if graded_here:
+        code = submit_server.hand_over(argv, state_folder(args.state_dir), started)
+        if code is not None:
+            return code
     environment = dict(os.environ)  # what the command sets there (PATH, quiet logs) is undone
     try:
-        return args.run(args)
+        code = args.run(args)
     except (ValueError, RuntimeError) as error:
         print(f"course {args.command}: {error}", file=sys.stderr)
         return 1
@@ -307,6 +324,9 @@ def main(argv=None) -> int:
     finally:
         os.environ.clear()
         os.environ.update(environment)
+    if graded_here:  # the next attempt goes to a warm grader
+        submit_server.leave_behind(argv, state_folder(args.state_dir))
+    return code
 
 
 def run() -> None:

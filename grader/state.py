@@ -36,6 +36,12 @@ _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a link: re
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
+def state_folder(state_dir: Path | str | None = None) -> Path:
+    """The course's state folder: ``state_dir``, else ``COURSE_STATE_DIR``, else
+    ``course_state/`` at the top of the repository."""
+    return Path(state_dir or os.environ.get("COURSE_STATE_DIR") or REPO / "course_state").resolve()
+
+
 def course_settings(state_dir: Path | str | None = None, db_url: str | None = None,
                     exchange_dir: Path | str | None = None,
                     cell_timeout: int | None = None) -> Config:
@@ -45,7 +51,7 @@ def course_settings(state_dir: Path | str | None = None, db_url: str | None = No
     from the environment (``COURSE_STATE_DIR``, ``COURSE_DB_URL``, ``COURSE_EXCHANGE_DIR``,
     ``COURSE_CELL_TIMEOUT``) or else the default."""
     environ = os.environ
-    state = Path(state_dir or environ.get("COURSE_STATE_DIR") or REPO / "course_state").resolve()
+    state = state_folder(state_dir)
     config = Config()
     config.CourseDirectory.root = str(state)
     if db_url or environ.get("COURSE_DB_URL"):

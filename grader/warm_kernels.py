@@ -88,7 +88,9 @@ class ForkServer:
     Started by the process that owns the batch, it imports the modules while the grading
     workers start; it dies with that process. Its two shared folders are its own: ``work``,
     where nbgrader runs each notebook (a slot's ``autograded/`` is a link to it:
-    :meth:`serve_slot`), and ``run``, the kernels' connection files and sockets.
+    :meth:`serve_slot`), and ``run``, the kernels' connection files and sockets. Only the
+    process that started it stops it (``course submit``'s warm grader lends its servers to the
+    attempts it forks: :mod:`grader.submit_server`).
     """
 
     def __init__(self, modules: list[str]):
@@ -98,6 +100,7 @@ class ForkServer:
         self.work, self.run = self.home / "work", self.home / "run"
         self.address = str(self.home / "server.sock")
         self.process: subprocess.Popen | None = None
+        self.owner = os.getpid()
 
     def serve_slot(self, slot: Path) -> None:
         """Make ``slot``'s ``autograded/`` folder this server's ``work`` folder."""
@@ -125,6 +128,8 @@ class ForkServer:
         return {"address": self.address, "work": str(self.work), "run": str(self.run)}
 
     def stop(self) -> None:
+        if os.getpid() != self.owner:
+            return
         if self.process is not None:
             self.process.kill()
             self.process.wait()

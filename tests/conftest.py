@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# every `course submit` grades in its own process unless a test asks for the warm grader
+# (tests/test_submit_server.py): none is left behind by the others
+os.environ.setdefault("COURSE_SUBMIT_SERVER", "0")
 
 
 @pytest.fixture(scope="session", autouse=True)

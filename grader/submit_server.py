@@ -1,0 +1,377 @@
+"""``course submit``'s warm grader: the learner's next attempt skips the start-up.
+
+A ``course submit`` in a fresh process spends about 2 s importing nbgrader, SQLAlchemy and
+NumPy, and its kernel fork server as long again importing the lesson's libraries
+(``benchmarks/bench_submit.py`` prints the stages): more than a NumPy lesson's notebook takes
+to run. So an attempt graded in its own process leaves a warm grader behind: a process that
+has imported all that, listens on a socket in the course's state folder, and keeps the
+lesson's kernel fork server (:mod:`grader.warm_kernels`). The next ``course submit`` hands it
+its arguments, working folder, environment and terminal (its three standard streams, as file
+descriptors) and waits for the exit status.
+
+- **A fresh process per attempt.** The warm grader forks one for each attempt, which runs
+  ``course submit`` as the command would and writes to the learner's terminal; nothing of one
+  attempt is left for the next. Its kernel is forked fresh, as in a batch.
+- **The learner's own.** The socket lies in a folder only its owner can open, and the warm
+  grader answers only processes of its own user in its own mount namespace: never a grading
+  kernel, which runs in a namespace of its own (and does not see the state folder).
+- **One attempt at a time**: a second waits for the first.
+- **Which warm grader.** One per Python, course code (its files' sizes and times) and the
+  settings that say where the course lives (:data:`SETTINGS`, and every ``COURSE_*``
+  variable): another of any of them is another warm grader's.
+- **How it ends.** After ``COURSE_SUBMIT_SERVER_IDLE`` seconds without an attempt (1200), or
+  within seconds of a change of the course code or of its socket's removal.
+  ``COURSE_SUBMIT_SERVER=0`` turns it off: every attempt is graded in its own process.
+- **Ctrl-C** in the learner's terminal interrupts the attempt: the command hangs up, and the
+  warm grader interrupts the attempt's processes, then kills them 10 s later.
+
+Run as ``python -m grader.submit_server SOCKET CWD [course submit's arguments]``, which warms
+the kernel fork server of the lesson those arguments name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ENABLED = "COURSE_SUBMIT_SERVER"
+IDLE = "COURSE_SUBMIT_SERVER_IDLE"
+#: Besides every ``COURSE_*`` variable, the settings a warm grader must share with its callers.
+SETTINGS = ("HOME", "PATH", "PYTHONPATH", "VIRTUAL_ENV", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
+            "JUPYTER_PATH", "JUPYTER_RUNTIME_DIR", "TF_CPP_MIN_LOG_LEVEL")
+REPO = Path(__file__).resolve().parent.parent
+CODE = (REPO / "grader", REPO / "course_lib")
+MAX_REQUEST = 1 << 20
+INTERRUPT_GRACE = 10.0  # seconds between Ctrl-C and SIGKILL
+
+
+def enabled() -> bool:
+    return os.environ.get(ENABLED, "1") != "0"
+
+
+def code_version() -> str:
+    """The course code's files, their sizes and times, and this Python: a digest."""
+    digest = hashlib.sha256(sys.executable.encode())
+    for folder in CODE:
+        for path in sorted(folder.glob("*.py")):
+            info = path.stat()
+            digest.update(f"{path}:{info.st_size}:{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def address(state: Path) -> Path | None:
+    """The socket of the warm grader for this Python, course code and settings, in the state
+    folder ``state``; None when that path is too long for a Unix socket."""
+    digest = hashlib.sha256(code_version().encode())
+    for name in sorted(os.environ):
+        if name in SETTINGS or name.startswith("COURSE_"):
+            digest.update(f"{name}={os.environ[name]}\0".encode())
+    path = state / ".submit" / f"{digest.hexdigest()[:16]}.sock"
+    return path if len(os.fsencode(path)) < 108 else None
+
+
+def _private(folder: Path) -> bool:
+    """Create ``folder`` for its owner alone; False when it exists with other rights or owner."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & 0o077)
+
+
+# --- the command's side ----------------------------------------------------------------------
+
+def hand_over(argv: list[str], state: Path, started: float) -> int | None:
+    """Have the warm grader for ``state`` run ``course submit`` with ``argv``: its exit status,
+    or None when no warm grader answers (grade in this process then). ``started``: when this
+    process started (``time.time()``), for ``--profile``."""
+    path = address(state) if enabled() else None
+    if path is None or not _private(path.parent):
+        return None
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        conn.connect(str(path))
+        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "started": started}
+        socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+    except OSError:
+        conn.close()
+        return None
+    with conn:
+        try:
+            answer = conn.recv(4096)
+        except KeyboardInterrupt:  # hanging up interrupts the attempt
+            print("course submit: interrupted", file=sys.stderr)
+            return 130
+        except OSError:
+            answer = b""
+    try:
+        return int(json.loads(answer)["exit"])
+    except (ValueError, KeyError, TypeError):
+        print("course submit: the warm grader stopped before it answered; "
+              "grading this attempt here", file=sys.stderr)
+        return None
+
+
+def leave_behind(argv: list[str], state: Path) -> None:
+    """Start a warm grader for ``state``'s next attempts (the process outlives this one)."""
+    path = address(state) if enabled() else None
+    if path is None or not _private(path.parent):
+        return
+    subprocess.Popen([sys.executable, "-m", "grader.submit_server", str(path), os.getcwd(),
+                      *argv], start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+
+
+# --- the warm grader's side -------------------------------------------------------------------
+
+def _listen(path: Path) -> socket.socket | None:
+    """Listen at ``path``; None when another warm grader answers there."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    for _ in range(2):
+        try:
+            listener.bind(str(path))
+            listener.listen(8)
+            return listener
+        except OSError:
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                probe.connect(str(path))
+                break  # alive: that one serves
+            except OSError:
+                path.unlink(missing_ok=True)  # left by a warm grader that died
+            finally:
+                probe.close()
+    listener.close()
+    return None
+
+
+def _remove_dead_sockets(folder: Path, own: Path) -> None:
+    """Remove the sockets of warm graders that died without removing their own."""
+    for path in set(folder.glob("*.sock")) - {own}:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            probe.connect(str(path))
+        except ConnectionRefusedError:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        finally:
+            probe.close()
+
+
+def _preload() -> None:
+    """Import what an attempt needs (about 2 s), and set up SQLAlchemy's mappers."""
+    import IPython  # noqa: F401  (jupyter_client imports it to find kernel specs)
+    import jupyter_client  # noqa: F401
+    import nbgrader.apps  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+    import numpy  # noqa: F401
+    import psutil  # noqa: F401
+    import sqlalchemy.dialects.sqlite  # noqa: F401
+    import sqlalchemy.orm
+    import tqdm.auto  # noqa: F401
+
+    import grader.cli  # noqa: F401
+    import grader.judge  # noqa: F401
+    import grader.offline_math  # noqa: F401
+    import grader.parallel  # noqa: F401
+    import grader.reports  # noqa: F401
+    from grader.state import read_schema_version_in_process
+
+    read_schema_version_in_process()
+    sqlalchemy.orm.configure_mappers()
+
+
+class WarmGrader:
+    """The server: one attempt at a time, each in a fresh forked process."""
+
+    def __init__(self, listener: socket.socket, path: Path):
+        self.listener, self.path = listener, path
+        self.inode = path.stat().st_ino
+        self.code = code_version()
+        self.idle_limit = float(os.environ.get(IDLE, 1200))
+        self.kernel_servers: dict[str, object] = {}  # lesson -> warm_kernels.ForkServer
+
+    def kernel_server(self, argv: list[str], cwd: str) -> list:
+        """The kept kernel fork server of the lesson ``course submit argv`` names (started
+        if need be), in a list; empty when there is none (a bad path: the attempt says so)."""
+        from grader import cli, warm_kernels
+        from grader.course import lessons
+
+        try:
+            os.chdir(cwd)
+            args = cli.build_parser().parse_args(argv)
+            solutions = cli._solutions(args).resolve()
+            lesson, _ = cli._lesson_of(Path(args.path), lessons(solutions))
+        except (SystemExit, OSError, ValueError, AttributeError):
+            return []
+        finally:
+            os.chdir(REPO)
+        server = self.kernel_servers.get(lesson)
+        if server is None or server.process is None or server.process.poll() is not None:
+            for old in self.kernel_servers.values():  # one lesson's libraries kept at a time
+                old.stop()
+            self.kernel_servers = {}
+            started = warm_kernels.start_servers(1, sorted((solutions / lesson).glob("*.ipynb")))
+            if not started:
+                return []
+            server = self.kernel_servers[lesson] = started[0]
+        return [server]
+
+    def socket_is_ours(self) -> bool:
+        try:
+            return self.path.stat().st_ino == self.inode
+        except OSError:
+            return False
+
+    def wanted(self, idle_since: float) -> bool:
+        """Whether to wait for another attempt: not idle too long, the socket still ours, and
+        the course code unchanged (after a change, attempts go to a new warm grader)."""
+        return (time.monotonic() - idle_since < self.idle_limit and self.socket_is_ours()
+                and code_version() == self.code)
+
+    def serve(self) -> None:
+        idle_since = time.monotonic()
+        try:
+            while self.wanted(idle_since):
+                if not select.select([self.listener], [], [], 2.0)[0]:
+                    continue
+                conn, _ = self.listener.accept()
+                with conn:
+                    self.attempt(conn)
+                idle_since = time.monotonic()
+        finally:
+            for server in self.kernel_servers.values():
+                server.stop()
+            if self.socket_is_ours():
+                self.path.unlink(missing_ok=True)
+
+    def attempt(self, conn: socket.socket) -> None:
+        if not _trusted_peer(conn):
+            return
+        try:
+            message, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 3)
+            request = json.loads(message)
+            argv, cwd = list(request["argv"]), str(request["cwd"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            return
+        servers = self.kernel_server(argv, cwd)
+        pid = os.fork()
+        if pid == 0:
+            self.listener.close()
+            conn.close()
+            _run_attempt(request, fds, servers)  # does not return
+        for fd in fds:
+            os.close(fd)
+        code = _wait(pid, conn)
+        try:
+            conn.send(json.dumps({"exit": code}).encode())
+        except OSError:
+            pass  # the command is gone (interrupted)
+
+
+def _trusted_peer(conn: socket.socket) -> bool:
+    """Whether the process at the other end is the learner's own and outside any sandbox: of
+    this user, and in this process's mount namespace (a kernel never is, even where it could
+    see the socket)."""
+    pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                      struct.calcsize("3i")))
+    try:
+        same_mounts = os.stat(f"/proc/{pid}/ns/mnt").st_ino == os.stat("/proc/self/ns/mnt").st_ino
+    except OSError:
+        return False
+    return uid == os.getuid() and pid > 0 and same_mounts
+
+
+def _run_attempt(request: dict, fds: list[int], servers: list) -> None:
+    """In the forked process: become the learner's ``course submit`` and exit with its status."""
+    code = 1
+    try:
+        os.setsid()  # its own process group, which the warm grader can interrupt as a whole
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", buffering=1 if os.isatty(1) else -1,  # noqa: SIM115
+                          encoding="utf-8", closefd=False)
+        sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
+        from grader import cli
+
+        code = cli.main(request["argv"], kernel_servers=servers,
+                        started=float(request.get("started") or time.time()))
+    except BaseException as error:  # noqa: BLE001  (reported on the learner's terminal)
+        print(f"course submit: the warm grader failed: {error!r}", file=sys.stderr)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
+def _wait(pid: int, conn: socket.socket) -> int:
+    """Wait for the attempt ``pid``; interrupt it if the command hangs up first."""
+    process = os.pidfd_open(pid)
+    watched, interrupted = [process, conn], None
+    try:
+        while True:
+            readable = select.select(watched, [], [], 1.0)[0]
+            if process in readable:
+                break
+            if conn in readable:  # the command hung up: Ctrl-C
+                watched.remove(conn)
+                interrupted = time.monotonic()
+                _signal_group(pid, signal.SIGINT)
+            if interrupted and time.monotonic() - interrupted > INTERRUPT_GRACE:
+                _signal_group(pid, signal.SIGKILL)
+    finally:
+        os.close(process)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    return 128 - code if code < 0 else code
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except OSError:
+        pass
+
+
+def main(argv: list[str]) -> None:
+    path, cwd, submit_argv = Path(argv[0]), argv[1], argv[2:]
+    listener = _listen(path)
+    if listener is None:
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the kernel servers first
+    _remove_dead_sockets(path.parent, path)
+    _preload()
+    grader = WarmGrader(listener, path)
+    if submit_argv:
+        grader.kernel_server(submit_argv, cwd)
+    grader.serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
