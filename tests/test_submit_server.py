@@ -101,6 +101,7 @@ def test_the_next_attempt_is_graded_warm_with_the_same_result(learner):
     warm = _attempt(learner, WRONG)
     assert warm.returncode == 0, warm.stdout + warm.stderr
     assert WARM_ROW in warm.stdout, warm.stdout
+    assert "Warning" not in warm.stdout + warm.stderr, warm.stderr
     assert _scores(warm.stdout) == _scores(cold.stdout)
     assert f"{LESSON}: 2 / 5 points" in warm.stdout and "it matches subtraction" in warm.stdout
     feedback = Path(warm.stdout.split("feedback: ")[1].split()[0])
