@@ -1,0 +1,59 @@
+"""The grading kernel's client: ready as soon as the kernel has answered on both channels.
+
+jupyter_client's ``wait_for_ready`` sends ``kernel_info_request`` until a reply comes, then
+waits for 0.2 s of silence on IOPub before it returns: 0.2 s or more of every kernel start, a
+good part of a warm kernel's (``benchmarks/bench_submit.py`` prints the stage). Grading reads
+only the messages that answer its own requests (nbclient matches each to the cell it runs), so
+this client is ready at the first sign that both channels are connected: the reply on the
+shell channel, and the ``idle`` status of the same request on IOPub. A request whose ``idle``
+went out before IOPub was connected is sent again, as jupyter_client does.
+
+Configured in ``grader/nbgrader_config.py`` (``AsyncKernelManager.client_factory``).
+"""
+
+from __future__ import annotations
+
+import time
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
+
+#: How long one ``kernel_info_request``'s answer is waited for before the request is sent
+#: again, on the shell channel (which queues requests until the kernel is up) and on IOPub
+#: (which loses what the kernel published before the client's subscription connected: ZeroMQ
+#: retries a connection every 0.1 s).
+SHELL_ROUND, IOPUB_ROUND = 1.0, 0.1
+
+
+class ReadyClient(AsyncKernelClient):
+    """:class:`AsyncKernelClient` whose ``wait_for_ready`` waits for no silence."""
+
+    async def _wait_for(self, channel, message_id: str, until: float, status: str | None = None):
+        """The next message on ``channel`` that answers ``message_id`` (with this execution
+        ``status``, when given) before ``until`` (``time.monotonic()``); None if none came."""
+        while (left := until - time.monotonic()) > 0:
+            try:
+                message = await channel.get_msg(timeout=left)
+            except Empty:
+                return None
+            if message["parent_header"].get("msg_id") != message_id:
+                continue
+            if status is None or message["content"].get("execution_state") == status:
+                return message
+        return None
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            until = min(deadline, time.monotonic() + SHELL_ROUND)
+            reply = await self._wait_for(self.shell_channel, request, until)
+            if reply is not None:
+                until = min(deadline, time.monotonic() + IOPUB_ROUND)
+                if await self._wait_for(self.iopub_channel, request, until, "idle"):
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
