@@ -172,12 +172,13 @@ def _remove_dead_sockets(folder: Path, own: Path) -> None:
 
 
 def _preload() -> None:
-    """Import what an attempt needs (about 2 s), and set up SQLAlchemy's mappers."""
+    """Import what an attempt needs (about 2 s), set up SQLAlchemy's mappers, and compile the
+    feedback page's templates and patterns."""
     import IPython  # noqa: F401  (jupyter_client imports it to find kernel specs)
     import jupyter_client  # noqa: F401
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
-    import numpy  # noqa: F401
+    import numpy.random  # noqa: F401  (the judge's probe cases)
     import psutil  # noqa: F401
     import sqlalchemy.dialects.sqlite  # noqa: F401
     import sqlalchemy.orm
@@ -185,13 +186,14 @@ def _preload() -> None:
 
     import grader.cli  # noqa: F401
     import grader.judge  # noqa: F401
-    import grader.offline_math  # noqa: F401
     import grader.parallel  # noqa: F401
     import grader.reports  # noqa: F401
-    from grader.state import read_schema_version_in_process
+    from grader.offline_math import compile_feedback_templates
+    from grader.state import load_config, read_schema_version_in_process
 
     read_schema_version_in_process()
     sqlalchemy.orm.configure_mappers()
+    compile_feedback_templates(load_config())
 
 
 class WarmGrader:
