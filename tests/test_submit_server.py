@@ -1,6 +1,6 @@
 """``course submit``'s warm grader (``grader/submit_server.py``): the next attempt is graded by
 it with the same result, Ctrl-C interrupts it, only the learner's own processes outside any
-sandbox reach it, and it goes when its socket does."""
+sandbox reach it (a grading kernel tries), and it goes when its socket does."""
 
 from __future__ import annotations
 
@@ -157,3 +157,22 @@ def test_the_warm_grader_goes_when_its_socket_does(learner):
     assert _wait_until(lambda: len(_warm_graders(root)) == 1, 30)
     _socket(learner).unlink()
     assert _wait_until(lambda: not _warm_graders(root), 20)
+
+
+@pytest.mark.skipif(not sandbox.bwrap_works(), reason="needs bubblewrap")
+def test_a_grading_kernel_cannot_reach_the_warm_grader(learner):
+    _started_warm_grader(learner)
+    path = _socket(learner)
+    reach = ("import socket\n"
+             "def add(a, b):\n    return a + b\n"
+             "probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+             f"try:\n    probe.connect({str(path)!r})\n    print('REACHED')\n"
+             "except OSError as error:\n    print('unreachable:', error)\n")
+    done = _attempt(learner, {**RIGHT, "add": reach})
+    assert WARM_ROW in done.stdout and f"{LESSON}: 5 / 5 points" in done.stdout, done.stdout
+    attempt = re.search(r"attempt (attempt-[\w-]+)", done.stdout).group(1)
+    graded = nbformat.read(learner.folder("autograded", attempt, LESSON) / f"{LESSON}.ipynb",
+                           as_version=4)
+    printed = "".join(output.get("text", "") for cell in graded.cells
+                      for output in cell.get("outputs", []))
+    assert "unreachable:" in printed and "REACHED" not in printed, printed
