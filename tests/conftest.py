@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # every `course submit` grades in its own process unless a test asks for the warm grader
 # (tests/test_submit_server.py): none is left behind by the others
 os.environ.setdefault("COURSE_SUBMIT_SERVER", "0")
+# A shell without job control that starts the suite in the background makes it ignore Ctrl-C,
+# and every command a test starts would inherit that (POSIX): the tests that press Ctrl-C on a
+# command want it to behave as in a terminal
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
