@@ -136,8 +136,23 @@ def leave_behind(argv: list[str], state: Path) -> None:
 
 # --- the warm grader's side -------------------------------------------------------------------
 
+def _dead(path: Path) -> bool:
+    """Whether ``path`` is the socket of a warm grader that died: nothing accepts there."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        probe.connect(str(path))
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    return False
+
+
 def _listen(path: Path) -> socket.socket | None:
-    """Listen at ``path``; None when another warm grader answers there."""
+    """Listen at ``path`` (removing a dead warm grader's socket there); None when another
+    warm grader answers there."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     for _ in range(2):
         try:
@@ -145,30 +160,18 @@ def _listen(path: Path) -> socket.socket | None:
             listener.listen(8)
             return listener
         except OSError:
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            try:
-                probe.connect(str(path))
-                break  # alive: that one serves
-            except OSError:
-                path.unlink(missing_ok=True)  # left by a warm grader that died
-            finally:
-                probe.close()
+            if not _dead(path):
+                break
+            path.unlink(missing_ok=True)
     listener.close()
     return None
 
 
 def _remove_dead_sockets(folder: Path, own: Path) -> None:
-    """Remove the sockets of warm graders that died without removing their own."""
+    """Remove the sockets of the warm graders that died without removing their own."""
     for path in set(folder.glob("*.sock")) - {own}:
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            probe.connect(str(path))
-        except ConnectionRefusedError:
+        if _dead(path):
             path.unlink(missing_ok=True)
-        except OSError:
-            pass
-        finally:
-            probe.close()
 
 
 def _preload() -> None:
