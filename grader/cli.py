@@ -91,16 +91,23 @@ def _load_feedback_tools(config) -> None:
     compile_feedback_templates(config)
 
 
+def submitted_lesson(args) -> tuple[str, list[Path], list[Path]]:
+    """What ``course submit`` was given: the lesson, the learner's notebooks of it, and the
+    lesson's source notebooks (whose imports its kernel fork server preloads)."""
+    solutions = _solutions(args).resolve()
+    lesson, notebooks = _lesson_of(Path(args.path), lessons(solutions))
+    return lesson, notebooks, sorted((solutions / lesson).glob("*.ipynb"))
+
+
 def cmd_submit(args) -> int:
     started = time.perf_counter()
     start_up = time.time() - args.started
     from grader import sandbox, warm_kernels
 
-    solutions = _solutions(args)
-    lesson, notebooks = _lesson_of(Path(args.path), lessons(solutions))
+    lesson, notebooks, sources = submitted_lesson(args)
     servers = args.kernel_servers  # kept warm by course submit's warm grader
     if servers is None:  # it starts warming up now, while this process imports nbgrader
-        servers = warm_kernels.start_servers(1, sorted((solutions / lesson).glob("*.ipynb")))
+        servers = warm_kernels.start_servers(1, sources)
     from grader.reports import exercise_results, format_results
 
     course = _course(args)
@@ -309,7 +316,8 @@ def main(argv: list[str] | None = None, kernel_servers: list | None = None,
     args.kernel_servers, args.started = kernel_servers, started
     graded_here = args.command == "submit" and kernel_servers is None
     if graded_here:
-        code = submit_server.hand_over(argv, state_folder(args.state_dir), started)
+        state = state_folder(args.state_dir)
+        code = submit_server.hand_over(argv, state, started)
         if code is not None:
             return code
     environment = dict(os.environ)  # what the command sets there (PATH, quiet logs) is undone
@@ -325,7 +333,7 @@ def main(argv: list[str] | None = None, kernel_servers: list | None = None,
         os.environ.clear()
         os.environ.update(environment)
     if graded_here:  # the next attempt goes to a warm grader
-        submit_server.leave_behind(argv, state_folder(args.state_dir))
+        submit_server.leave_behind(argv, state)
     return code
 
 

@@ -207,33 +207,34 @@ class WarmGrader:
         self.inode = path.stat().st_ino
         self.code = code_version()
         self.idle_limit = float(os.environ.get(IDLE, 1200))
-        self.kernel_servers: dict[str, object] = {}  # lesson -> warm_kernels.ForkServer
+        # one lesson's kernel fork server at a time (warm_kernels.ForkServer), and its lesson
+        self.lesson, self.server = None, None
 
     def kernel_server(self, argv: list[str], cwd: str) -> list:
         """The kept kernel fork server of the lesson ``course submit argv`` names (started
         if need be), in a list; empty when there is none (a bad path: the attempt says so)."""
         from grader import cli, warm_kernels
-        from grader.course import lessons
 
         try:
             os.chdir(cwd)
-            args = cli.build_parser().parse_args(argv)
-            solutions = cli._solutions(args).resolve()
-            lesson, _ = cli._lesson_of(Path(args.path), lessons(solutions))
+            lesson, _, sources = cli.submitted_lesson(cli.build_parser().parse_args(argv))
         except (SystemExit, OSError, ValueError, AttributeError):
             return []
         finally:
             os.chdir(REPO)
-        server = self.kernel_servers.get(lesson)
-        if server is None or server.process is None or server.process.poll() is not None:
-            for old in self.kernel_servers.values():  # one lesson's libraries kept at a time
-                old.stop()
-            self.kernel_servers = {}
-            started = warm_kernels.start_servers(1, sorted((solutions / lesson).glob("*.ipynb")))
+        alive = self.server is not None and self.server.process.poll() is None
+        if lesson != self.lesson or not alive:
+            self.stop_kernel_server()
+            started = warm_kernels.start_servers(1, sources)
             if not started:
                 return []
-            server = self.kernel_servers[lesson] = started[0]
-        return [server]
+            self.lesson, self.server = lesson, started[0]
+        return [self.server]
+
+    def stop_kernel_server(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        self.lesson, self.server = None, None
 
     def socket_is_ours(self) -> bool:
         try:
@@ -258,8 +259,7 @@ class WarmGrader:
                     self.attempt(conn)
                 idle_since = time.monotonic()
         finally:
-            for server in self.kernel_servers.values():
-                server.stop()
+            self.stop_kernel_server()
             if self.socket_is_ours():
                 self.path.unlink(missing_ok=True)
 
