@@ -31,6 +31,7 @@ from pathlib import Path
 import nbformat
 from common import busy_machine_note
 
+from grader import sandbox
 from grader.course import CONFIG_FILE, Course, lessons, prepare_environment
 from grader.judge import course_secret
 
@@ -97,6 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
         env = dict(os.environ, HOME=tmp, JUPYTER_CONFIG_DIR=f"{tmp}/.jupyter")
         os.environ.update(env)
+        sandbox.font_lists(sandbox.mode())  # made once per machine, in neither timing
         plain = Course(Path(tmp) / "plain")
         plain.generate(lesson, destination=None)
         for student, notebook in zip(students, variants(plain, lesson) * args.submissions,

@@ -1,14 +1,20 @@
-"""The grading kernel's client: ready as soon as the kernel has answered on both channels.
+"""The grading kernel's client and manager: no fixed waits at a kernel's start or stop.
 
-jupyter_client's ``wait_for_ready`` sends ``kernel_info_request`` until a reply comes, then
-waits for 0.2 s of silence on IOPub before it returns: 0.2 s or more of every kernel start, a
-good part of a warm kernel's (``benchmarks/bench_submit.py`` prints the stage). Grading reads
-only the messages that answer its own requests (nbclient matches each to the cell it runs), so
-this client is ready at the first sign that both channels are connected: the reply on the
-shell channel, and the ``idle`` status of the same request on IOPub. A request whose ``idle``
-went out before IOPub was connected is sent again, as jupyter_client does.
+**Start.** jupyter_client's ``wait_for_ready`` sends ``kernel_info_request`` until a reply
+comes, then waits for 0.2 s of silence on IOPub before it returns: 0.2 s or more of every
+kernel start, a good part of a warm kernel's (``benchmarks/bench_submit.py`` prints the
+stage). Grading reads only the messages that answer its own requests (nbclient matches each to
+the cell it runs), so this client is ready at the first sign that both channels are connected:
+the reply on the shell channel, and the ``idle`` status of the same request on IOPub. A
+request whose ``idle`` went out before IOPub was connected is sent again, as jupyter_client
+does.
 
-Configured in ``grader/nbgrader_config.py`` (``AsyncKernelManager.client_factory``).
+**Stop.** jupyter_client kills a kernel, then checks every 0.1 s whether it is gone: the first
+check comes before the kill has taken effect, so each stop waits 0.1 s, with nothing else to
+do in that grading slot. :class:`QuickStopKernelManager` checks every 5 ms.
+
+Configured in ``grader/nbgrader_config.py`` (``AsyncKernelManager.client_factory``,
+``Execute.kernel_manager_class``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import time
 from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
 
 #: How long one ``kernel_info_request``'s answer is waited for before the request is sent
 #: again, on the shell channel (which queues requests until the kernel is up) and on IOPub
@@ -57,3 +64,10 @@ class ReadyClient(AsyncKernelClient):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
+class QuickStopKernelManager(AsyncKernelManager):
+    """:class:`AsyncKernelManager` that sees a killed kernel gone within 5 ms, not 100."""
+
+    async def _async_wait(self, pollinterval: float = 0.005) -> None:
+        await super()._async_wait(pollinterval=min(pollinterval, 0.005))

@@ -41,6 +41,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.interrupt_on_timeout = True
 c.Execute.shutdown_kernel = "immediate"  # a fresh kernel per submission: no graceful goodbye
 c.OverwriteCells.add_missing_cells = True
+# nbconvert validates the whole notebook after each of the ten or so preprocessors of a pass;
+# once, after the last, still stops an invalid notebook from being written
+c.Exporter.optimistic_validation = True
 
 # The grading kernel: found on JUPYTER_PATH, talking over Unix sockets (it has no network).
 GRADER = Path(__file__).resolve().parent
@@ -49,6 +52,7 @@ if str(GRADER) not in os.environ.get("JUPYTER_PATH", "").split(os.pathsep):
         p for p in (str(GRADER), os.environ.get("JUPYTER_PATH")) if p)
 c.Execute.kernel_name = "course-grading"
 c.AsyncKernelManager.client_factory = "grader.kernel_client.ReadyClient"  # no 0.2 s of silence
+c.Execute.kernel_manager_class = "grader.kernel_client.QuickStopKernelManager"  # nor 0.1 s at stop
 c.KernelManager.transport = "ipc"
 os.makedirs(jupyter_runtime_dir(), exist_ok=True)
 c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid()}")

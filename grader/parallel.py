@@ -58,9 +58,9 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from grader import sandbox, timing, warm_kernels, workers
+from grader import sandbox, speedups, timing, warm_kernels, workers
+from grader.kernel_launch import die_with_parent
 from grader.preprocessors import KERNEL_DIED
-from grader.sandbox import die_with_parent
 from grader.state import check_student_id, clean_tree, copy_safely, load_config, read_file
 
 if TYPE_CHECKING:
@@ -206,6 +206,7 @@ def grade_in_slot(job: dict) -> dict:
     per notebook and cell, problems, nbgrader's log), whatever happened."""
     os.environ.clear()
     os.environ.update(job["env"])
+    speedups.apply()
     # kernel sockets live beside the connection file; their paths must stay under 108 bytes
     runtime = tempfile.mkdtemp(prefix="crt-")
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
@@ -472,6 +473,7 @@ def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int 
     from tqdm.auto import tqdm
 
     started = time.monotonic()
+    speedups.apply()  # this process writes every score into the course's gradebook
     sandbox.mode()  # refuses now, not per kernel, when a required sandbox is missing
     outcomes: dict[str, Outcome] = {}
     todo = deque()
@@ -558,7 +560,7 @@ def _grade_here(job: dict, budget: float) -> tuple[dict | None, str | None]:
         stopped.set()
         for child in psutil.Process().children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                if {"grader.sandbox", "ipykernel_launcher"} & set(child.cmdline()):
+                if sandbox.is_kernel_process(child.cmdline()):
                     child.kill()
 
     watchdog = threading.Timer(budget, stop_kernel)

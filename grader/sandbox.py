@@ -1,23 +1,19 @@
-"""Grading kernels with the least access that works: ``python -m grader.sandbox -f CONN``.
+"""Grading kernels with the least access that works.
 
-This module is the launcher of the ``course-grading`` kernelspec (``grader/kernels/``), the
-kernel every autograde runs student code in. Before it starts the IPython kernel it
+Every autograde runs student code in the ``course-grading`` kernel (``grader/kernels/``), whose
+launcher (:mod:`grader.kernel_launch`) limits its memory, makes it die with the grader and
+passes it a short list of environment variables. Where bubblewrap (``bwrap``) works, the
+kernel also runs in its own namespaces: no network, no other processes, a private ``/tmp``,
+and a file system made of the system folders, the Python environment, the submission's own
+folder, and the learner-side package ``course_lib``. The ``grader`` package (answer key,
+wrong variants, judge), the lessons' ``solutions/``, the course state (gradebook, the course's
+secret, other students' work) and the rest of the home folder are simply not there: nothing
+the kernel could read or import tells it an answer (the judge, outside, decides every score:
+see ``grader.judge``).
 
-* limits the kernel's address space (``COURSE_KERNEL_MEMORY_MB``, default 4096; 0 = no
-  limit), so a submission that allocates without end gets a ``MemoryError`` or dies alone;
-* makes the kernel die with the process that grades it (no orphans after a kill);
-* passes on only a short list of environment variables (no gradebook URL, no course paths);
-* when bubblewrap (``bwrap``) works here, runs the kernel in its own namespaces: no network,
-  no other processes, a private ``/tmp``, and a file system made of the system folders, the
-  Python environment, the submission's own folder, and the learner-side package
-  ``course_lib``. The ``grader`` package (answer key, wrong variants, judge), the lessons'
-  ``solutions/``, the course state (gradebook, the course's secret, other students' work) and
-  the rest of the home folder are simply not there: nothing the kernel could read or import
-  tells it an answer (the judge, outside, decides every score: see ``grader.judge``).
-
-With bubblewrap, kernels are usually not started here but forked, warm, by a slot's kernel fork
-server running in the same confinement (:mod:`grader.warm_kernels`): ``launch`` asks the
-server named by ``COURSE_KERNEL_SERVER``, and starts the kernel cold when there is none.
+With bubblewrap, kernels are usually not started cold here but forked, warm, by a slot's kernel
+fork server running in the same confinement (:mod:`grader.warm_kernels`, started by
+``python -m grader.sandbox --serve ...``).
 
 ``COURSE_SANDBOX`` chooses: ``auto`` (default: bubblewrap when it works, else the fallback),
 ``bwrap`` (refuse to grade without it) or ``off``. Without bubblewrap the kernel still gets the
@@ -27,27 +23,24 @@ so, and the ``course`` command prints it before grading.
 
 from __future__ import annotations
 
-import ctypes
 import functools
+import hashlib
 import json
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import grader
+from grader.kernel_launch import confine_this_process, kernel_environment, memory_limit_mb
 
 KERNEL_NAME = "course-grading"
 #: The folder to put on ``JUPYTER_PATH`` so Jupyter finds ``kernels/course-grading``.
 JUPYTER_DATA = Path(__file__).resolve().parent
-DEFAULT_MEMORY_MB = 4096
-ENV_KEEP = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONWARNINGS", "PYTHONHASHSEED",
-            "NBGRADER_EXECUTION", "MPLBACKEND"}
-ENV_KEEP_PREFIXES = ("TF_", "KERAS_", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "NVIDIA_", "XLA_")
+#: The kernelspec's launcher script (``python -S launch.py``: :mod:`grader.kernel_launch`).
+LAUNCHER = JUPYTER_DATA / "kernels" / KERNEL_NAME / "launch.py"
 PACKAGES_IN_SANDBOX = "/opt/course"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 
@@ -84,13 +77,6 @@ def mode() -> str:
     return "limits"
 
 
-def memory_limit_mb() -> int:
-    """The kernel's address-space limit in MiB (0: none). GPUs map far more address space than
-    they use, so the default is no limit where an NVIDIA device is present."""
-    default = 0 if Path("/dev/nvidiactl").exists() else DEFAULT_MEMORY_MB
-    return int(os.environ.get("COURSE_KERNEL_MEMORY_MB", default))
-
-
 def describe() -> str:
     """One line for the instructor: how student code is confined on this machine."""
     limit = memory_limit_mb()
@@ -111,8 +97,55 @@ def _package_dirs() -> dict[str, Path]:
             "course_lib": Path(course_lib.__file__).resolve().parent}
 
 
-def _confinement() -> list[str]:
-    """The bubblewrap options every grading process gets (see the module doc)."""
+def _font_cache_folder(sandbox_mode: str) -> Path | None:
+    """Where this environment's Matplotlib font list for grading processes is kept: one folder
+    per Python environment, Matplotlib version and sandbox mode, in the user's cache."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        matplotlib_version = version("matplotlib")
+    except PackageNotFoundError:
+        return None
+    key = hashlib.sha256(f"{sys.prefix}\0{matplotlib_version}\0{sandbox_mode}".encode())
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "attention-step-by-step" / f"fonts-{key.hexdigest()[:16]}"
+
+
+@functools.lru_cache(maxsize=2)
+def font_lists(sandbox_mode: str) -> tuple[Path, ...]:
+    """Matplotlib's font list as a grading process sees the fonts, made once and then read by
+    every grading process (bound read-only into its empty ``/tmp``, which is its
+    ``MPLCONFIGDIR``). Without it, each kernel that imports Matplotlib lists and reads every
+    font file again: 0.3 s of each cold kernel's start, and of each kernel fork server's.
+    Empty when Matplotlib is not installed or the list cannot be made."""
+    folder = _font_cache_folder(sandbox_mode)
+    if folder is None:
+        return ()
+    if not folder.is_dir():
+        _make_font_list(folder, sandbox_mode)
+    return tuple(sorted(folder.glob("fontlist-*.json")))
+
+
+def _make_font_list(folder: Path, sandbox_mode: str) -> None:
+    """Have Matplotlib write its font list into ``folder``, in the grading processes' view of
+    the file system (the confinement, in bubblewrap mode): a temporary folder, renamed."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix="fonts-", dir=folder.parent))
+    inside = "/tmp/font-cache" if sandbox_mode == "bwrap" else str(building)
+    env = dict(kernel_environment("/tmp", sandbox_mode), MPLCONFIGDIR=inside)
+    argv = [sys.executable, "-c", "import matplotlib.font_manager"]
+    if sandbox_mode == "bwrap":
+        argv = [*_confinement(fonts=False), "--bind", str(building), inside, "--", *argv]
+    try:
+        subprocess.run(argv, env=env, capture_output=True, timeout=120, check=True)
+        building.rename(folder)
+    except (OSError, subprocess.SubprocessError):  # made by another process meanwhile, or not
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def _confinement(fonts: bool = True) -> list[str]:
+    """The bubblewrap options every grading process gets (see the module doc), and the font
+    list (:func:`font_lists`)."""
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
             "--new-session", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for folder in SYSTEM_DIRS:
@@ -128,6 +161,8 @@ def _confinement() -> list[str]:
     bound = [Path(p) for p in (*SYSTEM_DIRS, sys.prefix, sys.base_prefix)]
     if any(packages["grader"].is_relative_to(folder) for folder in bound):
         argv += ["--tmpfs", str(packages["grader"])]
+    for font_list in font_lists("bwrap") if fonts else ():
+        argv += ["--ro-bind", str(font_list), f"/tmp/{font_list.name}"]
     return argv + ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]
 
 
@@ -155,66 +190,41 @@ def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str]) -> li
                    str(work), str(run), *modules]
 
 
-def _kernel_environment(home: str, sandbox_mode: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if key in ENV_KEEP or key.startswith(ENV_KEEP_PREFIXES)}
-    env.update(HOME=home, TMPDIR="/tmp" if home == "/tmp" else home, MPLCONFIGDIR=home,
-               PYTHONDONTWRITEBYTECODE="1", COURSE_SANDBOX_MODE=sandbox_mode)
-    # No graded cell depends on a figure: not drawing them makes grading about a quarter
-    # faster and the feedback files far smaller (MPLBACKEND in the environment overrides this).
-    env.setdefault("MPLBACKEND", "agg")
-    return env
+def is_kernel_process(cmdline: list[str]) -> bool:
+    """Whether a process with this command line is a grading kernel or its launcher."""
+    return ("ipykernel_launcher" in cmdline or "grader.sandbox" in cmdline
+            or any(Path(arg).resolve() == LAUNCHER for arg in cmdline if arg.endswith(".py")))
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process (and so the kernel it becomes) when its parent dies."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the grader kills its kernels itself
-        pass
-
-
-def _confine_this_process() -> None:
-    limit = memory_limit_mb()
-    if limit:
-        resource.setrlimit(resource.RLIMIT_AS, (limit << 20, limit << 20))
-    die_with_parent()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())  # the kernel's banner; its messages go over sockets
-
-
-def launch(args: list[str]) -> None:
-    """Replace this process by the IPython kernel, confined. ``args``: ``-f CONNECTION_FILE``.
-
-    With ``COURSE_KERNEL_SERVER`` set (a grading slot's fork server, :mod:`grader.warm_kernels`),
-    the kernel is forked there, already warm, and this process waits for it; it starts cold
-    when the server cannot. ``--serve FD WORK RUN MODULE...`` starts such a server."""
-    if len(args) >= 4 and args[0] == "--serve":
-        _confine_this_process()
-        env = _kernel_environment("/tmp", "bwrap")
-        env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
-        argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:])
-        os.execve(argv[0], argv, env)
-    if len(args) != 2 or args[0] != "-f":
-        raise SystemExit("usage: python -m grader.sandbox -f CONNECTION_FILE")
-    connection_file = Path(args[1]).resolve()
-    _confine_this_process()
-    from grader.warm_kernels import SERVER_VARIABLE, launch_warm
-
-    if os.environ.get(SERVER_VARIABLE):  # set by the grader only where bwrap works
-        code = launch_warm(connection_file, os.environ[SERVER_VARIABLE],
-                           _kernel_environment("/tmp", "bwrap"))
-        if code is not None:
-            raise SystemExit(code)
+def launch_cold(connection_file: str) -> None:
+    """Replace this process (the launcher, already confined) by a freshly started IPython
+    kernel: in bubblewrap where it works, else with the limits alone."""
+    connection_file = Path(connection_file)
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
     workdir = Path.cwd()
     if mode() == "bwrap":
-        env = _kernel_environment("/tmp", "bwrap")
+        env = kernel_environment("/tmp", "bwrap")
         env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
         os.execve(shutil.which("bwrap"), bwrap_argv(kernel, connection_file, workdir), env)
     home = tempfile.mkdtemp(prefix="course-kernel-")
-    os.execve(sys.executable, kernel, _kernel_environment(home, "limits"))
+    for font_list in font_lists("limits"):
+        shutil.copy(font_list, home)
+    os.execve(sys.executable, kernel, kernel_environment(home, "limits"))
+
+
+def launch(args: list[str]) -> None:
+    """``--serve FD WORK RUN MODULE...``: become a kernel fork server in its confinement
+    (:mod:`grader.warm_kernels`); ``-f CONNECTION_FILE``: launch a kernel as the kernelspec's
+    launcher does (:func:`grader.kernel_launch.main`)."""
+    if len(args) >= 4 and args[0] == "--serve":
+        confine_this_process()
+        env = kernel_environment("/tmp", "bwrap")
+        env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
+        argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:])
+        os.execve(argv[0], argv, env)
+    from grader.kernel_launch import main
+
+    main(args)
 
 
 if __name__ == "__main__":

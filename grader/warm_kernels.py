@@ -6,8 +6,8 @@ for TensorFlow, more than the learner's code itself in most lessons. A grading s
 keeps one :class:`ForkServer`: a process in the slot's bubblewrap sandbox
 (:func:`grader.sandbox.server_argv`) that has imported them once and forks a fresh kernel per
 submission (:mod:`grader.fork_server`, which says how each kernel is kept apart from the
-others). The kernel's launcher (``python -m grader.sandbox -f CONN``) asks the server named
-by ``COURSE_KERNEL_SERVER`` for a kernel and falls back to a cold start when there is none.
+others). The kernel's launcher (:mod:`grader.kernel_launch`) asks the server named by
+``COURSE_KERNEL_SERVER`` for a kernel and falls back to a cold start when there is none.
 
 Only with bubblewrap: without namespaces a forked kernel could leave a process behind that
 reads the next submission, so the fallback sandbox starts every kernel cold.
@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 
 from grader import sandbox
+from grader.kernel_launch import SERVER_VARIABLE
 
-SERVER_VARIABLE = "COURSE_KERNEL_SERVER"
 #: Modules a lesson's imports may preload (only libraries and the course's own learner side).
 PRELOADABLE = {"numpy", "matplotlib", "course_lib", "tensorflow", "keras", "scipy", "IPython"}
 #: What every kernel imports as it starts (its debugger too), and NumPy and Matplotlib.
@@ -174,23 +174,3 @@ def start_servers(count: int, notebooks: list[Path],
         return []
     modules = modules_to_preload(notebooks)
     return [ForkServer(modules).start() for _ in range(count)]
-
-
-def launch_warm(connection_file: Path, address: str, env: dict[str, str]) -> int | None:
-    """The launcher's side: have the server at ``address`` fork this kernel, wait for it, and
-    return its exit code; None when the server cannot (start the kernel cold then)."""
-    try:
-        conn = socket.socket(socket.AF_UNIX)
-        conn.connect(address)
-        conn.sendall(json.dumps({"connection": json.loads(connection_file.read_text()),
-                                 "cwd": os.getcwd(), "env": env}).encode() + b"\n")
-        answers = conn.makefile()
-        first = json.loads(answers.readline() or "{}")
-    except (OSError, ValueError):
-        return None
-    if not first.get("started"):
-        return None
-    try:
-        return int(json.loads(answers.readline() or "{}").get("exit", 1))
-    except (OSError, ValueError):
-        return 1

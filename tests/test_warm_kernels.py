@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from jupyter_client.manager import KernelManager
 
-from grader import sandbox, warm_kernels
+from grader import kernel_launch, sandbox, warm_kernels
 from grader.course import prepare_environment
 from grader.sandbox import KERNEL_NAME
 
@@ -73,18 +73,20 @@ def test_a_kernel_is_forked_warm_and_alone(server, monkeypatch):
     kernel = _kernel(server, "first", monkeypatch)
     try:
         seen = json.loads(_run(kernel, """
-import json, os, sys
+import inspect, json, os, sys
 mounted = [line.split()[4] for line in open("/proc/self/mountinfo")]
 tmp = [name for name in os.listdir("/tmp")  # but the way to what stays mounted (an environment)
        if not any(point.startswith(f"/tmp/{name}/") or point == f"/tmp/{name}"
                   for point in mounted)]
 print(json.dumps({"pid": os.getpid(), "cwd": os.getcwd(), "numpy": "numpy" in sys.modules,
+                  "files mapped": "numpy" in inspect.modulesbyfile.values(),
                   "tmp": tmp, "home": os.environ["HOME"],
                   "capabilities": open("/proc/self/status").read().split("CapEff:")[1].split()[0]}))
 """))
     finally:
         kernel.shutdown_kernel(now=True)
     assert seen["pid"] == 1 and seen["numpy"] and seen["home"] == "/tmp"
+    assert seen["files mapped"]  # by the server, once, not by each kernel's first traceback
     assert seen["cwd"] == "/course-work/first"
     assert int(seen["capabilities"], 16) == 0
     assert all(name.startswith(".") for name in seen["tmp"]), seen["tmp"]  # the kernel's own
@@ -120,7 +122,7 @@ def test_without_a_server_the_kernel_starts_cold(tmp_path):
     assert warm_kernels.prepare(gone, timeout=5) == {}
     connection = tmp_path / "kernel.json"
     connection.write_text(json.dumps({"ip": str(tmp_path / "k")}))
-    assert warm_kernels.launch_warm(connection, gone["address"], {}) is None
+    assert kernel_launch.launch_warm(connection, gone["address"], {}) is None
 
 
 @needs_bwrap
@@ -129,7 +131,7 @@ def test_a_request_outside_the_shared_folders_is_refused(server, tmp_path, monke
     connection.write_text(json.dumps({"ip": str(tmp_path / "k"), "transport": "ipc"}))
     monkeypatch.chdir(tmp_path)  # not the server's work folder
     warm_kernels.prepare(server.info(), timeout=60)
-    assert warm_kernels.launch_warm(connection, server.address, {}) is None
+    assert kernel_launch.launch_warm(connection, server.address, {}) is None
     assert warm_kernels.prepare(server.info(), timeout=60)  # still serving
 
 
