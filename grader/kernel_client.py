@@ -7,7 +7,9 @@ stage). Grading reads only the messages that answer its own requests (nbclient m
 the cell it runs), so this client is ready at the first sign that both channels are connected:
 the reply on the shell channel, and the ``idle`` status of the same request on IOPub. A
 request whose ``idle`` went out before IOPub was connected is sent again, as jupyter_client
-does.
+does. Its sockets retry connecting every 10 ms, not ZeroMQ's 100: a client connects as soon as
+the kernel is launched, usually before the kernel has bound its sockets, and the default
+interval added up to 0.1 s (0.2 s when one retry was not enough) to each start.
 
 **Stop.** jupyter_client kills a kernel, then checks every 0.1 s whether it is gone: the first
 check comes before the kill has taken effect, so each stop waits 0.1 s, with nothing else to
@@ -22,18 +24,26 @@ from __future__ import annotations
 import time
 from queue import Empty
 
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 #: How long one ``kernel_info_request``'s answer is waited for before the request is sent
 #: again, on the shell channel (which queues requests until the kernel is up) and on IOPub
-#: (which loses what the kernel published before the client's subscription connected: ZeroMQ
-#: retries a connection every 0.1 s).
+#: (which loses what the kernel published before the client's subscription connected).
 SHELL_ROUND, IOPUB_ROUND = 1.0, 0.1
+#: How soon a client's socket retries connecting to a kernel not yet listening (ms).
+RECONNECT_MS = 10
 
 
 class ReadyClient(AsyncKernelClient):
-    """:class:`AsyncKernelClient` whose ``wait_for_ready`` waits for no silence."""
+    """:class:`AsyncKernelClient` whose ``wait_for_ready`` waits for no silence, and whose
+    sockets retry connecting every :data:`RECONNECT_MS`."""
+
+    def _context_default(self) -> zmq.asyncio.Context:
+        context = super()._context_default()
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)  # for each socket made from it
+        return context
 
     async def _wait_for(self, channel, message_id: str, until: float, status: str | None = None):
         """The next message on ``channel`` that answers ``message_id`` (with this execution

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -139,3 +140,23 @@ def test_cold_kernels_when_asked(monkeypatch):
     monkeypatch.setenv("COURSE_WARM_KERNELS", "0")
     assert not warm_kernels.available()
     assert warm_kernels.start_servers(2, [Path("lesson.ipynb")]) == []
+
+
+@needs_bwrap
+def test_sandboxed_processes_read_a_font_list_made_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    sandbox.font_lists.cache_clear()
+    try:
+        (font_list,) = sandbox.font_lists("bwrap")  # made here, in the sandbox's view
+        assert font_list.is_relative_to(tmp_path / "attention-step-by-step")
+        shown = subprocess.run(
+            [*sandbox._confinement(), "--", sys.executable, "-c",
+             "import logging, os; logging.basicConfig(level=logging.INFO)\n"
+             "import matplotlib.font_manager\nprint(sorted(os.listdir('/tmp')))"],
+            env=kernel_launch.kernel_environment("/tmp", "bwrap"), capture_output=True,
+            text=True, timeout=120)
+    finally:
+        sandbox.font_lists.cache_clear()
+    assert shown.returncode == 0, shown.stderr
+    assert font_list.name in shown.stdout
+    assert "generated new fontManager" not in shown.stderr  # read, not made again
