@@ -128,7 +128,8 @@ def font_lists(sandbox_mode: str) -> tuple[Path, ...]:
 
 def _make_font_list(folder: Path, sandbox_mode: str) -> None:
     """Have Matplotlib write its font list into ``folder``, in the grading processes' view of
-    the file system (the confinement, in bubblewrap mode): a temporary folder, renamed."""
+    the file system (the confinement, in bubblewrap mode): a temporary folder, renamed. When
+    that fails the folder stays empty, and is not tried again."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix="fonts-", dir=folder.parent))
     inside = "/tmp/font-cache" if sandbox_mode == "bwrap" else str(building)
@@ -137,9 +138,12 @@ def _make_font_list(folder: Path, sandbox_mode: str) -> None:
     if sandbox_mode == "bwrap":
         argv = [*_confinement(fonts=False), "--bind", str(building), inside, "--", *argv]
     try:
-        subprocess.run(argv, env=env, capture_output=True, timeout=120, check=True)
+        subprocess.run(argv, env=env, capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        pass  # kept empty: each process lists the fonts itself, as without this cache
+    try:
         building.rename(folder)
-    except (OSError, subprocess.SubprocessError):  # made by another process meanwhile, or not
+    except OSError:  # made by another process meanwhile
         shutil.rmtree(building, ignore_errors=True)
 
 
