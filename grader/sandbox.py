@@ -122,7 +122,10 @@ def font_lists(sandbox_mode: str) -> tuple[Path, ...]:
     if folder is None:
         return ()
     if not folder.is_dir():
-        _make_font_list(folder, sandbox_mode)
+        try:
+            _make_font_list(folder, sandbox_mode)
+        except OSError:  # no cache folder can be made here (a read-only home, say)
+            return ()
     return tuple(sorted(folder.glob("fontlist-*.json")))
 
 

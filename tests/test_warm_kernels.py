@@ -160,3 +160,13 @@ def test_sandboxed_processes_read_a_font_list_made_once(tmp_path, monkeypatch):
     assert shown.returncode == 0, shown.stderr
     assert font_list.name in shown.stdout
     assert "generated new fontManager" not in shown.stderr  # read, not made again
+
+
+def test_without_a_cache_folder_there_is_no_font_list(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
+    sandbox.font_lists.cache_clear()
+    try:
+        assert sandbox.font_lists(sandbox.mode()) == ()  # each process lists fonts itself
+    finally:
+        sandbox.font_lists.cache_clear()
