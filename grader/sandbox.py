@@ -199,8 +199,8 @@ def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str]) -> li
 
 def is_kernel_process(cmdline: list[str]) -> bool:
     """Whether a process with this command line is a grading kernel or its launcher."""
-    return ("ipykernel_launcher" in cmdline or "grader.sandbox" in cmdline
-            or any(Path(arg).resolve() == LAUNCHER for arg in cmdline if arg.endswith(".py")))
+    return "ipykernel_launcher" in cmdline or any(
+        Path(arg).resolve() == LAUNCHER for arg in cmdline if arg.endswith(".py"))
 
 
 def launch_cold(connection_file: str) -> None:
@@ -221,17 +221,14 @@ def launch_cold(connection_file: str) -> None:
 
 def launch(args: list[str]) -> None:
     """``--serve FD WORK RUN MODULE...``: become a kernel fork server in its confinement
-    (:mod:`grader.warm_kernels`); ``-f CONNECTION_FILE``: launch a kernel as the kernelspec's
-    launcher does (:func:`grader.kernel_launch.main`)."""
-    if len(args) >= 4 and args[0] == "--serve":
-        confine_this_process()
-        env = kernel_environment("/tmp", "bwrap")
-        env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
-        argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:])
-        os.execve(argv[0], argv, env)
-    from grader.kernel_launch import main
-
-    main(args)
+    (:mod:`grader.warm_kernels`)."""
+    if len(args) < 4 or args[0] != "--serve":
+        raise SystemExit("usage: python -m grader.sandbox --serve FD WORK RUN MODULE...")
+    confine_this_process()
+    env = kernel_environment("/tmp", "bwrap")
+    env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
+    argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:])
+    os.execve(argv[0], argv, env)
 
 
 if __name__ == "__main__":
