@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from grader import submit_server, timing, workers
-from grader.course import NOTEBOOKS, SOLUTIONS, Course, check_student_id, lessons
+from grader.course import FEEDBACK_FAILED, NOTEBOOKS, SOLUTIONS, Course, check_student_id, lessons
 from grader.state import state_folder
 
 
@@ -216,8 +216,10 @@ def cmd_feedback(args) -> int:
         _print_messages(messages)
     for path in files:
         print(f"feedback: {path}")
-    print(f"{len(files)} feedback files for {args.lesson}")
-    return 0
+    failed = sum(FEEDBACK_FAILED in message for message in messages)
+    print(f"{len(files)} feedback files for {args.lesson}"
+          + (f"; {failed} submissions failed (above)" if failed else ""))
+    return 1 if failed else 0
 
 
 def cmd_grades(args) -> int:

@@ -14,18 +14,32 @@ import glob
 import hashlib
 import json
 import os
+import pwd
 import shutil
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.state import CONFIG_FILE as CONFIG_FILE  # re-exported
-from grader.state import check_student_id, clean_tree, copy_safely, load_config
+from grader.state import (
+    MAX_DEPTH,
+    account_name,
+    check_student_id,
+    clean_tree,
+    copy_safely,
+    load_config,
+    problem,
+    read_file,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = REPO / "notebooks"
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+STAMPS = ("timestamp.txt", "submission_secret.txt")  # nbgrader's files beside a submission
+FEEDBACK_FAILED = "feedback failed"  # in the line of each student whose feedback failed
+CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def lessons(solutions: Path = SOLUTIONS) -> list[str]:
@@ -43,9 +57,69 @@ def prepare_environment() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+def last_error_of(result: dict, what: str) -> None:
+    """Raise ``RuntimeError`` with the last line of nbgrader's log when ``result`` (an
+    ``NbGraderAPI`` call's) failed."""
+    if not result["success"]:
+        log = f"{result.get('log', '')}{result.get('error', '')}".strip().splitlines()
+        raise RuntimeError(f"nbgrader {what} ({log[-1].strip() if log else 'no log'})")
+
+
+def nbgrader_time(moment: dt.datetime) -> str:
+    """A time (with its time zone) as nbgrader writes it in ``timestamp.txt``."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+
+
 def utc_now() -> str:
-    """A timestamp as nbgrader writes it in ``timestamp.txt``."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    """Now, as nbgrader writes it in ``timestamp.txt``."""
+    return nbgrader_time(dt.datetime.now(dt.timezone.utc))
+
+
+def read_time(path: Path) -> dt.datetime:
+    """The time in a ``timestamp.txt`` written by :func:`nbgrader_time`; ``ValueError`` if
+    it holds anything else."""
+    text = read_file(path, 1024).decode().strip()
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f UTC").replace(tzinfo=dt.timezone.utc)
+
+
+def account_of(student: str) -> int | None:
+    """The uid of the Unix account named ``student``, or None."""
+    try:
+        return pwd.getpwnam(student).pw_uid
+    except KeyError:
+        return None
+
+
+def submitters(student: str) -> set[int]:
+    """The accounts (uids) whose submissions in the exchange may be ``student``'s: the Unix
+    account named ``student``, if there is one, and the account running this (the grader's
+    own, which can write ``submitted/`` anyway)."""
+    return {os.geteuid()} | ({account_of(student)} - {None})
+
+
+def changed_last(folder: Path) -> dt.datetime:
+    """When ``folder`` or anything in it last changed: the latest ``ctime`` (set by the file
+    system on every write, rename or ``chmod``; ``touch`` cannot set it back). Links are not
+    followed; at most :data:`grader.state.MAX_DEPTH` folders deep."""
+    latest = os.lstat(folder).st_ctime_ns
+    pending = [(folder, 0)]
+    while pending:
+        current, depth = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                info = entry.stat(follow_symlinks=False)
+                latest = max(latest, info.st_ctime_ns)
+                if stat.S_ISDIR(info.st_mode) and depth + 1 < MAX_DEPTH:
+                    pending.append((Path(entry.path), depth + 1))
+    return dt.datetime.fromtimestamp(latest / 1e9, dt.timezone.utc)
+
+
+def remove_entry(path: Path) -> None:
+    """Remove ``path`` whatever it is (a folder with what it holds; a link, not its target)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -187,35 +261,89 @@ class Course:
         if (self.exchange.stat().st_mode & 0o777) != 0o777:  # one an administrator made stays
             self.exchange.chmod(0o777)  # nbgrader's exchange is shared by every user
         self._exchange_call("release_assignment", self.api.release_assignment, lesson)
+        inbound = self.exchange / self.course_id / "inbound"
+        if inbound.stat().st_uid == os.geteuid():  # one an administrator made stays
+            # sticky: a learner may rename or remove their own submissions, no one else's
+            inbound.chmod(stat.S_IMODE(inbound.stat().st_mode) | stat.S_ISVTX)
         return self.exchange / self.course_id / "outbound" / lesson
 
     def collect(self, lesson: str, messages: list[str] | None = None) -> list[str]:
-        """Copy the latest submission of every student from the exchange into ``submitted/``;
-        returns the students who have a submission of ``lesson``.
+        """Copy the latest submission of every student from the exchange's inbound folder into
+        ``submitted/``; returns the students who have a submission of ``lesson``.
 
-        nbgrader's collect, except that each submission is copied with
-        :func:`grader.state.copy_safely` (nbgrader's own copy follows links, so a link in the
-        exchange would bring in what it points to) and one whose student id nbgrader cannot
-        store is left out. ``messages``, when given, receives a line per thing left out."""
-        from nbgrader.utils import capture_log, temp_attrs
-
-        api, left_out = self.api, [] if messages is None else messages
-
-        def do_copy(src: str, dest: str, log=None) -> None:
-            student = collector._path_to_record(src)["username"]
+        A learner names the folders they submit (nbgrader's ``<student>+<lesson>+<time>+...``),
+        so the name only says whom a submission claims to be from. It is taken only from its
+        owner: a folder that the Unix account of that student does not own (nor the account
+        collecting, which could write ``submitted/`` itself) is refused, and so is any file in
+        it of another account (:func:`grader.state.copy_safely`, which also leaves out links
+        and odd files). A submission's time is the last change to the folder or anything in it
+        (the ``ctime`` that the file system sets and no account can set back), never the time
+        in its name or its ``timestamp.txt``: ``submitted/<student>/<lesson>/timestamp.txt``
+        is written here. ``messages``, when given, receives a line per thing refused or left
+        out; one student's trouble stops no other."""
+        inbound = self.exchange / self.course_id / "inbound"
+        if not inbound.is_dir():
+            raise RuntimeError(f"no inbound folder {inbound}: release {lesson} first")
+        notes = [] if messages is None else messages
+        latest: dict[str, tuple[dt.datetime, str]] = {}
+        for name in sorted(os.listdir(inbound)):
+            student, _, rest = name.partition("+")
+            if not rest.startswith(f"{lesson}+"):
+                continue
             try:
-                check_student_id(student)
-            except ValueError as error:
-                left_out.append(f"{student} / {lesson}: left out the submission: {error}")
-                return
-            left_out.extend(copy_safely(Path(src), Path(dest), f"{student} / {lesson}"))
-
-        with temp_attrs(api.coursedir, assignment_id=lesson):
-            collector = api.exchange.Collect(coursedir=api.coursedir,
-                                             authenticator=api.authenticator, parent=api)
-            collector.update, collector.do_copy = True, do_copy
-            self._exchange_call("collect", capture_log, collector)
+                moment = self._owned_submission(inbound / name, student, lesson)
+            except (OSError, ValueError) as error:
+                who = student if student.isprintable() else repr(student)
+                notes.append(f"{who} / {lesson}: {error}")
+                continue
+            if student not in latest or (moment, name) > latest[student]:
+                latest[student] = moment, name
+        for student, (moment, name) in sorted(latest.items()):
+            try:
+                notes += self._collect_one(inbound / name, student, lesson, moment)
+            except (OSError, ValueError) as error:
+                notes.append(f"{student} / {lesson}: not collected: {error}")
         return self.submissions(lesson)
+
+    def _owned_submission(self, folder: Path, student: str, lesson: str) -> dt.datetime:
+        """The time of ``student``'s submission ``folder`` in the exchange; ``ValueError``
+        saying why it is not theirs or cannot be taken."""
+        try:
+            check_student_id(student)
+        except ValueError as error:
+            raise ValueError(f"left out the submission: {error}") from None
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode):
+            raise ValueError(f"left out the whole submission: {problem(info) or 'not a folder'}")
+        if info.st_uid not in submitters(student):
+            claimed = student if account_of(student) is not None else \
+                f"{student} (no Unix account has this name)"
+            raise ValueError(f"refused {folder.name!r}: it claims to be the submission of "
+                             f"{claimed}, but it is owned by the account "
+                             f"{account_name(info.st_uid)}")
+        return changed_last(folder)
+
+    def _collect_one(self, source: Path, student: str, lesson: str,
+                     moment: dt.datetime) -> list[str]:
+        """Copy one owned submission into ``submitted/`` unless the one there is as recent."""
+        where, dest = f"{student} / {lesson}", self.folder("submitted", student, lesson)
+        try:
+            if read_time(dest / "timestamp.txt") >= moment:
+                return []
+        except (OSError, ValueError):  # none yet, or not one this method wrote
+            pass
+        remove_entry(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        left_out = copy_safely(source, dest, where, owners=submitters(student))
+        if dest.is_dir():
+            remove_entry(dest / "timestamp.txt")
+            (dest / "timestamp.txt").write_text(nbgrader_time(moment))
+            secret = dest / "submission_secret.txt"
+            if os.path.lexists(secret) and not secret.is_file():
+                left_out.append(f"{where}: left out submission_secret.txt: not a file (its "
+                                "feedback cannot be released)")
+                remove_entry(secret)
+        return left_out
 
     # -- submissions ----------------------------------------------------------------------
     def add_submission(self, lesson: str, student: str, notebook: Path) -> Path:
@@ -267,6 +395,24 @@ class Course:
             ]
 
     # -- feedback -----------------------------------------------------------------------------
+    def copy_stamps(self, student: str, lesson: str, target: Path) -> list[str]:
+        """Put the submission's :data:`STAMPS`, as ``submitted/`` holds them, into ``target``
+        (its autograded or feedback folder) in place of whatever is there: the learner's kernel
+        ran in the autograded folder and may have left anything under those names."""
+        messages, source = [], self.folder("submitted", student, lesson)
+        for name in STAMPS:
+            remove_entry(target / name)
+            try:
+                data = read_file(source / name, 4096)
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError) as error:
+                messages.append(f"{student} / {lesson}: left out {error}")
+                continue
+            with os.fdopen(os.open(target / name, CREATE_NEW, 0o644), "wb") as handle:
+                handle.write(data)
+        return messages
+
     def feedback(self, lesson: str, students: list[str] | None = None, release: bool = True,
                  messages: list[str] | None = None) -> list[Path]:
         """Generate the HTML feedback of every autograded submission of ``lesson`` (or of
@@ -276,28 +422,41 @@ class Course:
         nbgrader copies the whole autograded folder into the feedback folder, following links;
         the learner's kernel wrote in that folder, so first everything but folders and regular
         files (of a sane size) is removed from it (:func:`grader.state.clean_tree`), one line in
-        ``messages`` each. A student whose feedback fails does not stop the others: the
-        failures are raised together at the end."""
+        ``messages`` each, and its :data:`STAMPS` are taken from ``submitted/`` again. A
+        student whose feedback fails does not stop the others: with ``messages``, each failure
+        is a line there (``student / lesson: feedback failed: why``); without, the failures are
+        raised together at the end."""
         from tqdm.auto import tqdm
 
         if students is None:
             students = self.submissions(lesson, "autograded")
-        files, failed = [], []
+        files, notes, failed = [], [], []
         for student in tqdm(students, desc=f"feedback {lesson}", unit="student",
                             disable=len(students) < 2):
-            left_out = clean_tree(self.folder("autograded", student, lesson),
-                                  f"{student} / {lesson}")
-            if messages is not None:
-                messages += left_out
-            result = self.api.generate_feedback(lesson, student)
-            if not result["success"]:
-                failed.append(f"{student} / {lesson}: feedback failed:\n"
-                              f"{result.get('log', '')}{result.get('error', '')}")
-                continue
-            files += sorted(self.folder("feedback", student, lesson).glob("*.html"))
-            if release and (self.exchange / self.course_id).is_dir():
-                self._exchange_call("release_feedback", self.api.release_feedback, lesson,
-                                    student)
-        if failed:
-            raise RuntimeError("\n".join(failed))
+            try:
+                files += self._feedback_of(lesson, student, release, notes)
+            except Exception as error:  # noqa: BLE001 — one student's failure stops no other
+                failed.append(f"{student} / {lesson}: {FEEDBACK_FAILED}: "
+                              f"{type(error).__name__}: {error}")
+        if messages is None:
+            if failed:
+                raise RuntimeError("\n".join(failed))
+        else:
+            messages += notes + failed
+        return files
+
+    def _feedback_of(self, lesson: str, student: str, release: bool,
+                     notes: list[str]) -> list[Path]:
+        where, autograded = f"{student} / {lesson}", self.folder("autograded", student, lesson)
+        notes += clean_tree(autograded, where)
+        notes += self.copy_stamps(student, lesson, autograded)
+        last_error_of(self.api.generate_feedback(lesson, student), "could not make it")
+        files = sorted(self.folder("feedback", student, lesson).glob("*.html"))
+        if release and (self.exchange / self.course_id).is_dir():
+            if not (autograded / "submission_secret.txt").is_file():
+                notes.append(f"{where}: feedback not released: the submission has no "
+                             "submission_secret.txt (it did not come through the exchange)")
+            else:
+                last_error_of(self.api.release_feedback(lesson, student),
+                              "could not release it")
         return files

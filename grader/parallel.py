@@ -19,8 +19,11 @@ Nothing a submission does stops the batch. Each problem is reported as
   killed, with its kernel, and scores zero;
 * whatever the kernel left in its working folder (the autograded folder) that is not a folder
   or a regular file of a sane size — a link, a FIFO, a device file, a huge file — is removed,
-  with a message, before nbgrader writes the graded notebook there and before anything else
-  reads it; a submission is copied into its slot the same way (:mod:`grader.state`).
+  with a message, before nbgrader writes the graded notebook there; a submission is copied
+  into its slot the same way (:mod:`grader.state`);
+* only the graded notebooks come out of that folder, up to :data:`MAX_CARRIED_BYTES` in all
+  (:func:`carry_out`); ``timestamp.txt`` and ``submission_secret.txt`` beside them in
+  ``autograded/`` are copied from ``submitted/``, never taken from what the kernel left.
 
 Interrupted (Ctrl-C, ``kill``), a batch keeps every submission already written; the next run
 skips those whose autograded copy has the submission's timestamp and grades the rest. Workers
@@ -69,6 +72,8 @@ if TYPE_CHECKING:
 BATCHES = ".grading"
 SQLITE = "sqlite:///"
 GRADED = "graded"  # a slot's finished submissions, out of the kernels' reach
+MAX_CARRIED_BYTES = 64 << 20  # a submission's graded notebooks, in all
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 INCIDENTS = {
     "CellTimeoutError": "ran past the {timeout} s limit and was interrupted",
@@ -201,6 +206,30 @@ def produced(slot: Path, student: str, lesson: str) -> Path:
     return slot / GRADED / student / lesson
 
 
+def carry_out(folder: Path, target: Path, notebooks: list[str], where: str) -> list[str]:
+    """Copy the graded notebooks (``<name>.ipynb`` for each of ``notebooks``), and nothing
+    else, from ``folder``, where a learner's kernel ran, into the new folder ``target``: at
+    most :data:`MAX_CARRIED_BYTES` in all, links never followed. Whatever else the kernel left
+    there stays behind. Returns a ``"<where>: ..."`` line per notebook left out."""
+    messages, room = [], MAX_CARRIED_BYTES
+    target.mkdir(parents=True)
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not os.path.lexists(path):
+            continue
+        try:
+            data = read_file(path, room)
+        except (OSError, ValueError) as error:
+            messages.append(f"{where}: left out the graded {error} (a submission's graded "
+                            f"notebooks may take {MAX_CARRIED_BYTES >> 20} MiB in all); its "
+                            "scores count, but it has no feedback page")
+            continue
+        room -= len(data)
+        with os.fdopen(os.open(target / path.name, NEW_FILE, 0o644), "wb") as handle:
+            handle.write(data)
+    return messages
+
+
 def grade_in_slot(job: dict) -> dict:
     """Autograde ``job["student"]`` in the slot's private course; return the result (scores
     per notebook and cell, problems, nbgrader's log), whatever happened."""
@@ -291,11 +320,9 @@ def _grade(job: dict, stages: dict[str, float]) -> dict:
             timing.add(inside, seconds)
         graded = produced(slot, student, lesson)
         shutil.rmtree(graded.parent, ignore_errors=True)
-        graded.parent.mkdir(parents=True)
-        # out of the folder the next kernel works in (perhaps on another file system: first
-        # without what a copy would follow or block on)
-        messages += clean_tree(autograded, where)
-        shutil.move(str(autograded), str(graded))
+        # out of the folder the next kernel works in: the graded notebooks only
+        messages += carry_out(autograded, graded, valid, where)
+        shutil.rmtree(autograded, ignore_errors=True)
     timing.add(stages, inside)
     stages["nbgrader's own work"] = autograding["nbgrader autograde"] - sum(inside.values())
     return {"status": "graded", "notebooks": notebooks, "messages": messages, "log": log}
@@ -412,7 +439,8 @@ def _add_student(gb, student: str) -> None:
 def _merge(course: Course, lesson: str, student: str, notebooks: list[str], result: dict,
            slot: Path) -> None:
     """Write one submission's scores into the course's gradebook (zero for every notebook the
-    worker could not grade), then move its autograded notebooks into place."""
+    worker could not grade), then put its graded notebooks (:func:`carry_out`, whatever the
+    worker sent) into ``autograded/`` with the submission's stamps from ``submitted/``."""
     timestamp = course.api.coursedir.get_existing_timestamp(
         str(course.folder("submitted", student, lesson)))
     with course.gradebook() as gb, quiet_gradebook():
@@ -434,9 +462,11 @@ def _merge(course: Course, lesson: str, student: str, notebooks: list[str], resu
     shutil.rmtree(target, ignore_errors=True)
     graded = produced(slot, student, lesson)
     if result["notebooks"] and graded.is_dir():
-        result["messages"] += clean_tree(graded, f"{student} / {lesson}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(graded), str(target))
+        where = f"{student} / {lesson}"
+        names = [name for name in notebooks if name in result["notebooks"]]
+        result["messages"] += carry_out(graded, target, names, where)
+        result["messages"] += course.copy_stamps(student, lesson, target)
+    shutil.rmtree(graded.parent, ignore_errors=True)
 
 
 def _code_cells(course: Course, lesson: str) -> int:

@@ -160,6 +160,9 @@ def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str], Fla
                     except (OSError, ValueError) as error:
                         problems.append(f"{student} / {path.name}: not read for the report "
                                         f"({error})")
+                    except Exception as error:  # noqa: BLE001 — a notebook stops no other
+                        problems.append(f"{student} / {path.name}: not read for the report "
+                                        f"({type(error).__name__}: {error})")
                     seen.update((lesson, key) for key in keys)
                     for grade in notebook.grades:
                         rows.append(Row(student, lesson, notebook.name,

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import functools
 import os
+import pwd
 import re
 import shutil
 import stat
+from collections.abc import Collection
 from pathlib import Path
 
 from traitlets.config import Config
@@ -46,8 +48,8 @@ def course_settings(state_dir: Path | str | None = None, db_url: str | None = No
                     exchange_dir: Path | str | None = None,
                     cell_timeout: int | None = None) -> Config:
     """The settings that say where a course lives: its state folder (``course_state/`` at the
-    top of the repository), gradebook (SQLite there), exchange (``exchange/`` there), the
-    judge's secret, and each cell's time limit in seconds (60). Each argument left out comes
+    top of the repository), gradebook (SQLite there), exchange (``exchange/`` there) and each
+    cell's time limit in seconds (60). Each argument left out comes
     from the environment (``COURSE_STATE_DIR``, ``COURSE_DB_URL``, ``COURSE_EXCHANGE_DIR``,
     ``COURSE_CELL_TIMEOUT``) or else the default."""
     environ = os.environ
@@ -58,7 +60,6 @@ def course_settings(state_dir: Path | str | None = None, db_url: str | None = No
         config.CourseDirectory.db_url = db_url or environ["COURSE_DB_URL"]
     config.Exchange.root = str(Path(exchange_dir or environ.get("COURSE_EXCHANGE_DIR")
                                     or state / "exchange").resolve())
-    config.PlantProbes.secret_file = str(state / ".grading" / "judge_secret")
     config.Execute.timeout = int(cell_timeout or validation.cell_timeout(environ))
     return config
 
@@ -138,12 +139,27 @@ def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     raise ValueError(f"{_shown(Path(path).name)}: {why}")
 
 
-def copy_safely(src: Path, dst: Path, where: str) -> list[str]:
+def account_name(uid: int) -> str:
+    """The name of the Unix account ``uid`` (``uid 1234`` when no account has it)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def copy_safely(src: Path, dst: Path, where: str,
+                owners: Collection[int] | None = None) -> list[str]:
     """Copy the folder ``src`` into the new folder ``dst`` with only its folders and regular
-    files (up to :data:`MAX_FILE_BYTES` each). Every entry is opened relative to its opened
-    parent and checked again once open, so nothing swapped in meanwhile is followed. Returns one
+    files (up to :data:`MAX_FILE_BYTES` each), and, given ``owners`` (uids), only those that
+    one of these accounts owns. Every entry is opened relative to its opened parent and checked
+    again once open, so nothing swapped in meanwhile is followed. Returns one
     ``"<where>: left out ..."`` line per entry left out."""
     messages = []
+
+    def foreign(info: os.stat_result) -> str | None:
+        if owners is None or info.st_uid in owners:
+            return None
+        return f"owned by the account {account_name(info.st_uid)}"
 
     def copy_folder(folder_fd: int, target: Path, prefix: str, depth: int) -> None:
         target.mkdir(parents=depth == 0)
@@ -162,6 +178,8 @@ def copy_safely(src: Path, dst: Path, where: str) -> list[str]:
         fd = os.open(name, _OPEN, dir_fd=folder_fd)
         try:
             info = os.fstat(fd)
+            if owned_elsewhere := foreign(info):
+                return owned_elsewhere
             if stat.S_ISDIR(info.st_mode):
                 if depth + 1 >= MAX_DEPTH:
                     return f"more than {MAX_DEPTH} folders deep"
@@ -179,12 +197,16 @@ def copy_safely(src: Path, dst: Path, where: str) -> list[str]:
         finally:
             os.close(fd)
 
+    top = None
     try:
         why = problem(os.lstat(src))
         top = None if why else os.open(src, _OPEN | os.O_DIRECTORY)
+        why = why or foreign(os.fstat(top))
     except OSError as error:
         why = f"could not be read as a folder ({error.strerror or error})"
     if why:
+        if top is not None:
+            os.close(top)
         return [f"{where}: left out the whole submission: {why}"]
     try:
         copy_folder(top, Path(dst), "", 0)
