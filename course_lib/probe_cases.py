@@ -17,19 +17,49 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_lib.checks import memory_test_inputs, memory_test_masks
 from course_lib.other_scores import toy_curve
 
 
 @dataclass
 class Call:
     """One call of the learner's function: positional arguments by name, keyword arguments.
-    ``traced``: also measure the call's peak memory. One result."""
+    One result."""
 
     args: dict
     kwargs: dict = field(default_factory=dict)
-    traced: bool = False
     results = 1
+
+
+#: Lesson 08's memory test, run by the grader outside the kernel (:class:`LimitedCall`): the
+#: full ``Tq × Tk`` float64 scores take 512 MiB, one block of them 2 MiB.
+LIMITED_RUN = {"t_q": 2048, "t_k": 32768, "d_k": 8, "d_v": 6, "block_size": 128}
+
+
+@dataclass
+class LimitedCall:
+    """A call of lesson 08's ``blockwise_attention`` on a long sequence (:data:`LIMITED_RUN`)
+    that the grading kernel does not make: the grader makes it in a fresh process of its own
+    under a memory limit (``grader.memory_check``), so the kernel hands back nothing for it.
+    Its inputs come from ``seed`` alone (:meth:`arguments`), so that process needs nothing
+    else of the plan; ``masked``: with a mask over the keys, shape ``(1, Tk)``; ``rows``: the
+    seed of the query rows the judge checks, which that process is never told."""
+
+    seed: int
+    masked: bool
+    rows: int
+    results = 0
+
+    def arguments(self) -> tuple[dict, dict]:
+        """``(args, kwargs)`` of the call, as for :class:`Call`."""
+        sizes = LIMITED_RUN
+        rng = np.random.default_rng(self.seed)
+        inputs = random_qkv(rng, (), sizes["t_q"], sizes["t_k"], sizes["d_k"], sizes["d_v"])
+        if not self.masked:
+            return {**inputs, "block_size": sizes["block_size"]}, {}
+        mask = rng.random((1, sizes["t_k"])) < 0.7
+        mask[:, : 3 * sizes["block_size"]] = False  # the first three blocks fully masked
+        mask[:, -1] = True
+        return {**inputs, "block_size": sizes["block_size"]}, {"mask": mask}
 
 
 @dataclass
@@ -76,9 +106,11 @@ class LayerCase:
 
 @dataclass
 class TranslatorCase:
-    """The learner's ``build_translator(block=<a recording Transformer block>, d_model,
-    num_heads)`` run on a batch of real source dates (seeded by ``batch_seed``): its logits,
-    the cross-attention weights, and, with ``train``, one step of gradient descent."""
+    """The learner's ``build_translator(block=<a recording Transformer block>,
+    positions=learned_positions, d_model, num_heads)`` with random weights, run on a batch of
+    real source dates (seeded by ``batch_seed``): its logits, the cross-attention weights and
+    every weight it holds, or, with ``train``, its logits, weights and the gradients of the
+    loss."""
 
     d_model: int
     num_heads: int
@@ -287,16 +319,15 @@ def _blockwise_attention(rng) -> list[Part]:
         return [Call({**inputs, "block_size": b}, {} if m is None else {"mask": m})
                 for m in masks for b in block_sizes]
 
-    long = memory_test_inputs(rng)
-    masks = memory_test_masks(long["q"].shape[-2], long["k"].shape[-2])
     return [
         Part(f"block sizes {uneven} (not dividing Tk = {t_k}), 1, Tk and more than Tk",
              calls([uneven, 1, t_k, t_k + 5])),
         Part("masks: fully masked blocks and rows, padding",
              calls([uneven], masks=(mask, padding))),
         Part("extreme logits (scores beyond ±1000)", calls([uneven, 1], scale=40.0)),
-        Part("memory: never holds the full Tq × Tk scores",
-             [Call(long, {} if m is None else {"mask": m}, traced=True) for m in masks.values()]),
+        Part("memory: never holds the full Tq × Tk scores (a run under a memory limit)",
+             [LimitedCall(int(rng.integers(2**63)), masked, int(rng.integers(2**63)))
+              for masked in (False, True)]),
     ]
 
 
@@ -669,9 +700,11 @@ def _alignment(rng) -> list[Part]:
 def _build_translator(rng) -> list[Part]:
     batch_seed = int(rng.integers(1 << 30))
     return [
-        Part("d_model=32, num_heads=2: shapes, causality, masks",
+        Part("d_model=32, num_heads=2: the logits and cross-attention weights of the diagram's "
+             "model on the weights yours holds (causal, masked, reading the source)",
              [TranslatorCase(32, 2, batch_seed)]),
-        Part("one training step lowers the loss", [TranslatorCase(32, 2, batch_seed + 1, True)]),
+        Part("training: the gradient of the loss reaches every weight, and a step lowers it",
+             [TranslatorCase(32, 2, batch_seed + 1, True)]),
     ]
 
 

@@ -3,11 +3,15 @@
 A probe calls the learner's function on the inputs of a plan (``course_lib.probe_cases``,
 chosen by the seed the judge planted in the cell) and hands back plain data only, as one
 display output of type :data:`MIME`: a JSON list with one record per call (status, number of
-returned arrays, an exception's type and message, peak memory) and the returned arrays as an
+returned arrays, an exception's type and message) and the returned arrays as an
 ``.npz`` file (base64). The judge (``grader.judge``), outside the kernel, reads that data with
 ``allow_pickle=False``, compares it with the answer key and writes the cell's score. A probe
 decides nothing and holds no answer; everything in the kernel, this module included, may have
 been changed by the learner's code, which is why the judge trusts none of it.
+
+Calls that need a measurement the kernel cannot be trusted with (lesson 08's memory:
+``course_lib.probe_cases.LimitedCall``) are not made here: the grader makes them in a fresh
+process under a memory limit (``grader.memory_check``, through :func:`run_limited_calls`).
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import warnings
 
 import numpy as np
 
-from course_lib.feedback import traced_call
 from course_lib.probe_cases import (
     BlockCase,
+    Call,
     DecodeCase,
     LayerCase,
+    LimitedCall,
     StandIn,
     TranslatorCase,
     plan,
@@ -65,10 +70,7 @@ def _record(answer, call, index: int, arrays: dict) -> dict:
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if call.traced:
-                result, record["peak_bytes"] = traced_call(answer, *args, **kwargs)
-            else:
-                result = answer(*args, **kwargs)
+            result = answer(*args, **kwargs)
     except Exception as error:  # the learner's bug: the judge says what it was
         return _error(error)
     given = [*args, *kwargs.values()]
@@ -247,32 +249,66 @@ def _block_records(cls, case: BlockCase, start: int, arrays: dict) -> list[dict]
 
 
 # -- lesson 07's translator ----------------------------------------------------------------------
-def _training_step(model, source, decoder_input, targets) -> dict:
-    """Logits before and after a step of gradient descent, and which weights get a gradient."""
+def _random_weights(model, seed: int) -> None:
+    """Give every weight of ``model`` random non-zero values (vectors around 1, matrices of
+    unit-size outputs), so that every weight, biases included, changes the logits."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([1.0 + 0.3 * rng.standard_normal(w.shape) if w.ndim == 1
+                       else rng.standard_normal(w.shape) / np.sqrt(w.shape[0])
+                       for w in model.get_weights()])
+
+
+def _translator_parts(model, spy) -> tuple[dict, list, list]:
+    """``(blocks, groups, variables)``: the configs of the encoder's and the decoder's block
+    (the recording blocks the model holds), one ``{"kind", "count", "epsilon"}`` per other
+    layer with weights, and every weight variable in that order: encoder block, decoder block,
+    then the other layers'."""
+    held = {id(layer) for layer in model._flatten_layers(include_self=False)}
+    found = {"encoder": [b for b in spy.instances if id(b) in held and not b.cross_attention],
+             "decoder": [b for b in spy.instances if id(b) in held and b.cross_attention]}
+    if any(len(blocks) != 1 for blocks in found.values()):
+        raise ValueError(f"the model should hold one encoder block and one decoder block made "
+                         f"with `block`; it holds {len(found['encoder'])} and "
+                         f"{len(found['decoder'])}")
+    blocks, variables = {}, []
+    for side, (block,) in found.items():
+        blocks[side] = {"count": len(block.weights), "norm_first": bool(block.norm_first),
+                        "epsilon": float(block.epsilon)}
+        variables += block.weights
+    in_blocks = {id(v) for v in variables}
+    groups = []
+    for layer in model.layers:
+        own = [v for v in layer.weights if id(v) not in in_blocks]
+        if own:
+            epsilon = getattr(layer, "epsilon", None)
+            groups.append({"kind": type(layer).__name__, "count": len(own),
+                           "epsilon": float(epsilon) if isinstance(epsilon, int | float) else None})
+            variables += own
+    return blocks, groups, variables
+
+
+def _gradients_of_loss(model, variables, source, decoder_input):
+    """The logits, and the gradient of the mean cross-entropy of the next characters with
+    respect to each of ``variables`` (zeros where none flows)."""
     import tensorflow as tf
 
+    targets = np.roll(decoder_input, -1, axis=1)
     with tf.GradientTape() as tape:
-        logits = model([source, decoder_input], training=True)
+        logits = model([source, decoder_input])
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits))
-    gradients = tape.gradient(loss, model.trainable_variables)
-    found = [g is not None for g in gradients]
-    after = []
-    for rate in (1e-2, 1e-3):
-        for variable, gradient in zip(model.trainable_variables, gradients, strict=True):
-            if gradient is not None:
-                variable.assign_sub(rate * tf.convert_to_tensor(gradient))
-        after.append(model([source, decoder_input], training=True))
-        for variable, gradient in zip(model.trainable_variables, gradients, strict=True):
-            if gradient is not None:
-                variable.assign_add(rate * tf.convert_to_tensor(gradient))
-    return {"logits": logits, "after": tuple(after), "gradients": found}
+    gradients = tape.gradient(loss, variables)
+    return logits, [np.zeros(v.shape) if g is None else tf.convert_to_tensor(g)
+                    for v, g in zip(variables, gradients, strict=True)]
 
 
 def _translator_record(build_translator, case: TranslatorCase, index: int, arrays: dict) -> dict:
-    """Build the learner's translator with a recording Transformer block and report its
-    outputs; the judge checks the properties (``grader.judge.judge_translator``)."""
+    """Build the learner's translator with a recording Transformer block and learned positions,
+    give its weights random values, and hand back its outputs with every weight it holds (and,
+    with ``train``, the gradients of the loss): the judge runs the model of the lesson's
+    diagram on those weights itself (``grader.judge.judge_translator``)."""
     import keras
 
+    from course_lib.blocks import learned_positions
     from course_lib.checks_keras import (
         build_with_spy,
         cross_attention_scores,
@@ -282,22 +318,28 @@ def _translator_record(build_translator, case: TranslatorCase, index: int, array
 
     keras.utils.set_random_seed(case.batch_seed % 1000)
     try:
-        model, spy = build_with_spy(build_translator, d_model=case.d_model,
-                                    num_heads=case.num_heads)
+        model, spy = build_with_spy(build_translator, positions=learned_positions,
+                                    d_model=case.d_model, num_heads=case.num_heads)
+        _random_weights(model, case.batch_seed)
+        blocks, groups, variables = _translator_parts(model, spy)
         source, decoder_input = translator_batch(4, seed=case.batch_seed)
         if case.train:
-            step = _training_step(model, source, decoder_input, np.roll(decoder_input, -1, 1))
-            results = (step["logits"], *step["after"])
-            return _store(results, {"status": "ok", "gradients": step["gradients"]}, index,
-                          arrays)
-        changed = decoder_input.copy()
-        changed[:, 5:] = (changed[:, 5:] + 1) % len(TARGET_VOCAB)  # the characters from 5 on
-        results = (model([source, decoder_input]), model([source, changed]),
-                   model([np.roll(source, 1, axis=0), decoder_input]),
-                   cross_attention_scores(model, source, decoder_input))
+            logits, gradients = _gradients_of_loss(model, variables, source, decoder_input)
+            results = (logits,)
+        else:
+            changed = decoder_input.copy()
+            changed[:, 5:] = (changed[:, 5:] + 1) % len(TARGET_VOCAB)  # characters from 5 on
+            results = (model([source, decoder_input]), model([source, changed]),
+                       model([np.roll(source, 1, axis=0), decoder_input]),
+                       cross_attention_scores(model, source, decoder_input))
+            gradients = []
+        for j, variable in enumerate(variables):
+            arrays[f"c{index}_w{j}"] = _as_array(variable)
+        for j, gradient in enumerate(gradients):
+            arrays[f"c{index}_g{j}"] = _as_array(gradient)
     except Exception as error:
         return _error(error)
-    return _store(results, {"status": "ok"}, index, arrays)
+    return _store(results, {"status": "ok", "blocks": blocks, "groups": groups}, index, arrays)
 
 
 # -- lesson 11's decoding with a KV cache --------------------------------------------------------
@@ -357,6 +399,8 @@ def run_plan(exercise: str, answer, seed: int, cell: str = "hidden") -> dict:
     records, arrays = [], {}
     for part in plan(exercise, seed, cell):
         for call in part.calls:
+            if isinstance(call, LimitedCall):
+                continue  # made by the grader, in a process of its own
             if isinstance(call, DecodeCase):
                 from course_lib.checks_keras import checking
 
@@ -380,6 +424,16 @@ def run_plan(exercise: str, answer, seed: int, cell: str = "hidden") -> dict:
                     records += _layer_records(answer, call, len(records), arrays)
             else:
                 records.append(_record(answer, call, len(records), arrays))
+    return payload(exercise, records, arrays)
+
+
+def run_limited_calls(exercise: str, answer, calls: list[LimitedCall]) -> dict:
+    """The display data of ``answer`` run on ``calls`` (made by the grader's memory-limited
+    process, ``course_lib.limited_run``), in the probe's format."""
+    records, arrays = [], {}
+    for call in calls:
+        args, kwargs = call.arguments()
+        records.append(_record(answer, Call(args, kwargs), len(records), arrays))
     return payload(exercise, records, arrays)
 
 

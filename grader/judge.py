@@ -48,7 +48,8 @@ from traitlets import Int, Unicode
 
 from course_lib import probe_cases
 from course_lib.checks import COMPARE_OPTIONS
-from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL, TRACING_ERRORS
+from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL, TRACING_ERRORS, translator_batch
+from course_lib.dates import PAD_ID, SOURCE_LEN, SOURCE_VOCAB, TARGET_LEN, TARGET_VOCAB
 from course_lib.feedback import (
     CRASH_HINTS,
     CheckFailed,
@@ -65,8 +66,9 @@ from grader import policy
 from grader import reference as ref
 from grader.misconceptions import encoding_with_its_own_base, wrong_outputs
 from grader.reference import decoding, numpy_layers
+from grader.reference.numeric_gradients import directional_derivatives, wrong_gradients
 from grader.reference.positions import shift_matrix
-from grader.reference.translator import chain_model
+from grader.reference.translator import TranslatorForward, chain_model
 from grader.timing import record_in_notebook
 
 METADATA = "course_judge"
@@ -495,10 +497,8 @@ def _translator_mistake(key: str) -> CheckFailed:
 
 
 def _check_translator_outputs(case, received: tuple) -> None:
-    """The properties of the learner's model, from its outputs on the plan's batch."""
-    from course_lib.checks_keras import translator_batch
-    from course_lib.dates import PAD_ID, SOURCE_LEN, TARGET_LEN, TARGET_VOCAB
-
+    """The properties of the learner's model, from its outputs on the plan's batch: they name
+    a known mistake, and can only cost points."""
     source, _ = translator_batch(4, seed=case.batch_seed)
     if not isinstance(received, tuple) or len(received) != 4:
         raise CheckFailed("the translator's outputs are missing from the data")
@@ -531,46 +531,161 @@ def _check_translator_outputs(case, received: tuple) -> None:
         raise _translator_mistake("padding_not_masked")
 
 
-def _check_training_step(case, record: dict, received: tuple) -> None:
-    """Every weight got a gradient, and a step of gradient descent lowered the loss, computed
-    here from the logits before and after."""
-    from course_lib.checks_keras import translator_batch
+def _translator_weights(record: dict, arrays: dict, index: int, prefix: str) -> list:
+    """The arrays ``c<index>_<prefix><j>`` the probe handed back: the model's weights
+    (``w``) or their gradients (``g``), in the order of ``record``'s blocks and groups."""
+    blocks, groups = record.get("blocks"), record.get("groups")
+    if not isinstance(blocks, dict) or set(blocks) != {"encoder", "decoder"} \
+            or not isinstance(groups, list) or len(groups) > 20:
+        raise CheckFailed("the weights of the model are missing from the data")
+    counts = [blocks[side].get("count") for side in ("encoder", "decoder")] + \
+        [group.get("count") if isinstance(group, dict) else None for group in groups]
+    if not all(isinstance(n, int) and 0 < n <= 64 for n in counts):
+        raise CheckFailed("the weights of the model are missing from the data")
+    weights = [_array(arrays, f"c{index}_{prefix}{j}") for j in range(sum(counts))]
+    if not all(np.issubdtype(w.dtype, np.number) for w in weights):
+        raise CheckFailed("the weights of the model are not numbers")
+    return weights
 
-    flags = record.get("gradients")
-    if not isinstance(flags, list) or not flags or not all(flag is True for flag in flags):
-        raise CheckFailed("Some of the model's weights get no gradient, so they never learn: is "
-                          "every layer connected to the output?")
-    _, decoder_input = translator_batch(4, seed=case.batch_seed)
-    targets = np.roll(decoder_input, -1, axis=1)
-    if not isinstance(received, tuple) or len(received) != 3:
+
+def _block_twin(settings, weights, config: dict, cross: bool):
+    """The NumPy twin of one of the model's blocks, its ``ff_dim`` read from ``W_1``."""
+    if not isinstance(settings.get("norm_first"), bool) or \
+            not isinstance(settings.get("epsilon"), float):
+        raise CheckFailed("the blocks' settings are missing from the data")
+    try:
+        return numpy_layers.TransformerBlockForward(
+            weights, config["num_heads"], config["key_dim"], np.shape(weights[-6])[-1],
+            cross_attention=cross,
+            norm_first=settings["norm_first"], epsilon=settings["epsilon"])
+    except (ValueError, IndexError):
+        raise CheckFailed(
+            f"the {'decoder' if cross else 'encoder'} block holds weights of other shapes than "
+            f"a block(num_heads={config['num_heads']}, key_dim={config['key_dim']}, ...) of "
+            f"lesson 06: make it with the `block` argument as the exercise says.") from None
+
+
+def translator_twins(case, record: dict, weights: list) -> list[TranslatorForward]:
+    """Every model of the lesson's diagram that the weights the learner's model holds can be:
+    one, or two when a pre-LN model's two final LayerNorms could each be on either side."""
+    config = {"num_heads": case.num_heads, "key_dim": case.d_model // case.num_heads}
+    blocks, groups = record["blocks"], record["groups"]
+    n_encoder, n_decoder = blocks["encoder"]["count"], blocks["decoder"]["count"]
+    encoder = _block_twin(blocks["encoder"], weights[:n_encoder], config, cross=False)
+    decoder = _block_twin(blocks["decoder"], weights[n_encoder:n_encoder + n_decoder], config,
+                          cross=True)
+    rest, norms = weights[n_encoder + n_decoder:], []
+    others = []
+    for group in groups:
+        held, rest = rest[:group["count"]], rest[group["count"]:]
+        if group.get("kind") == "LayerNormalization" and len(held) == 2 \
+                and isinstance(group.get("epsilon"), float):
+            norms.append((*held, group["epsilon"]))
+        else:
+            others += held
+    d, V = case.d_model, len(TARGET_VOCAB)
+    roles = {(len(SOURCE_VOCAB), d): "source token", (SOURCE_LEN, d): "source positions",
+             (V, d): "target token", (TARGET_LEN, d): "target positions", (d, V): "kernel",
+             (V,): "bias"}
+    found = {roles.get(tuple(w.shape)): w for w in others}
+    if len(others) != len(roles) or set(found) != set(roles.values()) or len(norms) > 2:
+        held = ", ".join(str(tuple(w.shape)) for w in others)
+        raise CheckFailed(
+            f"Besides its two blocks, the model holds weights of the shapes {held}"
+            f"{f' and {len(norms)} LayerNormalization(s)' if norms else ''}; the diagram's model "
+            f"holds {', '.join(str(s) for s in roles)}: two PositionalEmbeddings (learned "
+            "positions) and layers.Dense(len(TARGET_VOCAB)), and nothing else.")
+    tables = {"source": (found["source token"], found["source positions"]),
+              "target": (found["target token"], found["target positions"])}
+    logits = (found["kernel"], found["bias"])
+    sides = [("encoder",), ("decoder",)] if len(norms) == 1 else \
+        [("encoder", "decoder"), ("decoder", "encoder")] if norms else [()]
+    return [TranslatorForward(encoder, decoder, tables, logits, dict(zip(order, norms,
+                                                                           strict=True)))
+            for order in sides]
+
+
+def _matching_twin(twins, source, decoder_input, received_logits):
+    """The twin whose logits equal the learner's model's (the first when none does)."""
+    for twin in twins:
+        if close(received_logits, twin.forward(source, decoder_input)[0], KERAS_RTOL,
+                 KERAS_ATOL):
+            return twin
+    return twins[0]
+
+
+def _check_same_model(case, record: dict, data: ProbeData, index: int, received: tuple) -> None:
+    """The learner's logits (on the batch, with later decoder inputs changed, with the sources
+    of other dates) and cross-attention weights equal the diagram's model on the weights the
+    learner's model holds: a model whose blocks do not matter cannot."""
+    source, decoder_input = translator_batch(4, seed=case.batch_seed)
+    changed = decoder_input.copy()
+    changed[:, 5:] = (changed[:, 5:] + 1) % len(TARGET_VOCAB)
+    twins = translator_twins(case, record, _translator_weights(record, data.arrays, index, "w"))
+    twin = _matching_twin(twins, source, decoder_input, received[0])
+    logits, weights = twin.forward(source, decoder_input)
+    what = ("the model's logits, against the lesson's diagram computed by the grader on the "
+            "weights your model holds")
+    compare(received[0], logits, what=what, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+            hint="Follow the diagram: both blocks on the path from the inputs to the logits, "
+                 "the encoder's output as the decoder block's context, the masks by keyword.")
+    compare(received[1], twin.forward(source, changed)[0], rtol=KERAS_RTOL, atol=KERAS_ATOL,
+            what=f"{what}, other decoder inputs")
+    compare(received[2], twin.forward(np.roll(source, 1, axis=0), decoder_input)[0],
+            rtol=KERAS_RTOL, atol=KERAS_ATOL, what=f"{what}, other sources")
+    compare(received[3], weights, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+            what="the decoder block's cross-attention weights, against the diagram's")
+
+
+def _check_training_step(case, record: dict, data: ProbeData, index: int,
+                         received: tuple) -> None:
+    """The logits equal the diagram's model on the weights held; the gradient of the loss that
+    the learner's model computes for each weight equals the grader's own (central differences
+    along a random direction); and a step of gradient descent along it lowers the loss."""
+    source, decoder_input = translator_batch(4, seed=case.batch_seed)
+    weights = _translator_weights(record, data.arrays, index, "w")
+    gradients = _translator_weights(record, data.arrays, index, "g")
+    twins = translator_twins(case, record, weights)
+    if not isinstance(received, tuple) or len(received) != 1:
         raise CheckFailed("the training step's outputs are missing from the data")
-    losses = [_cross_entropy(np.asarray(r, dtype=np.float64), targets) for r in received]
-    if not np.isfinite(losses[0]) or min(losses[1:]) >= losses[0] - 1e-3:
-        raise CheckFailed(f"A gradient-descent step moved the loss from {losses[0]:.3f} to "
-                          f"{min(losses[1:]):.3f}; it should fall.")
+    twin = _matching_twin(twins, source, decoder_input, received[0])
+    compare(received[0], twin.forward(source, decoder_input)[0], rtol=KERAS_RTOL,
+            atol=KERAS_ATOL, what="the model's logits, against the lesson's diagram computed by "
+            "the grader on the weights your model holds")
 
+    def loss(arrays):
+        return translator_twins(case, record, arrays)[twins.index(twin)].loss(source,
+                                                                              decoder_input)
 
-def _cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
-    if logits.ndim != 3 or logits.shape[:2] != targets.shape:
-        raise CheckFailed(f"The model's output has the wrong shape: {logits.shape}")
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return float(-np.take_along_axis(log_probs, targets[..., None], axis=-1).mean())
+    slopes, directions = directional_derivatives(loss, weights, case.batch_seed)
+    wrong = wrong_gradients(gradients, slopes, directions)
+    if wrong:
+        raise CheckFailed(f"The gradients your model computes for {len(wrong)} of its "
+                          f"{len(weights)} weight arrays are not those of its loss (for "
+                          "example, none reaches them): is every layer connected to the output, "
+                          "with nothing frozen or cut off by stop_gradient?")
+    before = loss(weights)
+    after = min(loss([w - rate * g for w, g in zip(weights, gradients, strict=True)])
+                for rate in (1e-2, 1e-3))
+    if not after < before:
+        raise CheckFailed("A step of gradient descent does not lower the loss.")
 
 
 def judge_translator(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                      points: float) -> None:
-    """Judge lesson 07's model from its outputs. A model has no single right answer: its
-    properties are checked (shapes, causality, masks, a step that lowers the loss)."""
+    """Judge lesson 07's model: its outputs' properties name the known mistakes, and the points
+    come from the grader's own forward pass (and gradients) of the diagram's model on the
+    weights the learner's model holds."""
     for part, part_points, index in _parts(parts, points):
         with _judging(credit, part_points, part.label):
             case = part.calls[0]
             record = data.records[index]
             received = received_result(record, data.arrays, index, exercise, case)
             if case.train:
-                _check_training_step(case, record, received)
+                _check_training_step(case, record, data, index, received)
             else:
                 _check_translator_outputs(case, received)
+                _check_same_model(case, record, data, index, received)
 
 
 # -- judging lesson 11's decoding with a KV cache ----------------------------------------------

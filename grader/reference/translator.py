@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.dates import START_ID, TARGET_LEN, TARGET_VOCAB
+from course_lib.dates import PAD_ID, START_ID, TARGET_LEN, TARGET_VOCAB
 
 
 def teacher_forcing(targets):
@@ -54,3 +54,58 @@ def chain_model(multiplier: int):
         return 5.0 * np.eye(vocab)[pointer]  # (B, Tt, V)
 
     return model
+
+
+# == the judge's twin of a learner's translator ==================================================
+class TranslatorForward:
+    """Lesson 07's model as its diagram states it, in NumPy (float64), on the weights a
+    learner's model holds: embedding plus learned positions of the source, the encoder block
+    (padding mask), embedding plus learned positions of the decoder input, the decoder block
+    (causal self-attention, cross-attention to the encoder's output, padding mask), a ``Dense``
+    to the logits. Pre-LN blocks may each be followed by a ``LayerNormalization``.
+
+    Args:
+        encoder, decoder: the blocks (``grader.reference.numpy_layers.TransformerBlockForward``).
+        tables: ``{"source": (token (Vs, d), positions (Ls, d)), "target": (token, positions)}``.
+        logits: the ``Dense``'s kernel ``(d, V)`` and bias ``(V,)``.
+        final_norms: ``{"encoder" | "decoder": (γ, β, epsilon)}``, the LayerNorms after a block.
+    """
+
+    def __init__(self, encoder, decoder, tables: dict, logits, final_norms: dict):
+        self.encoder, self.decoder = encoder, decoder
+        self.tables, self.final_norms = tables, final_norms
+        self.logits_kernel, self.logits_bias = (np.asarray(w, np.float64) for w in logits)
+
+    def _embed(self, side: str, ids):
+        token, position = (np.asarray(w, np.float64) for w in self.tables[side])
+        return token[ids] + position[:ids.shape[-1]]  # (B, T, d)
+
+    def _normed(self, side: str, x):
+        if side not in self.final_norms:
+            return x
+        gamma, beta, epsilon = self.final_norms[side]
+        mean, variance = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+        return gamma * (x - mean) / np.sqrt(variance + epsilon) + beta
+
+    def forward(self, source, decoder_input):
+        """``(logits (B, Tt, V), cross-attention weights (B, H, Tt, Ts))``."""
+        source, decoder_input = np.asarray(source), np.asarray(decoder_input)
+        not_pad = (source != PAD_ID)[:, None, :]  # (B, 1, Ts)
+        context, _ = self.encoder.forward(self._embed("source", source), attention_mask=not_pad)
+        y, weights = self.decoder.forward(self._embed("target", decoder_input),
+                                          self._normed("encoder", context),
+                                          context_mask=not_pad, use_causal_mask=True)
+        return self._normed("decoder", y) @ self.logits_kernel + self.logits_bias, weights
+
+    def loss(self, source, decoder_input) -> float:
+        """The mean cross-entropy of the next characters, ``np.roll(decoder_input, -1)``."""
+        return cross_entropy(self.forward(source, decoder_input)[0],
+                             np.roll(decoder_input, -1, axis=1))
+
+
+def cross_entropy(logits, targets) -> float:
+    """The mean cross-entropy of ``targets (B, T)`` under ``logits (B, T, V)``."""
+    logits = np.asarray(logits, np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-np.take_along_axis(log_probs, targets[..., None], axis=-1).mean())
