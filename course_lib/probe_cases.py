@@ -87,9 +87,11 @@ class LayerCase:
     """The learner's layer built with ``config`` on these inputs, holding ``weights`` (the
     judge's, in the answer key's order), then called once per entry of ``calls`` (options such
     as ``attention_mask``) with ``return_attention_scores=True``. ``extras`` asks for more:
-    ``"weight_shapes"`` (before the judge's weights go in), ``"gradients"`` (does every weight
-    get one), ``"positional_key"`` (``layer(query, value, key)``), ``"config"``
-    (``from_config(get_config())``) and ``"keras_file"`` (a model saved and loaded back)."""
+    ``"weight_shapes"`` (before the judge's weights go in), ``"gradients"`` (of
+    ``sum(output · cotangent)`` with respect to every weight and input, the judge recomputing
+    them), ``"positional_key"`` (``layer(query, value, key)``), ``"config"``
+    (``from_config(get_config())``) and ``"keras_file"`` (a model saved and loaded back).
+    ``gradient_seed``: the seed of the cotangent, and of the judge's directions."""
 
     config: dict
     query: np.ndarray
@@ -98,10 +100,15 @@ class LayerCase:
     weights: list[np.ndarray]
     calls: list[dict] = field(default_factory=lambda: [{}])
     extras: tuple[str, ...] = ()
+    gradient_seed: int = 0
 
     @property
     def results(self) -> int:
         return len(self.calls) + len(self.extras)
+
+    def cotangent(self, shape: tuple) -> np.ndarray:
+        """The weights of the outputs in the loss whose gradients ``"gradients"`` asks for."""
+        return np.random.default_rng(self.gradient_seed).standard_normal(shape).astype("float32")
 
 
 @dataclass
@@ -507,7 +514,7 @@ def _layer_case(rng, layer, config, dims, calls=({},), extras=()) -> LayerCase:
     query, value, key = layer_inputs(rng, batch, t_q, t_k, d_query, d_value, d_key)
     shapes = weight_shapes(layer, config, d_query, d_value, d_key or d_value)
     return LayerCase(config, query, value, key, random_layer_weights(rng, shapes), list(calls),
-                     tuple(extras))
+                     tuple(extras), int(rng.integers(1 << 30)))
 
 
 def _mask_parts(rng, layer, config, dims, shares) -> list[Part]:

@@ -106,14 +106,20 @@ def _store(result, record: dict, index: int, arrays: dict) -> dict:
 
 
 # -- Keras layers ---------------------------------------------------------------------------------
-def _gradients(layer, case: LayerCase, keyword: dict) -> list[bool]:
-    """Whether each trainable weight gets a gradient from the output."""
+def _gradients(layer, case: LayerCase) -> tuple:
+    """The gradients of ``sum(output · case.cotangent(output's shape))`` with respect to each
+    of the layer's weights, then to its inputs (query, value[, key]); zeros where none flows."""
     import tensorflow as tf
 
+    inputs = [tf.constant(x) for x in (case.query, case.value, case.key) if x is not None]
     with tf.GradientTape() as tape:
-        output = layer(case.query, case.value, **keyword)
-        loss = tf.reduce_sum(output * output)
-    return [g is not None for g in tape.gradient(loss, layer.trainable_variables)]
+        tape.watch(inputs)
+        output = layer(inputs[0], inputs[1], **({"key": inputs[2]} if case.key is not None
+                                                else {}))
+        loss = tf.reduce_sum(output * case.cotangent(tuple(output.shape)))
+    targets = [*layer.weights, *inputs]
+    return tuple(np.zeros(t.shape) if g is None else tf.convert_to_tensor(g)
+                 for t, g in zip(targets, tape.gradient(loss, targets), strict=True))
 
 
 def _from_config(cls, layer, case: LayerCase, keyword: dict):
@@ -186,7 +192,7 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
             if extra == "weight_shapes":
                 records.append({"status": "ok", **weights})
             elif extra == "gradients":
-                records.append({"status": "ok", "gradients": _gradients(layer, case, keyword)})
+                records.append(_store(_gradients(layer, case), {"status": "ok"}, index, arrays))
             elif extra == "positional_key":
                 output = layer(case.query, case.value, case.key)
                 records.append(_store(output, {"status": "ok"}, index, arrays))

@@ -75,7 +75,7 @@ METADATA = "course_judge"
 STAND_INS = "course_stand_ins"
 CELL_KINDS = ("check", "hidden")
 STATUSES = {"ok", "error", "none", "unreadable"}
-DATA_ONLY_EXTRAS = ("weight_shapes", "gradients")  # their records hold the data, not arrays
+DATA_ONLY_EXTRAS = ("weight_shapes",)  # their records hold the data, not arrays
 
 
 # -- reading what the kernel handed back --------------------------------------------------------
@@ -303,10 +303,7 @@ def _layer_extra(layer: str, case, extra: str, record: dict, received) -> None:
                 f"expected, in the order of {layout}: {expected}.\n  Create them in build() "
                 "as the skeleton does (and no others).")
     elif extra == "gradients":
-        flags = record.get("gradients")
-        if not isinstance(flags, list) or not flags or not all(flag is True for flag in flags):
-            raise CheckFailed(f"Some of {layer}'s weights get no gradient from its output, so "
-                              "they never learn: is every projection used?")
+        _check_layer_gradients(layer, case, received)
     elif extra == "positional_key":
         _layer_output(layer, case, received, "called as layer(query, value, key)")
     elif extra == "config":
@@ -318,6 +315,37 @@ def _layer_extra(layer: str, case, extra: str, record: dict, received) -> None:
         _layer_output(layer, case, received, "rebuilt with from_config(get_config())")
     elif extra == "keras_file":
         _layer_output(layer, case, received, "in a model saved to a .keras file and loaded back")
+
+
+def _check_layer_gradients(layer: str, case, received) -> None:
+    """The gradients the learner's layer computed, of ``sum(output · cotangent)`` with respect
+    to each weight and input, equal the grader's own: central differences of the answer key's
+    forward pass along a random direction (``grader.reference.numeric_gradients``)."""
+    inputs = [x for x in (case.query, case.value, case.key) if x is not None]
+    names = [f"weight {i}" for i in range(len(case.weights))] + \
+        ["query", "value", "key"][:len(inputs)]
+    if not isinstance(received, tuple) or len(received) != len(names):
+        raise CheckFailed(f"the gradients of {layer}'s {len(case.weights)} weights and "
+                          f"{len(inputs)} inputs are missing from the data")
+    output_shape = numpy_layers.forward(layer, case.config, case.weights, *inputs[:2],
+                                        case.key)[0].shape
+    cotangent = case.cotangent(output_shape).astype(np.float64)
+
+    def loss(arrays) -> float:
+        weights, (query, value, *key) = arrays[:len(case.weights)], arrays[len(case.weights):]
+        output = numpy_layers.forward(layer, case.config, weights, query, value,
+                                      key[0] if key else None)[0]
+        return float(np.sum(output * cotangent))
+
+    slopes, directions = directional_derivatives(loss, [*case.weights, *inputs],
+                                                 case.gradient_seed + 1)
+    wrong = wrong_gradients(received, slopes, directions)
+    if wrong:
+        raise CheckFailed(f"The gradients {layer} computes for {', '.join(names[i] for i in wrong)}"
+                          " are not those of its output: a weight or input that gets no "
+                          "gradient (stop_gradient, a value computed outside TensorFlow) never "
+                          "learns. Is every projection used, on the path from the inputs to "
+                          "the output?")
 
 
 def _shapes(value) -> list[tuple] | None:
