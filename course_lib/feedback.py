@@ -72,6 +72,16 @@ def describe_call(name: str, args: Mapping, kwargs: Mapping | None = None) -> st
     return f"{name}({', '.join(shown)})"
 
 
+def describe_hidden_call(name: str, args: Mapping, kwargs: Mapping | None = None) -> str:
+    """A call of a hidden test as its feedback shows it: arrays by shape, sizes and options as
+    written, any other number only by its kind (``width=a float``), so that no input leaves
+    the judge."""
+    shown = [f"{key}=a float" if isinstance(value, float | np.floating)
+             else f"{key}={describe_value(value)}"
+             for key, value in {**args, **(kwargs or {})}.items()]
+    return f"{name}({', '.join(shown)})"
+
+
 @contextlib.contextmanager
 def answer_errors(name: str, args: Sequence = (), kwargs: Mapping | None = None):
     """Turn the exceptions of a learner's code into a :class:`CheckFailed` that says which inputs
@@ -205,7 +215,8 @@ def matching_misconception(
     return None
 
 
-def _compare_parts(received, expected: tuple, *, what, misconceptions, parts, **tolerance):
+def _compare_parts(received, expected: tuple, *, what, misconceptions, parts, quote=True,
+                   **tolerance):
     """:func:`compare` for a function that returns several arrays, e.g. ``(output, weights)``."""
     parts = tuple(parts or (f"result {i}" for i in range(len(expected))))
     if received is None:
@@ -223,7 +234,8 @@ def _compare_parts(received, expected: tuple, *, what, misconceptions, parts, **
             for description, wrong in misconceptions.items()
             if isinstance(wrong, tuple) and len(wrong) == len(expected)
         }
-        compare(got, want, what=f"`{part}` of {what}", misconceptions=wrong_parts, **tolerance)
+        compare(got, want, what=f"`{part}` of {what}", misconceptions=wrong_parts, quote=quote,
+                **tolerance)
 
 
 def compare(
@@ -236,6 +248,7 @@ def compare(
     atol: float = ATOL,
     hint: str = "",
     parts: Sequence[str] | None = None,
+    quote: bool = True,
 ) -> None:
     """Raise :class:`CheckFailed` unless ``received`` equals ``expected`` within tolerance.
 
@@ -251,12 +264,15 @@ def compare(
         hint: what to look at, appended when nothing more specific is known.
         parts: names of the returned things when ``expected`` is a tuple, e.g.
             ``("output", "weights")``.
+        quote: show the expected and the received value where they differ most (public
+            checks on fixed examples); False for hidden tests (:func:`compare_hidden`), whose
+            feedback says what is wrong in words and shapes only.
     """
     misconceptions = misconceptions or {}
     if isinstance(expected, tuple):
         _compare_parts(
             received, expected, what=what, misconceptions=misconceptions, parts=parts,
-            rtol=rtol, atol=atol, hint=hint,
+            rtol=rtol, atol=atol, hint=hint, quote=quote,
         )
         return
     expected = np.asarray(expected)
@@ -286,11 +302,22 @@ def compare(
         )
     with np.errstate(invalid="ignore"):  # inf - inf where both are infinite
         worst = np.unravel_index(np.argmax(np.abs(received - expected)), expected.shape)
+    if not quote:
+        raise CheckFailed(
+            f"{what} has the right shape but wrong values (furthest from the right answer at "
+            f"index {tuple(int(i) for i in worst)}).\n  {hint}".rstrip()
+        )
     raise CheckFailed(
         f"{what} has the right shape but wrong values.\n"
         f"  at index {tuple(int(i) for i in worst)}: expected {expected[worst]!r}, "
         f"received {received[worst]!r}\n  {hint}".rstrip()
     )
+
+
+def compare_hidden(received, expected, **options) -> None:
+    """:func:`compare` for a hidden test: the same verdict, without quoting any value of the
+    hidden inputs or of the right answer."""
+    compare(received, expected, quote=False, **options)
 
 
 class PartialCredit:

@@ -274,7 +274,7 @@ def _padding_mask(rng) -> list[Part]:
     lengths = rng.integers(0, t + 1, size=batch)
     lengths[:2] = 0, t  # an empty and a full sequence
     return [
-        Part(f"lengths {lengths.tolist()} padded to t = {t}",
+        Part(f"{batch} sequences (an empty one and a full one) padded to t = {t}",
              [Call({"lengths": lengths, "t": t})]),
         Part("one sequence without padding", [Call({"lengths": np.array([t]), "t": t})]),
     ]
@@ -775,7 +775,8 @@ def _decode_step(rng) -> list[Part]:
 
     return [
         Part("5 sources, 12 steps (every position up to max_length=12), d_model=24, 3 heads "
-             "of 8: the logits at every step", [_decode_case(rng, 5, tokens=tokens(5, 12))], 2),
+             "of 8: the logits at every step, and the keys and values in the cache",
+             [_decode_case(rng, 5, tokens=tokens(5, 12))], 2),
         Part("d_model=20, 2 heads of 10, 4 sources, 9 steps",
              [_decode_case(rng, 4, d_model=20, num_heads=2, tokens=tokens(4, 9))], 1),
     ]
@@ -783,7 +784,7 @@ def _decode_step(rng) -> list[Part]:
 
 def _cached_greedy_decode(rng) -> list[Part]:
     return [Part("6 sources, 12 tokens (every position up to max_length=12): the greedy choice "
-                 "at every step, the source encoded once, each position embedded once",
+                 "at every step (the work your kernel counts can only cost points)",
                  [_decode_case(rng, 6, length=12)])]
 
 

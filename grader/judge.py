@@ -55,8 +55,8 @@ from course_lib.feedback import (
     CheckFailed,
     PartialCredit,
     close,
-    compare,
-    describe_call,
+    compare_hidden,
+    describe_hidden_call,
     matching_misconception,
     to_numpy,
 )
@@ -181,7 +181,7 @@ def _call_text(name: str, call) -> str:
         inputs = {"query": call.query, "value": call.value, "key": call.key}
         shapes = [f"{n}{tuple(x.shape)}" for n, x in inputs.items() if x is not None]
         return f"{_layer_text(name, call)} on {', '.join(shapes)}"
-    return describe_call(name, call.args, call.kwargs)
+    return describe_hidden_call(name, call.args, call.kwargs)
 
 
 def _layer_text(layer: str, case) -> str:
@@ -257,9 +257,9 @@ def judge_function(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                 received = received_result(record, data.arrays, index, exercise, call)
                 args = [_judged(a) for a in call.args.values()]
                 kwargs = call.kwargs
-                compare(received, key_function(*args, **kwargs),
-                        what=describe_call(exercise, call.args, kwargs),
-                        misconceptions=wrong_outputs(exercise, *args, **kwargs), **options)
+                compare_hidden(received, key_function(*args, **kwargs),
+                               what=describe_hidden_call(exercise, call.args, kwargs),
+                               misconceptions=wrong_outputs(exercise, *args, **kwargs), **options)
                 if call.traced:
                     _check_memory(record, call)
 
@@ -275,17 +275,17 @@ def _layer_call(layer: str, case, options: dict, received) -> None:
     """The learner's ``(output, attention weights)`` equal the answer key's on these weights;
     a known wrong layer that matches is named."""
     inputs = (case.config, case.weights, case.query, case.value, case.key)
-    compare(received, numpy_layers.forward(layer, *inputs, **options),
-            what=f"{_layer_text(layer, case)}{_described_options(options)}",
-            misconceptions=numpy_layers.variant_outputs(layer, *inputs, **options),
-            parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
+    compare_hidden(received, numpy_layers.forward(layer, *inputs, **options),
+                   what=f"{_layer_text(layer, case)}{_described_options(options)}",
+                   misconceptions=numpy_layers.variant_outputs(layer, *inputs, **options),
+                   parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
 def _layer_output(layer: str, case, received, what: str) -> None:
     expected = numpy_layers.forward(layer, case.config, case.weights, case.query, case.value,
                                     case.key)[0]
-    compare(received, expected, what=f"the output of {layer} {what}", rtol=KERAS_RTOL,
-            atol=KERAS_ATOL)
+    compare_hidden(received, expected, what=f"the output of {layer} {what}", rtol=KERAS_RTOL,
+                   atol=KERAS_ATOL)
 
 
 def _layer_extra(layer: str, case, extra: str, record: dict, received) -> None:
@@ -404,7 +404,7 @@ def _check_rotation(exercise: str, call, received) -> None:
     ``ω_i k``, ``PE[t + k] = M_k PE[t]`` for every ``t``. When it does not, a known wrong
     encoding it matches is named."""
     T, d = call.args["T"], call.args["d"]
-    what = describe_call(exercise, call.args)
+    what = describe_hidden_call(exercise, call.args)
     tolerance = {key: COMPARE_OPTIONS[exercise][key] for key in ("rtol", "atol")}
     encoding = to_numpy(received, what=f"The result of {what}")
     wrong = wrong_outputs(exercise, T, d)
@@ -454,8 +454,9 @@ def judge_encoding(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                 own_base = encoding_with_its_own_base(received, **call.args)
                 if own_base is not None:
                     wrong["pe_wrong_base"] = own_base
-                compare(received, key_function(**call.args),
-                        what=describe_call(exercise, call.args), misconceptions=wrong, **options)
+                compare_hidden(received, key_function(**call.args),
+                               what=describe_hidden_call(exercise, call.args),
+                               misconceptions=wrong, **options)
 
 
 # -- judging lesson 06's Transformer block ------------------------------------------------------
@@ -470,10 +471,10 @@ def _block_call(case, options: dict, received) -> None:
     """The learner's ``(y, attention weights)`` equal the answer key's on these weights; a
     known wrong block that matches is named."""
     inputs = (case.config, case.weights, case.x, case.context)
-    compare(received, numpy_layers.block_forward(*inputs, **options),
-            what=f"{_block_text(case)}{_described_options(options)}",
-            misconceptions=numpy_layers.block_variant_outputs(*inputs, **options),
-            parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
+    compare_hidden(received, numpy_layers.block_forward(*inputs, **options),
+                   what=f"{_block_text(case)}{_described_options(options)}",
+                   misconceptions=numpy_layers.block_variant_outputs(*inputs, **options),
+                   parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
 def _block_extra(case, extra: str, record: dict, received) -> None:
@@ -494,8 +495,8 @@ def _block_extra(case, extra: str, record: dict, received) -> None:
                               f"arguments {case.config}; it gave {_text(values, 300)}. Add them "
                               "in get_config(): config.update(...).")
         expected = numpy_layers.block_forward(case.config, case.weights, case.x, case.context)[0]
-        compare(received, expected, what="the output of TransformerBlock rebuilt with "
-                "from_config(get_config())", rtol=KERAS_RTOL, atol=KERAS_ATOL)
+        compare_hidden(received, expected, what="the output of TransformerBlock rebuilt with "
+                       "from_config(get_config())", rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
 def judge_block(exercise: str, parts, data: ProbeData, credit: PartialCredit,
@@ -654,15 +655,16 @@ def _check_same_model(case, record: dict, data: ProbeData, index: int, received:
     logits, weights = twin.forward(source, decoder_input)
     what = ("the model's logits, against the lesson's diagram computed by the grader on the "
             "weights your model holds")
-    compare(received[0], logits, what=what, rtol=KERAS_RTOL, atol=KERAS_ATOL,
-            hint="Follow the diagram: both blocks on the path from the inputs to the logits, "
-                 "the encoder's output as the decoder block's context, the masks by keyword.")
-    compare(received[1], twin.forward(source, changed)[0], rtol=KERAS_RTOL, atol=KERAS_ATOL,
-            what=f"{what}, other decoder inputs")
-    compare(received[2], twin.forward(np.roll(source, 1, axis=0), decoder_input)[0],
-            rtol=KERAS_RTOL, atol=KERAS_ATOL, what=f"{what}, other sources")
-    compare(received[3], weights, rtol=KERAS_RTOL, atol=KERAS_ATOL,
-            what="the decoder block's cross-attention weights, against the diagram's")
+    compare_hidden(received[0], logits, what=what, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+                   hint="Follow the diagram: both blocks on the path from the inputs to the "
+                        "logits, the encoder's output as the decoder block's context, the masks "
+                        "by keyword.")
+    compare_hidden(received[1], twin.forward(source, changed)[0], rtol=KERAS_RTOL,
+                   atol=KERAS_ATOL, what=f"{what}, other decoder inputs")
+    compare_hidden(received[2], twin.forward(np.roll(source, 1, axis=0), decoder_input)[0],
+                   rtol=KERAS_RTOL, atol=KERAS_ATOL, what=f"{what}, other sources")
+    compare_hidden(received[3], weights, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+                   what="the decoder block's cross-attention weights, against the diagram's")
 
 
 def _check_training_step(case, record: dict, data: ProbeData, index: int,
@@ -677,9 +679,9 @@ def _check_training_step(case, record: dict, data: ProbeData, index: int,
     if not isinstance(received, tuple) or len(received) != 1:
         raise CheckFailed("the training step's outputs are missing from the data")
     twin = _matching_twin(twins, source, decoder_input, received[0])
-    compare(received[0], twin.forward(source, decoder_input)[0], rtol=KERAS_RTOL,
-            atol=KERAS_ATOL, what="the model's logits, against the lesson's diagram computed by "
-            "the grader on the weights your model holds")
+    compare_hidden(received[0], twin.forward(source, decoder_input)[0], rtol=KERAS_RTOL,
+                   atol=KERAS_ATOL, what="the model's logits, against the lesson's diagram "
+                   "computed by the grader on the weights your model holds")
 
     def loss(arrays):
         return translator_twins(case, record, arrays)[twins.index(twin)].loss(source,
@@ -728,9 +730,10 @@ def _translator_text(case) -> str:
 
 
 def _check_decode_step(case, record: dict, received) -> None:
-    """The logits of every step equal the full causal pass's; the cache holds every step; the
-    step was traced at most twice (``reduce_retracing``: once for the empty cache, once for
-    any length)."""
+    """The logits of every step equal the full causal pass's; the cache holds the keys and
+    values of every step, as the grader computes them; the step was traced at most twice
+    (``reduce_retracing``: once for the empty cache, once for any length; reported by the
+    kernel, so it can only cost points)."""
     batch, steps = case.tokens.shape
     if not isinstance(received, tuple) or len(received) != 2:
         raise CheckFailed(f"decode_step should return (logits, cache). Received: "
@@ -748,8 +751,8 @@ def _check_decode_step(case, record: dict, received) -> None:
         named = matching_misconception(logits, variants(), KERAS_RTOL, KERAS_ATOL)
         if named is not None:
             raise _decoding_mistake("decode_step", named)
-    compare(logits, expected, rtol=KERAS_RTOL, atol=KERAS_ATOL,
-            what=f"the logits of decode_step, step by step, on {_translator_text(case)}, "
+    compare_hidden(logits, expected, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+                   what=f"the logits of decode_step, step by step, on {_translator_text(case)}, "
                  "against the full causal pass")
     heads = (case.num_heads, case.d_model // case.num_heads)
     if np.shape(cache) != (2, batch, steps, *heads):
@@ -757,6 +760,10 @@ def _check_decode_step(case, record: dict, received) -> None:
             f"After {steps} steps on {batch} sources the cache should be (2, B, T, H, key_dim) = "
             f"{(2, batch, steps, *heads)}: keys and values of every step so far. Received: "
             f"{np.shape(cache)}")
+    compare_hidden(cache, decoding.CachedDecoder(model).run(case.source, case.tokens)[1],
+                   rtol=KERAS_RTOL, atol=KERAS_ATOL,
+                   what=f"the cache decode_step returned after {steps} steps (the keys at [0], the "
+                 "values at [1], of every position), against the grader's own")
     traced = record.get("traced")
     if not isinstance(traced, int) or not 1 <= traced <= 2:
         raise CheckFailed(f"decode_step was traced {_text(traced, 20)} times by tf.function for "
@@ -766,7 +773,9 @@ def _check_decode_step(case, record: dict, received) -> None:
 
 def _check_cached_greedy(case, record: dict, received) -> None:
     """Each id is the argmax of the full pass's logits given the ids before it (near-ties
-    allowed); the source was encoded once and each position embedded once."""
+    allowed). The counts of sources encoded and positions embedded come from the kernel: a
+    count that shows the work done again costs the points, a count that looks right earns
+    nothing (the points for the cache are ``decode_step``'s, whose cache the judge checks)."""
     model = decoding.TranslatorForward(case.weights, case.num_heads)
     ids = to_numpy(received, "The result of cached_greedy_decode")
     shape = (len(case.source), case.length)
