@@ -3,7 +3,7 @@
 Learner, self-paced:  course submit notebooks/02_softmax
 Instructor, a class:  course release LESSON; (students: nbgrader fetch_assignment / submit);
                       course collect LESSON; course autograde LESSON --jobs 4;
-                      course feedback LESSON; course grades
+                      course feedback LESSON; course grades; course similarity LESSON
 Course health:        course check
 """
 
@@ -234,6 +234,22 @@ def cmd_grades(args) -> int:
     return 0
 
 
+def cmd_similarity(args) -> int:
+    from grader.similarity.lesson import compare_lesson
+    from grader.similarity.report import write_report
+
+    course = _course(args)
+    result = compare_lesson(course, args.lesson, args.threshold)
+    _print_messages(result.problems)
+    flagged = result.flagged()
+    for pair in flagged:
+        print(pair.line())
+    page = write_report(result, course.root / "reports")
+    print(f"{len(flagged)} pairs flagged among {len(result.students)} submissions of "
+          f"{args.lesson} (no grade changed); report: {page}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -302,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("grades", cmd_grades, "export grades.csv and a class report with pictures "
                   "(score distribution, pass rate per exercise, frequent misconceptions)")
     sub.add_argument("--out", help="folder for the report (default: <state>/reports)")
+
+    sub = command("similarity", cmd_similarity, "flag pairs of submissions of a lesson whose "
+                  "answers are alike beyond what is typical (an HTML report beside the grades; "
+                  "no grade changes)")
+    sub.add_argument("lesson")
+    sub.add_argument("--threshold", type=float, help="share of rare fingerprints two answers "
+                     "must have in common to be flagged (default: 0.6)")
     return parser
 
 
