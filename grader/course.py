@@ -14,7 +14,6 @@ import glob
 import hashlib
 import json
 import os
-import pwd
 import shutil
 import stat
 import sys
@@ -23,14 +22,17 @@ from pathlib import Path
 
 from grader.state import CONFIG_FILE as CONFIG_FILE  # re-exported
 from grader.state import (
-    MAX_DEPTH,
     account_name,
+    account_of,
+    changed_last,
     check_student_id,
     clean_tree,
     copy_safely,
     load_config,
     problem,
     read_file,
+    remove_entry,
+    submitters,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,46 +82,6 @@ def read_time(path: Path) -> dt.datetime:
     it holds anything else."""
     text = read_file(path, 1024).decode().strip()
     return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f UTC").replace(tzinfo=dt.timezone.utc)
-
-
-def account_of(student: str) -> int | None:
-    """The uid of the Unix account named ``student``, or None."""
-    try:
-        return pwd.getpwnam(student).pw_uid
-    except KeyError:
-        return None
-
-
-def submitters(student: str) -> set[int]:
-    """The accounts (uids) whose submissions in the exchange may be ``student``'s: the Unix
-    account named ``student``, if there is one, and the account running this (the grader's
-    own, which can write ``submitted/`` anyway)."""
-    return {os.geteuid()} | ({account_of(student)} - {None})
-
-
-def changed_last(folder: Path) -> dt.datetime:
-    """When ``folder`` or anything in it last changed: the latest ``ctime`` (set by the file
-    system on every write, rename or ``chmod``; ``touch`` cannot set it back). Links are not
-    followed; at most :data:`grader.state.MAX_DEPTH` folders deep."""
-    latest = os.lstat(folder).st_ctime_ns
-    pending = [(folder, 0)]
-    while pending:
-        current, depth = pending.pop()
-        with os.scandir(current) as entries:
-            for entry in entries:
-                info = entry.stat(follow_symlinks=False)
-                latest = max(latest, info.st_ctime_ns)
-                if stat.S_ISDIR(info.st_mode) and depth + 1 < MAX_DEPTH:
-                    pending.append((Path(entry.path), depth + 1))
-    return dt.datetime.fromtimestamp(latest / 1e9, dt.timezone.utc)
-
-
-def remove_entry(path: Path) -> None:
-    """Remove ``path`` whatever it is (a folder with what it holds; a link, not its target)."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -369,11 +331,11 @@ class Course:
                 "error": "\n".join(outcome.messages)}
 
     def autograde_all(self, lesson: str, students: list[str] | None = None, jobs: int = 1,
-                      force: bool = False, progress: bool = True, cluster: str | None = None,
+                      force: bool = False, progress: bool = True, cluster=None,
                       warm_servers=None, in_process: bool = False):
         """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes,
-        or on the dask.distributed cluster whose scheduler is at ``cluster``
-        (:mod:`grader.cluster`); submissions already graded from the same timestamp are
+        or on the dask.distributed cluster of the scheduler ``cluster`` (a
+        :class:`grader.cluster_trust.Scheduler`: :mod:`grader.cluster`); submissions already graded from the same timestamp are
         skipped unless ``force``. ``warm_servers``: kernel fork servers started ahead of need
         (:mod:`grader.warm_kernels`); ``in_process``: grade here, one after another (no worker
         process to start). Returns a :class:`grader.parallel.BatchReport`."""

@@ -6,8 +6,9 @@ anything in it. So grading happens in two steps, both nbgrader preprocessors of 
 
 * :class:`PlantProbes`, before the notebook runs, replaces the code of every graded cell of an
   exercise the course knows with a *probe* (``course_lib.probes``) and the seed of its inputs.
-  The seed comes from the course's secret and the submission (student, lesson, notebook, cell):
-  the learner cannot predict the inputs, and a regrade of the same submission gets the same.
+  The seeds are drawn by the course's process for each submission (:mod:`grader.seeds`): the
+  learner cannot predict the inputs, a regrade of the same submission gets the same, and a
+  resubmission gets new ones.
 * :class:`Judge`, after the notebook ran, reads each probe's data (plain arrays loaded with
   ``allow_pickle=False`` and JSON records, checked for size and shape), recomputes the inputs
   from the seed, compares the learner's results with the answer key (``grader.reference``),
@@ -28,18 +29,12 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import hashlib
-import hmac
 import io
 import json
-import os
 import re
-import secrets
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from nbformat.notebooknode import NotebookNode
@@ -69,6 +64,7 @@ from grader.reference import decoding, numpy_layers
 from grader.reference.numeric_gradients import directional_derivatives, wrong_gradients
 from grader.reference.positions import shift_matrix
 from grader.reference.translator import TranslatorForward, chain_model
+from grader.seeds import read_seeds
 from grader.timing import record_in_notebook
 
 METADATA = "course_judge"
@@ -841,30 +837,6 @@ def graded_exercise(grade_id: str) -> tuple[str, str] | None:
     return None
 
 
-# -- the seed ---------------------------------------------------------------------------------
-def course_secret(path: Path) -> bytes:
-    """The course's secret (made once, readable by the grading user only)."""
-    path = Path(path)
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(secrets.token_bytes(32))
-        try:
-            os.link(draft, path)  # atomic: the first grader to get here sets it
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(draft)
-    return path.read_bytes()
-
-
-def seed_for(secret: bytes, *names: str) -> int:
-    """A 63-bit seed from the secret and the names (student, lesson, notebook, cell)."""
-    digest = hmac.new(secret, "\0".join(names).encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
-
-
 # -- the two preprocessors ----------------------------------------------------------------------
 def _graded(cell) -> tuple[str, str, str] | None:
     meta = cell.metadata.get("nbgrader", {})
@@ -875,14 +847,15 @@ def _graded(cell) -> tuple[str, str, str] | None:
 
 
 class PlantProbes(NbGraderPreprocessor):
-    """Before execution: each graded cell of a known exercise becomes a probe with its seed."""
+    """Before execution: each graded cell of a known exercise becomes a probe with its seed,
+    one of the seeds the course's process drew for this submission (:mod:`grader.seeds`)."""
 
-    secret_file = Unicode("", help="The course's secret, from which every seed is derived.",
-                          ).tag(config=True)
+    seeds_file = Unicode("", help="The seeds of the submissions' cells, {student: {notebook: "
+                         "{grade_id: seed}}} (grader.seeds.write_seeds).").tag(config=True)
 
     def preprocess(self, nb, resources):
         names = resources.get("nbgrader", {})
-        secret = course_secret(Path(self.secret_file))
+        seeds = read_seeds(self.seeds_file, names.get("student", ""), names.get("notebook", ""))
         resources[STAND_INS] = _stand_ins(nb)  # the answers' source as submitted, before it runs
         planted = {}
         for cell in nb.cells:
@@ -890,8 +863,10 @@ class PlantProbes(NbGraderPreprocessor):
             if graded is None:
                 continue
             grade_id, exercise, kind = graded
-            seed = seed_for(secret, names.get("student", ""), names.get("assignment", ""),
-                            names.get("notebook", ""), grade_id)
+            seed = seeds.get(grade_id)
+            if not isinstance(seed, int):
+                raise ValueError(f"no seed was drawn for the cell {grade_id} (PlantProbes."
+                                 "seeds_file): `course autograde` draws them")
             planted[grade_id] = {"source": cell.source, "seed": seed}
             cell.source = (f"from course_lib.probes import probe\n"
                            f"probe({exercise!r}, {exercise}, seed={seed}, cell={kind!r})")

@@ -64,6 +64,7 @@ import nbformat
 from grader import sandbox, speedups, timing, warm_kernels, workers
 from grader.kernel_launch import die_with_parent
 from grader.preprocessors import KERNEL_DIED
+from grader.seeds import batch_seeds, write_seeds
 from grader.state import check_student_id, clean_tree, copy_safely, load_config, read_file
 
 if TYPE_CHECKING:
@@ -272,7 +273,8 @@ def _grade(job: dict, stages: dict[str, float]) -> dict:
     where = f"{student} / {lesson}"
     config = load_config(slot)
     config.CourseDirectory.db_url = job["gradebook"]
-    config.PlantProbes.secret_file = job["judge_secret"]  # the course's, not the slot's
+    # the seeds the course's process drew for this submission (not the course's secret)
+    config.PlantProbes.seeds_file = write_seeds(slot / "seeds.json", {student: job["seeds"]})
     config.Execute.timeout = job["timeout"]
     steps = config.Autograde.get("autograde_preprocessors",
                                  Autograde.class_traits()["autograde_preprocessors"].default())
@@ -492,14 +494,15 @@ def new_batch_folder(course: Course) -> Path:
 
 def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int = 1,
                     force: bool = False, progress: bool = True,
-                    cluster: str | None = None,
+                    cluster=None,
                     warm_servers: list[warm_kernels.ForkServer] | None = None,
                     in_process: bool = False) -> BatchReport:
     """Autograde ``students``' submissions of ``lesson`` in ``jobs`` worker processes, or as
-    tasks on the dask.distributed cluster whose scheduler is at ``cluster``
-    (:mod:`grader.cluster`), or one after another in this process (``in_process``: no worker
-    to start, for one submission). ``warm_servers``: kernel fork servers started ahead of
-    need (one per slot; they are stopped with the batch)."""
+    tasks on the dask.distributed cluster of the scheduler ``cluster``
+    (a :class:`grader.cluster_trust.Scheduler`), or one after another in this process
+    (``in_process``: no worker to start, for one submission). ``warm_servers``: kernel fork
+    servers started ahead of need (one per slot; they are stopped with the batch). Every
+    submission is probed with the seeds this process draws for it (:mod:`grader.seeds`)."""
     from tqdm.auto import tqdm
 
     started = time.monotonic()
@@ -519,14 +522,15 @@ def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int 
             todo.append(student)
     interrupted = False
     try:
+        seeds = batch_seeds(course, lesson, list(todo))
         if todo and cluster:
             from grader.cluster import run_on_cluster  # dask: imported only when asked for
 
-            interrupted = run_on_cluster(course, lesson, todo, cluster, outcomes, progress,
-                                         tqdm)
+            interrupted = run_on_cluster(course, lesson, todo, cluster, seeds, outcomes,
+                                         progress, tqdm)
         elif todo:
-            interrupted = _run(course, lesson, todo, max(1, jobs), outcomes, progress, tqdm,
-                               warm_servers, in_process)
+            interrupted = _run(course, lesson, todo, seeds, max(1, jobs), outcomes, progress,
+                               tqdm, warm_servers, in_process)
     finally:
         for server in warm_servers or []:  # those the batch did not use, or did not start
             server.stop()
@@ -605,9 +609,10 @@ def _grade_here(job: dict, budget: float) -> tuple[dict | None, str | None]:
     return (None, TOO_LONG.format(budget=budget)) if stopped.is_set() else (result, None)
 
 
-def _run(course, lesson, todo, jobs, outcomes, progress, tqdm, warm_servers=None,
+def _run(course, lesson, todo, seeds, jobs, outcomes, progress, tqdm, warm_servers=None,
          in_process=False) -> bool:
-    """Schedule ``todo`` on ``jobs`` slots; merge each result as it comes. Returns whether the
+    """Schedule ``todo`` on ``jobs`` slots, each submission with its ``seeds``
+    (:func:`grader.seeds.batch_seeds`); merge each result as it comes. Returns whether the
     batch was interrupted. Each slot gets a kernel fork server: one of ``warm_servers``
     (started ahead of need), or a new one (:mod:`grader.warm_kernels`). ``in_process``: one
     slot, graded in this process (:func:`_grade_here`)."""
@@ -618,8 +623,7 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm, warm_servers=None
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = {**{var: threads for var in THREAD_VARIABLES}, **os.environ}
     base_job = {"lesson": lesson, "notebooks": notebooks, "course_id": course.course_id,
-                "timeout": timeout, "env": env,
-                "judge_secret": course.config.PlantProbes.secret_file}
+                "timeout": timeout, "env": env}
     folders = _make_slots(course, batch, lesson, 1 if in_process else min(jobs, len(todo)))
     if warm_servers is None:
         warm_servers = warm_kernels.start_servers(
@@ -632,7 +636,7 @@ def _run(course, lesson, todo, jobs, outcomes, progress, tqdm, warm_servers=None
                disable=not progress)
 
     def job_of(student: str, slot: Path) -> dict:
-        return dict(base_job, student=student, slot=str(slot),
+        return dict(base_job, student=student, slot=str(slot), seeds=seeds[student],
                     submission=str(course.folder("submitted", student, lesson)),
                     gradebook=SQLITE + str(slot / "gradebook.db"),
                     fork_server=servers[slot].info() if slot in servers else None)

@@ -11,6 +11,7 @@ a link and never open anything but a regular file (or a folder), and name what t
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import pwd
@@ -145,6 +146,46 @@ def account_name(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return f"uid {uid}"
+
+
+def account_of(student: str) -> int | None:
+    """The uid of the Unix account named ``student``, or None."""
+    try:
+        return pwd.getpwnam(student).pw_uid
+    except KeyError:
+        return None
+
+
+def submitters(student: str) -> set[int]:
+    """The accounts (uids) whose submissions in the exchange may be ``student``'s: the Unix
+    account named ``student``, if there is one, and the account running this (the grader's
+    own, which can write ``submitted/`` anyway)."""
+    return {os.geteuid()} | ({account_of(student)} - {None})
+
+
+def changed_last(folder: Path) -> dt.datetime:
+    """When ``folder`` or anything in it last changed: the latest ``ctime`` (set by the file
+    system on every write, rename or ``chmod``; ``touch`` cannot set it back). Links are not
+    followed; at most :data:`MAX_DEPTH` folders deep."""
+    latest = os.lstat(folder).st_ctime_ns
+    pending = [(folder, 0)]
+    while pending:
+        current, depth = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                info = entry.stat(follow_symlinks=False)
+                latest = max(latest, info.st_ctime_ns)
+                if stat.S_ISDIR(info.st_mode) and depth + 1 < MAX_DEPTH:
+                    pending.append((Path(entry.path), depth + 1))
+    return dt.datetime.fromtimestamp(latest / 1e9, dt.timezone.utc)
+
+
+def remove_entry(path: Path) -> None:
+    """Remove ``path`` whatever it is (a folder with what it holds; a link, not its target)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def copy_safely(src: Path, dst: Path, where: str,
