@@ -33,7 +33,7 @@ from common import busy_machine_note
 
 from grader import sandbox
 from grader.course import CONFIG_FILE, Course, lessons, prepare_environment
-from grader.judge import course_secret
+from grader.seeds import batch_seeds, write_seeds
 
 BIN = Path(sys.executable).parent
 
@@ -104,7 +104,8 @@ def main() -> None:
         for student, notebook in zip(students, variants(plain, lesson) * args.submissions,
                                      strict=False):
             plain.add_submission(lesson, student, notebook)
-        course_secret(plain.config.PlantProbes.secret_file)  # one secret: the same inputs
+        # every submission's seeds, drawn before the copies: the same inputs in every mode
+        seeds = write_seeds(Path(tmp) / "seeds.json", batch_seeds(plain, lesson, students))
         modes = ["parallel", *(["cold"] if args.cold else []),
                  *(["cluster"] if args.cluster else [])]
         copies = {mode: Path(tmp) / mode for mode in modes}
@@ -115,7 +116,8 @@ def main() -> None:
         times = {}
 
         # plain nbgrader reads nbgrader_config.py from the folder it runs in
-        sequential, _ = run([str(BIN / "nbgrader"), "autograde", lesson, "--force"],
+        sequential, _ = run([str(BIN / "nbgrader"), "autograde", lesson, "--force",
+                             f"--PlantProbes.seeds_file={seeds}"],
                             env=dict(env, COURSE_STATE_DIR=str(plain.root)),
                             cwd=CONFIG_FILE.parent)
         label = f"course autograde --jobs {args.jobs}"

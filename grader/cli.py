@@ -183,21 +183,26 @@ def cmd_collect(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    if not args.cluster:  # a cluster's workers start their own grading processes
+    scheduler = None
+    if args.cluster:  # a cluster's workers start their own grading processes
+        from grader.cluster import describe
+        from grader.cluster_trust import scheduler_at
+
+        scheduler = scheduler_at(args.cluster, args.insecure, args.tls_ca_file, args.tls_cert,
+                                 args.tls_key)
+    else:
         workers.start_early()
     from grader import sandbox
 
     course = _course(args)
-    if args.cluster:
-        from grader.cluster import describe
-
-        print("\n".join(describe(args.cluster)))
+    if scheduler:
+        print("\n".join(describe(scheduler)))
     else:
         print(sandbox.describe())
     for student in args.student or []:
         check_student_id(student)
     report = course.autograde_all(args.lesson, args.student or None, jobs=args.jobs,
-                                  force=args.force, cluster=args.cluster)
+                                  force=args.force, cluster=scheduler)
     code = _print_batch(report)
     if args.profile:
         slots = 1 if args.cluster else max(1, min(args.jobs, report.count("graded")
@@ -305,8 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--student", action="append", help="only this student (repeatable)")
     sub.add_argument("--force", action="store_true", help="regrade graded submissions too")
     sub.add_argument("--cluster", metavar="ADDRESS", help="grade on the dask.distributed "
-                     "cluster whose scheduler is at ADDRESS (tcp://host:8786; workers need the "
-                     "course installed, see the README), not in --jobs local processes")
+                     "cluster whose scheduler is at ADDRESS (tls://host:8786, reached with "
+                     "mutual TLS; workers need the course installed, see the README), not in "
+                     "--jobs local processes")
+    sub.add_argument("--tls-ca-file", metavar="PEM", help="with --cluster: the cluster's CA "
+                     "(default: dask's distributed.comm.tls.ca-file)")
+    sub.add_argument("--tls-cert", metavar="PEM", help="with --cluster: this machine's "
+                     "certificate, signed by that CA (default: dask's "
+                     "distributed.comm.tls.client.cert)")
+    sub.add_argument("--tls-key", metavar="PEM", help="with --cluster: the certificate's key, "
+                     "unless in the certificate's file (default: dask's "
+                     "distributed.comm.tls.client.key)")
+    sub.add_argument("--insecure", action="store_true", help="with --cluster: allow a plain "
+                     "tcp:// scheduler, which anyone who reaches it can use to run code on its "
+                     "workers and write any score")
     grading_options(sub)
 
     sub = command("feedback", cmd_feedback, "generate the HTML feedback of a lesson and "

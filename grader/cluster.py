@@ -5,20 +5,26 @@ course's secret. The cluster's workers need the course installed (the same versi
 checks) and nothing else — no shared file system, no gradebook. What a worker slot of
 :mod:`grader.parallel` does for one submission becomes one task:
 
-* the lesson travels once to every worker: its source folder, its definition in a fresh SQLite
-  gradebook (that lesson alone: no other grade leaves the owner) and the course's secret, from
-  which the judge derives every probe's seed (so a submission gets the same inputs, and the
-  same scores, on any worker and with ``--jobs``);
+* the lesson travels once to every worker: its source folder and its definition in a fresh
+  SQLite gradebook (that lesson alone: no other grade leaves the owner);
 * each submission travels with its task, read from ``submitted/`` the way
-  :func:`grader.state.copy_safely` reads it (links and odd files left out, with a message);
+  :func:`grader.state.copy_safely` reads it (links and odd files left out, with a message),
+  with the seeds of its cells, drawn by the owner (:mod:`grader.seeds`: a submission gets the
+  same inputs, and the same scores, on any worker and with ``--jobs``). The course's secret
+  never leaves the owner;
 * on the worker, the task takes a grading process of its own — :func:`grader.parallel.slot_worker`
   in a private course folder, started once and kept for the next task, with a fork server of
   warm kernels for the batch (:mod:`grader.warm_kernels`) — runs nbgrader's autograde there
   within the same time budget as the local pool, and sends back the scores, the messages and
-  the files of the autograded folder;
-* the owner alone writes its gradebook, one submission per transaction, and moves the
-  autograded notebooks into ``autograded/``, exactly as after a local slot
-  (:func:`grader.parallel._finish`).
+  the graded notebooks;
+* the owner checks the answer (:func:`grader.cluster_trust.refusal`: this student's messages,
+  the lesson's cells within their points, the graded notebooks alone; anything else is refused
+  with a message and the submission scores zero), then alone writes its gradebook, one
+  submission per transaction, and moves the autograded notebooks into ``autograded/``,
+  exactly as after a local slot (:func:`grader.parallel._finish`).
+
+The scheduler is reached over mutual TLS, or over plain TCP when told ``--insecure``
+(:mod:`grader.cluster_trust`).
 
 A worker that dies mid-task (killed, out of memory, its machine gone) loses nothing: the
 scheduler runs its tasks again on another worker, and each submission is written once, when its
@@ -46,6 +52,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
 
 from grader import parallel, warm_kernels
+from grader.cluster_trust import Scheduler, lesson_cells, refusal
 from grader.state import copy_safely, read_file
 
 #: Settings of the owner's that its submissions are graded with on every worker.
@@ -168,13 +175,12 @@ class _WorkerSlot(parallel._Slot):
         self.connection, self.process = Connection(ours.detach()), _Command(popen)
 
     def prepare(self, package: dict) -> None:
-        """Make the folder hold ``package``'s lesson: source, gradebook, the course's secret;
-        and start a fork server of warm kernels for it."""
+        """Make the folder hold ``package``'s lesson: source and gradebook; and start a fork
+        server of warm kernels for it."""
         self.forget()
         source = self.folder / "source" / package["lesson"]
         write_tree(package["source"], source, "source")
-        write_tree({"gradebook.db": package["gradebook"], "judge_secret": package["secret"]},
-                   self.folder / "private", "lesson")
+        write_tree({"gradebook.db": package["gradebook"]}, self.folder / "private", "lesson")
         for server in warm_kernels.start_servers(1, sorted(source.glob("*.ipynb")),
                                                  {**os.environ, **package["settings"]}):
             server.serve_slot(self.folder)
@@ -217,10 +223,11 @@ def _failed(student: str, lesson: str, why: str) -> dict:
             "messages": [f"{student} / {lesson}: {why}; it scores zero"]}
 
 
-def grade_task(package: dict, student: str, files: dict[str, bytes]) -> dict:
+def grade_task(package: dict, student: str, files: dict[str, bytes], seeds: dict) -> dict:
     """A dask task: autograde ``student``'s submission (``files``) of ``package``'s lesson on
-    this worker. Returns ``{"result", "reason", "files"}``: the grading process's result (or
-    None and why not) and the autograded folder's files."""
+    this worker, its cells probed with ``seeds`` (:mod:`grader.seeds`). Returns ``{"result",
+    "reason", "files"}``: the grading process's result (or None and why not) and the graded
+    notebooks."""
     from distributed import get_worker
 
     from grader import sandbox
@@ -250,7 +257,7 @@ def grade_task(package: dict, student: str, files: dict[str, bytes]) -> dict:
                    **package["settings"]}
         slot.submit({"lesson": lesson, "notebooks": package["notebooks"],
                      "course_id": package["course_id"], "timeout": package["timeout"],
-                     "env": env, "judge_secret": str(slot.folder / "private" / "judge_secret"),
+                     "env": env, "seeds": seeds,
                      "student": student, "slot": str(slot.folder), "submission": str(incoming),
                      "gradebook": parallel.SQLITE + str(slot.folder / "private" / "gradebook.db"),
                      "fork_server": slot.server.info() if slot.server else None},
@@ -263,9 +270,12 @@ def grade_task(package: dict, student: str, files: dict[str, bytes]) -> dict:
             answer["reason"] = parallel.TOO_LONG.format(budget=package["budget"])
         slot.job = None
         graded = parallel.produced(slot.folder, student, lesson)
-        if answer["result"] and answer["result"]["notebooks"] and graded.is_dir():
-            answer["files"], left_out = read_tree(graded, f"{student} / {lesson}")
-            answer["result"]["messages"] += left_out
+        for name in answer["result"]["notebooks"] if answer["result"] else []:
+            try:
+                answer["files"][f"{name}.ipynb"] = read_file(graded / f"{name}.ipynb")
+            except (OSError, ValueError) as error:
+                answer["result"]["messages"].append(f"{student} / {name}.ipynb: the graded "
+                                                    f"notebook was not read: {error}")
     finally:
         if slot.job is not None:  # stopped half-way: its process may still be grading
             slot.kill()
@@ -305,9 +315,8 @@ def carried_settings() -> dict[str, str]:
 
 
 def lesson_package(course, lesson: str, batch: Path) -> dict:
-    """What every worker needs to grade ``lesson``, as plain data."""
-    from grader.judge import course_secret
-
+    """What every worker needs to grade ``lesson``, as plain data (no secret: each task
+    brings the seeds of its submission)."""
     gradebook = batch / "lesson.db"
     parallel._copy_assignment(course, lesson, parallel.SQLITE + str(gradebook))
     timeout, budget = parallel.time_limits(course, lesson)
@@ -315,18 +324,17 @@ def lesson_package(course, lesson: str, batch: Path) -> dict:
             "notebooks": course.notebook_names(lesson), "course_id": course.course_id,
             "timeout": timeout, "budget": budget,
             "source": read_tree(course.root / "source" / lesson, "source")[0],
-            "gradebook": gradebook.read_bytes(),
-            "secret": course_secret(Path(course.config.PlantProbes.secret_file)),
-            "settings": carried_settings()}
+            "gradebook": gradebook.read_bytes(), "settings": carried_settings()}
 
 
-def connect(address: str):
-    """A ``distributed.Client`` of the scheduler at ``address`` that has at least one worker;
-    a ``RuntimeError`` saying what is missing otherwise."""
+def connect(scheduler: Scheduler):
+    """A ``distributed.Client`` of ``scheduler`` that has at least one worker; a
+    ``RuntimeError`` saying what is missing otherwise."""
     from distributed import Client
 
+    address = scheduler.address
     try:
-        client = Client(address, timeout=CONNECT_SECONDS)
+        client = Client(address, timeout=CONNECT_SECONDS, security=scheduler.security)
     except (OSError, ValueError) as error:
         raise RuntimeError(f"no dask scheduler answers at {address} ({error}). Received: "
                            f"--cluster {address}") from None
@@ -340,9 +348,9 @@ def connect(address: str):
     return client
 
 
-def describe(address: str) -> list[str]:
-    """One line per worker of the cluster at ``address``: how it confines student code."""
-    with connect(address) as client:
+def describe(scheduler: Scheduler) -> list[str]:
+    """One line per worker of ``scheduler``'s cluster: how it confines student code."""
+    with connect(scheduler) as client:
         return [f"{worker}: {line}" for worker, line in
                 sorted(client.run(describe_worker, carried_settings()).items())]
 
@@ -355,19 +363,20 @@ def _check_versions(client) -> None:
                            f"than this machine ({_version()}): install the same one there")
 
 
-def run_on_cluster(course, lesson: str, todo, address: str, outcomes: dict, progress: bool,
-                   tqdm) -> bool:
-    """Grade ``todo`` as tasks on the cluster at ``address``; merge each result as it comes
-    (the same merge as :func:`grader.parallel._run`). Returns whether the batch was
-    interrupted."""
+def run_on_cluster(course, lesson: str, todo, scheduler: Scheduler, seeds: dict,
+                   outcomes: dict, progress: bool, tqdm) -> bool:
+    """Grade ``todo`` as tasks on ``scheduler``'s cluster, each submission with its ``seeds``
+    (``{student: {notebook: {grade_id: seed}}}``); merge each result as it comes (the same
+    merge as :func:`grader.parallel._run`). Returns whether the batch was interrupted."""
     from distributed import as_completed
 
     notebooks = course.notebook_names(lesson)
+    known = lesson_cells(course, lesson)
     batch = parallel.new_batch_folder(course)
     received = batch / "received"  # laid out as a slot's graded submissions
     bar = None
     try:
-        client = connect(address)
+        client = connect(scheduler)
         with client:
             _check_versions(client)
             package = lesson_package(course, lesson, batch)
@@ -382,15 +391,15 @@ def run_on_cluster(course, lesson: str, todo, address: str, outcomes: dict, prog
                 left_out[student] += more
                 shutil.rmtree(copy)
                 key = f"autograde-{lesson}-{student}-{package['batch']}"
-                futures[client.submit(grade_task, shared, student, files, key=key,
-                                      pure=False)] = student
-            bar = tqdm(total=len(todo), desc=f"autograde {lesson} on {address}",
+                futures[client.submit(grade_task, shared, student, files, seeds[student],
+                                      key=key, pure=False)] = student
+            bar = tqdm(total=len(todo), desc=f"autograde {lesson} on {scheduler.address}",
                        unit="submission", disable=not progress)
             try:
                 for future in as_completed(futures):
                     student = futures.pop(future)
-                    outcomes[student] = _record(course, lesson, student, notebooks, received,
-                                                future, left_out[student])
+                    outcomes[student] = _record(course, lesson, student, notebooks, known,
+                                                received, future, left_out[student])
                     bar.update()
             except KeyboardInterrupt:
                 client.cancel(list(futures))
@@ -405,14 +414,20 @@ def run_on_cluster(course, lesson: str, todo, address: str, outcomes: dict, prog
         shutil.rmtree(batch, ignore_errors=True)
 
 
-def _record(course, lesson, student, notebooks, received: Path, future,
+def _record(course, lesson, student, notebooks, known, received: Path, future,
             left_out: list[str]) -> parallel.Outcome:
-    """Merge one task's result into the course (the zero result of a task that failed)."""
+    """Merge one task's result into the course (the zero result of a task that failed, or
+    whose answer is refused). ``known``: :func:`lesson_cells`."""
     from distributed import KilledWorker
 
     result, reason = None, None
     if future.status == "finished":
         answer = future.result()
+        why = refusal(answer, student, *known)
+        if why:
+            answer = {"result": None, "files": {},
+                      "reason": f"the answer of the worker that graded it is refused: {why}; "
+                                "it scores zero"}
         result, reason = answer["result"], answer["reason"]
         folder = parallel.produced(received, student, lesson)
         shutil.rmtree(folder.parent, ignore_errors=True)

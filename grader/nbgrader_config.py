@@ -2,7 +2,9 @@
 
 Used by the ``course`` command (which loads this file) and usable with plain ``nbgrader``,
 which reads ``nbgrader_config.py`` from the folder it runs in: ``cd grader && nbgrader
-autograde 02_softmax`` (or symlink this file into that folder, or into ``~/.jupyter/``).
+autograde 02_softmax`` (or symlink this file into that folder, or into ``~/.jupyter/``). Plain
+``nbgrader autograde`` needs the seeds of the submissions' graded cells, which ``course
+autograde`` draws for each submission: ``--PlantProbes.seeds_file=FILE`` (``grader.seeds``).
 All runtime state (the gradebook, submissions, feedback, the exchange) lives in one
 folder, ``course_state/`` at the top of the repository unless ``COURSE_STATE_DIR`` names
 another; the gradebook is SQLite there unless ``COURSE_DB_URL`` gives another SQLAlchemy URL
@@ -57,8 +59,8 @@ c.KernelManager.transport = "ipc"
 os.makedirs(jupyter_runtime_dir(), exist_ok=True)
 c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid()}")
 
-# Grading: graded cells become probes (their seeds from the course's secret), the notebook runs
-# in the sandboxed kernel, and the judge scores every graded cell from the probes' data alone.
+# Grading: graded cells become probes (seeds drawn per submission, grader/seeds.py), the notebook
+# runs in the sandboxed kernel, and the judge scores every graded cell from the probes' data alone.
 # A dead kernel (memory, os._exit) costs what did not run, not the submission.
 c.Autograde.autograde_preprocessors = [
     "grader.judge.PlantProbes",

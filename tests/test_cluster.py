@@ -22,6 +22,7 @@ from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_
 
 from grader import warm_kernels
 from grader.cli import main
+from grader.cluster_trust import Scheduler
 from grader.course import Course
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster")]
@@ -66,7 +67,8 @@ def courses(tmp_path_factory, isolated_jupyter):
 def test_the_cluster_grades_as_the_local_pool_does(cluster, courses, capsys):
     on_cluster, local = courses
     address = cluster.scheduler.address
-    assert main([*on_cluster.args, "autograde", LESSON, "--cluster", address, "--profile",
+    assert main([*on_cluster.args, "autograde", LESSON, "--cluster", address, "--insecure",
+                 "--profile",
                  *(f"--student={s}" for s in ANSWERS)]) == 0
     out = capsys.readouterr().out
     assert out.count("sandbox: ") == 2, out  # one line per worker
@@ -95,8 +97,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(cluste
     address = cluster.scheduler.address
     before = {table: _rows(course, table) for table in ("submitted_assignment", "grade")}
     with ThreadPoolExecutor(1) as pool:
-        batch = pool.submit(course.autograde_all, LESSON, SLOW_STUDENTS, cluster=address,
-                            progress=False)
+        batch = pool.submit(course.autograde_all, LESSON, SLOW_STUDENTS,
+                            cluster=Scheduler(address), progress=False)
         deadline, busy = time.monotonic() + 120, {}
         while not busy and time.monotonic() < deadline and not batch.done():
             busy = {worker: keys for worker, keys in cluster.processing().items()

@@ -116,13 +116,10 @@ def test_class_flow_on_postgres_grades_as_on_sqlite(classroom, tmp_path, capsys)
     assert "2 submissions" in out and "2 graded" in out and "2 feedback files" in out, out
     on_postgres = {student: by_cell(classroom, LESSON, student) for student in ANSWERS}
 
-    # the same submissions, graded into a SQLite gradebook with the same secret (same inputs)
+    # the same submissions, graded into a SQLite gradebook (their own nonces: other inputs)
     on_sqlite = Course(tmp_path / "sqlite-state")
     # nbgrader's tables at the course's schema version, without its `alembic heads` (seconds)
     _create_gradebook_like(classroom, on_sqlite.db_url)
-    secret = Path(on_sqlite.config.PlantProbes.secret_file)
-    secret.parent.mkdir(parents=True)
-    shutil.copyfile(classroom.config.PlantProbes.secret_file, secret)
     for student in ANSWERS:
         submitted = classroom.folder("submitted", student, LESSON) / f"{LESSON}.ipynb"
         on_sqlite.add_submission(LESSON, student, submitted)
