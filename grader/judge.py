@@ -51,13 +51,14 @@ from course_lib.feedback import (
     PartialCredit,
     close,
     compare_hidden,
+    describe_array,
     describe_hidden_call,
     matching_misconception,
     to_numpy,
 )
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME
-from grader import policy
+from grader import memory_check, policy
 from grader import reference as ref
 from grader.misconceptions import encoding_with_its_own_base, wrong_outputs
 from grader.reference import decoding, numpy_layers
@@ -77,10 +78,12 @@ DATA_ONLY_EXTRAS = ("weight_shapes",)  # their records hold the data, not arrays
 # -- reading what the kernel handed back --------------------------------------------------------
 @dataclass
 class ProbeData:
-    """One probe's records (one per call) and arrays (``c<i>`` or ``c<i>_<j>``)."""
+    """One probe's records (one per call) and arrays (``c<i>`` or ``c<i>_<j>``); ``limited``:
+    the grader's own memory-limited run of the plan's ``LimitedCall``s, if it has any."""
 
     records: list[dict]
     arrays: dict[str, np.ndarray]
+    limited: memory_check.LimitedRun | None = None
 
 
 class BadProbe(Exception):
@@ -198,19 +201,46 @@ def _array(arrays: dict, key: str) -> np.ndarray:
 
 
 # -- judging the NumPy exercises --------------------------------------------------------------
-def _check_memory(record: dict, call) -> None:
-    """The traced call held less than a quarter of the full ``Tq × Tk`` float64 scores."""
-    q, k = call.args["q"], call.args["k"]
-    t_q, t_k = q.shape[-2], k.shape[-2]
-    full_scores = int(np.prod(np.broadcast_shapes(q.shape[:-2], k.shape[:-2]))) * t_q * t_k * 8
-    peak = record.get("peak_bytes")
-    if not isinstance(peak, int | float) or not np.isfinite(peak) or peak < 0:
-        raise CheckFailed("the memory of the call was not measured")
-    if peak >= full_scores / 4:
-        raise CheckFailed(
-            f"blockwise_attention(Tq={t_q}, Tk={t_k}) held {peak / 2**20:.1f} MiB at its peak, "
-            f"while the full scores take {full_scores / 2**20:.0f} MiB: it matches "
-            f"{DESCRIPTIONS['full_score_matrix']}.", "full_score_matrix")
+def _check_memory(exercise: str, call: probe_cases.LimitedCall, index: int, n_calls: int,
+                  run: memory_check.LimitedRun | None) -> None:
+    """Lesson 08's memory rule, from the grader's own run under a memory limit
+    (``grader.memory_check``): the limit was not reached, and the results equal the answer
+    key's on query rows the judge picks (``call.rows``, never shown to that process)."""
+    sizes = probe_cases.LIMITED_RUN
+    t_q, t_k, d_v = sizes["t_q"], sizes["t_k"], sizes["d_v"]
+    what = (f"{exercise}(Tq={t_q}, Tk={t_k}, block_size={sizes['block_size']}"
+            f"{', mask of shape (1, Tk)' if call.masked else ''})")
+    if run is None or run.unverified:
+        raise CheckFailed(f"{what} could not be run under a memory limit on the grading machine"
+                          f" ({run.unverified if run else 'not run'}): these points are left to "
+                          "your instructor's review.")
+    limit = (f"a fresh process limited to {run.limit_bytes >> 20} MiB (Python and NumPy "
+             f"included; the full Tq × Tk float64 scores take {t_q * t_k * 8 >> 20} MiB)")
+    out_of_memory = CheckFailed(
+        f"{what} ran out of memory in {limit}: it matches {DESCRIPTIONS['full_score_matrix']}.",
+        "full_score_matrix")
+    if run.out_of_memory:
+        raise out_of_memory
+    if run.problem or run.data is None:
+        raise CheckFailed(f"{what}, run in {limit}: {run.problem or 'no results'}.")
+    try:
+        data = read_probe([{"output_type": "display_data", "data": run.data}], exercise,
+                          n_calls, memory_check.MAX_RESULT_BYTES)
+    except BadProbe as problem:
+        raise CheckFailed(f"{what}, run in {limit}: {problem}.") from None
+    record = data.records[index]
+    if record.get("status") == "error" and record.get("type") == "MemoryError":
+        raise out_of_memory
+    args, kwargs = call.arguments()
+    received = received_result(record, data.arrays, index, exercise,
+                               probe_cases.Call(args, kwargs))
+    if np.shape(received) != (t_q, d_v):
+        raise CheckFailed(f"{what} should return (Tq, d_v) = {(t_q, d_v)}. Received: "
+                          f"{describe_array(received)}")
+    rows = np.random.default_rng(call.rows).choice(t_q, 64, replace=False)
+    args["q"] = args["q"][rows]
+    compare_hidden(np.asarray(received)[rows], ref.blockwise_attention(*args.values(), **kwargs),
+                   what=f"{what}, on 64 of its rows", **COMPARE_OPTIONS.get(exercise, {}))
 
 
 def _judged(value):
@@ -256,8 +286,33 @@ def judge_function(exercise: str, parts, data: ProbeData, credit: PartialCredit,
                 compare_hidden(received, key_function(*args, **kwargs),
                                what=describe_hidden_call(exercise, call.args, kwargs),
                                misconceptions=wrong_outputs(exercise, *args, **kwargs), **options)
-                if call.traced:
-                    _check_memory(record, call)
+
+
+def judge_blockwise(exercise: str, parts, data: ProbeData, credit: PartialCredit,
+                    points: float) -> None:
+    """Lesson 08: the parts the kernel made, as :func:`judge_function` judges them; the memory
+    part from the grader's own run of its calls under a memory limit (``data.limited``)."""
+    total = sum(part.share for part in parts)
+    limited = [part for part in parts
+               if any(isinstance(call, probe_cases.LimitedCall) for call in part.calls)]
+    in_kernel = [part for part in parts if part not in limited]
+    judge_function(exercise, in_kernel, data, credit,
+                   points * sum(part.share for part in in_kernel) / total)
+    for part in limited:
+        with _judging(credit, points * part.share / total, part.label):
+            for index, call in enumerate(part.calls):
+                _check_memory(exercise, call, index, len(part.calls), data.limited)
+
+
+def limited_run(exercise: str, kind: str, seed: int, cells) -> memory_check.LimitedRun | None:
+    """The grader's own memory-limited run (``grader.memory_check``) of the plan's
+    ``LimitedCall``s, on ``cells`` (those before the graded cell, as submitted); None when the
+    plan has none."""
+    calls = [call for part in probe_cases.plan(exercise, seed, kind) for call in part.calls
+             if isinstance(call, probe_cases.LimitedCall)]
+    if not calls:
+        return None
+    return memory_check.run(exercise, memory_check.answer_cells(cells), calls)
 
 
 # -- judging the Keras layers -------------------------------------------------------------------
@@ -819,6 +874,7 @@ def judge_decoding(exercise: str, parts, data: ProbeData, credit: PartialCredit,
 
 #: Every exercise the judge grades: the plan of its probes and the function that judges them.
 JUDGES = {**dict.fromkeys(numpy_layers.LAYERS, judge_layer),
+          "blockwise_attention": judge_blockwise,
           "build_translator": judge_translator,
           "sinusoidal_encoding": judge_encoding,
           "TransformerBlock": judge_block,
@@ -883,15 +939,17 @@ class Judge(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         started = time.perf_counter()
         planted = resources.get(METADATA, {})
-        for cell in nb.cells:
+        for number, cell in enumerate(nb.cells):
             graded = _graded(cell)
             if graded is None or graded[0] not in planted:
                 continue
             grade_id, exercise, kind = graded
             seed = planted[grade_id]["seed"]
             found = resources.get(STAND_INS, {}).get(exercise, policy.Findings())
+            limited = None if found.refused else \
+                limited_run(exercise, kind, seed, nb.cells[:number])
             credit = refusal(exercise, found, cell) if found.refused else \
-                self.verdict(cell, exercise, kind, seed)
+                self.verdict(cell, exercise, kind, seed, limited)
             cell.source = planted[grade_id]["source"]
             lines = [*credit.lines, credit.summary()]
             cell.outputs = [
@@ -901,13 +959,16 @@ class Judge(NbGraderPreprocessor):
             ]
             cell.metadata[METADATA] = {"exercise": exercise, "cell": kind,
                                        "misconceptions": credit.misconceptions,
-                                       "refused": found.refused, "review": found.review}
+                                       "refused": found.refused, "refused_at": found.evidence,
+                                       "review": [*found.review, *memory_check.review(limited)]}
         record_in_notebook(nb, "judge", time.perf_counter() - started)
         return nb, resources
 
-    def verdict(self, cell, exercise: str, kind: str, seed: int) -> PartialCredit:
+    def verdict(self, cell, exercise: str, kind: str, seed: int,
+                limited: memory_check.LimitedRun | None = None) -> PartialCredit:
         return verdict(exercise, kind, seed, cell.get("outputs", []),
-                       float(cell.metadata["nbgrader"]["points"]), self.max_probe_mb << 20)
+                       float(cell.metadata["nbgrader"]["points"]), self.max_probe_mb << 20,
+                       limited)
 
 
 def _stand_ins(nb) -> dict[str, policy.Findings]:
@@ -930,8 +991,10 @@ def refusal(exercise: str, found: policy.Findings, cell) -> PartialCredit:
 
 
 def verdict(exercise: str, kind: str, seed: int, outputs, points: float,
-            max_bytes: int = 16 << 20) -> PartialCredit:
-    """The judge's verdict on one graded cell, from the ``outputs`` the kernel gave it."""
+            max_bytes: int = 16 << 20,
+            limited: memory_check.LimitedRun | None = None) -> PartialCredit:
+    """The judge's verdict on one graded cell, from the ``outputs`` the kernel gave it (and
+    ``limited``: :func:`limited_run`)."""
     plan, judge = EXERCISES[exercise]
     parts = plan(exercise, seed, kind)
     credit = PartialCredit(exercise, echo=False)
@@ -947,6 +1010,7 @@ def verdict(exercise: str, kind: str, seed: int, outputs, points: float,
     return credit
 
 
+    data.limited = limited
 def _kernel_error(outputs) -> str:
     """The error the cell raised, if any, in one line (the learner's own code's error)."""
     for output in outputs:

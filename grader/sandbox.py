@@ -185,6 +185,13 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
     return argv + ["--", *kernel_argv]
 
 
+def confined_argv(argv: list[str]) -> list[str]:
+    """The bubblewrap command line that runs ``argv`` confined, in an empty ``/tmp`` and with
+    no folder of the submission's: a process the grader runs on a learner's code by itself
+    (:mod:`grader.memory_check`)."""
+    return [*_confinement(), "--chdir", "/tmp", "--", *argv]
+
+
 def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str]) -> list[str]:
     """The bubblewrap command line of a kernel fork server (:mod:`grader.warm_kernels`): the
     same confinement, the server's own file alone, and the slot's two shared folders."""
