@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from course_lib.misconceptions import DESCRIPTIONS
+from grader.similarity.summary import Summary, summaries
 from grader.state import read_file
 
 JUDGE = "course_judge"
@@ -253,8 +254,22 @@ def class_report(course, out_dir: Path, messages: list[str] | None = None) -> di
     files["pass_rate"] = _plot(out_dir / "pass_rate.png", pass_rate)
     files["misconceptions"] = _plot(out_dir / "misconceptions.png", misconceptions)
     files["report"] = out_dir / "report.md"
-    files["report"].write_text(_markdown(totals, rates, top) + _flags_markdown(flags))
+    similar = summaries(course.root / "reports")  # written by course similarity
+    files["report"].write_text(_markdown(totals, rates, top) + _flags_markdown(flags)
+                               + _similarity_markdown(similar))
+    for summary in similar:
+        files[f"similarity {summary.lesson}, {len(summary.flagged)} pairs flagged"] = summary.page
     return files
+
+
+def _similarity_markdown(similar: list[Summary]) -> str:
+    """The section on answers alike: pairs flagged per lesson, and where each report is."""
+    lines = ["## Similar answers", ""]
+    if not similar:
+        return "\n".join([*lines, "No similarity report yet (`course similarity LESSON`).", ""])
+    lines += [f"- {s.lesson}: {len(s.flagged)} pairs flagged, for you to judge (no grade was "
+              f"changed): {s.page}" for s in similar]
+    return "\n".join([*lines, ""])
 
 
 def _flags_markdown(flags: Flags) -> str:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from copydetect.utils import get_copied_slices, winnow
 
+from grader.similarity.normalise import CANONICAL_NAME
+
 K = 8  # tokens per fingerprint
 WINDOW = 4  # winnowing window: every run of K + WINDOW - 1 = 11 common tokens is found
 TYPICAL_MIN = 5  # a fingerprint held by this many answers, and by TYPICAL_SHARE of them, is typical
@@ -68,7 +70,9 @@ class Fingerprints:
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
     """The tokens of normalised code: ``(text, start, end)``, offsets in characters; layout
-    (indents, ends of statements) counts as tokens."""
+    (indents, ends of statements) counts as tokens, and each of the learner's names reads
+    ``v`` (inside a function) or ``g``, as MOSS reads every name: a variable assigned twice
+    and one assigned once then renamed give the same tokens."""
     line_starts = [0]
     for line in text.splitlines(keepends=True):
         line_starts.append(line_starts[-1] + len(line))
@@ -79,7 +83,10 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
                 continue
             start = line_starts[token.start[0] - 1] + token.start[1]
             end = line_starts[min(token.end[0], len(line_starts)) - 1] + token.end[1]
-            found.append((_LAYOUT.get(token.type, token.string), start, end))
+            word = _LAYOUT.get(token.type, token.string)
+            if token.type == tokenize.NAME and CANONICAL_NAME.fullmatch(word):
+                word = word[0]  # which of the learner's names is which: not compared
+            found.append((word, start, end))
     except (tokenize.TokenError, IndentationError):
         pass  # normalised code always tokenizes; what came before stays
     return found
@@ -137,6 +144,7 @@ class ExerciseComparison:
     the typical ones and how many answers held them, the pairs flagged (most similar first)."""
 
     rare: list[set[int]]
+    own_code: int  # answers with code beyond what the student version gives
     typical: dict[int, int]
     typical_at: int
     flagged: list[Pair]
@@ -170,4 +178,5 @@ def compare_exercise(fingerprints: list[set[int]], given: set[int],
         if score >= threshold and count >= MIN_SHARED:
             flagged.append(Pair(first, second, score, rare[first] & rare[second]))
     flagged.sort(key=lambda pair: (-pair.score, pair.first, pair.second))
-    return ExerciseComparison(rare, typical, typical_at, flagged, len(shared))
+    return ExerciseComparison(rare, sum(1 for hashes in own if hashes), typical, typical_at,
+                              flagged, len(shared))

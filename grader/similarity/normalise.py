@@ -36,6 +36,12 @@ _JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _BODIES = ("body", "orelse", "finalbody")
+# methods that change their object (lists, dicts, sets, NumPy arrays): a call is a write
+_CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update",
+                     "setdefault", "popitem", "sort", "reverse", "add", "discard",
+                     "fill", "resize", "put", "itemset", "partition", "setflags", "assign",
+                     "assign_add", "assign_sub", "__setitem__"}
+CANONICAL_NAME = re.compile(r"[vg]\d+")  # the names normalise gives: v0, v1, ..., g0, ...
 
 
 @dataclass
@@ -320,8 +326,12 @@ def _reorder(node: ast.AST, bound: set[str]) -> _Facts:
         facts.breaks = False
     elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
         facts.writes |= _base_names(node)
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        facts.writes |= _base_names(node.func) & bound  # lst.append(x) changes lst
+    elif isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _CHANGING_METHODS:
+            facts.writes |= _base_names(node.func)  # lst.append(x) changes lst
+        for keyword in node.keywords:
+            if keyword.arg == "out":  # numpy.exp(x, out=y) changes y
+                facts.writes |= _base_names(keyword.value)
     facts.leaves |= isinstance(node, _LEAVES)
     facts.breaks |= isinstance(node, (ast.Break, ast.Continue))
     facts.shape = f"{type(node).__name__}({';'.join(parts)})"

@@ -1,6 +1,5 @@
 """The similarity report of a lesson: ``similarity_<lesson>.html`` beside the grades
-(``<state>/reports/``), and ``similarity_<lesson>.json``, the flagged pairs that
-``course grades`` counts (:func:`summaries`).
+(``<state>/reports/``), and its summary (:mod:`.summary`), which ``course grades`` reads.
 
 The page (``grader/templates/similarity/report.html.j2``) shows each flagged pair's two
 answers side by side as the learners wrote them, the lines that match marked, and under them
@@ -12,25 +11,15 @@ nothing fetched, and it opens from disk.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from grader.similarity import fingerprints
 from grader.similarity.lesson import Answer, FlaggedPair, LessonSimilarity
+from grader.similarity.summary import Summary, write_summary
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "similarity"
-
-
-@dataclass
-class Summary:
-    """What ``course grades`` says of a lesson's similarity report."""
-
-    lesson: str
-    flagged: int
-    page: Path
 
 
 def page_name(lesson: str) -> str:
@@ -51,27 +40,9 @@ def write_report(result: LessonSimilarity, folder: Path) -> Path:
         problems=result.problems)
     page = folder / page_name(result.lesson)
     page.write_text(html, encoding="utf-8")
-    summary = {"lesson": result.lesson, "students": len(result.students),
-               "threshold": result.threshold, "page": page.name,
-               "flagged": [[p.student_a, p.student_b, p.exercise, round(p.score, 4)]
-                           for p in flagged]}
-    (folder / f"similarity_{result.lesson}.json").write_text(json.dumps(summary, indent=1),
-                                                             encoding="utf-8")
+    write_summary(Summary(result.lesson, [[p.student_a, p.student_b, p.exercise,
+                                           round(p.score, 4)] for p in flagged], page))
     return page
-
-
-def summaries(folder: Path) -> list[Summary]:
-    """The similarity reports in ``folder``, one per lesson (those that cannot be read are
-    left out)."""
-    found = []
-    for path in sorted(Path(folder).glob("similarity_*.json")):
-        try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-            found.append(Summary(summary["lesson"], len(summary["flagged"]),
-                                 path.parent / summary["page"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return found
 
 
 def _pair_view(pair: FlaggedPair) -> dict:
@@ -111,9 +82,9 @@ def _side(answer: Answer, shared: set[int]) -> dict:
 
 def _exercise_view(exercise) -> dict:
     comparison = exercise.comparison
-    with_code = sum(1 for rare in comparison.rare if rare)
-    return {"name": exercise.name, "answers": len(exercise.answers),
-            "only_typical": len(exercise.answers) - with_code,
+    with_rare_code = sum(1 for rare in comparison.rare if rare)
+    return {"name": exercise.name, "answers": comparison.own_code,
+            "only_typical": comparison.own_code - with_rare_code,
             "flagged": len(comparison.flagged), "compared": comparison.compared,
             "typical_at": comparison.typical_at, "typical": len(comparison.typical),
             "alike": [(text, count) for text, count in exercise.alike
