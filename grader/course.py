@@ -287,24 +287,30 @@ class Course:
 
     def _collect_one(self, source: Path, student: str, lesson: str,
                      moment: dt.datetime) -> list[str]:
-        """Copy one owned submission into ``submitted/`` unless the one there is as recent."""
+        """Copy one owned submission into ``submitted/``, in place of the one there unless
+        that is this very submission (the same time). The copy is made beside it first, so a
+        submission that cannot be copied leaves the previous one in place."""
         where, dest = f"{student} / {lesson}", self.folder("submitted", student, lesson)
         try:
-            if read_time(dest / "timestamp.txt") >= moment:
+            if read_time(dest / "timestamp.txt") == moment:
                 return []
         except (OSError, ValueError):  # none yet, or not one this method wrote
             pass
+        copy = dest.with_name(f".{lesson}.collecting")
+        remove_entry(copy)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        left_out = copy_safely(source, copy, where, owners=submitters(student))
+        if not copy.is_dir():
+            return left_out
+        remove_entry(copy / "timestamp.txt")
+        (copy / "timestamp.txt").write_text(nbgrader_time(moment))
+        secret = copy / "submission_secret.txt"
+        if os.path.lexists(secret) and not secret.is_file():
+            left_out.append(f"{where}: left out submission_secret.txt: not a file (its "
+                            "feedback cannot be released)")
+            remove_entry(secret)
         remove_entry(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        left_out = copy_safely(source, dest, where, owners=submitters(student))
-        if dest.is_dir():
-            remove_entry(dest / "timestamp.txt")
-            (dest / "timestamp.txt").write_text(nbgrader_time(moment))
-            secret = dest / "submission_secret.txt"
-            if os.path.lexists(secret) and not secret.is_file():
-                left_out.append(f"{where}: left out submission_secret.txt: not a file (its "
-                                "feedback cannot be released)")
-                remove_entry(secret)
+        copy.rename(dest)
         return left_out
 
     # -- submissions ----------------------------------------------------------------------
