@@ -972,10 +972,13 @@ class Judge(NbGraderPreprocessor):
 
 
 def _stand_ins(nb) -> dict[str, policy.Findings]:
-    """Library stand-ins and unreadable code in the answer cells, per judged exercise."""
-    cells = [(cell.metadata.get("nbgrader", {}).get("grade_id", ""),
-              bool(cell.metadata.get("nbgrader", {}).get("solution")), cell.source)
-             for cell in nb.cells if cell.cell_type == "code"]
+    """Library stand-ins the answers reach, and code the judge cannot read, per judged exercise:
+    every code cell counts (a locked one is the course's own, as nbgrader restored it)."""
+    meta = [cell.metadata.get("nbgrader", {}) for cell in nb.cells if cell.cell_type == "code"]
+    sources = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    cells = [(m.get("grade_id", ""), bool(m.get("solution")), source,
+              bool(m.get("locked")) and not m.get("solution"))
+             for m, source in zip(meta, sources, strict=True)]
     exercises = {graded[1] for graded in map(_graded, nb.cells) if graded}
     return policy.notebook_stand_ins(cells, sorted(exercises))
 
@@ -986,7 +989,8 @@ def refusal(exercise: str, found: policy.Findings, cell) -> PartialCredit:
     with credit.part(float(cell.metadata["nbgrader"]["points"]), "your own code"):
         raise CheckFailed(
             f"your answer uses {', '.join(found.refused)}, which does this exercise for you: "
-            f"it earns no points. Write it with {policy.advice(exercise)} instead.")
+            f"it earns no points. Write it with {policy.advice(exercise)} instead."
+            + "".join(f"\n  {line}" for line in found.evidence[:3]))
     return credit
 
 

@@ -1,0 +1,601 @@
+"""What an answer can reach in a notebook as submitted, read from its source with :mod:`ast`.
+
+The cells run in order before a graded cell's probe, so :func:`run_cells` replays their
+module-level statements: each name a cell binds (import, assignment, ``def``, ``class``, ``for``,
+``with``…) is bound to what it stands for — a library name (``keras.ops``) and the learner's own
+code that made it (a *definition*: a function, a class, an expression). A binding inside ``if``,
+``for``, ``try``… adds to the name's meanings instead of replacing them, and so does a change of
+an object the learner named (``Helper.f = …``, ``helpers.append(…)``, ``setattr(Helper, …)``).
+
+:func:`reach` starts from what the probe receives (the exercise's name when its graded cell
+runs) and the exercise's own answer cell, and follows every global name that reached code uses
+to all its meanings, through functions, methods, classes (bases, decorators, class attributes),
+default arguments and module-level values, in any cell. It reports the library names the
+reached code uses (through imports, aliases, attributes and ``getattr`` with a constant name),
+the strings it hands to a library call (``keras.activations.get("softmax")``), attributes with a
+library entry point's name on objects it cannot name (``tensor.softmax()``), and every construct
+whose target no reading of the source can name (:data:`HIDDEN`): ``exec``, ``sys.modules``,
+``vars()``, ``operator.attrgetter``, a pickle, ``getattr`` as a value… Code that can rebind the
+notebook's names at run time (``exec``, ``globals()``…) is also reported when it runs at module
+level in a learner's cell before the probe, even if nothing calls it.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# -- constructs whose target the source does not name --------------------------------------------
+#: ``name: (reason, can rebind the notebook's names)`` for builtins, modules (and everything
+#: under them) and attributes. A use of one of these in reached code is listed for review.
+HIDDEN_BUILTINS = {
+    "exec": ("runs code built at run time", True),
+    "eval": ("runs code built at run time", True),
+    "compile": ("compiles code built at run time", True),
+    "__import__": ("imports a module chosen at run time", False),
+    "globals": ("reads or changes the notebook's names through globals()", True),
+    "vars": ("reads or changes names through vars()", True),
+    "locals": ("reads or changes names through locals()", True),
+    "breakpoint": ("starts a debugger", False),
+    "__build_class__": ("builds a class by hand", False),
+}
+HIDDEN_MODULES = {
+    "sys.modules": ("looks modules up in sys.modules", True),
+    "sys._getframe": ("reads a frame's names", True),
+    "sys.settrace": ("traces the calls", True),
+    "sys.setprofile": ("traces the calls", True),
+    "builtins": ("uses the builtins module", True),
+    "__main__": ("reads the notebook's names through __main__", True),
+    "importlib": ("imports modules chosen at run time", True),
+    "pkgutil": ("imports modules chosen at run time", False),
+    "runpy": ("runs code from elsewhere", True),
+    "code": ("runs code built at run time", True),
+    "codeop": ("compiles code built at run time", False),
+    "operator.attrgetter": ("gets attributes by names computed at run time", False),
+    "operator.methodcaller": ("calls methods by names computed at run time", False),
+    "operator.getitem": ("looks items up at run time", False),
+    "operator.call": ("calls what it is given", False),
+    "operator.setitem": ("sets items at run time", True),
+    "pickle": ("loads pickled objects", False),
+    "_pickle": ("loads pickled objects", False),
+    "cPickle": ("loads pickled objects", False),
+    "marshal": ("loads compiled code", False),
+    "dill": ("loads pickled objects", False),
+    "cloudpickle": ("loads pickled objects", False),
+    "shelve": ("loads pickled objects", False),
+    "copyreg": ("changes how objects are pickled", False),
+    "joblib": ("loads pickled objects", False),
+    "types.FunctionType": ("builds a function from code objects", False),
+    "types.LambdaType": ("builds a function from code objects", False),
+    "types.CodeType": ("builds a code object", False),
+    "types.MethodType": ("binds a function chosen at run time", False),
+    "types.ModuleType": ("builds a module at run time", False),
+    "ctypes": ("reaches memory and C functions directly", True),
+    "cffi": ("reaches memory and C functions directly", True),
+    "gc": ("finds objects through the garbage collector", True),
+    "inspect.currentframe": ("reads a frame's names", True),
+    "inspect.stack": ("reads the frames' names", True),
+    "inspect.trace": ("reads the frames' names", True),
+    "inspect.getouterframes": ("reads the frames' names", True),
+    "inspect.getinnerframes": ("reads the frames' names", True),
+    "inspect.getmembers": ("finds objects by names computed at run time", False),
+    "inspect.getmembers_static": ("finds objects by names computed at run time", False),
+    "inspect.getattr_static": ("gets attributes by names computed at run time", False),
+    "inspect.getclosurevars": ("reads a function's global names", False),
+    "subprocess": ("runs another program", False),
+    "os.system": ("runs another program", False),
+    "os.popen": ("runs another program", False),
+    "os.exec": ("runs another program", False),
+    "os.spawn": ("runs another program", False),
+    "os.posix_spawn": ("runs another program", False),
+    "os.fork": ("forks the process", False),
+    "pty": ("runs another program", False),
+    "multiprocessing": ("runs code in other processes", False),
+    "IPython.get_ipython": ("runs code through IPython", True),
+    "IPython.core.getipython": ("runs code through IPython", True),
+    "IPython.Out": ("reads objects from IPython's output history", False),
+    "IPython._oh": ("reads objects from IPython's output history", False),
+}
+HIDDEN_ATTRIBUTES = {
+    "__dict__": ("reads or changes names through __dict__", True),
+    "__globals__": ("reads a function's global names", True),
+    "__builtins__": ("uses the builtins", True),
+    "__code__": ("reads or replaces a function's code", True),
+    "__closure__": ("reads a function's closure", False),
+    "__getattribute__": ("gets attributes by names computed at run time", False),
+    "__getattr__": ("gets attributes by names computed at run time", False),
+    "__subclasses__": ("finds classes through __subclasses__", False),
+    "__bases__": ("reads or changes a class's bases", True),
+    "__mro__": ("finds classes through __mro__", False),
+    "__class__": ("reads or changes an object's class", True),
+    "__self__": ("reads a bound method's object", False),
+    "__func__": ("reads a method's function", False),
+    "__wrapped__": ("reads a wrapped function", False),
+    "__reduce__": ("builds objects the way pickles do", False),
+    "__reduce_ex__": ("builds objects the way pickles do", False),
+    "__setstate__": ("builds objects the way pickles do", False),
+    "__loader__": ("loads modules by hand", False),
+    "__spec__": ("loads modules by hand", False),
+    "f_globals": ("reads a frame's names", True),
+    "f_locals": ("reads a frame's names", True),
+    "f_builtins": ("reads a frame's names", True),
+    "f_back": ("reads the caller's frame", True),
+    "tb_frame": ("reads a frame's names", True),
+    "gi_frame": ("reads a frame's names", True),
+}
+#: The names IPython gives a notebook's namespace.
+IPYTHON_NAMES = {"get_ipython", "Out", "_oh"}
+#: Library calls that bring back code or objects saved elsewhere (a pickled or saved model).
+LOADERS = re.compile(r"^(?:func_load|loads?|load_model|model_from_\w+|deserializ\w*|"
+                     r"unpickl\w*|from_config|get_registered_object)$")
+MAGIC = re.compile(r"^(\s*)(?:[\w.]+\s*=\s*)?([%!].*)$")
+TIMED_MAGIC = re.compile(r"^%%?(?:time|timeit)\b(?:\s+-\S+(?:\s+\d+)?)*\s*(.*)$")
+
+
+@dataclass
+class Findings:
+    """What an answer can reach: refused names, and lines the judge cannot read, to review."""
+
+    refused: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)  # where each refused name is used
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A code cell: its label (its grade_id, or its place), whether its source is the course's
+    own (a locked cell nbgrader restores), and its parsed statements."""
+
+    label: str
+    trusted: bool
+    lines: tuple[str, ...]
+    tree: ast.Module
+
+
+@dataclass(eq=False)
+class Definition:
+    """The learner's own code that gave a name a meaning: a statement or expression, the cell it
+    is in, and the names as they stood when it ran."""
+
+    node: ast.AST
+    cell: Cell
+    env: dict
+
+
+Env = dict  # {name: tuple of library names (str) and Definitions}; "*": modules imported with *
+
+
+def parse_cell(label: str, trusted: bool, source: str) -> Cell:
+    """The cell's statements; IPython's ``%magic`` and ``!shell`` lines become calls of
+    ``get_ipython()`` (``%time`` and ``%timeit`` keep the code they run). A cell that does not
+    parse binds nothing: the kernel raises ``SyntaxError`` there."""
+    lines = source.splitlines()
+    python = []
+    for line in lines:
+        magic = MAGIC.match(line)
+        timed = TIMED_MAGIC.match(magic.group(2)) if magic else None
+        if timed:
+            python.append(magic.group(1) + timed.group(1))
+        elif magic:
+            python.append(magic.group(1) + "get_ipython()")
+        else:
+            python.append(line)
+    try:
+        tree = ast.parse("\n".join(python))
+    except (SyntaxError, ValueError):
+        tree = ast.Module(body=[], type_ignores=[])
+    return Cell(label, trusted, tuple(lines), tree)
+
+
+# -- replaying the cells' module-level statements -----------------------------------------------
+def _root_name(node) -> str | None:
+    """``helpers`` for ``helpers.f``, ``helpers[0].g``, …: the name an object is reached by."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _target_names(target) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for item in target.elts for name in _target_names(item)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+class _Replay:
+    """Binds the names of one cell's module-level statements in ``env``."""
+
+    def __init__(self, env: Env, cell: Cell):
+        self.env, self.cell = env, cell
+
+    def library(self, node) -> tuple[str, ...]:
+        return tuple(resolve(node, self.env, {}, set()))
+
+    def bind(self, name: str, meanings: tuple, add: bool) -> None:
+        self.env[name] = (*self.env.get(name, ()), *meanings) if add else meanings
+
+    def definition(self, node) -> Definition:
+        return Definition(node, self.cell, dict(self.env))
+
+    def statements(self, body: Iterable[ast.stmt], add: bool = False) -> None:
+        for stmt in body:
+            self.statement(stmt, add)
+
+    def statement(self, stmt: ast.stmt, add: bool) -> None:  # noqa: C901 (one case per kind)
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                top = alias.name.split(".")[0]
+                self.bind(alias.asname or top, (alias.name if alias.asname else top,), add)
+        elif isinstance(stmt, ast.ImportFrom):
+            module = "." * stmt.level + (stmt.module or "")
+            for alias in stmt.names:
+                if alias.name == "*":
+                    self.bind("*", (module,), True)
+                else:
+                    self.bind(alias.asname or alias.name, (f"{module}.{alias.name}",), add)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.bind(stmt.name, (self.definition(stmt),), add)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if stmt.value is None:
+                return
+            meanings = (*self.library(stmt.value), self.definition(stmt.value))
+            for target in targets:
+                names = _target_names(target)
+                for name in names:
+                    self.bind(name, meanings, add or isinstance(stmt, ast.AugAssign))
+                root = _root_name(target)
+                if not names and root:  # Helper.f = …, table[key] = …: Helper, table change
+                    self.bind(root, (self.definition(stmt),), True)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            for name in _target_names(stmt.target):
+                self.bind(name, (self.definition(stmt.iter),), True)
+            self.statements(stmt.body + stmt.orelse, add=True)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                for name in _target_names(item.optional_vars) if item.optional_vars else []:
+                    self.bind(name, (self.definition(item.context_expr),), True)
+            self.statements(stmt.body, add=True)
+        elif isinstance(stmt, (ast.If, ast.While)):
+            self.statements(stmt.body + stmt.orelse, add=True)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            for handler in stmt.handlers:
+                if handler.name:
+                    self.bind(handler.name, (self.definition(handler),), True)
+                self.statements(handler.body, add=True)
+            self.statements(stmt.body + stmt.orelse + stmt.finalbody, add=True)
+        elif type(stmt).__name__ == "Match":
+            for case in stmt.cases:
+                self.statements(case.body, add=True)
+        elif isinstance(stmt, ast.Delete) and not add:
+            for target in stmt.targets:
+                for name in _target_names(target):
+                    self.env.pop(name, None)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            call = stmt.value  # helpers.append(f), setattr(Helper, "f", g): they change
+            root = _root_name(call.func.value) if isinstance(call.func, ast.Attribute) else \
+                (_root_name(call.args[0]) if call.args and isinstance(call.func, ast.Name)
+                 and call.func.id == "setattr" else None)
+            if root:
+                self.bind(root, (self.definition(call),), True)
+        for node in ast.walk(stmt):  # names := values bound anywhere in the statement
+            if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                self.bind(node.target.id, (self.definition(node.value),), True)
+
+
+def run_cells(cells: list[Cell]) -> list[Env]:
+    """The names before each cell (and after the last): ``[env before cell 0, …]``."""
+    env: Env = {}
+    states = [dict(env)]
+    for cell in cells:
+        _Replay(env, cell).statements(cell.tree.body)
+        states.append(dict(env))
+    return states
+
+
+# -- naming what an expression stands for -------------------------------------------------------
+def resolve(node, env: Env, local: dict[str, set[str]], locals_: set[str]) -> set[str]:
+    """The library names an expression may stand for (``sp.softmax`` → ``scipy.special.softmax``;
+    none for the learner's own code or what cannot be named)."""
+    if isinstance(node, ast.Name):
+        if node.id in local:
+            return set(local[node.id])
+        if node.id in locals_:
+            return set()
+        meanings = env.get(node.id)
+        if meanings is not None:
+            return {m for m in meanings if isinstance(m, str)}
+        if node.id in IPYTHON_NAMES:
+            return {f"IPython.{node.id}"}
+        if hasattr(builtins, node.id) or node.id == "__builtins__":
+            return {f"builtins.{node.id}" if node.id != "__builtins__" else "builtins"}
+        return {f"{module}.{node.id}" for module in env.get("*", ())}
+    if isinstance(node, ast.Attribute):
+        return {f"{base}.{node.attr}" for base in resolve(node.value, env, local, locals_)}
+    if isinstance(node, ast.Call) and _is_getattr(node, env, local, locals_) \
+            and len(node.args) >= 2 and _constant_string(node.args[1]) is not None:
+        attribute = _constant_string(node.args[1])
+        return {f"{base}.{attribute}" for base in resolve(node.args[0], env, local, locals_)}
+    if isinstance(node, (ast.IfExp, ast.BoolOp, ast.NamedExpr)):
+        parts = [node.body, node.orelse] if isinstance(node, ast.IfExp) else \
+            node.values if isinstance(node, ast.BoolOp) else [node.value]
+        return set().union(*(resolve(part, env, local, locals_) for part in parts))
+    return set()
+
+
+def _constant_string(node) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _is_getattr(call: ast.Call, env, local, locals_) -> bool:
+    return "builtins.getattr" in resolve(call.func, env, local, locals_)
+
+
+# -- what reached code uses ---------------------------------------------------------------------
+@dataclass
+class Facts:
+    """What one definition's code uses, line by line (lines of its cell)."""
+
+    uses: list[tuple[int, str]] = field(default_factory=list)  # library names
+    lookups: list[tuple[int, str, str]] = field(default_factory=list)  # (callee, string)
+    attributes: list[tuple[int, str]] = field(default_factory=list)  # on unnamed objects
+    subscripts: list[tuple[int, str]] = field(default_factory=list)  # of library names
+    reviews: list[tuple[int, str, bool]] = field(default_factory=list)  # (reason, rebinds)
+    follows: list[tuple[Definition, object]] = field(default_factory=list)  # (…, names seen)
+
+
+class Merged:
+    """The names a function's body sees: as they were where it was defined, and as they are
+    when the probe calls it."""
+
+    def __init__(self, *envs):
+        self.envs = envs
+
+    def __contains__(self, name) -> bool:
+        return any(name in env for env in self.envs)
+
+    def get(self, name, default=None):
+        found = tuple(m for env in self.envs for m in env.get(name, ()))
+        return found if any(name in env for env in self.envs) else default
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+           ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _own_nodes(roots: Iterable[ast.AST]):
+    """The nodes of a scope: ``roots`` and what is under them, but not inside a nested function,
+    class or comprehension (those are yielded, not entered)."""
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
+    """Every name a scope binds (assigned, imported, defined, a parameter…), less its
+    ``global`` and ``nonlocal`` ones."""
+    names, declared = set(), set()
+    for node in _own_nodes(nodes):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+    return names - declared
+
+
+class _Scanner(ast.NodeVisitor):
+    """Collects the :class:`Facts` of a piece of code: ``env``, the names its module-level code
+    sees (class bodies, decorators, default values included); ``body_env``, those its functions'
+    bodies see when they are called (``top_level``: bodies left out)."""
+
+    def __init__(self, env, body_env=None, top_level: bool = False):
+        self.env, self.body_env, self.top_level = env, body_env, top_level
+        self.local: dict[str, set[str]] = {}
+        self.locals: set[str] = set()
+        self.class_names: set[str] = set()  # a class body's names: its methods do not see them
+        self.facts = Facts()
+        self.called: set[int] = set()
+
+    def names(self, node) -> set[str]:
+        return resolve(node, self.env, self.local, self.locals)
+
+    # -- scopes -----------------------------------------------------------------------------
+    def scope(self, body: list[ast.AST], bound: set[str]) -> None:
+        """Visit a function's or comprehension's body with its own local names, and the library
+        names its local imports and assignments stand for."""
+        saved = self.local, self.locals
+        self.locals = self.locals | bound
+        self.local = {k: v for k, v in self.local.items() if k not in bound}
+        for _ in range(2):  # a local alias of a local alias
+            for node in _own_nodes(body):
+                self.local_alias(node)
+        for node in body:
+            self.visit(node)
+        self.local, self.locals = saved
+
+    def local_alias(self, node) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                self.local.setdefault(alias.asname or top, set()).add(
+                    alias.name if alias.asname else top)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                self.local.setdefault(alias.asname or alias.name, set()).add(
+                    f"{'.' * node.level}{node.module or ''}.{alias.name}")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found = self.names(node.value)
+            for name in (n for t in targets for n in _target_names(t)):
+                if found:
+                    self.local.setdefault(name, set()).update(found)
+        elif isinstance(node, ast.arguments):
+            params = [*node.posonlyargs, *node.args, *node.kwonlyargs]
+            defaults = [None] * (len(node.posonlyargs) + len(node.args) - len(node.defaults)) \
+                + list(node.defaults) + list(node.kw_defaults)
+            for param, default in zip(params, defaults, strict=True):
+                found = self.names(default) if default is not None else set()
+                if found:
+                    self.local.setdefault(param.arg, set()).update(found)
+
+    def visit_FunctionDef(self, node):
+        for part in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults,
+                     node.returns, *(a.annotation for a in ast.walk(node.args)
+                                     if isinstance(a, ast.arg))]:
+            if part is not None:
+                self.visit(part)
+        if not self.top_level:
+            saved = self.locals, self.class_names, self.env
+            self.locals, self.class_names = self.locals - self.class_names, set()
+            self.env = self.body_env
+            self.scope([node.args, *node.body], _bound_names([node.args, *node.body]))
+            self.locals, self.class_names, self.env = saved
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        for default in [*node.args.defaults, *node.args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        if not self.top_level:
+            saved, self.env = self.env, self.body_env
+            self.scope([node.args, node.body], _bound_names([node.args, node.body]))
+            self.env = saved
+
+    def visit_ClassDef(self, node):
+        for part in [*node.decorator_list, *node.bases, *node.keywords]:
+            self.visit(part)
+        saved, self.class_names = self.class_names, _bound_names(node.body) - self.locals
+        self.scope(node.body, self.class_names)
+        self.class_names = saved
+
+    def comprehension(self, node):
+        self.scope([*node.generators, *(getattr(node, k) for k in ("elt", "key", "value")
+                                        if hasattr(node, k))],
+                   _bound_names([g.target for g in node.generators]))
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = comprehension
+
+    # -- uses -------------------------------------------------------------------------------
+    def review(self, node, reason: str, rebinds: bool = False) -> None:
+        self.facts.reviews.append((node.lineno, reason, rebinds))
+
+    def visit_Name(self, node):
+        if not isinstance(node.ctx, ast.Load):
+            return
+        names = self.names(node)
+        self.facts.uses += [(node.lineno, name) for name in sorted(names)]
+        if "builtins.getattr" in names and id(node) not in self.called:
+            self.review(node, "uses getattr as a value (names computed at run time)")
+        if node.id not in self.locals and node.id not in self.local:
+            self.facts.follows += [(m, self.env) for m in self.env.get(node.id, ())
+                                   if isinstance(m, Definition)]
+
+    def visit_Attribute(self, node):
+        if node.attr in HIDDEN_ATTRIBUTES:
+            self.review(node, f"uses {node.attr} ({HIDDEN_ATTRIBUTES[node.attr][0]})",
+                        HIDDEN_ATTRIBUTES[node.attr][1])
+        names = self.names(node)
+        self.facts.uses += [(node.lineno, name) for name in sorted(names)]
+        if not names and not self.names(node.value):
+            self.facts.attributes.append((node.lineno, node.attr))
+        self.visit(node.value)
+
+    def visit_ImportFrom(self, node):
+        if any(alias.name == "*" for alias in node.names):
+            self.review(node, f"imports every name of {node.module} (which names is not known)",
+                        True)
+
+    def visit_Subscript(self, node):
+        self.facts.subscripts += [(node.lineno, name) for name in sorted(self.names(node.value))]
+        self.generic_visit(node)
+
+    def visit_Call(self, node):
+        callees = self.names(node.func)
+        if "builtins.getattr" in callees:
+            self.called.add(id(node.func))
+            name = _constant_string(node.args[1]) if len(node.args) >= 2 else None
+            if len(node.args) >= 2 and name is None:
+                self.review(node, "uses getattr with a name computed at run time")
+            if name is not None and node.args and not self.names(node.args[0]):
+                self.facts.attributes.append((node.lineno, name))
+            self.facts.uses += [(node.lineno, found) for found in sorted(self.names(node))]
+        if callees & {"builtins.getattr", "builtins.setattr", "builtins.delattr"} \
+                and len(node.args) >= 2 and _constant_string(node.args[1]) in HIDDEN_ATTRIBUTES:
+            reason, rebinds = HIDDEN_ATTRIBUTES[node.args[1].value]
+            self.review(node, f"uses {node.args[1].value} ({reason})", rebinds)
+        libraries = {c for c in callees if not c.startswith("builtins.")}
+        for callee in sorted(libraries):
+            if LOADERS.match(callee.rsplit(".", 1)[-1]) and not callee.startswith("json."):
+                self.review(node, f"calls {callee} (loads code or objects saved elsewhere)")
+            arguments = [*node.args, *(k.value for k in node.keywords if k.arg != "name")]
+            for string in _strings(arguments):
+                self.facts.lookups.append((node.lineno, callee, string))
+        self.generic_visit(node)
+
+
+def _strings(nodes) -> list[str]:
+    """The string constants in call arguments, inside lists, tuples, sets and dicts too."""
+    found = []
+    for node in nodes:
+        for part in ast.walk(node):
+            if _constant_string(part) is not None:
+                found.append(part.value)
+    return found
+
+
+def facts_of(definition: Definition, body_env) -> Facts:
+    """What a definition's code uses: its module-level parts with the names of its own cell,
+    its functions' bodies with ``body_env``."""
+    scanner = _Scanner(definition.env, body_env)
+    scanner.visit(definition.node)
+    return scanner.facts
+
+
+def top_level_facts(cell: Cell, before: Env, after: Env) -> Facts:
+    """What a cell's module-level code uses as it runs (function bodies left out), with the
+    names as they were ``before`` it and as it leaves them (``after``)."""
+    scanner = _Scanner(Merged(before, after), top_level=True)
+    scanner.visit(cell.tree)
+    return scanner.facts
+
+
+def reach(roots: list[Definition], probe_env: Env,
+          cache: dict | None = None) -> list[tuple[Definition, Facts]]:
+    """Every definition reachable from ``roots``, with its facts, roots first. A function
+    reached from a function's body runs when the probe calls: it sees the probe's names; one
+    reached from module-level code may also run then, with the names of that moment.
+    ``cache``: facts already found, shared by the calls on one notebook."""
+    cache = {} if cache is None else cache
+    found, seen = [], set()
+    queue = [(root, probe_env) for root in roots]
+    while queue:
+        definition, seen_from = queue.pop(0)
+        key = (id(definition), id(seen_from), id(probe_env))
+        if key in seen:
+            continue
+        seen.add(key)
+        if key not in cache:  # (it holds the objects of its key: their ids stay theirs)
+            body_env = probe_env if seen_from is probe_env else Merged(seen_from, probe_env)
+            cache[key] = (facts_of(definition, body_env), definition, seen_from, probe_env)
+        facts = cache[key][0]
+        found.append((definition, facts))
+        queue += facts.follows
+    return found
