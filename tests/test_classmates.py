@@ -7,6 +7,7 @@ One batch of the tiny lesson holds every case at once, graded in two processes:
   notebook whose name claims a later date, then his answers); ``ana`` submits her own, then
   plants a blank submission in ben's name with a later date, one in the name of an account
   that does not exist, and a file in ben's folder, and tries to rename ben's submission;
+* a submission whose name holds no date nbgrader can read (made by the collecting account);
 * kernels that fill their folder with sparse 60 MiB files, with thousands of files and HTML
   pages, and that replace ``timestamp.txt`` and ``submission_secret.txt`` with folders;
 * honest learners beside them (right, and partly wrong).
@@ -18,6 +19,7 @@ one's judge metadata is not what the judge writes, to check that ``course feedba
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -61,7 +63,8 @@ HOSTILE = {
                                 "    open(os.path.join(name, 'x'), 'w').write('x')"),
 }
 HONEST = {"right": RIGHT, "partly": WRONG_ADD, "broken_later": RIGHT, "odd_judge": RIGHT}
-EXPECTED = {**dict.fromkeys([*HOSTILE, "right", "broken_later", "odd_judge"], FULL_MARKS),
+EXPECTED = {**dict.fromkeys([*HOSTILE, "right", "broken_later", "odd_judge", "carl"],
+                            FULL_MARKS),
             "partly": 2.0}
 
 
@@ -88,7 +91,7 @@ def submit_as(account, inbound: Path, student: str, notebook: Path, stamp: str,
 
 
 def through_the_exchange(course: Course, shared: Path, accounts, notes: dict) -> None:
-    """ben's submissions and ana's, as the accounts themselves make them; then collect."""
+    """ben's submissions and ana's, as the accounts themselves make them."""
     ana, ben = accounts["ana"], accounts["ben"]
     inbound = course.exchange / course.course_id / "inbound"
     blank, right = shared / "blank.ipynb", shared / "right.ipynb"
@@ -105,9 +108,6 @@ def through_the_exchange(course: Course, shared: Path, accounts, notes: dict) ->
     assert planted.returncode == 0, planted.stderr
     notes["rename"] = run_as(ana, "mv", str(honest), str(inbound / f"x+{LESSON}+{LATER}+z"))
     notes["right"] = right.read_bytes()
-    notes["before"] = dt.datetime.now(dt.timezone.utc)
-    notes["messages"] = []
-    notes["collected"] = course.collect(LESSON, notes["messages"])
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +127,19 @@ def graded_batch(root: Path, shared: Path) -> Course:
                     exchange_dir=shared / "exchange")
     course.release(LESSON)
     course.accounts, course.exchange_notes = {}, {}
-    if accounts_skip_reason() is None:
-        with unix_accounts(["ana", "ben"]) as accounts:
+    with contextlib.ExitStack() as accounts_kept:  # until collected
+        if accounts_skip_reason() is None:
+            accounts = accounts_kept.enter_context(unix_accounts(["ana", "ben"]))
             course.accounts = {role: account.pw_name for role, account in accounts.items()}
             through_the_exchange(course, shared, accounts, course.exchange_notes)
+        # made by this account, which collects: a name whose date nbgrader cannot read
+        carl = course.exchange / course.course_id / "inbound" / f"carl+{LESSON}+not a date+r"
+        carl.mkdir()
+        nbformat.write(submission(course, LESSON, RIGHT), carl / f"{LESSON}.ipynb")
+        (carl / "submission_secret.txt").write_text("secret-carl")
+        course.collect_before = dt.datetime.now(dt.timezone.utc)
+        course.collect_messages = []
+        course.collected = course.collect(LESSON, course.collect_messages)
     for student, answers in {**HOSTILE, **HONEST}.items():
         submit(course, LESSON, student, submission(course, LESSON, answers), root)
         folder = course.folder("submitted", student, LESSON)
@@ -178,11 +187,17 @@ def test_honest_and_hostile_score_what_their_answers_deserve(batch):
     assert batch.report.count("graded") == len(batch.report.outcomes), batch.report.messages
 
 
+def test_a_name_whose_date_cannot_be_read_stops_no_collect(batch):
+    assert "carl" in batch.collected, batch.collect_messages
+    stamp = read_time(batch.folder("submitted", "carl", LESSON) / "timestamp.txt")
+    assert batch.collect_before - dt.timedelta(minutes=5) < stamp <= batch.collect_before
+
+
 def test_a_submission_in_a_classmates_name_is_refused_naming_both(batch):
     notes, names = exchange_case(batch), batch.accounts
     ana, ben = names["ana"], names["ben"]
-    assert notes["collected"] == [ana, ben], notes["messages"]
-    text = "\n".join(notes["messages"])
+    assert batch.collected == sorted([ana, ben, "carl"]), batch.collect_messages
+    text = "\n".join(batch.collect_messages)
     assert (f"{ben} / {LESSON}: refused {notes['planted']!r}: it claims to be the submission "
             f"of {ben}, but it is owned by the account {ana}") in text, text
     assert (f"ghost / {LESSON}: refused {notes['ghost']!r}: it claims to be the submission of "
@@ -199,7 +214,7 @@ def test_the_owners_latest_submission_is_graded_with_the_file_systems_time(batch
     assert sorted(p.name for p in folder.iterdir()) == [
         "submission_secret.txt", "timestamp.txt", f"{LESSON}.ipynb"]
     stamp = read_time(folder / "timestamp.txt")
-    assert notes["before"] - dt.timedelta(minutes=5) < stamp <= notes["before"], stamp
+    assert batch.collect_before - dt.timedelta(minutes=5) < stamp <= batch.collect_before
     for student in batch.accounts.values():
         assert totals(batch, LESSON, student) == (FULL_MARKS, FULL_MARKS), student
 
