@@ -23,17 +23,13 @@ import re
 from collections.abc import Iterable
 
 from grader import entry_points
+from grader.notebook_names import Cell, Definition, Merged, parse_cell, run_cells
 from grader.reachability import (
     HIDDEN_BUILTINS,
     HIDDEN_MODULES,
-    Cell,
-    Definition,
     Facts,
     Findings,
-    Merged,
-    parse_cell,
     reach,
-    run_cells,
     top_level_facts,
 )
 

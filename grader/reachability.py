@@ -1,32 +1,35 @@
-"""What an answer can reach in a notebook as submitted, read from its source with :mod:`ast`.
-
-The cells run in order before a graded cell's probe, so :func:`run_cells` replays their
-module-level statements: each name a cell binds (import, assignment, ``def``, ``class``, ``for``,
-``with``…) is bound to what it stands for — a library name (``keras.ops``) and the learner's own
-code that made it (a *definition*: a function, a class, an expression). A binding inside ``if``,
-``for``, ``try``… adds to the name's meanings instead of replacing them, and so does a change of
-an object the learner named (``Helper.f = …``, ``helpers.append(…)``, ``setattr(Helper, …)``).
+"""What an answer can reach in a notebook as submitted, and what in it cannot be named.
 
 :func:`reach` starts from what the probe receives (the exercise's name when its graded cell
-runs) and the exercise's own answer cell, and follows every global name that reached code uses
-to all its meanings, through functions, methods, classes (bases, decorators, class attributes),
-default arguments and module-level values, in any cell. It reports the library names the
-reached code uses (through imports, aliases, attributes and ``getattr`` with a constant name),
-the strings it hands to a library call (``keras.activations.get("softmax")``), attributes with a
-library entry point's name on objects it cannot name (``tensor.softmax()``), and every construct
-whose target no reading of the source can name (:data:`HIDDEN`): ``exec``, ``sys.modules``,
-``vars()``, ``operator.attrgetter``, a pickle, ``getattr`` as a value… Code that can rebind the
-notebook's names at run time (``exec``, ``globals()``…) is also reported when it runs at module
-level in a learner's cell before the probe, even if nothing calls it.
+runs, as ``grader.notebook_names`` binds it) and the exercise's own answer cell, and follows
+every global name that reached code uses to all its meanings, through functions, methods,
+classes (bases, decorators, class attributes), default arguments and module-level values, in
+any cell. The :class:`Facts` of each reached definition: the library names it uses (through
+imports, aliases, attributes and ``getattr`` with a constant name), the strings it hands to a
+library call (``keras.activations.get("softmax")``), attributes on objects it cannot name
+(``tensor.softmax()``), and every construct whose target no reading of the source can name
+(``exec``, ``sys.modules``, ``vars()``, ``operator.attrgetter``, a pickle, ``getattr`` as a
+value…: :data:`HIDDEN_BUILTINS`, :data:`HIDDEN_MODULES`, :data:`HIDDEN_ATTRIBUTES`). Code that
+can rebind the notebook's names at run time (``exec``, ``globals()``…) is also found at module
+level in any cell (:func:`top_level_facts`), where nothing needs to call it.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from grader.notebook_names import (
+    Cell,
+    Definition,
+    Env,
+    Merged,
+    constant_string,
+    resolve,
+    target_names,
+)
 
 # -- constructs whose target the source does not name --------------------------------------------
 #: ``name: (reason, can rebind the notebook's names)`` for builtins, modules (and everything
@@ -126,14 +129,9 @@ HIDDEN_ATTRIBUTES = {
     "tb_frame": ("reads a frame's names", True),
     "gi_frame": ("reads a frame's names", True),
 }
-#: The names IPython gives a notebook's namespace.
-IPYTHON_NAMES = {"get_ipython", "Out", "_oh"}
 #: Library calls that bring back code or objects saved elsewhere (a pickled or saved model).
 LOADERS = re.compile(r"^(?:func_load|loads?|load_model|model_from_\w+|deserializ\w*|"
                      r"unpickl\w*|from_config|get_registered_object)$")
-MAGIC = re.compile(r"^(\s*)(?:[\w.]+\s*=\s*)?([%!].*)$")
-TIMED_MAGIC = re.compile(r"^%%?(?:time|timeit)\b(?:\s+-\S+(?:\s+\d+)?)*\s*(.*)$")
-
 
 @dataclass
 class Findings:
@@ -142,199 +140,6 @@ class Findings:
     refused: list[str] = field(default_factory=list)
     review: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # where each refused name is used
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A code cell: its label (its grade_id, or its place), whether its source is the course's
-    own (a locked cell nbgrader restores), and its parsed statements."""
-
-    label: str
-    trusted: bool
-    lines: tuple[str, ...]
-    tree: ast.Module
-
-
-@dataclass(eq=False)
-class Definition:
-    """The learner's own code that gave a name a meaning: a statement or expression, the cell it
-    is in, and the names as they stood when it ran."""
-
-    node: ast.AST
-    cell: Cell
-    env: dict
-
-
-Env = dict  # {name: tuple of library names (str) and Definitions}; "*": modules imported with *
-
-
-def parse_cell(label: str, trusted: bool, source: str) -> Cell:
-    """The cell's statements; IPython's ``%magic`` and ``!shell`` lines become calls of
-    ``get_ipython()`` (``%time`` and ``%timeit`` keep the code they run). A cell that does not
-    parse binds nothing: the kernel raises ``SyntaxError`` there."""
-    lines = source.splitlines()
-    python = []
-    for line in lines:
-        magic = MAGIC.match(line)
-        timed = TIMED_MAGIC.match(magic.group(2)) if magic else None
-        if timed:
-            python.append(magic.group(1) + timed.group(1))
-        elif magic:
-            python.append(magic.group(1) + "get_ipython()")
-        else:
-            python.append(line)
-    try:
-        tree = ast.parse("\n".join(python))
-    except (SyntaxError, ValueError):
-        tree = ast.Module(body=[], type_ignores=[])
-    return Cell(label, trusted, tuple(lines), tree)
-
-
-# -- replaying the cells' module-level statements -----------------------------------------------
-def _root_name(node) -> str | None:
-    """``helpers`` for ``helpers.f``, ``helpers[0].g``, …: the name an object is reached by."""
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _target_names(target) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [name for item in target.elts for name in _target_names(item)]
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
-    return []
-
-
-class _Replay:
-    """Binds the names of one cell's module-level statements in ``env``."""
-
-    def __init__(self, env: Env, cell: Cell):
-        self.env, self.cell = env, cell
-
-    def library(self, node) -> tuple[str, ...]:
-        return tuple(resolve(node, self.env, {}, set()))
-
-    def bind(self, name: str, meanings: tuple, add: bool) -> None:
-        self.env[name] = (*self.env.get(name, ()), *meanings) if add else meanings
-
-    def definition(self, node) -> Definition:
-        return Definition(node, self.cell, dict(self.env))
-
-    def statements(self, body: Iterable[ast.stmt], add: bool = False) -> None:
-        for stmt in body:
-            self.statement(stmt, add)
-
-    def statement(self, stmt: ast.stmt, add: bool) -> None:  # noqa: C901 (one case per kind)
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                top = alias.name.split(".")[0]
-                self.bind(alias.asname or top, (alias.name if alias.asname else top,), add)
-        elif isinstance(stmt, ast.ImportFrom):
-            module = "." * stmt.level + (stmt.module or "")
-            for alias in stmt.names:
-                if alias.name == "*":
-                    self.bind("*", (module,), True)
-                else:
-                    self.bind(alias.asname or alias.name, (f"{module}.{alias.name}",), add)
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            self.bind(stmt.name, (self.definition(stmt),), add)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if stmt.value is None:
-                return
-            meanings = (*self.library(stmt.value), self.definition(stmt.value))
-            for target in targets:
-                names = _target_names(target)
-                for name in names:
-                    self.bind(name, meanings, add or isinstance(stmt, ast.AugAssign))
-                root = _root_name(target)
-                if not names and root:  # Helper.f = …, table[key] = …: Helper, table change
-                    self.bind(root, (self.definition(stmt),), True)
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-            for name in _target_names(stmt.target):
-                self.bind(name, (self.definition(stmt.iter),), True)
-            self.statements(stmt.body + stmt.orelse, add=True)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            for item in stmt.items:
-                for name in _target_names(item.optional_vars) if item.optional_vars else []:
-                    self.bind(name, (self.definition(item.context_expr),), True)
-            self.statements(stmt.body, add=True)
-        elif isinstance(stmt, (ast.If, ast.While)):
-            self.statements(stmt.body + stmt.orelse, add=True)
-        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            for handler in stmt.handlers:
-                if handler.name:
-                    self.bind(handler.name, (self.definition(handler),), True)
-                self.statements(handler.body, add=True)
-            self.statements(stmt.body + stmt.orelse + stmt.finalbody, add=True)
-        elif type(stmt).__name__ == "Match":
-            for case in stmt.cases:
-                self.statements(case.body, add=True)
-        elif isinstance(stmt, ast.Delete) and not add:
-            for target in stmt.targets:
-                for name in _target_names(target):
-                    self.env.pop(name, None)
-        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            call = stmt.value  # helpers.append(f), setattr(Helper, "f", g): they change
-            root = _root_name(call.func.value) if isinstance(call.func, ast.Attribute) else \
-                (_root_name(call.args[0]) if call.args and isinstance(call.func, ast.Name)
-                 and call.func.id == "setattr" else None)
-            if root:
-                self.bind(root, (self.definition(call),), True)
-        for node in ast.walk(stmt):  # names := values bound anywhere in the statement
-            if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
-                self.bind(node.target.id, (self.definition(node.value),), True)
-
-
-def run_cells(cells: list[Cell]) -> list[Env]:
-    """The names before each cell (and after the last): ``[env before cell 0, …]``."""
-    env: Env = {}
-    states = [dict(env)]
-    for cell in cells:
-        _Replay(env, cell).statements(cell.tree.body)
-        states.append(dict(env))
-    return states
-
-
-# -- naming what an expression stands for -------------------------------------------------------
-def resolve(node, env: Env, local: dict[str, set[str]], locals_: set[str]) -> set[str]:
-    """The library names an expression may stand for (``sp.softmax`` → ``scipy.special.softmax``;
-    none for the learner's own code or what cannot be named)."""
-    if isinstance(node, ast.Name):
-        if node.id in local:
-            return set(local[node.id])
-        if node.id in locals_:
-            return set()
-        meanings = env.get(node.id)
-        if meanings is not None:
-            return {m for m in meanings if isinstance(m, str)}
-        if node.id in IPYTHON_NAMES:
-            return {f"IPython.{node.id}"}
-        if hasattr(builtins, node.id) or node.id == "__builtins__":
-            return {f"builtins.{node.id}" if node.id != "__builtins__" else "builtins"}
-        return {f"{module}.{node.id}" for module in env.get("*", ())}
-    if isinstance(node, ast.Attribute):
-        return {f"{base}.{node.attr}" for base in resolve(node.value, env, local, locals_)}
-    if isinstance(node, ast.Call) and _is_getattr(node, env, local, locals_) \
-            and len(node.args) >= 2 and _constant_string(node.args[1]) is not None:
-        attribute = _constant_string(node.args[1])
-        return {f"{base}.{attribute}" for base in resolve(node.args[0], env, local, locals_)}
-    if isinstance(node, (ast.IfExp, ast.BoolOp, ast.NamedExpr)):
-        parts = [node.body, node.orelse] if isinstance(node, ast.IfExp) else \
-            node.values if isinstance(node, ast.BoolOp) else [node.value]
-        return set().union(*(resolve(part, env, local, locals_) for part in parts))
-    return set()
-
-
-def _constant_string(node) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _is_getattr(call: ast.Call, env, local, locals_) -> bool:
-    return "builtins.getattr" in resolve(call.func, env, local, locals_)
 
 
 # -- what reached code uses ---------------------------------------------------------------------
@@ -348,21 +153,6 @@ class Facts:
     subscripts: list[tuple[int, str]] = field(default_factory=list)  # of library names
     reviews: list[tuple[int, str, bool]] = field(default_factory=list)  # (reason, rebinds)
     follows: list[tuple[Definition, object]] = field(default_factory=list)  # (…, names seen)
-
-
-class Merged:
-    """The names a function's body sees: as they were where it was defined, and as they are
-    when the probe calls it."""
-
-    def __init__(self, *envs):
-        self.envs = envs
-
-    def __contains__(self, name) -> bool:
-        return any(name in env for env in self.envs)
-
-    def get(self, name, default=None):
-        found = tuple(m for env in self.envs for m in env.get(name, ()))
-        return found if any(name in env for env in self.envs) else default
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
@@ -443,7 +233,7 @@ class _Scanner(ast.NodeVisitor):
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             found = self.names(node.value)
-            for name in (n for t in targets for n in _target_names(t)):
+            for name in (n for t in targets for n in target_names(t)):
                 if found:
                     self.local.setdefault(name, set()).update(found)
         elif isinstance(node, ast.arguments):
@@ -531,14 +321,14 @@ class _Scanner(ast.NodeVisitor):
         callees = self.names(node.func)
         if "builtins.getattr" in callees:
             self.called.add(id(node.func))
-            name = _constant_string(node.args[1]) if len(node.args) >= 2 else None
+            name = constant_string(node.args[1]) if len(node.args) >= 2 else None
             if len(node.args) >= 2 and name is None:
                 self.review(node, "uses getattr with a name computed at run time")
             if name is not None and node.args and not self.names(node.args[0]):
                 self.facts.attributes.append((node.lineno, name))
             self.facts.uses += [(node.lineno, found) for found in sorted(self.names(node))]
         if callees & {"builtins.getattr", "builtins.setattr", "builtins.delattr"} \
-                and len(node.args) >= 2 and _constant_string(node.args[1]) in HIDDEN_ATTRIBUTES:
+                and len(node.args) >= 2 and constant_string(node.args[1]) in HIDDEN_ATTRIBUTES:
             reason, rebinds = HIDDEN_ATTRIBUTES[node.args[1].value]
             self.review(node, f"uses {node.args[1].value} ({reason})", rebinds)
         libraries = {c for c in callees if not c.startswith("builtins.")}
@@ -556,7 +346,7 @@ def _strings(nodes) -> list[str]:
     found = []
     for node in nodes:
         for part in ast.walk(node):
-            if _constant_string(part) is not None:
+            if constant_string(part) is not None:
                 found.append(part.value)
     return found
 
