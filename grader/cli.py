@@ -244,7 +244,7 @@ def cmd_similarity(args) -> int:
     from grader.similarity.report import write_report
 
     course = _course(args)
-    result = compare_lesson(course, args.lesson, args.threshold)
+    result = compare_lesson(course, args.lesson, args.threshold, args.jobs)
     _print_messages(result.problems)
     flagged = result.flagged()
     for pair in flagged:
@@ -342,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("lesson")
     sub.add_argument("--threshold", type=float, help="share of rare fingerprints two answers "
                      "must have in common to be flagged (default: 0.6)")
+    sub.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="processes "
+                     "that read and fingerprint the submissions (default: the number of CPUs)")
     return parser
 
 
