@@ -31,8 +31,8 @@ class Call:
 
 
 #: Lesson 08's memory test, run by the grader outside the kernel (:class:`LimitedCall`): the
-#: full ``Tq × Tk`` float64 scores take 512 MiB, one block of them 2 MiB.
-LIMITED_RUN = {"t_q": 2048, "t_k": 32768, "d_k": 8, "d_v": 6, "block_size": 128}
+#: full ``Tq × Tk`` float64 scores take 256 MiB, one block of them 2 MiB.
+LIMITED_RUN = {"t_q": 1024, "t_k": 32768, "d_k": 8, "d_v": 6, "block_size": 256}
 
 
 @dataclass

@@ -5,8 +5,10 @@ course's secret. The cluster's workers need the course installed (the same versi
 checks) and nothing else — no shared file system, no gradebook. What a worker slot of
 :mod:`grader.parallel` does for one submission becomes one task:
 
-* the lesson travels once to every worker: its source folder and its definition in a fresh
-  SQLite gradebook (that lesson alone: no other grade leaves the owner);
+* the lesson travels once to every worker that grades: its source folder and its definition
+  in a fresh SQLite gradebook (that lesson alone: no other grade leaves the owner), as the
+  result of a task of its own (:func:`lesson_of`), which the scheduler makes again should every
+  worker holding it die;
 * each submission travels with its task, read from ``submitted/`` the way
   :func:`grader.state.copy_safely` reads it (links and odd files left out, with a message),
   with the seeds of its cells, drawn by the owner (:mod:`grader.seeds`: a submission gets the
@@ -285,6 +287,12 @@ def grade_task(package: dict, student: str, files: dict[str, bytes], seeds: dict
     return answer
 
 
+def lesson_of(package: dict) -> dict:
+    """A task whose result is ``package``: kept in the scheduler's graph, it is made again if
+    every worker holding it dies (data scattered to workers would be lost with them)."""
+    return package
+
+
 def forget_batch(batch: str) -> None:
     """Run on every worker when a batch ends: remove its lesson from the idle slots."""
     with _lock:
@@ -308,7 +316,7 @@ def describe_worker(settings: dict[str, str]) -> str:
             os.environ.update(saved)
 
 
-# -- the owner side: scatter the lesson, submit a task per submission, merge the results ---------
+# -- the owner side: send the lesson, submit a task per submission, merge the results ------------
 def carried_settings() -> dict[str, str]:
     """This machine's :data:`CARRIED_SETTINGS` that are set."""
     return {key: os.environ[key] for key in CARRIED_SETTINGS if key in os.environ}
@@ -380,7 +388,7 @@ def run_on_cluster(course, lesson: str, todo, scheduler: Scheduler, seeds: dict,
         with client:
             _check_versions(client)
             package = lesson_package(course, lesson, batch)
-            [shared] = client.scatter([package], broadcast=True, hash=False)
+            shared = client.submit(lesson_of, package, key=f"lesson-{package['batch']}")
             futures, left_out = {}, {}
             for student in todo:
                 where = f"{student} / {lesson}"

@@ -16,7 +16,8 @@ memory calls (``course_lib.probe_cases.LimitedCall``) itself, in a process of it
   Python starts, so every process it starts and every file it writes into its ``tmpfs`` count
   too. Python, NumPy and the lesson's imports take about 17 MiB of it (50 MiB with
   Matplotlib's pyplot and SciPy imported as well), an honest answer about 13 MiB more; the full
-  float64 scores of the call take 512 MiB, four times the whole limit.
+  float64 scores of the call take 256 MiB: more than three times what is left, and a float32
+  copy of them does not fit either.
 
 The judge checks the results against the answer key. A run that hits the limit (the kernel's
 out-of-memory killer, or a ``MemoryError``) loses the memory points, the limit named. Where no
@@ -44,7 +45,7 @@ from course_lib.probe_cases import LimitedCall
 from grader import cgroups, sandbox
 from grader.kernel_launch import kernel_environment
 
-MEMORY_LIMIT_BYTES = 128 << 20
+MEMORY_LIMIT_BYTES = 96 << 20
 MAX_PROCESSES = 32
 RUN_SECONDS = 60
 MAX_RESULT_BYTES = 8 << 20

@@ -3,12 +3,15 @@
 The solution notebook gets full marks and runs top to bottom without an error; the student
 version gets zero; wrong answers to ``blockwise_attention`` (from ``answer_variants``) lose
 points and their feedback names the mistake — including an answer that builds the full
-``Tq × Tk`` scores, caught by ``tracemalloc``; right answers written differently (einsum,
-log-sum-exp, one query row at a time) get full marks.
+``Tq × Tk`` scores, stopped by the grader's memory-limited run (``grader.memory_check``); right
+answers written differently (einsum, log-sum-exp, one query row at a time, a helper in a cell
+the learner added) get full marks; answers that hold the full scores where a measurement in the
+kernel would not see them (``tests/memory_attacks.py``: TensorFlow's memory, ``np.empty``, a
+child process, ``/dev/shm``, a patched ``tracemalloc``) lose the memory point, the limit named.
 
 A wrong or right answer only changes the answer cell, so its notebook is graded with the free
-demo cells emptied (they are not graded, and the full solution test runs them); that keeps
-each of those autogrades at a few seconds.
+demo cells emptied (they are not graded, and the full solution test runs them); all of them
+are graded in one parallel batch.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import matplotlib
 import numpy as np
 import pytest
 from answer_variants import VARIANTS, notebook_source
-from nbgrader_utils import find_cell, grade, graded_outputs, solution_notebook
+from memory_attacks import HONEST_ANSWER, HONEST_HELPER_CELL, MEMORY_ATTACKS
+from nbformat.v4 import new_code_cell
+from nbgrader_utils import find_cell, grade, grade_batch, graded_outputs, solution_notebook
 
 from course_lib.efficiency_plots import (
     GB,
@@ -30,8 +35,13 @@ from course_lib.efficiency_plots import (
     plot_running_statistics,
     running_statistics,
 )
+from course_lib.feedback import PartialCredit
 from course_lib.misconceptions import DESCRIPTIONS
+from course_lib.probe_cases import LIMITED_RUN, LimitedCall, plan
+from course_lib.probes import MIME, run_plan
+from grader import memory_check
 from grader import reference as ref
+from grader.judge import ProbeData, judge_blockwise, limited_run
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -91,15 +101,20 @@ def _points() -> dict[str, float]:
     return {meta["grade_id"]: meta["points"] for meta in cells if meta.get("grade")}
 
 
-def _with_answer(answer):
-    """The solution notebook with ``answer`` in the answer cell and the demo cells emptied."""
+def _with_answer(answer, helper_cell: str | None = None):
+    """The solution notebook with ``answer`` (a function, or an answer cell's source) in the
+    answer cell and the demo cells emptied; ``helper_cell``: a cell the learner added just
+    above the answer cell."""
     notebook = solution_notebook(LESSON)
     for cell in notebook.cells:
         if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
             cell.source = ""
-    find_cell(notebook, f"answer_{EXERCISE}").source = (
-        "import numpy as np\n\n\n" + notebook_source(answer, EXERCISE)
-    )
+    source = answer if isinstance(answer, str) else notebook_source(answer, EXERCISE)
+    find_cell(notebook, f"answer_{EXERCISE}").source = "import numpy as np\n\n\n" + source
+    if helper_cell is not None:
+        at = next(i for i, cell in enumerate(notebook.cells)
+                  if cell.metadata.get("nbgrader", {}).get("grade_id") == f"answer_{EXERCISE}")
+        notebook.cells.insert(at, new_code_cell(helper_cell))
     return notebook
 
 
@@ -167,21 +182,118 @@ def test_student_version_gets_zero_and_says_what_to_do(course):
     assert "is not written yet" in graded_outputs(course, LESSON, student, f"check_{EXERCISE}")
 
 
+@pytest.fixture(scope="module")
+def batch(course) -> dict[str, dict[str, float]]:
+    """``{student: {grade_id: score}}``: every wrong, right and memory-attack answer below,
+    graded in one parallel batch."""
+    submissions = {
+        **{f"wrong-{answer.__name__}": _with_answer(answer) for answer, _ in WRONG},
+        **{f"right-{answer.__name__}": _with_answer(answer) for answer in RIGHT},
+        **{f"memory-{name}": _with_answer(source) for name, source in MEMORY_ATTACKS.items()},
+        "right-helper-in-an-added-cell": _with_answer(HONEST_ANSWER, HONEST_HELPER_CELL),
+    }
+    return grade_batch(course, LESSON, submissions)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("answer", "misconception"), WRONG, ids=[w.__name__ for w, _ in WRONG])
-def test_wrong_answer_loses_points_and_is_named(course, answer, misconception):
+def test_wrong_answer_loses_points_and_is_named(course, batch, answer, misconception):
     student = f"wrong-{answer.__name__}"
-    scores = grade(course, LESSON, _with_answer(answer), student=student)
-    assert sum(scores.values()) < sum(_points().values()), scores
+    assert sum(batch[student].values()) < sum(_points().values()), batch[student]
     feedback = "\n".join(graded_outputs(course, LESSON, student, cell) for cell in GRADED)
     assert DESCRIPTIONS[misconception] in feedback, feedback
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("answer", RIGHT, ids=[r.__name__ for r in RIGHT])
-def test_right_answer_written_differently_gets_full_marks(course, answer):
-    scores = grade(course, LESSON, _with_answer(answer), student=f"right-{answer.__name__}")
-    assert scores == _points()
+@pytest.mark.parametrize("student", [f"right-{r.__name__}" for r in RIGHT]
+                         + ["right-helper-in-an-added-cell"])
+def test_right_answer_written_differently_gets_full_marks(batch, student):
+    assert batch[student] == _points()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MEMORY_ATTACKS)
+def test_full_scores_held_anywhere_lose_the_memory_point_with_the_limit_named(course, batch,
+                                                                              name):
+    """Right results, with the full scores in TensorFlow's memory, an np.empty array, a child
+    process or /dev/shm (or tracemalloc patched): everything but the memory point."""
+    student = f"memory-{name}"
+    points = _points()
+    assert batch[student] == {**points, f"hidden_{EXERCISE}": points[f"hidden_{EXERCISE}"] - 1}
+    feedback = graded_outputs(course, LESSON, student, f"hidden_{EXERCISE}")
+    memory = next(line for line in feedback.splitlines() if "✗ memory" in line)
+    assert f"limited to {memory_check.MEMORY_LIMIT_BYTES >> 20} MiB" in memory, feedback
+    assert DESCRIPTIONS["full_score_matrix"] in memory, feedback
+
+
+def _limited_calls(seed: int) -> list[LimitedCall]:
+    return [call for part in plan(EXERCISE, seed) for call in part.calls
+            if isinstance(call, LimitedCall)]
+
+
+def _answer_cells_before_the_hidden_test(notebook) -> list:
+    at = next(i for i, cell in enumerate(notebook.cells)
+              if cell.metadata.get("nbgrader", {}).get("grade_id") == f"hidden_{EXERCISE}")
+    return notebook.cells[:at]
+
+
+def test_the_memory_run_is_sized_with_a_clear_margin():
+    """Measured in the limited process itself: the lesson's imports and the solution stay far
+    below the limit, and the full float64 scores are several times what the limit leaves."""
+    reason = memory_check.unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"the memory limit cannot be enforced here: {reason}")
+    cells = memory_check.answer_cells(_answer_cells_before_the_hidden_test(
+        solution_notebook(LESSON)))
+    baseline = memory_check.run(EXERCISE, cells, [])
+    solution = memory_check.run(EXERCISE, cells, _limited_calls(1))
+    limit = memory_check.MEMORY_LIMIT_BYTES
+    full_scores = LIMITED_RUN["t_q"] * LIMITED_RUN["t_k"] * 8
+    assert not solution.out_of_memory and solution.problem is None, solution
+    assert baseline.peak_bytes < limit / 3, baseline.peak_bytes
+    assert solution.peak_bytes < limit / 2, solution.peak_bytes
+    assert full_scores > 3 * (limit - baseline.peak_bytes)
+    assert full_scores / 2 > limit  # a float32 copy does not fit either
+
+
+def test_without_the_sandbox_the_memory_point_goes_to_review(monkeypatch):
+    """Where the limit cannot be enforced, the memory point is not awarded, the feedback says
+    why, and the cell is listed for the instructor's review; no process is started."""
+    monkeypatch.setenv("COURSE_SANDBOX", "off")
+    seed = 5
+    run = limited_run(EXERCISE, "hidden", seed, solution_notebook(LESSON).cells)
+    assert run.unverified == "bubblewrap is not available" and run.data is None
+    assert memory_check.review(run) == [memory_check.UNVERIFIED.format(run.unverified)]
+    assert limited_run(EXERCISE, "check", seed, []) is None  # the public check has no such call
+    credit = PartialCredit(EXERCISE, echo=False)
+    memory_part = [part for part in plan(EXERCISE, seed) if _limited_calls_in(part)]
+    judge_blockwise(EXERCISE, memory_part, ProbeData([], {}, run), credit, 1.0)
+    assert credit.points == 0
+    assert "left to your instructor's review" in credit.lines[0], credit.lines
+
+
+def _limited_calls_in(part) -> bool:
+    return any(isinstance(call, LimitedCall) for call in part.calls)
+
+
+def test_the_kernel_probe_leaves_the_limited_calls_to_the_grader():
+    parts = plan(EXERCISE, 3)
+    data = run_plan(EXERCISE, ref.blockwise_attention, 3)
+    records = json.loads(data[MIME])["records"]
+    assert len(records) == sum(call.results for part in parts for call in part.calls)
+    assert len(_limited_calls(3)) == 2 and all(call.results == 0 for call in _limited_calls(3))
+
+
+def test_the_memory_run_keeps_imports_and_definitions_only():
+    cell = ("%matplotlib inline\nimport math\nfrom numpy import linalg as la\nLENGTHS = [256, 512]"
+            "\nBLOCK: int = 64\ncost = measure_cost(full_attention, LENGTHS)\nprint(cost)\n"
+            "@staticmethod\ndef helper(x=LENGTHS):\n    return x\nclass Running:\n    pass\n")
+    kept = memory_check.definitions(cell)
+    for line in ("import math", "from numpy import linalg as la", "LENGTHS = [256, 512]",
+                 "BLOCK: int = 64", "@staticmethod", "def helper(x=LENGTHS):", "class Running:"):
+        assert line in kept, kept
+    assert "measure_cost" not in kept and "print" not in kept and "matplotlib" not in kept
+    assert memory_check.definitions("def broken(:\n") == ""
 
 
 def test_every_mistake_of_the_lesson_has_a_wrong_answer_and_enough_right_answers():
