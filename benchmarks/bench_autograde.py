@@ -9,7 +9,8 @@ whether every score is identical, the share of each stage of the parallel run (s
 submissions), and the verdict against the target. ``--cold``: also ``course autograde --jobs
 N`` with cold kernels (``COURSE_WARM_KERNELS=0``), as before kernels were forked warm. With
 ``--cluster``, another copy is graded by ``course autograde --cluster``: on the dask scheduler
-at ADDRESS, or on a LocalCluster of ``--jobs`` single-threaded workers on this machine (started
+at ADDRESS (reached with the TLS credentials of dask's configuration), or on a LocalCluster of
+``--jobs`` single-threaded workers on this machine's loopback (``--insecure``; started
 beforehand, as a cluster is; their grading processes start with the batch).
 
     python benchmarks/bench_autograde.py [--lesson 01_scores] [--submissions 20] [--jobs 2]
@@ -135,8 +136,11 @@ def main() -> None:
                 where = f"LocalCluster, {args.jobs} workers" if args.cluster == "local" \
                     else args.cluster
                 label = f"course autograde --cluster ({where})"
+                # the LocalCluster started here listens on loopback only, over plain TCP; a
+                # cluster of ADDRESS is reached with dask's TLS settings (its environment)
+                insecure = ["--insecure"] if args.cluster == "local" else []
                 times[label], _ = run([*course, str(copies["cluster"]), "autograde", lesson,
-                                       "--cluster", address, "--force"], env=env)
+                                       "--cluster", address, *insecure, "--force"], env=env)
                 graded[label] = copies["cluster"]
 
         expected = scores(plain, lesson, students)
