@@ -34,7 +34,7 @@ batch starts beside the slot (:mod:`grader.warm_kernels`); the slot's ``autograd
 the server's, and each graded submission leaves it for ``graded/`` before the next kernel starts.
 One submission alone (``course submit``) is graded in this process (``in_process``): no worker
 to start. The same work for one submission (:func:`grade_in_slot`, then :func:`_finish`) runs
-as tasks on the machines of a dask.distributed cluster with ``cluster=ADDRESS``
+as tasks on the machines of a dask.distributed cluster with ``cluster=`` its scheduler
 (:mod:`grader.cluster`).
 """
 
