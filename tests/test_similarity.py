@@ -203,3 +203,45 @@ def test_the_report_opens_in_chromium(class_course, tmp_path):
         heading = first.locator("h3").inner_text()
         assert flagged[0][2] in heading and f"{flagged[0][3]:.2f}" in heading
     assert all(url.startswith("file://") for url in requests), requests
+
+
+def test_a_notebook_made_to_break_the_comparison_stops_no_other(tmp_path, isolated_jupyter,
+                                                                capsys):
+    """Submitted notebooks are the learners' files: odd JSON, a link, code nested too deep or
+    far too long, cells of odd types. Each is left out with a line saying why; the copy in the
+    same class is still flagged."""
+    course = Course(state_dir=tmp_path / "state")
+    odd = {
+        "deep": submission({"answer_softmax": "def softmax(x, axis=-1):\n    return "
+                            + "+".join(["x"] * 1_000) + "\n"}, []),
+        "deeper": submission({"answer_softmax": "def softmax(x, axis=-1):\n    return "
+                              + "+".join(["x"] * 20_000) + "\n"}, []),
+        "long": submission({"answer_softmax": "def softmax(x, axis=-1):\n"
+                            + "    y = x + 1\n" * 15_000 + "    return y\n"}, []),
+        "wide": submission({"answer_softmax": "def softmax(x, axis=-1):\n"
+                            + "".join(f"    y{n} = x + {n}\n" for n in range(2_000))
+                            + "    return y1\n"}, []),
+        "types": {**submission(made_up.ANA, []), "cells": [
+            {"cell_type": "code", "source": [1, None, "x = 1"], "metadata": None},
+            {"cell_type": "code", "source": "y = 2", "metadata": {"nbgrader": "odd"}},
+            "not a cell", *submission(made_up.CAI, [])["cells"]]},
+        "ana": submission(made_up.ANA, []), "rex": submission(made_up.RENAMED, []),
+    }
+    for student, notebook in odd.items():
+        path = tmp_path / f"{student}.ipynb"
+        path.write_text(json.dumps(notebook), encoding="utf-8")
+        course.add_submission(LESSON, student, path)
+    for student, write in (("notjson", lambda p: p.write_text("{not json")),
+                           ("alist", lambda p: p.write_text("[1, 2]")),
+                           ("link", lambda p: p.symlink_to(VERSION))):
+        folder = course.folder("submitted", student, LESSON)
+        folder.mkdir(parents=True)
+        write(folder / VERSION.name)
+    assert main(["--state-dir", str(course.root), "similarity", LESSON, "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "ana rex answer_softmax 1.00" in out and "ana rex answer_masked_softmax 1.00" in out
+    for student, why in (("deep", "nested too deep"), ("deeper", "nested too deep to parse"),
+                         ("long", "characters of code"),
+                         ("notjson", "not compared"), ("link", "symbolic link")):
+        assert re.search(rf"! {student} / .*{why}", out), (student, out)
+    assert "wide" not in out.split("! ")[-1].split("\n", 1)[-1]

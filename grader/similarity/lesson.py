@@ -31,6 +31,7 @@ from grader.similarity.notebooks import OwnCell, StudentVersion, own_cells, stud
 from grader.state import read_file
 
 MAX_NOTEBOOK_BYTES = 16 << 20
+MAX_ANSWER_CHARS = 200_000  # of one learner's code of one exercise: answers take a few thousand
 PARALLEL_FROM = 40  # submissions: fewer are read in this process
 
 
@@ -168,26 +169,34 @@ class Reading:
         and ``problems`` with a line added per cell that is not Python."""
         cells = [cell for name, notebook in notebooks.items()
                  for cell in own_cells(notebook, name, self.version)]
-        trees = [parse(cell.source) for cell in cells]
-        problems += [f"{student} / {cell.label}: not Python, left out of the comparison"
-                     for cell, tree in zip(cells, trees, strict=True) if tree is None]
-        readable = [(cell, tree) for cell, tree in zip(cells, trees, strict=True) if tree]
-        imports = {**self.imports, **imported_names([tree for _, tree in readable])}
-        used = set().union(*(loaded_names(tree) for _, tree in readable)) | self.version.defined
+        problems += [f"{student} / {cell.label}: not Python (or nested too deep to parse), "
+                     "left out of the comparison" for cell in cells if cell.tree is None]
+        readable = [cell for cell in cells if cell.tree]
+        imports = {**self.imports, **imported_names([cell.tree for cell in readable])}
+        used = set().union(*(loaded_names(cell.tree) for cell in readable)) | self.version.defined
         by_exercise: dict[str, list[OwnCell]] = collections.defaultdict(list)
-        for cell, _ in readable:
+        for cell in readable:
             by_exercise[cell.exercise].append(cell)
         answers = []
         for exercise, own in by_exercise.items():
             code = "\n".join(f"# ── {cell.label} ──\n{cell.source.rstrip()}\n" for cell in own)
+            if len(code) > MAX_ANSWER_CHARS:
+                problems.append(f"{student} / {exercise}: {len(code)} characters of code, over "
+                                f"the {MAX_ANSWER_CHARS} compared: left out of the comparison")
+                continue
             tree = parse(code)
             if tree is None:  # each cell parses, together they do not
                 problems.append(f"{student} / {exercise}: its cells are not Python together, "
                                 "left out of the comparison")
                 continue
-            normalised = normalise(tree, self.version.defined, imports, used)
-            answers.append((exercise, Answer(student, code, normalised,
-                                             fingerprints.fingerprint(normalised.text))))
+            try:
+                normalised = normalise(tree, self.version.defined, imports, used)
+                found = fingerprints.fingerprint(normalised.text)
+            except (RecursionError, MemoryError, ValueError):
+                problems.append(f"{student} / {exercise}: its code is nested too deep to "
+                                "compare: left out of the comparison")
+                continue
+            answers.append((exercise, Answer(student, code, normalised, found)))
         return answers, problems
 
 

@@ -41,6 +41,7 @@ _CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "up
                      "setdefault", "popitem", "sort", "reverse", "add", "discard",
                      "fill", "resize", "put", "itemset", "partition", "setflags", "assign",
                      "assign_add", "assign_sub", "__setitem__"}
+MAX_REORDERED = 300  # statements in one block; no answer's block comes near
 CANONICAL_NAME = re.compile(r"[vg]\d+")  # the names normalise gives: v0, v1, ..., g0, ...
 
 
@@ -60,10 +61,10 @@ def python_source(source: str) -> str:
 
 
 def parse(source: str) -> ast.Module | None:
-    """The cell's code parsed, or None when it is not Python."""
+    """The cell's code parsed, or None when it is not Python (or nested too deep to parse)."""
     try:
         return ast.parse(python_source(source))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -347,7 +348,10 @@ def _base_names(node: ast.AST) -> set[str]:
 def _canonical_order(facts: list[_Facts]) -> list[int]:
     """The canonical order of a block's statements (described by ``facts``) that keeps every
     dependency: a statement stays after those whose names it reads or writes, or that read
-    what it writes, and nothing moves across one that may leave the block."""
+    what it writes, and nothing moves across one that may leave the block. A block of more
+    than :data:`MAX_REORDERED` statements stays as it is (ordering takes quadratic time)."""
+    if len(facts) > MAX_REORDERED:
+        return list(range(len(facts)))
     before = [set() for _ in facts]  # the statements that must come before each one
     for j, later in enumerate(facts):
         for i, earlier in enumerate(facts[:j]):

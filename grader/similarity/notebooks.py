@@ -12,6 +12,7 @@ gives (the signature, ``raise NotImplementedError()``) is left out later, by fin
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,16 +42,18 @@ class StudentVersion:
 @dataclass
 class OwnCell:
     """One cell of a learner's own code: the exercise it belongs to, what it is
-    (``answer_softmax``, ``added cell 12``) and its code."""
+    (``answer_softmax``, ``added cell 12``), its code, and its code parsed (None when it is
+    not Python)."""
 
     exercise: str
     label: str
     source: str
+    tree: ast.Module | None
 
 
 def _source(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
 def _nbgrader(cell: dict) -> dict:
@@ -103,7 +106,7 @@ def own_cells(notebook: dict, name: str, version: StudentVersion) -> list[OwnCel
         if meta.get("solution") and exercise in version.exercises:
             tree = parse(source)
             answers.append((len(placed), exercise, loaded_names(tree) if tree else set()))
-            placed.append(OwnCell(exercise, str(meta["grade_id"]), source))
+            placed.append(OwnCell(exercise, str(meta["grade_id"]), source, tree))
         elif meta.get("grade_id") in version.locked_ids or not source.strip() \
                 or source.strip() in version.given_cells:
             continue
@@ -111,7 +114,7 @@ def own_cells(notebook: dict, name: str, version: StudentVersion) -> list[OwnCel
             tree = parse(source)
             added.append((len(placed), f"added cell {number}", top_level_names(tree)
                           if tree else set()))
-            placed.append(OwnCell("", f"added cell {number}", source))
+            placed.append(OwnCell("", f"added cell {number}", source, tree))
     for position, _, defines in added:
         placed[position].exercise = _exercise_of(position, defines, answers)
     return [cell for cell in placed if cell.exercise]
