@@ -222,7 +222,7 @@ def carry_out(folder: Path, target: Path, notebooks: list[str], where: str) -> l
             data = read_file(path, room)
         except (OSError, ValueError) as error:
             messages.append(f"{where}: left out the graded {error} (a submission's graded "
-                            f"notebooks may take {MAX_CARRIED_BYTES >> 20} MiB in all); its "
+                            f"notebooks may take {MAX_CARRIED_BYTES / 2**20:g} MiB in all); its "
                             "scores count, but it has no feedback page")
             continue
         room -= len(data)
