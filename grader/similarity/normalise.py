@@ -10,10 +10,8 @@
   or classes of the learner's that nothing calls;
 * **imports**: every name bound by an import is replaced by what it names (``np.exp`` and
   ``from numpy import exp; exp`` both read ``numpy.exp``), and the imports themselves go;
-* **reordering**: the statements of each block are put in one canonical order among those
-  that keep every dependency (a statement stays after the statements whose names it reads or
-  writes); among statements free to move, the one whose text, names aside, sorts first goes
-  first;
+* **reordering**: the statements of each block are put in one canonical order that keeps
+  every dependency (:mod:`.order`);
 * **renaming**: the names the learner's code binds are numbered by order of first use, ``v0``,
   ``v1``, ... inside each function and ``g0``, ``g1``, ... at the top level. The names the
   student version defines (the exercises' functions and classes), attribute names and keyword
@@ -31,17 +29,12 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+from grader.similarity.order import BODIES, reorder
+
 _MAGIC = re.compile(r"^\s*[%!]|\?\s*$")  # IPython magics, shell escapes, help (x?)
 _JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_BODIES = ("body", "orelse", "finalbody")
-# methods that change their object (lists, dicts, sets, NumPy arrays): a call is a write
-_CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update",
-                     "setdefault", "popitem", "sort", "reverse", "add", "discard",
-                     "fill", "resize", "put", "itemset", "partition", "setflags", "assign",
-                     "assign_add", "assign_sub", "__setitem__"}
-MAX_REORDERED = 300  # statements in one block; no answer's block comes near
 CANONICAL_NAME = re.compile(r"[vg]\d+")  # the names normalise gives: v0, v1, ..., g0, ...
 
 
@@ -103,13 +96,15 @@ def normalise(tree: ast.Module, kept: set[str], imports: dict[str, str],
     classes); ``imports``: what each imported name names (:func:`imported_names`); ``used``:
     names read anywhere in the learner's notebook (a function defined here and read nowhere
     is dead code)."""
-    tree = _Simplify(imports).visit(tree)
+    bound = _bound_names(tree)  # a name the code binds itself is no import's
+    tree = _Simplify({name: what for name, what in imports.items() if name not in bound}
+                     ).visit(tree)
     tree.body = [node for node in tree.body if not (
         isinstance(node, _DEFINITIONS) and node.name not in kept | used)]
     for function in _outermost_functions(tree):
         _drop_unread_locals(function)
     bound = _bound_names(tree) - kept
-    _reorder(tree, bound)
+    reorder(tree, bound)
     _Rename(bound, tree).visit(tree)
     ast.fix_missing_locations(tree)
     text = ast.unparse(tree)
@@ -126,7 +121,7 @@ class _Simplify(ast.NodeTransformer):
 
     def generic_visit(self, node):
         super().generic_visit(node)
-        for name in _BODIES:
+        for name in BODIES:
             block = getattr(node, name, None)
             if isinstance(block, list) and (block or name == "body") \
                     and all(isinstance(s, ast.stmt) for s in block):
@@ -207,7 +202,7 @@ def _drop_unread_locals(function: ast.FunctionDef) -> None:
         read = _read_elsewhere(function) | declared
         removed = False
         for node in ast.walk(function):
-            for name in _BODIES:
+            for name in BODIES:
                 block = getattr(node, name, None)
                 if not isinstance(block, list) or not block:
                     continue
@@ -250,7 +245,7 @@ def _writes_only(statement: ast.stmt, read: set[str]) -> bool:
     return not set(names) & read
 
 
-# -- canonical order -----------------------------------------------------------------------------
+# -- names ---------------------------------------------------------------------------------------
 def _bound_names(tree: ast.AST) -> set[str]:
     """Every name ``tree`` binds: assigned, a parameter, a function or class defined, a loop
     or ``with`` or ``except`` target."""
@@ -265,106 +260,6 @@ def _bound_names(tree: ast.AST) -> set[str]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
     return names
-
-
-@dataclass
-class _Facts:
-    """What a piece of code reads and writes, whether it may leave its block (``return``,
-    ``raise``, ``yield``: ``leaves``; ``break``, ``continue``: ``breaks``), and its text with
-    the learner's names blanked (what orders statements free to move)."""
-
-    shape: str
-    reads: set[str] = field(default_factory=set)
-    writes: set[str] = field(default_factory=set)
-    leaves: bool = False
-    breaks: bool = False
-
-    @property
-    def fixed(self) -> bool:
-        return self.leaves or self.breaks
-
-
-_LEAVES = (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Global,
-           ast.Nonlocal)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-
-
-def _reorder(node: ast.AST, bound: set[str]) -> _Facts:
-    """Put every block inside ``node`` in canonical order, innermost first, and return what
-    ``node`` (its blocks in their new order) reads, writes and looks like. One pass over the
-    tree."""
-    if isinstance(node, ast.Name):
-        facts = _Facts("_" if node.id in bound else node.id)
-        (facts.reads if isinstance(node.ctx, ast.Load) else facts.writes).add(node.id)
-        return facts
-    parts, facts = [], _Facts("")
-    for name, value in ast.iter_fields(node):
-        if name in _BODIES and isinstance(value, list) and len(value) > 1 \
-                and all(isinstance(child, ast.stmt) for child in value):
-            described = [_reorder(child, bound) for child in value]
-            order = _canonical_order(described)
-            setattr(node, name, [value[i] for i in order])
-            children = [described[i] for i in order]
-        else:
-            items = value if isinstance(value, list) else [value]
-            children = [_reorder(item, bound) if isinstance(item, ast.AST)
-                        else _Facts(repr(item)) for item in items]
-        parts.append(",".join(child.shape for child in children))
-        for child in children:
-            facts.reads |= child.reads
-            facts.writes |= child.writes
-            facts.leaves |= child.leaves
-            facts.breaks |= child.breaks
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-        facts.leaves = facts.breaks = False  # what it does happens when it is called
-        if not isinstance(node, ast.Lambda):
-            facts.writes.add(node.name)
-            parts[0] = "_" if node.name in bound else node.name
-    elif isinstance(node, ast.arg):
-        facts.writes.add(node.arg)
-        parts[0] = "_"
-    elif isinstance(node, _LOOPS):
-        facts.breaks = False
-    elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
-        facts.writes |= _base_names(node)
-    elif isinstance(node, ast.Call):
-        if isinstance(node.func, ast.Attribute) and node.func.attr in _CHANGING_METHODS:
-            facts.writes |= _base_names(node.func)  # lst.append(x) changes lst
-        for keyword in node.keywords:
-            if keyword.arg == "out":  # numpy.exp(x, out=y) changes y
-                facts.writes |= _base_names(keyword.value)
-    facts.leaves |= isinstance(node, _LEAVES)
-    facts.breaks |= isinstance(node, (ast.Break, ast.Continue))
-    facts.shape = f"{type(node).__name__}({';'.join(parts)})"
-    return facts
-
-
-def _base_names(node: ast.AST) -> set[str]:
-    while isinstance(node, (ast.Subscript, ast.Attribute)):
-        node = node.value
-    return {node.id} if isinstance(node, ast.Name) else set()
-
-
-def _canonical_order(facts: list[_Facts]) -> list[int]:
-    """The canonical order of a block's statements (described by ``facts``) that keeps every
-    dependency: a statement stays after those whose names it reads or writes, or that read
-    what it writes, and nothing moves across one that may leave the block. A block of more
-    than :data:`MAX_REORDERED` statements stays as it is (ordering takes quadratic time)."""
-    if len(facts) > MAX_REORDERED:
-        return list(range(len(facts)))
-    before = [set() for _ in facts]  # the statements that must come before each one
-    for j, later in enumerate(facts):
-        for i, earlier in enumerate(facts[:j]):
-            if earlier.fixed or later.fixed or earlier.writes & (later.reads | later.writes) \
-                    or earlier.reads & later.writes:
-                before[j].add(i)
-    order, placed = [], set()
-    while len(order) < len(facts):
-        ready = [j for j in range(len(facts)) if j not in placed and before[j] <= placed]
-        chosen = min(ready, key=lambda j: (facts[j].shape, j))
-        order.append(chosen)
-        placed.add(chosen)
-    return order
 
 
 # -- canonical names -----------------------------------------------------------------------------
@@ -458,7 +353,7 @@ def _origin(tree: ast.Module, text: str) -> list[set[int]]:
     statement written there, parsed again, is the same statement of ``tree``."""
     origin = [set() for _ in text.splitlines()]
     for original, written in zip(_statements(tree), _statements(ast.parse(text)), strict=False):
-        compound = any(getattr(written, name, None) for name in _BODIES + ("handlers",))
+        compound = any(getattr(written, name, None) for name in BODIES + ("handlers",))
         source = range(original.lineno, (original.lineno if compound
                                          else original.end_lineno or original.lineno) + 1)
         last = written.lineno if compound else written.end_lineno or written.lineno
