@@ -23,7 +23,7 @@ from grader.cli import main
 from grader.course import NOTEBOOKS, SOLUTIONS, Course, lessons
 from grader.similarity import fingerprints
 from grader.similarity.lesson import compare_submissions
-from grader.similarity.normalise import normalise, parse
+from grader.similarity.normalise import imported_names, normalise, parse
 from grader.similarity.notebooks import student_version
 
 LESSON = "02_softmax"
@@ -104,12 +104,37 @@ def test_the_wrong_answer_reached_twice_is_not_flagged(compared):
     'def f(a, b):\n    """Doc."""\n    unused = 3\n    d = b + 1\n    c = a * 2\n    if False:\n'
     '        c = 0\n    return c - d\n    print(c)\n',
     "def f(a, b):\n    k = 2\n    k += 0\n    c = a * 2\n    d = b + 1\n    return c - d\n",
+    "import numpy as xp\ndef f(a, b):\n    c = a * 2\n    d = b + 1\n    return c - d\n",
 ])
 def test_normalising_undoes_each_disguise(disguised):
     original = "def f(p, q):\n    r = p * 2\n    s = q + 1\n    return r - s\n"
     texts = {normalise(parse(code), {"f"}, {}, {"f"}).text for code in (original, disguised)}
     assert len(texts) == 1, texts
     ast.parse(texts.pop())  # what is compared is Python still
+
+
+@pytest.mark.parametrize("imported", [
+    "import numpy as np\ndef f(x):\n    return np.exp(x) + np.linalg.norm(x)\n",
+    "import numpy\ndef f(x):\n    return numpy.exp(x) + numpy.linalg.norm(x)\n",
+    "from numpy import exp, linalg as la\ndef f(x):\n    return exp(x) + la.norm(x)\n",
+])
+def test_imported_names_read_as_what_they_name(imported):
+    tree = parse(imported)
+    assert normalise(tree, {"f"}, imported_names([tree]), {"f"}).text == \
+        "def f(v0):\n    return numpy.exp(v0) + numpy.linalg.norm(v0)"
+
+
+@pytest.mark.parametrize("one, other", [
+    ("def f(a):\n    a = a + 1\n    b = a * 2\n    return b\n",  # b reads the new a
+     "def f(a):\n    b = a * 2\n    a = a + 1\n    return b\n"),
+    ("def f(xs):\n    xs.append(1)\n    n = len(xs)\n    return n\n",  # append changes xs
+     "def f(xs):\n    n = len(xs)\n    xs.append(1)\n    return n\n"),
+    ("def f(a):\n    if a:\n        return 1\n    b = 2\n    return b\n",  # not across a return
+     "def f(a):\n    b = 2\n    if a:\n        return 1\n    return b\n"),
+])
+def test_statements_that_depend_on_each_other_keep_their_order(one, other):
+    texts = {normalise(parse(code), {"f"}, {}, {"f"}).text for code in (one, other)}
+    assert len(texts) == 2, texts
 
 
 def test_the_same_answer_scores_the_same_on_every_run(compared):
