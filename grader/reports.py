@@ -6,7 +6,8 @@
   cell), three pictures (score distribution per lesson, pass rate per exercise, the most
   frequent misconceptions: the keys the judge recorded in each judged cell's metadata,
   ``course_judge.misconceptions``, described by ``course_lib.misconceptions.DESCRIPTIONS``)
-  and ``report.md`` that puts them together.
+  and ``report.md`` that puts them together, with how many pairs each similarity report of
+  ``course similarity`` flagged and where it is (:mod:`grader.similarity.summary`).
 
 Autograded notebooks lie in folders a learner's kernel wrote in: they are read with
 :func:`grader.state.read_file` (no link followed, no FIFO opened, a size limit).

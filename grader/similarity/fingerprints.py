@@ -25,6 +25,7 @@ and it shares at least :data:`MIN_SHARED` rare fingerprints.
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import io
 import itertools
@@ -92,6 +93,7 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
+@functools.lru_cache(maxsize=65536)
 def _token_hash(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
