@@ -227,6 +227,10 @@ def test_the_report_opens_in_chromium(class_course, tmp_path):
         assert page.get_by_text("only flags: no grade was").is_visible()
         heading = first.locator("h3").inner_text()
         assert flagged[0][2] in heading and f"{flagged[0][3]:.2f}" in heading
+        last = page.locator("table a").last
+        last.click()
+        assert page.evaluate("location.hash") == f"#pair-{len(flagged)}"
+        assert page.locator(f"#pair-{len(flagged)}").is_visible()
     assert all(url.startswith("file://") for url in requests), requests
 
 
