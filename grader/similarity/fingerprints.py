@@ -72,8 +72,8 @@ class Fingerprints:
 def tokens(text: str) -> list[tuple[str, int, int]]:
     """The tokens of normalised code: ``(text, start, end)``, offsets in characters; layout
     (indents, ends of statements) counts as tokens, and each of the learner's names reads
-    ``v`` (inside a function) or ``g``, as MOSS reads every name: a variable assigned twice
-    and one assigned once then renamed give the same tokens."""
+    ``v`` (inside a function), ``g`` or ``a`` (an attribute), as MOSS reads every name: a
+    variable assigned twice and one assigned once then renamed give the same tokens."""
     line_starts = [0]
     for line in text.splitlines(keepends=True):
         line_starts.append(line_starts[-1] + len(line))

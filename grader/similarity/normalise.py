@@ -13,9 +13,10 @@
 * **reordering**: the statements of each block are put in one canonical order that keeps
   every dependency (:mod:`.order`);
 * **renaming**: the names the learner's code binds are numbered by order of first use, ``v0``,
-  ``v1``, ... inside each function and ``g0``, ``g1``, ... at the top level. The names the
-  student version defines (the exercises' functions and classes), attribute names and keyword
-  names stay: they are the lesson's contract, written alike by everyone.
+  ``v1``, ... inside each function, ``g0``, ``g1``, ... at the top level, and ``a0``, ``a1``,
+  ... for the attributes a class's methods set on their object (``self.w``). The names the
+  student version defines (the exercises' functions and classes), other attribute names and
+  keyword names stay: they are the lesson's contract, written alike by everyone.
 
 ``x += y`` is read as ``x = x + y``. The result keeps, for each of its lines, the lines of the
 original code it came from, so that a match can be shown where the learner wrote it.
@@ -35,7 +36,7 @@ _MAGIC = re.compile(r"^\s*[%!]|\?\s*$")  # IPython magics, shell escapes, help (
 _JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-CANONICAL_NAME = re.compile(r"[vg]\d+")  # the names normalise gives: v0, v1, ..., g0, ...
+CANONICAL_NAME = re.compile(r"[vga]\d+")  # the names normalise gives: v0, ..., g0, ..., a0, ...
 
 
 @dataclass
@@ -103,8 +104,9 @@ def normalise(tree: ast.Module, kept: set[str], imports: dict[str, str],
         isinstance(node, _DEFINITIONS) and node.name not in kept | used)]
     for function in _outermost_functions(tree):
         _drop_unread_locals(function)
-    bound = _bound_names(tree) - kept
-    reorder(tree, bound)
+    bound = _bound_names(tree) - kept - _method_names(tree)
+    reorder(tree, bound, {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                          and not isinstance(node.ctx, ast.Load)})
     _Rename(bound, tree).visit(tree)
     ast.fix_missing_locations(tree)
     text = ast.unparse(tree)
@@ -314,14 +316,33 @@ class _Rename(ast.NodeTransformer):
         node.name = self.name(node.name)
         for part in node.bases + node.keywords + node.decorator_list:
             self.visit(part)
-        for statement in node.body:  # what a class body binds are attributes: kept
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                method_name = statement.name
-                self.visit(statement)
-                statement.name = method_name
-            else:
-                self.visit(statement)
+        _rename_own_attributes(node)
+        for statement in node.body:  # methods' names are not bound: they stay
+            self.visit(statement)
         return node
+
+
+def _method_names(tree: ast.AST) -> set[str]:
+    """The names of the methods of every class in ``tree`` (an interface: they stay)."""
+    return {method.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+            for method in node.body if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _rename_own_attributes(node: ast.ClassDef) -> None:
+    """The attributes a class's methods set on their object (``self.w = ...``) numbered
+    ``a0``, ``a1``, ... by order of first use; the others (``self.add_weight``, inherited)
+    stay."""
+    uses = []  # (attribute node) of self.<name>, in the methods' order
+    for method in node.body:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.args.args:
+            own = method.args.args[0].arg
+            uses += [part for part in ast.walk(method) if isinstance(part, ast.Attribute)
+                     and isinstance(part.value, ast.Name) and part.value.id == own]
+    assigned = {use.attr for use in uses if not isinstance(use.ctx, ast.Load)}
+    numbered: dict[str, str] = {}
+    for use in uses:
+        if use.attr in assigned:
+            use.attr = numbered.setdefault(use.attr, f"a{len(numbered)}")
 
 
 def top_level_names(tree: ast.Module) -> set[str]:

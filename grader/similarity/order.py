@@ -42,27 +42,30 @@ class Facts:
 _LEAVES = (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Global,
            ast.Nonlocal)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+# what a definition evaluates when it runs: its decorators, default values, bases
+_HEADER_FIELDS = ("decorator_list", "args", "bases", "keywords", "returns")
 
 
-def reorder(node: ast.AST, bound: set[str]) -> Facts:
+def reorder(node: ast.AST, bound: set[str], attributes: set[str]) -> Facts:
     """Put every block inside ``node`` in canonical order, innermost first, and return what
-    ``node`` (its blocks in their new order) reads, writes and looks like. One pass over the
-    tree."""
+    ``node`` (its blocks in their new order) reads, writes and looks like, the names in
+    ``bound`` and the attribute names in ``attributes`` (the learner's own) blanked. One pass
+    over the tree."""
     if isinstance(node, ast.Name):
         facts = Facts("_" if node.id in bound else node.id)
         (facts.reads if isinstance(node.ctx, ast.Load) else facts.writes).add(node.id)
         return facts
-    parts, facts = [], Facts("")
+    parts, facts, header_reads = [], Facts(""), set()
     for name, value in ast.iter_fields(node):
         if name in BODIES and isinstance(value, list) and len(value) > 1 \
                 and all(isinstance(child, ast.stmt) for child in value):
-            described = [reorder(child, bound) for child in value]
+            described = [reorder(child, bound, attributes) for child in value]
             order = _canonical_order(described)
             setattr(node, name, [value[i] for i in order])
             children = [described[i] for i in order]
         else:
             items = value if isinstance(value, list) else [value]
-            children = [reorder(item, bound) if isinstance(item, ast.AST)
+            children = [reorder(item, bound, attributes) if isinstance(item, ast.AST)
                         else Facts(repr(item)) for item in items]
         parts.append(",".join(child.shape for child in children))
         for child in children:
@@ -70,18 +73,23 @@ def reorder(node: ast.AST, bound: set[str]) -> Facts:
             facts.writes |= child.writes
             facts.leaves |= child.leaves
             facts.breaks |= child.breaks
+            if name in _HEADER_FIELDS:
+                header_reads |= child.reads
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
         facts.leaves = facts.breaks = False  # what it does happens when it is called
-        if not isinstance(node, ast.Lambda):
-            facts.writes.add(node.name)
+        if not isinstance(node, ast.Lambda):  # defining it reads its header, writes its name
+            facts.reads, facts.writes = header_reads, {node.name}
             parts[0] = "_" if node.name in bound else node.name
     elif isinstance(node, ast.arg):
         facts.writes.add(node.arg)
         parts[0] = "_"
     elif isinstance(node, _LOOPS):
         facts.breaks = False
-    elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
-        facts.writes |= _base_names(node)
+    elif isinstance(node, (ast.Subscript, ast.Attribute)):
+        if not isinstance(node.ctx, ast.Load):
+            facts.writes |= _base_names(node)
+        if isinstance(node, ast.Attribute) and node.attr in attributes:
+            parts[1] = "_"
     elif isinstance(node, ast.Call):
         if isinstance(node.func, ast.Attribute) and node.func.attr in _CHANGING_METHODS:
             facts.writes |= _base_names(node.func)  # lst.append(x) changes lst
