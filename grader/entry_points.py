@@ -87,7 +87,7 @@ def _library(name: str) -> bool:
 
 def _walk() -> tuple[dict[int, tuple[object, list[str]]], dict[str, str]]:
     """Every object (callable, class or module) the loaded library modules hold, with all its
-    names; and ``{name a module is reached by: its first name}``."""
+    names; and ``{other name a module is reached by from a root: its first name}``."""
     objects: dict[int, tuple[object, list[str]]] = {}
     module_names: dict[str, str] = {}
     first_name: dict[int, str] = {}
@@ -96,11 +96,13 @@ def _walk() -> tuple[dict[int, tuple[object, list[str]]], dict[str, str]]:
     rest = [(name, module) for name, module in sorted(sys.modules.items())
             if _library(name) and isinstance(module, types.ModuleType)]
     while queue or rest:
+        public = bool(queue)  # reached from a root: a name a learner may write, kept
         path, module = queue.popleft() if queue else rest.pop(0)
         if id(module) in first_name:
-            module_names.setdefault(path, first_name[id(module)])
+            if public:
+                module_names.setdefault(path, first_name[id(module)])
             continue
-        first_name[id(module)] = module_names[path] = path
+        first_name[id(module)] = path
         objects.setdefault(id(module), (module, []))[1].append(path)
         try:
             members = list(vars(module).items())
@@ -110,7 +112,7 @@ def _walk() -> tuple[dict[int, tuple[object, list[str]]], dict[str, str]]:
             if attribute.startswith("__"):
                 continue
             if isinstance(value, types.ModuleType):
-                if _library(getattr(value, "__name__", "") or ""):
+                if public and _library(getattr(value, "__name__", "") or ""):
                     queue.append((f"{path}.{attribute}", value))
             elif callable(value):
                 objects.setdefault(id(value), (value, []))[1].append(f"{path}.{attribute}")
@@ -145,8 +147,8 @@ def _display(value, paths: list[str]) -> str:
 
 def build() -> dict:
     """The table: ``{"entries": {shown name: [families]}, "names": {name: shown name},
-    "modules": {name a module is reached by: its first name}, "installed": [top-level
-    modules]}``."""
+    "modules": {name a module is reached by: its first name}, "leaves": {family: last parts of
+    its callables' names}, "installed": [top-level modules]}``."""
     for root in ROOTS:
         try:
             importlib.import_module(root)
@@ -166,7 +168,15 @@ def build() -> dict:
         entries[shown] = sorted(families)
         names.update(dict.fromkeys(paths, shown))
     installed = set(sys.stdlib_module_names) | set(packages_distributions())
+    leaves: dict[str, set[str]] = {}  # {family: last parts of its callables' names}
+    modules = {path for value, paths in objects.values() if isinstance(value, types.ModuleType)
+               for path in paths} | set(module_names)
+    for name, shown in names.items():
+        if name not in modules:
+            for family in entries[shown]:
+                leaves.setdefault(family, set()).add(name.rsplit(".", 1)[-1])
     return {"entries": entries, "names": names, "modules": module_names,
+            "leaves": {family: sorted(found) for family, found in leaves.items()},
             "installed": sorted(installed)}
 
 
@@ -227,15 +237,11 @@ class Table:
         self.names: dict[str, str] = data["names"]
         self.modules: dict[str, str] = data["modules"]
         self.installed = frozenset(data["installed"])
-        self.leaves: dict[str, set[str]] = {}  # {family: last parts of its callables' names}
-        for name, shown in self.names.items():
-            if name not in self.modules:
-                for family in self.entries[shown]:
-                    self.leaves.setdefault(family, set()).add(name.rsplit(".", 1)[-1])
+        self.leaves = {family: set(found) for family, found in data["leaves"].items()}
 
     def canonical(self, name: str) -> str:
-        """``tensorflow.keras.layers.X`` → ``keras._tf_keras.keras.layers.X``…: the first name
-        of the longest module prefix that the walk met."""
+        """``tensorflow.keras.layers.X`` → ``keras._tf_keras.keras.layers.X``…: the longest
+        prefix that is another name of a module, spelled with that module's first name."""
         parts = name.split(".")
         for end in range(len(parts), 0, -1):
             module = self.modules.get(".".join(parts[:end]))

@@ -175,7 +175,8 @@ def run_cells(cells: list[Cell]) -> list[Env]:
     states = [dict(env)]
     for cell in cells:
         _Replay(env, cell).statements(cell.tree.body)
-        states.append(dict(env))
+        # a cell that binds nothing leaves the same state (what is found from it is reused)
+        states.append(states[-1] if env == states[-1] else dict(env))
     return states
 
 

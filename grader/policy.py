@@ -62,6 +62,9 @@ REFUSED = {
 #: Refused in every exercise: the course's own grading code (the answer key, the probes).
 ALWAYS = ("grading_code",)
 GRADING_CODE = ("grader", "course_lib.probe_cases", "course_lib.probes")
+#: Libraries whose tables (``keras.activations.ALL_OBJECTS_DICT["softmax"]``) may hold an entry
+#: point: a subscript of one of their names is listed for review.
+SUBSCRIPTED_LIBRARIES = set(entry_points.LIBRARIES) - {"course_lib", "grader"}
 #: Keras's own attention layers, as the probe reports a layer's classes (and its sublayers').
 REFUSED_CLASSES = ("keras.src.layers.attention.multi_head_attention.MultiHeadAttention",
                    "keras.src.layers.attention.attention.Attention")
@@ -79,12 +82,14 @@ def refused_families(exercise: str) -> tuple[str, ...]:
 # -- from what the code uses to findings --------------------------------------------------------
 def _hidden(name: str) -> tuple[str, bool] | None:
     """Why a library name hides what it reaches (``sys.modules``, ``pickle.loads``…), if so."""
-    if name.startswith("builtins.") and name[9:] in HIDDEN_BUILTINS:
-        return HIDDEN_BUILTINS[name[9:]]
-    for module, reason in HIDDEN_MODULES.items():
-        if name == module or (name.startswith(module + ".") and module != "builtins") \
-                or (module in ("os.exec", "os.spawn") and name.startswith(module)):
-            return reason
+    if name.startswith("builtins."):
+        return HIDDEN_BUILTINS.get(name[9:])
+    if name.startswith(("os.exec", "os.spawn")):
+        return HIDDEN_MODULES["os.exec"]
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in HIDDEN_MODULES:
+            return HIDDEN_MODULES[".".join(parts[:end])]
     return None
 
 
@@ -153,8 +158,9 @@ class _Judgement:
             if attribute in self.leaves and attribute not in self.learner_names:
                 self.review(f"uses .{attribute} of an object the judge cannot name", cell, line)
         for line, name in facts.subscripts:
-            if name in self.table.modules or self.table.canonical(name) in self.table.modules:
-                self.review(f"looks a name up in the module {name} by subscript", cell, line)
+            if name.split(".")[0] in SUBSCRIPTED_LIBRARIES:
+                self.review(f"looks an entry up in {name} (a library's table of names?)",
+                            cell, line)
 
 
 def _learner_attributes(cells: Iterable[Cell]) -> set[str]:
@@ -184,7 +190,7 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
     exercise's own answer cell (``answer_<exercise>``)."""
     parsed = []
     for index, (grade_id, _, source, *trusted) in enumerate(cells):
-        parsed.append(parse_cell(grade_id or f"cell {index + 1}", bool(trusted and trusted[0]),
+        parsed.append(parse_cell(grade_id or f"code cell {index + 1}", bool(trusted and trusted[0]),
                                  source))
     states = run_cells(parsed)
     learner_names = _learner_attributes(parsed)

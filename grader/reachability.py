@@ -17,6 +17,7 @@ level in any cell (:func:`top_level_facts`), where nothing needs to call it.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -170,24 +171,32 @@ def _own_nodes(roots: Iterable[ast.AST]):
             stack.extend(ast.iter_child_nodes(node))
 
 
-def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
-    """Every name a scope binds (assigned, imported, defined, a parameter…), less its
-    ``global`` and ``nonlocal`` ones."""
-    names, declared = set(), set()
-    for node in _own_nodes(nodes):
+_ALIASING = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.NamedExpr,
+             ast.arguments)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scope(roots: tuple[ast.AST, ...]) -> tuple[frozenset[str], tuple[ast.AST, ...]]:
+    """The names a scope binds (assigned, imported, defined, a parameter…, less its ``global``
+    and ``nonlocal`` ones), and its statements that may alias a library name; once per scope
+    (a scope is read again for each graded cell and each exercise)."""
+    names, declared, aliasing = set(), set(), []
+    for node in _own_nodes(roots):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, ast.arg):
             names.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             declared.update(node.names)
-    return names - declared
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        if isinstance(node, _ALIASING):
+            aliasing.append(node)
+    return frozenset(names - declared), tuple(aliasing)
 
 
 class _Scanner(ast.NodeVisitor):
@@ -213,8 +222,9 @@ class _Scanner(ast.NodeVisitor):
         saved = self.local, self.locals
         self.locals = self.locals | bound
         self.local = {k: v for k, v in self.local.items() if k not in bound}
+        aliasing = _scope(tuple(body))[1]
         for _ in range(2):  # a local alias of a local alias
-            for node in _own_nodes(body):
+            for node in aliasing:
                 self.local_alias(node)
         for node in body:
             self.visit(node)
@@ -255,7 +265,7 @@ class _Scanner(ast.NodeVisitor):
             saved = self.locals, self.class_names, self.env
             self.locals, self.class_names = self.locals - self.class_names, set()
             self.env = self.body_env
-            self.scope([node.args, *node.body], _bound_names([node.args, *node.body]))
+            self.scope([node.args, *node.body], _scope((node.args, *node.body))[0])
             self.locals, self.class_names, self.env = saved
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -266,20 +276,20 @@ class _Scanner(ast.NodeVisitor):
                 self.visit(default)
         if not self.top_level:
             saved, self.env = self.env, self.body_env
-            self.scope([node.args, node.body], _bound_names([node.args, node.body]))
+            self.scope([node.args, node.body], _scope((node.args, node.body))[0])
             self.env = saved
 
     def visit_ClassDef(self, node):
         for part in [*node.decorator_list, *node.bases, *node.keywords]:
             self.visit(part)
-        saved, self.class_names = self.class_names, _bound_names(node.body) - self.locals
+        saved, self.class_names = self.class_names, _scope(tuple(node.body))[0] - self.locals
         self.scope(node.body, self.class_names)
         self.class_names = saved
 
     def comprehension(self, node):
         self.scope([*node.generators, *(getattr(node, k) for k in ("elt", "key", "value")
                                         if hasattr(node, k))],
-                   _bound_names([g.target for g in node.generators]))
+                   _scope(tuple(g.target for g in node.generators))[0])
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = comprehension
 

@@ -122,10 +122,11 @@ class Row:
 
 @dataclass
 class Flags:
-    """Per ``(lesson, exercise)``: the students whose answer used a refused library stand-in,
-    and those whose code the judge could not read (``{student: reasons}``), for review."""
+    """Per ``(lesson, exercise)``: the students whose answer reached a refused library stand-in
+    (``{student: the lines that use it}``), and those whose code the judge could not read
+    (``{student: the lines, and why}``), for review."""
 
-    refused: dict = field(default_factory=lambda: collections.defaultdict(set))
+    refused: dict = field(default_factory=lambda: collections.defaultdict(dict))
     review: dict = field(default_factory=lambda: collections.defaultdict(dict))
 
     def add(self, lesson: str, student: str, cell) -> None:
@@ -134,9 +135,25 @@ class Flags:
         if not isinstance(exercise, str):
             return
         if judged.get("refused"):
-            self.refused[lesson, exercise].add(student)
+            lines = judged.get("refused_at") or judged["refused"]
+            self.refused[lesson, exercise][student] = _strings(lines)
         if isinstance(judged.get("review"), list) and judged["review"]:
-            self.review[lesson, exercise][student] = [str(r) for r in judged["review"]]
+            self.review[lesson, exercise][student] = _strings(judged["review"])
+
+    def per_student(self) -> dict[str, list[str]]:
+        """``{student: ["lesson / exercise: to review: line", …]}``, refused lines too."""
+        found = collections.defaultdict(list)
+        for kind, flags in (("refused", self.refused), ("to review", self.review)):
+            for (lesson, exercise), students in sorted(flags.items()):
+                for student, lines in sorted(students.items()):
+                    found[student] += [f"{lesson} / {exercise}: {kind}: {line}"
+                                       for line in lines]
+        return dict(sorted(found.items()))
+
+
+def _strings(values) -> list[str]:
+    """Lines from a notebook's metadata (which the kernel's folder held): text, bounded."""
+    return [str(value)[:400] for value in values[:50]] if isinstance(values, list) else []
 
 
 def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str], Flags]:
@@ -223,6 +240,8 @@ def class_report(course, out_dir: Path, messages: list[str] | None = None) -> di
     rows, seen, problems, flags = collect_rows(course)
     if messages is not None:
         messages += problems
+        messages += [f"{student}: {len(lines)} line(s) for the instructor (report.md): "
+                     f"{lines[0][:200]}" for student, lines in flags.per_student().items()]
     totals, rates = _totals(rows), _pass_rates(rows)
     files = {"csv": write_csv(rows, out_dir / "grades.csv")}
 
@@ -283,10 +302,10 @@ def _flags_markdown(flags: Flags) -> str:
     lines += ["| exercise | refused stand-ins | to review |", "|---|---:|---:|"]
     lines += [f"| {lesson}: {exercise} | {len(flags.refused.get((lesson, exercise), ()))} | "
               f"{len(flags.review.get((lesson, exercise), {}))} |" for lesson, exercise in keys]
-    lines += ["", "To review by hand (the judge cannot tell what this code calls):", ""]
-    for (lesson, exercise), students in sorted(flags.review.items()):
-        for student, reasons in sorted(students.items()):
-            lines.append(f"- {student} / {lesson} / {exercise}: {'; '.join(reasons)[:300]}")
+    lines += ["", "Per student: the lines that use a refused stand-in, and those to review by "
+              "hand (the judge cannot tell what they call), where the answer can reach them.", ""]
+    for student, found in flags.per_student().items():
+        lines += [f"### {student}", "", *(f"- {line}" for line in found), ""]
     return "\n".join([*lines, ""])
 
 

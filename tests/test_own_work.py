@@ -302,3 +302,9 @@ def test_setattr_of_a_hidden_attribute_is_listed():
     source = "def softmax(x, axis=-1):\n    return x\n\n" \
              "setattr(softmax, '__code__', (lambda x, axis=-1: x).__code__)"
     assert _judged("softmax", source).review
+
+
+def test_a_librarys_table_of_names_is_listed():
+    source = "from keras.src import activations\n" \
+             "softmax = activations.ALL_OBJECTS_DICT['soft' + 'max']"
+    assert _judged("softmax", source).review

@@ -2,9 +2,12 @@
 
 Unit tests of ``grader.policy`` on every refused family of calls, written plainly, through an
 alias or subclass, and through ``getattr`` with a constant name; the answer corpora's right
-answers use none. Then real autogrades: three stand-ins per refused call in lessons 02, 03 and
-04, each scoring zero on its exercise with the call named, an obfuscated one flagged for
-review, and the class report counting both.
+answers use none (``tests/test_own_work.py`` holds the attacks that hide the call). Then real
+autogrades: three stand-ins per refused call in lessons 02, 03 and 04, each scoring zero on its
+exercise with the call named; in lesson 02 also a helper in a learner's own cell (refused), an
+answer that reaches Keras through ``sys.modules`` (listed for review), and an experiment cell
+that compares with Keras and is never called (full marks, nothing listed); the class report
+counts them and lists, per student, the lines that caused them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import inspect
 import nbformat
 import pytest
 from answer_variants import VARIANTS as NUMPY_VARIANTS
+from judging import full_marks
 from keras_variants import VARIANTS as KERAS_VARIANTS
+from nbformat.v4 import new_code_cell
 from nbgrader_utils import find_cell, solution_notebook
 
 from grader import policy
@@ -161,17 +166,41 @@ GRADED = {  # lesson -> {student: (exercise, answer cell source, refused name or
 }
 
 
+# lesson 02's learners who add cells of their own: {student: (answer source or None for the
+# solution's, [(grade_id of the cell it goes before, source)])}
+OWN_CELLS = {
+    "helper_cell": ("def softmax(x, axis=-1):\n    return np.asarray(helper(x, axis))",
+                    [("answer_softmax", "def helper(x, axis):\n    import keras\n"
+                                        "    return keras.ops.softmax(x, axis=axis)")]),
+    "sys_modules": ("import sys\ndef softmax(x, axis=-1):\n    import keras\n"
+                    "    return np.asarray(sys.modules['keras'].ops.softmax(x, axis=axis))", []),
+    "experiment": (None, [("answer_causal_mask", "import keras\nx = np.array([1.0, 2.0])\n"
+                                                 "print(np.asarray(keras.ops.softmax(x)) - "
+                                                 "softmax(x))")]),
+}
+
+
 @pytest.fixture(scope="module")
 def graded(course, tmp_path_factory):
     folder = tmp_path_factory.mktemp("stand_ins")
     for lesson, students in GRADED.items():
+        notebooks = {}
         for student, (exercise, source, _) in students.items():
-            notebook = solution_notebook(lesson)
-            find_cell(notebook, f"answer_{exercise}").source = source
+            notebooks[student] = solution_notebook(lesson)
+            find_cell(notebooks[student], f"answer_{exercise}").source = source
+        if lesson == "02_softmax":
+            for student, (source, cells) in OWN_CELLS.items():
+                notebooks[student] = notebook = solution_notebook(lesson)
+                if source:
+                    find_cell(notebook, "answer_softmax").source = source
+                for before, code in cells:
+                    notebook.cells.insert(notebook.cells.index(find_cell(notebook, before)),
+                                          new_code_cell(code))
+        for student, notebook in notebooks.items():
             path = folder / f"{student}.ipynb"
             nbformat.write(notebook, path)
             course.add_submission(lesson, student, path)
-        course.autograde_all(lesson, list(students), jobs=2, force=True, progress=False)
+        course.autograde_all(lesson, list(notebooks), jobs=2, force=True, progress=False)
     return course
 
 
@@ -203,12 +232,36 @@ def test_a_stand_in_scores_zero_and_is_named(graded, lesson, student, exercise, 
 
 
 @pytest.mark.slow
+def test_own_cells_count_where_the_answer_reaches_them(graded):
+    lesson = "02_softmax"
+    cells = {s: _cells(graded, lesson, s, "softmax") for s in OWN_CELLS}
+    scores = {s: {c.grade_id: c.score for c in graded.scores(lesson, s)} for s in OWN_CELLS}
+    judged = {s: [c.metadata[METADATA] for c in found] for s, found in cells.items()}
+    assert scores["helper_cell"]["hidden_softmax"] == 0
+    assert all(j["refused"] == ["keras.ops.softmax"] and j["refused_at"] == [
+        "code cell 3, line 3: `return keras.ops.softmax(x, axis=axis)` uses keras.ops.softmax"]
+        for j in judged["helper_cell"]), judged["helper_cell"]
+    assert all(any("sys.modules" in line and "line 4: `" in line for line in j["review"])
+               for j in judged["sys_modules"]), judged["sys_modules"]
+    experiment = graded.scores(lesson, "experiment")
+    assert sum(c.score for c in experiment) == sum(c.max_score for c in experiment), scores
+    assert scores["experiment"]["hidden_softmax"] == full_marks("softmax")
+    assert all(not j["refused"] and not j["review"] for j in judged["experiment"])
+
+
+@pytest.mark.slow
 def test_the_class_report_counts_stand_ins_and_reviews(graded, tmp_path):
-    report = class_report(graded, tmp_path)["report"].read_text()
+    messages = []
+    report = class_report(graded, tmp_path, messages)["report"].read_text()
     assert "## Library stand-ins and code to review" in report
-    assert "| 02_softmax: softmax | 3 | 0 |" in report
+    assert "| 02_softmax: softmax | 4 | 1 |" in report
     assert "| 04_keras_layer: MultiHeadAttention | 3 | 1 |" in report
-    assert "mha_exec / 04_keras_layer / MultiHeadAttention: answer_MultiHeadAttention" in report
+    assert "### mha_exec" in report and "- 04_keras_layer / MultiHeadAttention: to review: " \
+        "answer_MultiHeadAttention, line 1: `exec(" in report
+    assert "- 02_softmax / softmax: refused: code cell 3, line 3: `return keras.ops.softmax(" \
+        in report
+    assert "### experiment" not in report
+    assert any(m.startswith("sys_modules: ") and "sys.modules" in m for m in messages), messages
 
 
 # -- lesson 07's stand-in block is no answer to lesson 06 ------------------------------------------
