@@ -94,30 +94,36 @@ def submission_digest(folder: Path, notebooks: list[str]) -> tuple[str, str]:
     return timestamp, digest.hexdigest()
 
 
-def _nonce(db, student: str, lesson: str, timestamp: str, submission: str) -> str:
-    """The submission's nonce in the gradebook session ``db``, drawn now if it has none. Two
-    graders drawing one at once (PostgreSQL): the insert that loses fails, the winner's is
-    used."""
-    key = (NONCES.c.student == student) & (NONCES.c.lesson == lesson) \
-        & (NONCES.c.submission == submission)
-    found = db.execute(select(NONCES.c.nonce).where(key)).scalar_one_or_none()
-    if found is None:
+def _nonces(db, lesson: str, submissions: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """``{student: nonce}`` for ``submissions`` (``{student: (timestamp, digest)}``, see
+    :func:`submission_digest`) in the gradebook session ``db``; a submission without one gets
+    one now, all in one transaction. Should another grader draw some of them at the same
+    moment (PostgreSQL), the transaction that loses fails, and the winner's nonces are used."""
+    for _ in range(3):
+        rows = db.execute(select(NONCES.c.student, NONCES.c.submission, NONCES.c.nonce)
+                          .where(NONCES.c.lesson == lesson,
+                                 NONCES.c.student.in_(list(submissions))))
+        found = {student: nonce for student, submission, nonce in rows
+                 if submissions[student][1] == submission}
+        new = [{"student": student, "lesson": lesson, "submission": digest,
+                "timestamp": timestamp, "nonce": secrets.token_hex(16)}
+               for student, (timestamp, digest) in submissions.items() if student not in found]
+        if not new:
+            return found
         try:
-            db.execute(insert(NONCES).values(student=student, lesson=lesson,
-                                             submission=submission, timestamp=timestamp,
-                                             nonce=secrets.token_hex(16)))
+            db.execute(insert(NONCES), new)
             db.commit()
         except IntegrityError:
             db.rollback()
-        found = db.execute(select(NONCES.c.nonce).where(key)).scalar_one()
-    return found
+    raise RuntimeError(f"the nonces of {lesson}'s submissions could not be stored")
 
 
 def batch_seeds(course: Course, lesson: str, students: list[str]) -> dict[str, Seeds]:
     """``{student: {notebook: {grade_id: seed}}}`` for the submissions of ``lesson`` in
     ``submitted/``: every graded cell of every notebook of the lesson."""
+    if not students:
+        return {}
     secret = course_secret(course.root / SECRET)
-    seeds = {}
     with course.gradebook() as gb:
         try:
             NONCES.create(gb.engine, checkfirst=True)
@@ -125,14 +131,14 @@ def batch_seeds(course: Course, lesson: str, students: list[str]) -> dict[str, S
             NONCES.create(gb.engine, checkfirst=True)
         notebooks = {nb.name: sorted(cell.name for cell in nb.grade_cells)
                      for nb in gb.find_assignment(lesson).notebooks}
-        for student in students:
-            timestamp, submission = submission_digest(
-                course.folder("submitted", student, lesson), sorted(notebooks))
-            nonce = _nonce(gb.db, student, lesson, timestamp, submission)
-            seeds[student] = {notebook: {cell: seed_for(secret, nonce, lesson, notebook, cell)
-                                         for cell in cells}
-                              for notebook, cells in notebooks.items()}
-    return seeds
+        nonces = _nonces(gb.db, lesson, {
+            student: submission_digest(course.folder("submitted", student, lesson),
+                                       sorted(notebooks))
+            for student in students})
+    return {student: {notebook: {cell: seed_for(secret, nonces[student], lesson, notebook, cell)
+                                 for cell in cells}
+                      for notebook, cells in notebooks.items()}
+            for student in students}
 
 
 def write_seeds(path: Path, seeds: dict[str, Seeds]) -> str:
