@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 from nbformat.v4 import new_output
-from nbgrader_utils import solution_notebook
+from nbgrader_utils import find_cell, solution_notebook
 
 from course_lib.probes import run_plan
 from grader.course import lessons
@@ -24,6 +24,21 @@ def cell_points() -> dict[str, float]:
             if meta.get("grade") and graded_exercise(meta["grade_id"]):
                 points[meta["grade_id"]] = float(meta["points"])
     return points
+
+
+@cache
+def probed(exercise: str, answer, seed: int = 0, cell: str = "hidden") -> dict:
+    """The probe's display data for ``answer`` on one graded cell, run once per answer."""
+    return run_plan(exercise, answer, seed, cell)
+
+
+@cache
+def solution_namespace(lesson: str, *grade_ids: str) -> dict:
+    """The names a lesson's setup cell and the given cells of its solution define."""
+    notebook, namespace = solution_notebook(lesson), {}
+    for grade_id in ("setup", *grade_ids):
+        exec(find_cell(notebook, grade_id).source, namespace)
+    return namespace
 
 
 def judged(exercise: str, answer, seed: int = 0, cell: str = "hidden"):

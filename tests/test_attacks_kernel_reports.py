@@ -22,31 +22,24 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from decoding_variants import greedy_prefix_recomputed, step_einsum
-from judging import cell_points, full_marks, judged
+from decoding_variants import greedy_prefix_recomputed
+from judging import cell_points, full_marks, judged, probed, solution_namespace
 from nbformat.v4 import new_output
 from nbgrader_utils import find_cell, solution_notebook
 
 import course_lib.decoding
 from course_lib.probe_cases import plan
-from course_lib.probes import MIME, run_plan
+from course_lib.probes import MIME
+from grader import reference as ref
 from grader.judge import verdict
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
 
 
-def _lesson(lesson: str, *cells: str) -> dict:
-    """The namespace of a lesson's setup and the given cells of its solution notebook."""
-    notebook, namespace = solution_notebook(lesson), {}
-    for grade_id in ("setup", *cells):
-        exec(find_cell(notebook, grade_id).source, namespace)
-    return namespace
-
-
 def _tampered(exercise: str, answer, change) -> float:
     """The hidden cell's score when the probe's data is changed by ``change(records, arrays)``
     on its way to the judge (what a patched probe in the kernel can do)."""
-    data = json.loads(run_plan(exercise, answer, 0)[MIME])
+    data = json.loads(probed(exercise, answer)[MIME])
     with np.load(io.BytesIO(base64.b64decode(data["npz"]))) as npz:
         arrays = {name: npz[name] for name in npz.files}
     change(data["records"], arrays)
@@ -82,15 +75,14 @@ def build_translator(block=TransformerBlock, positions=sinusoidal_encoding, d_mo
 
 @pytest.fixture(scope="module")
 def lesson_07():
-    return _lesson("07_application", "model_parts", "answer_build_translator")
+    return solution_namespace("07_application", "model_parts", "answer_build_translator")
 
 
 def test_a_translator_whose_blocks_change_nothing_earns_nothing(lesson_07):
     namespace = dict(lesson_07)
     exec(IDLE_BLOCKS, namespace)
-    for cell in ("check", "hidden"):
-        credit = judged("build_translator", namespace["build_translator"], cell=cell)
-        assert credit.points == 0, credit.lines
+    credit = judged("build_translator", namespace["build_translator"])
+    assert credit.points == 0, credit.lines  # the check cell is its first part
     assert "diagram" in "\n".join(credit.lines)
 
 
@@ -131,15 +123,15 @@ def test_a_made_up_cache_with_the_right_logits_loses_the_cache_points():
     def zero_cache(records, arrays):
         arrays["c0_1"] = np.zeros_like(arrays["c0_1"])
 
-    assert _tampered("decode_step", step_einsum, lambda r, a: None) == 7
+    assert _tampered("decode_step", ref.decode_step, lambda r, a: None) == 7
     # the first part (2 of 3 shares) checks the cache; the second part is untouched
-    assert _tampered("decode_step", step_einsum, zero_cache) == pytest.approx(7 / 3)
+    assert _tampered("decode_step", ref.decode_step, zero_cache) == pytest.approx(7 / 3)
 
 
 # -- lesson 04 --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lesson_04():
-    return _lesson("04_keras_layer", "answer_helpers", "answer_AttentionLayer")
+    return solution_namespace("04_keras_layer", "answer_helpers", "answer_AttentionLayer")
 
 
 def _gradient_part_points() -> float:

@@ -12,14 +12,13 @@ import re
 
 import numpy as np
 import pytest
-from judging import full_marks
+from judging import full_marks, probed, solution_namespace
 from nbformat.v4 import new_output
-from nbgrader_utils import find_cell, solution_notebook
 
 from course_lib.checks_keras import translator_batch
 from course_lib.feedback import CheckFailed, compare
 from course_lib.probe_cases import PLANS, plan
-from course_lib.probes import MIME, run_plan
+from course_lib.probes import MIME
 from grader import reference as ref
 from grader.judge import verdict
 
@@ -31,10 +30,8 @@ DECIMAL = re.compile(r"-?\d+\.(\d{3,})(?:e[-+]?\d+)?")
 
 def _answer(exercise: str):
     if exercise == "build_translator":
-        notebook, namespace = solution_notebook("07_application"), {}
-        for grade_id in ("setup", "model_parts", "answer_build_translator"):
-            exec(find_cell(notebook, grade_id).source, namespace)
-        return namespace["build_translator"]
+        return solution_namespace("07_application", "model_parts",
+                                  "answer_build_translator")["build_translator"]
     return getattr(ref, exercise)
 
 
@@ -90,7 +87,7 @@ def test_the_detector_finds_a_quoted_value():
 
 @pytest.mark.parametrize("exercise", sorted(PLANS))
 def test_hidden_feedback_quotes_no_hidden_input_or_expected_value(exercise):
-    data = json.loads(run_plan(exercise, _answer(exercise), 0)[MIME])
+    data = json.loads(probed(exercise, _answer(exercise))[MIME])
     with np.load(io.BytesIO(base64.b64decode(data["npz"]))) as npz:
         right = {name: npz[name] for name in npz.files}
     made_wrong = {name: a if re.match(r"c\d+_[wg]\d", name) else _wrong(a)
