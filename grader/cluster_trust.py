@@ -24,7 +24,7 @@ from grader.state import MAX_FILE_BYTES
 if TYPE_CHECKING:
     from distributed import Security
 
-MAX_TEXT = 1 << 20  # characters of a message, a comment or a log from a worker
+MAX_TEXT = 1 << 20  # characters of a message or a comment from a worker
 STATUSES = ("graded", "failed")
 
 
@@ -68,11 +68,11 @@ def scheduler_at(address: str, insecure: bool = False, ca_file: str | None = Non
 
 
 def lesson_cells(course, lesson: str) -> tuple[dict[str, dict[str, float]], dict[str, set]]:
-    """``{notebook: {grade_id: points}}`` of ``lesson``'s graded cells, and the names of the
-    cells that take a comment (answer and task cells) per notebook."""
+    """``{notebook: {grade_id: points}}`` of ``lesson``'s graded cells (tests and tasks), and
+    the names of the cells that take a comment (answer and task cells) per notebook."""
     with course.gradebook() as gb:
         notebooks = gb.find_assignment(lesson).notebooks
-        return ({nb.name: {cell.name: cell.max_score for cell in nb.grade_cells}
+        return ({nb.name: {cell.name: cell.max_score for cell in [*nb.grade_cells, *nb.task_cells]}
                  for nb in notebooks},
                 {nb.name: {cell.name for cell in [*nb.solution_cells, *nb.task_cells]}
                  for nb in notebooks})
@@ -120,13 +120,14 @@ def refusal(answer, student: str, cells: dict[str, dict[str, float]],
     if result is None:
         return None if _text(reason) and not files else "it holds neither scores nor a reason"
     if not isinstance(result, dict) or result.get("status") not in STATUSES \
-            or not _text(result.get("log")) or not isinstance(result.get("messages"), list):
+            or not isinstance(result.get("log"), str) \
+            or not isinstance(result.get("messages"), list):
         return "its result is not in the grader's format"
     if not all(_text(m) and m.startswith(f"{student} / ") for m in result["messages"]):
         return f"it holds messages about others than {student}"
     stages = result.get("stages", {})
     if not isinstance(stages, dict) or not all(
-            isinstance(name, str) and _number(seconds, 0, 1e6)
+            isinstance(name, str) and _number(seconds, -1e6, 1e6)
             for name, seconds in stages.items()):
         return "its times are not in the grader's format"
     notebooks = result.get("notebooks")
