@@ -1,6 +1,6 @@
 """``course similarity LESSON``: every pair of submissions of a lesson compared, exercise by
-exercise, on the learners' own code. It reads ``submitted/`` and writes a report; it never
-opens the gradebook, so it changes no grade.
+exercise, on the learners' own code. It reads ``submitted/`` and writes a report; it writes no
+grade (for the course's own lessons it does not even open the gradebook).
 
 For each submission and exercise: the learner's own code (:mod:`.notebooks`), normalised
 (:mod:`.normalise`) and fingerprinted (:mod:`.fingerprints`); then, per exercise, the pairs
@@ -76,6 +76,9 @@ class FlaggedPair:
 
 @dataclass
 class LessonSimilarity:
+    """What comparing a lesson's submissions found: per exercise, and the submissions or
+    cells left out (one line each, saying why)."""
+
     lesson: str
     students: list[str]
     exercises: list[ExerciseSimilarity]

@@ -97,16 +97,15 @@ def normalise(tree: ast.Module, kept: set[str], imports: dict[str, str],
     classes); ``imports``: what each imported name names (:func:`imported_names`); ``used``:
     names read anywhere in the learner's notebook (a function defined here and read nowhere
     is dead code)."""
-    bound = _bound_names(tree)  # a name the code binds itself is no import's
+    bound, methods, attributes = _scan(tree)
     tree = _Simplify({name: what for name, what in imports.items() if name not in bound}
-                     ).visit(tree)
+                     ).visit(tree)  # a name the code binds itself is no import's
     tree.body = [node for node in tree.body if not (
         isinstance(node, _DEFINITIONS) and node.name not in kept | used)]
     for function in _outermost_functions(tree):
         _drop_unread_locals(function)
-    bound = _bound_names(tree) - kept - _method_names(tree)
-    reorder(tree, bound, {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-                          and not isinstance(node.ctx, ast.Load)})
+    bound -= kept | methods  # what stays: the lesson's names, the methods' (an interface)
+    reorder(tree, bound, attributes)
     _Rename(bound, tree).visit(tree)
     ast.fix_missing_locations(tree)
     text = ast.unparse(tree)
@@ -248,20 +247,26 @@ def _writes_only(statement: ast.stmt, read: set[str]) -> bool:
 
 
 # -- names ---------------------------------------------------------------------------------------
-def _bound_names(tree: ast.AST) -> set[str]:
-    """Every name ``tree`` binds: assigned, a parameter, a function or class defined, a loop
-    or ``with`` or ``except`` target."""
-    names = set()
+def _scan(tree: ast.Module) -> tuple[set[str], set[str], set[str]]:
+    """In one pass over ``tree``: the names it binds (assigned, a parameter, a function or
+    class defined, a loop, ``with`` or ``except`` target), the names of its classes' methods,
+    and the attributes it sets (``x.name = ...``)."""
+    bound, methods, attributes = set(), set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
+            bound.add(node.id)
         elif isinstance(node, ast.arg):
-            names.add(node.arg)
+            bound.add(node.arg)
         elif isinstance(node, _DEFINITIONS):
-            names.add(node.name)
+            bound.add(node.name)
+            if isinstance(node, ast.ClassDef):
+                methods.update(method.name for method in node.body
+                               if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)))
         elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return names
+            bound.add(node.name)
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            attributes.add(node.attr)
+    return bound, methods, attributes
 
 
 # -- canonical names -----------------------------------------------------------------------------
@@ -303,7 +308,7 @@ class _Rename(ast.NodeTransformer):
             return self.generic_visit(node)
         declared = {name for part in ast.walk(node)
                     if isinstance(part, (ast.Global, ast.Nonlocal)) for name in part.names}
-        self.locals, self.local_names = {}, (_bound_names(node) - {node.name} - declared) \
+        self.locals, self.local_names = {}, (_scan(node)[0] - {node.name} - declared) \
             & self.bound
         try:
             return self.generic_visit(node)
@@ -320,12 +325,6 @@ class _Rename(ast.NodeTransformer):
         for statement in node.body:  # methods' names are not bound: they stay
             self.visit(statement)
         return node
-
-
-def _method_names(tree: ast.AST) -> set[str]:
-    """The names of the methods of every class in ``tree`` (an interface: they stay)."""
-    return {method.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
-            for method in node.body if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def _rename_own_attributes(node: ast.ClassDef) -> None:
