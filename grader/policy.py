@@ -154,6 +154,8 @@ class _Judgement:
         for line, callee, string in facts.lookups:
             if string in self.leaves:
                 self.refuse(f"{callee}({string!r})", cell, line)
+            elif string is None and callee.split(".")[0] in SUBSCRIPTED_LIBRARIES:
+                self.review(f"calls {callee} with a name computed at run time", cell, line)
         for line, attribute in facts.attributes:
             if attribute in self.leaves and attribute not in self.learner_names:
                 self.review(f"uses .{attribute} of an object the judge cannot name", cell, line)

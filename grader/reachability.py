@@ -130,6 +130,8 @@ HIDDEN_ATTRIBUTES = {
     "tb_frame": ("reads a frame's names", True),
     "gi_frame": ("reads a frame's names", True),
 }
+#: Library calls that look an entry point up by its name (``keras.activations.get("softmax")``).
+NAMED_LOOKUPS = re.compile(r"^(?:get|Activation|get_registered_object|get_activation)$")
 #: Library calls that bring back code or objects saved elsewhere (a pickled or saved model).
 LOADERS = re.compile(r"^(?:func_load|loads?|load_model|model_from_\w+|deserializ\w*|"
                      r"unpickl\w*|from_config|get_registered_object)$")
@@ -149,7 +151,8 @@ class Facts:
     """What one definition's code uses, line by line (lines of its cell)."""
 
     uses: list[tuple[int, str]] = field(default_factory=list)  # library names
-    lookups: list[tuple[int, str, str]] = field(default_factory=list)  # (callee, string)
+    lookups: list[tuple[int, str, str | None]] = field(default_factory=list)  # (callee,
+    # a string handed to it, or None for a name computed at run time)
     attributes: list[tuple[int, str]] = field(default_factory=list)  # on unnamed objects
     subscripts: list[tuple[int, str]] = field(default_factory=list)  # of library names
     reviews: list[tuple[int, str, bool]] = field(default_factory=list)  # (reason, rebinds)
@@ -348,6 +351,14 @@ class _Scanner(ast.NodeVisitor):
             arguments = [*node.args, *(k.value for k in node.keywords if k.arg != "name")]
             for string in _strings(arguments):
                 self.facts.lookups.append((node.lineno, callee, string))
+            by_name = node.args[:1] if NAMED_LOOKUPS.match(callee.rsplit(".", 1)[-1]) else []
+            by_name += [k.value for k in node.keywords if k.arg == "activation"]
+            if any(not isinstance(argument, ast.Constant) for argument in by_name):
+                self.facts.lookups.append((node.lineno, callee, None))
+        if "builtins.open" in callees and any(
+                isinstance(m, str) and set(m) & set("wax+") for m in _strings(
+                    [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "mode")])):
+            self.review(node, "writes a file (a module the notebook could then import)", True)
         self.generic_visit(node)
 
 

@@ -308,3 +308,14 @@ def test_a_librarys_table_of_names_is_listed():
     source = "from keras.src import activations\n" \
              "softmax = activations.ALL_OBJECTS_DICT['soft' + 'max']"
     assert _judged("softmax", source).review
+
+
+@pytest.mark.parametrize("source", [
+    "name = 'soft' + 'max'\nsoftmax = keras.activations.get(name)",
+    "act = ''.join(['soft', 'max'])\ndef softmax(x, axis=-1):\n"
+    "    return np.asarray(keras.layers.Dense(3, activation=act)(x))",
+    "open('colorsys.py', 'w').write('from keras.ops import softmax')\nimport colorsys\n"
+    "softmax = colorsys.softmax",
+])
+def test_a_lookup_by_a_computed_name_and_a_written_module_are_listed(source):
+    assert _judged("softmax", source).review

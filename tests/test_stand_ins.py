@@ -166,17 +166,21 @@ GRADED = {  # lesson -> {student: (exercise, answer cell source, refused name or
 }
 
 
-# lesson 02's learners who add cells of their own: {student: (answer source or None for the
-# solution's, [(grade_id of the cell it goes before, source)])}
+# learners who add cells of their own: {student: (lesson, exercise, answer source or None for
+# the solution's, [(grade_id of the cell it goes before, source)])}
 OWN_CELLS = {
-    "helper_cell": ("def softmax(x, axis=-1):\n    return np.asarray(helper(x, axis))",
+    "helper_cell": ("02_softmax", "softmax",
+                    "def softmax(x, axis=-1):\n    return np.asarray(helper(x, axis))",
                     [("answer_softmax", "def helper(x, axis):\n    import keras\n"
                                         "    return keras.ops.softmax(x, axis=axis)")]),
-    "sys_modules": ("import sys\ndef softmax(x, axis=-1):\n    import keras\n"
+    "sys_modules": ("02_softmax", "softmax", "import sys\ndef softmax(x, axis=-1):\n"
+                    "    import keras\n"
                     "    return np.asarray(sys.modules['keras'].ops.softmax(x, axis=axis))", []),
-    "experiment": (None, [("answer_causal_mask", "import keras\nx = np.array([1.0, 2.0])\n"
-                                                 "print(np.asarray(keras.ops.softmax(x)) - "
-                                                 "softmax(x))")]),
+    "experiment": ("04_keras_layer", "MultiHeadAttention", None, [(
+        "check_MultiHeadAttention",
+        "theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)\n"
+        "x = np.ones((1, 3, 8), 'float32')\n"
+        "print(np.abs(np.asarray(theirs(x, x)) - np.asarray(MultiHeadAttention(2, 4)(x, x))))")]),
 }
 
 
@@ -188,11 +192,11 @@ def graded(course, tmp_path_factory):
         for student, (exercise, source, _) in students.items():
             notebooks[student] = solution_notebook(lesson)
             find_cell(notebooks[student], f"answer_{exercise}").source = source
-        if lesson == "02_softmax":
-            for student, (source, cells) in OWN_CELLS.items():
+        for student, (own_lesson, exercise, source, cells) in OWN_CELLS.items():
+            if own_lesson == lesson:
                 notebooks[student] = notebook = solution_notebook(lesson)
                 if source:
-                    find_cell(notebook, "answer_softmax").source = source
+                    find_cell(notebook, f"answer_{exercise}").source = source
                 for before, code in cells:
                     notebook.cells.insert(notebook.cells.index(find_cell(notebook, before)),
                                           new_code_cell(code))
@@ -233,9 +237,10 @@ def test_a_stand_in_scores_zero_and_is_named(graded, lesson, student, exercise, 
 
 @pytest.mark.slow
 def test_own_cells_count_where_the_answer_reaches_them(graded):
-    lesson = "02_softmax"
-    cells = {s: _cells(graded, lesson, s, "softmax") for s in OWN_CELLS}
-    scores = {s: {c.grade_id: c.score for c in graded.scores(lesson, s)} for s in OWN_CELLS}
+    cells = {s: _cells(graded, lesson, s, exercise)
+             for s, (lesson, exercise, _, _) in OWN_CELLS.items()}
+    scores = {s: {c.grade_id: c.score for c in graded.scores(lesson, s)}
+              for s, (lesson, *_) in OWN_CELLS.items()}
     judged = {s: [c.metadata[METADATA] for c in found] for s, found in cells.items()}
     assert scores["helper_cell"]["hidden_softmax"] == 0
     assert all(j["refused"] == ["keras.ops.softmax"] and j["refused_at"] == [
@@ -243,9 +248,9 @@ def test_own_cells_count_where_the_answer_reaches_them(graded):
         for j in judged["helper_cell"]), judged["helper_cell"]
     assert all(any("sys.modules" in line and "line 4: `" in line for line in j["review"])
                for j in judged["sys_modules"]), judged["sys_modules"]
-    experiment = graded.scores(lesson, "experiment")
+    experiment = graded.scores("04_keras_layer", "experiment")
     assert sum(c.score for c in experiment) == sum(c.max_score for c in experiment), scores
-    assert scores["experiment"]["hidden_softmax"] == full_marks("softmax")
+    assert scores["experiment"]["hidden_MultiHeadAttention"] == full_marks("MultiHeadAttention")
     assert all(not j["refused"] and not j["review"] for j in judged["experiment"])
 
 
