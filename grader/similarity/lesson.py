@@ -23,7 +23,6 @@ from grader.similarity import fingerprints
 from grader.similarity.normalise import (
     Normalised,
     imported_names,
-    loaded_names,
     normalise,
     parse,
 )
@@ -175,8 +174,10 @@ class Reading:
         problems += [f"{student} / {cell.label}: not Python (or nested too deep to parse), "
                      "left out of the comparison" for cell in cells if cell.tree is None]
         readable = [cell for cell in cells if cell.tree]
-        imports = {**self.imports, **imported_names([cell.tree for cell in readable])}
-        used = set().union(*(loaded_names(cell.tree) for cell in readable)) | self.version.defined
+        imports = dict(self.imports)
+        for cell in readable:
+            imports.update(cell.imports)
+        used = set().union(*(cell.reads for cell in readable)) | self.version.defined
         by_exercise: dict[str, list[OwnCell]] = collections.defaultdict(list)
         for cell in readable:
             by_exercise[cell.exercise].append(cell)

@@ -67,27 +67,32 @@ def imported_names(trees: list[ast.Module]) -> dict[str, str]:
     ``numpy.exp`` (``from numpy import exp``), ``os`` → ``os`` (``import os.path``)."""
     names = {}
     for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    top = alias.name.split(".")[0]
-                    names[alias.asname or top] = alias.name if alias.asname else top
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    if alias.name != "*":
-                        names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        names.update(reads_and_imports(tree)[1])
     return names
+
+
+def reads_and_imports(tree: ast.AST) -> tuple[set[str], dict[str, str]]:
+    """In one pass over ``tree``: every name read, and what each imported name names
+    (:func:`imported_names`)."""
+    reads, imports = set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                reads.add(node.id)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                imports[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                if alias.name != "*":
+                    imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return reads, imports
 
 
 def defined_names(tree: ast.Module) -> set[str]:
     """The functions and classes defined at the top level of ``tree``."""
     return {node.name for node in tree.body if isinstance(node, _DEFINITIONS)}
-
-
-def loaded_names(tree: ast.AST) -> set[str]:
-    """Every name read anywhere in ``tree``."""
-    return {node.id for node in ast.walk(tree)
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
 def normalise(tree: ast.Module, kept: set[str], imports: dict[str, str],

@@ -17,7 +17,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.similarity.normalise import defined_names, loaded_names, parse, top_level_names
+from grader.similarity.normalise import (
+    defined_names,
+    parse,
+    reads_and_imports,
+    top_level_names,
+)
 
 
 @dataclass
@@ -42,13 +47,20 @@ class StudentVersion:
 @dataclass
 class OwnCell:
     """One cell of a learner's own code: the exercise it belongs to, what it is
-    (``answer_softmax``, ``added cell 12``), its code, and its code parsed (None when it is
-    not Python)."""
+    (``answer_softmax``, ``added cell 12``), its code, its code parsed (None when it is not
+    Python), the names it reads and what the names it imports name."""
 
     exercise: str
     label: str
     source: str
     tree: ast.Module | None
+    reads: set[str] = field(default_factory=set)
+    imports: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, exercise: str, label: str, source: str) -> OwnCell:
+        tree = parse(source)
+        return cls(exercise, label, source, tree, *(reads_and_imports(tree) if tree else ()))
 
 
 def _source(cell: dict) -> str:
@@ -104,17 +116,17 @@ def own_cells(notebook: dict, name: str, version: StudentVersion) -> list[OwnCel
         meta, source = _nbgrader(cell), _source(cell)
         exercise = exercise_name(name, str(meta.get("grade_id")), several)
         if meta.get("solution") and exercise in version.exercises:
-            tree = parse(source)
-            answers.append((len(placed), exercise, loaded_names(tree) if tree else set()))
-            placed.append(OwnCell(exercise, str(meta["grade_id"]), source, tree))
+            cell = OwnCell.of(exercise, str(meta["grade_id"]), source)
+            answers.append((len(placed), exercise, cell.reads))
+            placed.append(cell)
         elif meta.get("grade_id") in version.locked_ids or not source.strip() \
                 or source.strip() in version.given_cells:
             continue
         else:
-            tree = parse(source)
-            added.append((len(placed), f"added cell {number}", top_level_names(tree)
-                          if tree else set()))
-            placed.append(OwnCell("", f"added cell {number}", source, tree))
+            cell = OwnCell.of("", f"added cell {number}", source)
+            added.append((len(placed), cell.label, top_level_names(cell.tree)
+                          if cell.tree else set()))
+            placed.append(cell)
     for position, _, defines in added:
         placed[position].exercise = _exercise_of(position, defines, answers)
     return [cell for cell in placed if cell.exercise]
