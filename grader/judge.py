@@ -636,8 +636,8 @@ def _block_twin(settings, weights, config: dict, cross: bool):
     try:
         return numpy_layers.TransformerBlockForward(
             weights, config["num_heads"], config["key_dim"], np.shape(weights[-6])[-1],
-            cross_attention=cross,
-            norm_first=settings["norm_first"], epsilon=settings["epsilon"])
+            cross_attention=cross, norm_first=settings["norm_first"],
+            epsilon=settings["epsilon"])
     except (ValueError, IndexError):
         raise CheckFailed(
             f"the {'decoder' if cross else 'encoder'} block holds weights of other shapes than "
@@ -678,11 +678,15 @@ def translator_twins(case, record: dict, weights: list) -> list[TranslatorForwar
     tables = {"source": (found["source token"], found["source positions"]),
               "target": (found["target token"], found["target positions"])}
     logits = (found["kernel"], found["bias"])
-    sides = [("encoder",), ("decoder",)] if len(norms) == 1 else \
-        [("encoder", "decoder"), ("decoder", "encoder")] if norms else [()]
-    return [TranslatorForward(encoder, decoder, tables, logits, dict(zip(order, norms,
-                                                                           strict=True)))
-            for order in sides]
+    if len(norms) == 2:  # after the encoder and after the decoder, in one order or the other
+        orders = [("encoder", "decoder"), ("decoder", "encoder")]
+    elif norms:
+        orders = [("encoder",), ("decoder",)]
+    else:
+        orders = [()]
+    return [TranslatorForward(encoder, decoder, tables, logits,
+                              dict(zip(order, norms, strict=True)))
+            for order in orders]
 
 
 def _matching_twin(twins, source, decoder_input, received_logits):
