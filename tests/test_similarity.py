@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 
 import pytest
 import similarity_class as made_up
@@ -300,3 +301,20 @@ def test_a_notebook_made_to_break_the_comparison_stops_no_other(tmp_path, isolat
                          ("notjson", "not compared"), ("link", "symbolic link")):
         assert re.search(rf"! {student} / .*{why}", out), (student, out)
     assert "wide" not in out.split("! ")[-1].split("\n", 1)[-1]
+
+
+def test_a_course_with_lessons_of_its_own_compares_against_its_generated_student_version(
+        tmp_path, isolated_jupyter, capsys):
+    """With ``--solutions`` elsewhere, the code the student version gives comes from the
+    student version nbgrader generates in the state folder."""
+    lesson = "01_scores"
+    solutions = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS / lesson, solutions / lesson)
+    course = Course(state_dir=tmp_path / "state", solutions_dir=solutions)
+    for student, source in (("sol1", SOLUTIONS), ("sol2", SOLUTIONS), ("blank", NOTEBOOKS)):
+        course.add_submission(lesson, student, source / lesson / f"{lesson}.ipynb")
+    args = ["--state-dir", str(course.root), "--solutions", str(solutions)]
+    assert main([*args, "similarity", lesson]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:-1] == ["sol1 sol2 answer_attention_scores 1.00"], out
+    assert (course.root / "release" / lesson / f"{lesson}.ipynb").is_file()
