@@ -121,6 +121,10 @@ class _Replay:
                     self.bind(alias.asname or alias.name, (f"{module}.{alias.name}",), add)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.bind(stmt.name, (self.definition(stmt),), add)
+            for node in ast.walk(stmt):  # what it binds with `global`, whenever it runs
+                if isinstance(node, ast.Global):
+                    for name in node.names:
+                        self.bind(name, (self.definition(stmt),), True)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if stmt.value is None:

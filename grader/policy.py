@@ -29,8 +29,8 @@ from grader.reachability import (
     HIDDEN_MODULES,
     Facts,
     Findings,
+    cell_facts,
     reach,
-    top_level_facts,
 )
 
 __all__ = ["Findings", "REFUSED", "REFUSED_CLASSES", "advice", "notebook_stand_ins",
@@ -196,8 +196,8 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
                                  source))
     states = run_cells(parsed)
     learner_names = _learner_attributes(parsed)
-    top_level = {i: top_level_facts(cell, states[i], states[i + 1])
-                 for i, cell in enumerate(parsed) if not cell.trusted}
+    learner_cells = {i: cell_facts(cell, states[i], states[i + 1])
+                     for i, cell in enumerate(parsed) if not cell.trusted}
     found, cache = {}, {}
     for exercise in exercises:
         judgement = _Judgement(exercise, learner_names)
@@ -215,7 +215,7 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
                     judgement.findings.refused.append(judgement.refused_name(meaning))
             for definition, facts in reach(roots, env, cache):
                 judgement.add(definition.cell, facts)
-            for i, facts in top_level.items():
+            for i, facts in learner_cells.items():
                 if i < position:
                     judgement.add(parsed[i], facts, rebinding_only=True)
         judgement.findings.refused = list(dict.fromkeys(judgement.findings.refused))

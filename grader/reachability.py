@@ -11,7 +11,8 @@ library call (``keras.activations.get("softmax")``), attributes on objects it ca
 (``exec``, ``sys.modules``, ``vars()``, ``operator.attrgetter``, a pickle, ``getattr`` as a
 value…: :data:`HIDDEN_BUILTINS`, :data:`HIDDEN_MODULES`, :data:`HIDDEN_ATTRIBUTES`). Code that
 can rebind the notebook's names at run time (``exec``, ``globals()``…) is also found at module
-level in any cell (:func:`top_level_facts`), where nothing needs to call it.
+in any learner's cell (:func:`cell_facts`), where nothing needs to call it: a thread, a timer or
+a handler may run it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ HIDDEN_MODULES = {
     "sys.modules": ("looks modules up in sys.modules", True),
     "sys._getframe": ("reads a frame's names", True),
     "sys.settrace": ("traces the calls", True),
+    "sys.meta_path": ("changes how modules are imported", True),
+    "sys.path_hooks": ("changes how modules are imported", True),
+    "sys.path": ("changes where modules are imported from", True),
+    "cProfile.run": ("runs code built at run time", True),
+    "cProfile.runctx": ("runs code built at run time", True),
+    "profile.run": ("runs code built at run time", True),
+    "profile.runctx": ("runs code built at run time", True),
+    "pdb.run": ("runs code built at run time", True),
+    "pdb.runeval": ("runs code built at run time", True),
+    "doctest": ("runs code from docstrings", True),
     "sys.setprofile": ("traces the calls", True),
     "builtins": ("uses the builtins module", True),
     "__main__": ("reads the notebook's names through __main__", True),
@@ -205,10 +216,10 @@ def _scope(roots: tuple[ast.AST, ...]) -> tuple[frozenset[str], tuple[ast.AST, .
 class _Scanner(ast.NodeVisitor):
     """Collects the :class:`Facts` of a piece of code: ``env``, the names its module-level code
     sees (class bodies, decorators, default values included); ``body_env``, those its functions'
-    bodies see when they are called (``top_level``: bodies left out)."""
+    bodies see when they are called."""
 
-    def __init__(self, env, body_env=None, top_level: bool = False):
-        self.env, self.body_env, self.top_level = env, body_env, top_level
+    def __init__(self, env, body_env):
+        self.env, self.body_env = env, body_env
         self.local: dict[str, set[str]] = {}
         self.locals: set[str] = set()
         self.class_names: set[str] = set()  # a class body's names: its methods do not see them
@@ -264,12 +275,11 @@ class _Scanner(ast.NodeVisitor):
                                      if isinstance(a, ast.arg))]:
             if part is not None:
                 self.visit(part)
-        if not self.top_level:
-            saved = self.locals, self.class_names, self.env
-            self.locals, self.class_names = self.locals - self.class_names, set()
-            self.env = self.body_env
-            self.scope([node.args, *node.body], _scope((node.args, *node.body))[0])
-            self.locals, self.class_names, self.env = saved
+        saved = self.locals, self.class_names, self.env
+        self.locals, self.class_names = self.locals - self.class_names, set()
+        self.env = self.body_env
+        self.scope([node.args, *node.body], _scope((node.args, *node.body))[0])
+        self.locals, self.class_names, self.env = saved
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -277,10 +287,9 @@ class _Scanner(ast.NodeVisitor):
         for default in [*node.args.defaults, *node.args.kw_defaults]:
             if default is not None:
                 self.visit(default)
-        if not self.top_level:
-            saved, self.env = self.env, self.body_env
-            self.scope([node.args, node.body], _scope((node.args, node.body))[0])
-            self.env = saved
+        saved, self.env = self.env, self.body_env
+        self.scope([node.args, node.body], _scope((node.args, node.body))[0])
+        self.env = saved
 
     def visit_ClassDef(self, node):
         for part in [*node.decorator_list, *node.bases, *node.keywords]:
@@ -380,10 +389,11 @@ def facts_of(definition: Definition, body_env) -> Facts:
     return scanner.facts
 
 
-def top_level_facts(cell: Cell, before: Env, after: Env) -> Facts:
-    """What a cell's module-level code uses as it runs (function bodies left out), with the
-    names as they were ``before`` it and as it leaves them (``after``)."""
-    scanner = _Scanner(Merged(before, after), top_level=True)
+def cell_facts(cell: Cell, before: Env, after: Env) -> Facts:
+    """What all of a cell's code uses, with the names as they were ``before`` it and as it
+    leaves them (``after``)."""
+    env = Merged(before, after)
+    scanner = _Scanner(env, env)
     scanner.visit(cell.tree)
     return scanner.facts
 

@@ -102,6 +102,16 @@ REFUSED = {
     "course translator": ("build_translator", "from course_lib import decoding\n"
                           "def build_translator(*args, **kwargs):\n"
                           "    return decoding.Translator(*args, **kwargs)"),
+    "global from a function": ("softmax", "def softmax(x, axis=-1):\n    return x",
+                               "def setup():\n    global softmax\n"
+                               "    softmax = keras.ops.softmax\n\nsetup()"),
+    "numpy patched": ("softmax", "np.einsum = lambda *a: keras.ops.softmax(a[-1])",
+                      "def softmax(x, axis=-1):\n    return np.einsum('...', x)"),
+    "metaclass": ("softmax", "class Meta(type):\n    def __call__(cls, x, axis=-1):\n"
+                  "        return np.asarray(keras.ops.softmax(x, axis=axis))\n\n"
+                  "class softmax(metaclass=Meta):\n    pass"),
+    "closure factory": ("softmax", "def make():\n    return keras.ops.softmax\n\n"
+                        "softmax = make()"),
     "course attention": ("weighted_sum", "from course_lib.positions import keras_attention\n"
                          "def weighted_sum(w, v):\n    return keras_attention(w, w, v)[0]"),
 }
@@ -159,6 +169,10 @@ REBINDING = {
     "builtins": "import builtins\nbuiltins.softmax = keras.ops.softmax",
     "globals update": "globals().update(softmax=keras.ops.softmax)",
     "code replaced": "softmax.__code__ = (lambda x, axis=-1: x).__code__",
+    "cProfile.run": "import cProfile\ncProfile.run('softmax = keras.ops.softmax')",
+    "import hook": "import sys\nsys.meta_path.insert(0, object())",
+    "thread": "import threading\ndef later():\n    globals()['softmax'] = keras.ops.softmax\n"
+              "threading.Timer(0.1, later).start()",
 }
 OWN = "def softmax(x, axis=-1):\n    e = np.exp(x - x.max(axis=axis, keepdims=True))\n" \
       "    return e / e.sum(axis=axis, keepdims=True)"
@@ -183,7 +197,6 @@ def test_code_that_can_rebind_the_answer_is_listed_even_when_never_called(case):
     cells = [("setup", False, SETUP, True), ("answer_softmax", True, OWN),
              ("", False, REBINDING[case]), ("hidden_softmax", False, "probe(softmax)", True)]
     findings = policy.notebook_stand_ins(cells, ["softmax"])["softmax"]
-    assert findings.review and not findings.refused or findings.refused, findings
     assert findings.review, findings
 
 
