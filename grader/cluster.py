@@ -1,32 +1,25 @@
 """Autograde a batch on a dask.distributed cluster: ``course autograde LESSON --cluster ADDRESS``.
 
 The machine that runs the command owns the course: its state folder, its gradebook, the
-course's secret. The cluster's workers need the course installed (the same version: every task
-checks) and nothing else — no shared file system, no gradebook. What a worker slot of
-:mod:`grader.parallel` does for one submission becomes one task:
+course's secret. It reaches the scheduler over mutual TLS, or plain TCP when told
+``--insecure`` (:mod:`grader.cluster_trust`). The workers need the course installed (the same
+version: every task checks) and nothing else. What a worker slot of :mod:`grader.parallel`
+does for one submission becomes one task:
 
-* the lesson travels once to every worker that grades: its source folder and its definition
-  in a fresh SQLite gradebook (that lesson alone: no other grade leaves the owner), as the
-  result of a task of its own (:func:`lesson_of`), which the scheduler makes again should every
-  worker holding it die;
-* each submission travels with its task, read from ``submitted/`` the way
-  :func:`grader.state.copy_safely` reads it (links and odd files left out, with a message),
-  with the seeds of its cells, drawn by the owner (:mod:`grader.seeds`: a submission gets the
-  same inputs, and the same scores, on any worker and with ``--jobs``). The course's secret
-  never leaves the owner;
+* the lesson travels once to every worker that grades — its source folder and its definition
+  in a fresh SQLite gradebook (no other grade leaves the owner) — as the result of a task of
+  its own (:func:`lesson_of`), which the scheduler makes again should every holder die;
+* each submission travels with its task, read from ``submitted/`` as
+  :func:`grader.state.copy_safely` reads it, with the seeds of its cells drawn by the owner
+  (:mod:`grader.seeds`: the same inputs and scores as with ``--jobs``; the secret stays);
 * on the worker, the task takes a grading process of its own — :func:`grader.parallel.slot_worker`
-  in a private course folder, started once and kept for the next task, with a fork server of
-  warm kernels for the batch (:mod:`grader.warm_kernels`) — runs nbgrader's autograde there
-  within the same time budget as the local pool, and sends back the scores, the messages and
-  the graded notebooks;
-* the owner checks the answer (:func:`grader.cluster_trust.refusal`: this student's messages,
-  the lesson's cells within their points, the graded notebooks alone; anything else is refused
-  with a message and the submission scores zero), then alone writes its gradebook, one
-  submission per transaction, and moves the autograded notebooks into ``autograded/``,
-  exactly as after a local slot (:func:`grader.parallel._finish`).
-
-The scheduler is reached over mutual TLS, or over plain TCP when told ``--insecure``
-(:mod:`grader.cluster_trust`).
+  in a private course folder, kept for the next task, with a fork server of warm kernels
+  (:mod:`grader.warm_kernels`) — runs nbgrader's autograde within the local pool's time
+  budget, and sends back the scores, the messages and the graded notebooks;
+* the owner checks that answer (:func:`grader.cluster_trust.refusal`; refused: the submission
+  scores zero, with a message), then alone writes its gradebook, one submission per
+  transaction, and moves the notebooks into ``autograded/`` as after a local slot
+  (:func:`grader.parallel._finish`).
 
 A worker that dies mid-task (killed, out of memory, its machine gone) loses nothing: the
 scheduler runs its tasks again on another worker, and each submission is written once, when its
