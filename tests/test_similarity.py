@@ -90,6 +90,7 @@ def test_the_answer_everyone_writes_flags_nobody(compared):
     text, count = softmax.alike[0]
     assert count == len(made_up.ONE_LINERS) >= softmax.comparison.typical_at, softmax.alike
     assert "numpy.exp" in text
+    assert not exercises["answer_padding_mask"].alike, "the unanswered stub is no answer"
     one_liners = {f"typ{n}" for n in range(1, len(made_up.ONE_LINERS) + 1)}
     flagged = {student for p in compared.flagged() for student in (p.student_a, p.student_b)}
     assert not one_liners & flagged

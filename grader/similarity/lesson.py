@@ -47,9 +47,9 @@ class Answer:
 
 @dataclass
 class ExerciseSimilarity:
-    """The answers to one exercise (those with code of the learner's own), what comparing
-    them found, and the normalised answers several learners wrote alike (``(text, count)``,
-    most frequent first)."""
+    """The answers to one exercise, what comparing them found, and the normalised answers
+    with code of their own that several learners wrote alike (``(text, count)``, most
+    frequent first)."""
 
     name: str
     answers: list[Answer]
@@ -217,7 +217,8 @@ def _compare(lesson: str, reading: Reading, students: list[str], found: list,
         held = answers.get(name, [])
         comparison = fingerprints.compare_exercise(
             [set(answer.fingerprints.positions) for answer in held], reading.given, threshold)
-        alike = collections.Counter(answer.normalised.text for answer in held)
+        alike = collections.Counter(answer.normalised.text for answer in held
+                                    if set(answer.fingerprints.positions) - reading.given)
         exercises.append(ExerciseSimilarity(
             name, held, comparison,
             [(text, count) for text, count in alike.most_common(3) if count > 1]))
