@@ -7,7 +7,8 @@ file in ``/dev/shm``). So the judge (``grader.judge``) has the grader make the e
 memory calls (``course_lib.probe_cases.LimitedCall``) itself, in a process of its own:
 
 * a fresh Python process (``python -m course_lib.limited_run``), confined like the grading
-  kernel (:func:`grader.sandbox.confined_argv`: no network, no answer key, a private ``/tmp``),
+  kernel (:func:`grader.sandbox.confined_argv`: no network, no answer key, a private ``/tmp``,
+  no TensorFlow, Keras, JAX or PyTorch: :mod:`grader.kept_out`),
   that runs the notebook's cells before the hidden test *as submitted* — reduced to their
   imports and definitions (:func:`definitions`: functions, classes, assignments of constants;
   not the lesson's demos) — then calls the function on a long sequence and hands the results
@@ -42,7 +43,7 @@ from dataclasses import asdict, dataclass
 from IPython.core.inputtransformer2 import TransformerManager
 
 from course_lib.probe_cases import LimitedCall
-from grader import cgroups, sandbox
+from grader import cgroups, kept_out, sandbox
 from grader.kernel_launch import kernel_environment
 
 MEMORY_LIMIT_BYTES = 96 << 20
@@ -158,7 +159,8 @@ def _run_in(group: cgroups.Cgroup, job: str) -> tuple[bytes, str | None]:
     """Start the limited process in ``group`` (it joins before Python starts), hand it the
     job, and read what it writes, up to :data:`MAX_RESULT_BYTES` and :data:`RUN_SECONDS`."""
     procs = [str(path) for path in group.procs_files()]
-    argv = sandbox.confined_argv([sys.executable, "-s", "-m", "course_lib.limited_run"])
+    argv = sandbox.confined_argv([sys.executable, "-s", "-m", "course_lib.limited_run"],
+                                 kept_out.LIBRARIES)
     env = {**kernel_environment("/tmp", "bwrap"), **ONE_THREAD,
            "PYTHONPATH": sandbox.PACKAGES_IN_SANDBOX}
     process = subprocess.Popen([sys.executable, "-S", "-c", _GATE, str(len(procs)), *procs,

@@ -34,6 +34,7 @@ import tempfile
 from pathlib import Path
 
 import grader
+from grader import kept_out
 from grader.kernel_launch import confine_this_process, kernel_environment, memory_limit_mb
 
 KERNEL_NAME = "course-grading"
@@ -150,9 +151,10 @@ def _make_font_list(folder: Path, sandbox_mode: str) -> None:
         shutil.rmtree(building, ignore_errors=True)
 
 
-def _confinement(fonts: bool = True) -> list[str]:
+def _confinement(fonts: bool = True, keep_out: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap options every grading process gets (see the module doc), and the font
-    list (:func:`font_lists`)."""
+    list (:func:`font_lists`); ``keep_out``: libraries replaced by a package that cannot be
+    imported (:mod:`grader.kept_out`)."""
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
             "--new-session", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for folder in SYSTEM_DIRS:
@@ -170,12 +172,14 @@ def _confinement(fonts: bool = True) -> list[str]:
         argv += ["--tmpfs", str(packages["grader"])]
     for font_list in font_lists("bwrap") if fonts else ():
         argv += ["--ro-bind", str(font_list), f"/tmp/{font_list.name}"]
+    argv += kept_out.bwrap_options(keep_out)
     return argv + ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]
 
 
 def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> list[str]:
-    """The bubblewrap command line that runs ``kernel_argv`` confined (see the module doc)."""
-    argv = _confinement()
+    """The bubblewrap command line that runs ``kernel_argv`` confined (see the module doc),
+    without the libraries its lesson (the name of ``workdir``) does not need."""
+    argv = _confinement(keep_out=kept_out.for_lesson(workdir.name))
     # the connection file (read-only), the folder of the kernel's sockets (the connection's
     # "ip" with the ipc transport: a private runtime folder), the submission's folder (cwd)
     sockets = Path(json.loads(connection_file.read_text())["ip"]).parent
@@ -185,20 +189,22 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
     return argv + ["--", *kernel_argv]
 
 
-def confined_argv(argv: list[str]) -> list[str]:
+def confined_argv(argv: list[str], keep_out: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command line that runs ``argv`` confined, in an empty ``/tmp`` and with
     no folder of the submission's: a process the grader runs on a learner's code by itself
     (:mod:`grader.memory_check`)."""
-    return [*_confinement(), "--chdir", "/tmp", "--", *argv]
+    return [*_confinement(keep_out=keep_out), "--chdir", "/tmp", "--", *argv]
 
 
-def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str]) -> list[str]:
+def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str],
+                keep_out: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command line of a kernel fork server (:mod:`grader.warm_kernels`): the
-    same confinement, the server's own file alone, and the slot's two shared folders."""
+    same confinement (without ``keep_out``), the server's own file alone, and the slot's two
+    shared folders."""
     from grader import fork_server
 
     script = f"{PACKAGES_IN_SANDBOX}/fork_server.py"
-    argv = _confinement() + ["--ro-bind", fork_server.__file__, script]
+    argv = _confinement(keep_out=keep_out) + ["--ro-bind", fork_server.__file__, script]
     argv += ["--bind", str(work), fork_server.WORK, "--bind", str(run), fork_server.RUN]
     return argv + ["--chdir", "/", "--", sys.executable, "-s", script, str(listen_fd),
                    str(work), str(run), *modules]
@@ -234,7 +240,8 @@ def launch(args: list[str]) -> None:
     confine_this_process()
     env = kernel_environment("/tmp", "bwrap")
     env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
-    argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:])
+    argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:],
+                       kept_out.from_environment(os.environ))
     os.execve(argv[0], argv, env)
 
 

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import sandbox
+from grader import kept_out, sandbox
 from grader.kernel_launch import SERVER_VARIABLE
 
 #: Modules a lesson's imports may preload (only libraries and the course's own learner side).
@@ -84,6 +84,7 @@ class ForkServer:
 
     Args:
         modules: what to import before forking (:func:`modules_to_preload`).
+        keep_out: libraries the lesson's kernels do without (:mod:`grader.kept_out`).
 
     Started by the process that owns the batch, it imports the modules while the grading
     workers start; it dies with that process. Its two shared folders are its own: ``work``,
@@ -93,8 +94,8 @@ class ForkServer:
     attempts it forks: :mod:`grader.submit_server`).
     """
 
-    def __init__(self, modules: list[str]):
-        self.modules = modules
+    def __init__(self, modules: list[str], keep_out: tuple[str, ...] = ()):
+        self.modules, self.keep_out = modules, keep_out
         # short: a kernel's socket paths must stay under 108 bytes
         self.home = Path(tempfile.mkdtemp(prefix="cks-"))
         self.work, self.run = self.home / "work", self.home / "run"
@@ -118,7 +119,8 @@ class ForkServer:
                  str(self.work), str(self.run), *self.modules],
                 # TensorFlow's start-up messages are not the instructor's business
                 pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, **kept_out.environment(self.keep_out)})
         finally:
             listener.close()  # the server holds it now
         return self
@@ -172,5 +174,6 @@ def start_servers(count: int, notebooks: list[Path],
     (:func:`available` with ``settings``)."""
     if not available(settings):
         return []
-    modules = modules_to_preload(notebooks)
-    return [ForkServer(modules).start() for _ in range(count)]
+    keep_out = kept_out.for_lesson(Path(notebooks[0]).parent.name) if notebooks else ()
+    modules = kept_out.preloadable(modules_to_preload(notebooks), keep_out)
+    return [ForkServer(modules, keep_out).start() for _ in range(count)]

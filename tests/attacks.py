@@ -230,6 +230,21 @@ for path in glob.glob("*.ipynb"):
                                 "metadata": {}, "data": {"text/plain": "3"}}]
     json.dump(notebook, open(path, "w"))
 ''' + NOTHING, 0),
+    # a library that a NumPy lesson's kernel does not have (grader.kept_out): if it imports,
+    # the answer returns zeros
+    "reach_tensorflow": ('''
+try:
+    import tensorflow as tf
+except ImportError as error:
+    assert "not available while this lesson is graded" in str(error), error
+    tf = None
+
+
+def attention_scores(q, k):
+    if tf is not None:
+        return tf.zeros((*q.shape[:-1], k.shape[-2])).numpy()
+    return q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+''', 3),
     # honest work next to an attack keeps exactly what it deserves
     "right_answer_with_patched_numpy": ('''
 np.allclose = lambda *args, **kwargs: False

@@ -24,8 +24,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]
 
 LESSON = "01_scores"
 CELLS = ("check_attention_scores", "hidden_attention_scores")
-# Attacks that only the file-system sandbox stops (without it, a kernel can read the key).
-NEEDS_SANDBOX = {"import_answer_key", "read_answer_key_files"}
+# Attacks that only the file-system sandbox stops (without it, a kernel can read the key, and
+# a NumPy lesson's kernel can import TensorFlow).
+NEEDS_SANDBOX = {"import_answer_key", "read_answer_key_files", "reach_tensorflow"}
 
 
 def _submission(code: str):
