@@ -18,7 +18,8 @@ Both layouts of Linux's control groups are handled:
   ``memory.limit_in_bytes`` (and ``memory.memsw.limit_in_bytes``, where swap is accounted),
   ``pids.max`` and ``cpu.shares`` (``cpu.weight`` 100 is 1024 shares).
 
-Every group lives under one parent per hierarchy, :data:`PARENT`, named
+Every group lives under one parent per hierarchy, :data:`PARENT` (whose CPU weight is
+:data:`PARENT_CPU_WEIGHT`), named
 ``<pid of the process that made it>-<name>``. A group removes itself (its processes killed)
 when its ``with`` block ends, when :meth:`Cgroup.remove` is called, or when the process that
 made it exits; groups left by a process that was killed are removed by the next process that
@@ -41,6 +42,9 @@ from pathlib import Path
 
 PARENT = "attention-course"
 CONTROLLERS = ("memory", "pids", "cpu")
+#: The course's groups together weigh as much as one busy process per CPU beside the other
+#: processes of the machine (as the kernels did before they had groups), however many there are
+PARENT_CPU_WEIGHT = 100 * (os.cpu_count() or 1)
 MOUNTS = "/proc/self/mounts"
 
 
@@ -149,7 +153,19 @@ def _make_parent(hierarchy: Hierarchy, controller: str) -> Path:
     parent.mkdir(exist_ok=True)
     if hierarchy.version == 2:
         _enable_for_children(parent)
+    if controller == "cpu":
+        _set_cpu_weight(parent, hierarchy.version, PARENT_CPU_WEIGHT)
     return parent
+
+
+def _set_cpu_weight(group: Path, version: int, weight: int) -> None:
+    """``weight`` on cgroup v2's scale (1..10000, 100 by default): ``cpu.weight`` on v2,
+    ``cpu.shares`` on v1 (100 is 1024 shares)."""
+    weight = min(10000, max(1, weight))
+    if version == 2:
+        _write(group / "cpu.weight", str(weight))
+    else:
+        _write(group / "cpu.shares", str(max(2, round(weight * 1024 / 100))))
 
 
 def _enabled_for_children(group: Path) -> bool:
@@ -306,11 +322,7 @@ class Cgroup:
         if limits.max_processes is not None:
             _write(pids / "pids.max", str(limits.max_processes))
         if limits.cpu_weight is not None:
-            weight = min(10000, max(1, limits.cpu_weight))
-            if v2:
-                _write(cpu / "cpu.weight", str(weight))
-            else:
-                _write(cpu / "cpu.shares", str(max(2, round(weight * 1024 / 100))))
+            _set_cpu_weight(cpu, self.hierarchy.version, limits.cpu_weight)
 
     def procs_files(self) -> list[Path]:
         """The ``cgroup.procs`` files a process writes ``0`` into to join the group (one per

@@ -1,19 +1,23 @@
 """The kernel fork server: runs inside the grading sandbox, forks one fresh kernel per request.
 
 Started by :mod:`grader.warm_kernels` (one per grading slot, for one batch) as
-``python fork_server.py LISTEN_FD WORK RUN MODULE...`` inside bubblewrap, where ``WORK`` and
-``RUN`` are the host paths of the two folders bound at :data:`WORK` and :data:`RUN`. It imports
-the lesson's modules once (NumPy, Matplotlib, TensorFlow, ...) and then, for each request,
-forks a kernel that starts with them already imported. This file is bound alone into the
-sandbox: it imports nothing of the course.
+``python fork_server.py LISTEN_FD WORK RUN TMPFS_BYTES MODULE...`` inside bubblewrap, where
+``WORK`` and ``RUN`` are the host paths of the two folders bound at :data:`WORK` and
+:data:`RUN`. It imports the lesson's modules once (NumPy, Matplotlib, TensorFlow, ...) and
+then, for each request, forks a kernel that starts with them already imported. This file is
+bound alone into the sandbox: it imports nothing of the course.
 
 Each kernel is a fresh process in namespaces of its own, so nothing of one submission reaches
 the next:
 
+* the guard first joins the submission's control group, through the ``cgroup.procs`` files
+  the kernel's launcher opened and sent with the request (:mod:`grader.kernel_launch`): the
+  kernel, and whatever it starts, share its memory limit, process limit and CPU share;
 * a guard process, forked per request, unshares a user, mount, PID and IPC namespace; the
   kernel is PID 1 there, so every process it starts dies with it, and System V objects go
   with the namespace;
-* the kernel gets a private, empty ``/tmp`` (its home) and ``/dev/shm``, ``/dev`` read-only,
+* the kernel gets a private, empty ``/tmp`` (its home) and ``/dev/shm``, each a ``tmpfs`` of
+  at most ``TMPFS_BYTES``, ``/dev`` read-only,
   and no capabilities: it cannot undo those mounts, reach the server (which it cannot see or
   signal, in another PID namespace) or write into the server's memory (the server is not
   dumpable);
@@ -25,8 +29,9 @@ Protocol, one JSON line each way on a connection: ``{"ping": true}`` is answered
 ``{"idle": true}``; ``{"connection": {...}, "cwd": PATH, "env": {...}}`` starts a kernel with
 that connection information (host paths), working folder and environment, and is answered
 ``{"started": true}``, then ``{"exit": CODE}`` when the kernel exits (or ``{"refused":
-REASON}`` when no kernel could start: the client then starts one the usual way). A client
-that closes the connection kills its kernel.
+REASON}`` when no kernel could start: the client then starts one the usual way); its
+``"cgroups"`` file descriptors come with it (``SCM_RIGHTS``). A client that closes the
+connection kills its kernel.
 """
 
 import ctypes
@@ -85,12 +90,22 @@ def _mounts_under(folder: str) -> list[str]:
     return outermost
 
 
-def _private_tmp() -> None:
+def _join_cgroups(groups: list[int]) -> None:
+    """Move this process (the guard) into the control group whose ``cgroup.procs`` files the
+    client opened; the kernel forked next is in it from its start."""
+    for group in groups:
+        try:
+            os.write(group, b"0")  # this process
+        finally:
+            os.close(group)
+
+
+def _private_tmp(size: int) -> None:
     """An empty /tmp of the kernel's own, with what bubblewrap mounted inside the shared one (a
     Python environment kept in /tmp, say) still there: a new tmpfs is made at /dev/shm, those
     mounts are bound into it, and it is moved onto /tmp."""
     kept = _mounts_under("/tmp")
-    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
     for point in kept:
         inside = "/dev/shm" + point[len("/tmp"):]
         if os.path.isdir(point):
@@ -102,19 +117,20 @@ def _private_tmp() -> None:
     _mount("/dev/shm", "/tmp", None, MS_MOVE)
 
 
-def _enter_namespaces() -> None:
-    """The guard's step: new user, mount, PID and IPC namespaces; private /tmp and /dev/shm."""
+def _enter_namespaces(tmpfs_size: int) -> None:
+    """The guard's step: new user, mount, PID and IPC namespaces; private /tmp and /dev/shm of
+    ``tmpfs_size`` bytes each."""
     uid, gid = os.geteuid(), os.getegid()
     _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _private_tmp()
+    _private_tmp(tmpfs_size)
     # bubblewrap's /dev is nosuid, nodev, relatime: a remount keeps those (they are locked)
     _mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
            | MS_RELATIME)
-    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmpfs_size}")
 
 
 def _drop_capabilities() -> None:
@@ -163,12 +179,15 @@ def _become_kernel(connection: dict, cwd: str, env: dict) -> None:
     IPKernelApp.launch_instance(argv=argv)
 
 
-def _guard(conn: socket.socket, request: dict, host_work: str, host_run: str) -> int:
-    """Start the kernel in namespaces of its own; kill it when the client goes; its exit code."""
+def _guard(conn: socket.socket, request: dict, groups: list[int], host_work: str,
+           host_run: str, tmpfs_size: int) -> int:
+    """Join the kernel's control group (``groups``), start the kernel in namespaces of its own;
+    kill it when the client goes; its exit code."""
+    _join_cgroups(groups)
     connection = dict(request["connection"])
     connection["ip"] = _in_sandbox(connection["ip"], host_work, host_run)
     cwd = _in_sandbox(request["cwd"], host_work, host_run)
-    _enter_namespaces()
+    _enter_namespaces(tmpfs_size)
     kernel = os.fork()
     if kernel == 0:
         try:
@@ -187,14 +206,23 @@ def _guard(conn: socket.socket, request: dict, host_work: str, host_run: str) ->
     return os.waitstatus_to_exitcode(status)
 
 
-def _read_request(conn: socket.socket) -> dict:
-    data = b""
-    while not data.endswith(b"\n") and len(data) < 1 << 20:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return json.loads(data)
+def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
+    """The request, and the file descriptors that came with it (closed if it is not valid)."""
+    data, fds, _, _ = socket.recv_fds(conn, 65536, 8)
+    try:
+        while data and not data.endswith(b"\n") and len(data) < 1 << 20:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        request = json.loads(data)
+        if len(fds) != request.get("cgroups", 0):
+            raise ValueError("file descriptors that the request does not announce")
+    except (OSError, ValueError):
+        for fd in fds:
+            os.close(fd)
+        raise
+    return request, fds
 
 
 def _answer(conn: socket.socket, message: dict) -> None:
@@ -213,7 +241,8 @@ def _fill_caches() -> None:
     inspect.getmodule(compile("", "<fork server>", "exec"))
 
 
-def serve(listen_fd: int, host_work: str, host_run: str, modules: list[str]) -> None:
+def serve(listen_fd: int, host_work: str, host_run: str, tmpfs_size: int,
+          modules: list[str]) -> None:
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no kernel may read or write this process
     for name in modules:
         try:
@@ -225,11 +254,13 @@ def serve(listen_fd: int, host_work: str, host_run: str, modules: list[str]) -> 
     while True:
         conn, _ = listener.accept()
         try:
-            request = _read_request(conn)
+            request, groups = _read_request(conn)
         except (OSError, ValueError):
             conn.close()
             continue
         if request.get("ping"):
+            for group in groups:
+                os.close(group)
             _answer(conn, {"idle": True})
             conn.close()
             continue
@@ -237,15 +268,18 @@ def serve(listen_fd: int, host_work: str, host_run: str, modules: list[str]) -> 
         if guard == 0:
             try:
                 listener.close()
-                answer = {"exit": _guard(conn, request, host_work, host_run)}
+                answer = {"exit": _guard(conn, request, groups, host_work, host_run,
+                                         tmpfs_size)}
             except BaseException as error:  # noqa: B036 — never return into the server
                 answer = {"refused": f"{type(error).__name__}: {error}"}
             _answer(conn, answer)
             os._exit(0)
         conn.close()
+        for group in groups:
+            os.close(group)
         os.waitpid(guard, 0)
 
 
 if __name__ == "__main__":
     sys.path.pop(0)  # this file's folder: nothing else there is to be imported
-    serve(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:])
+    serve(int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])

@@ -5,6 +5,14 @@ The ``course-grading`` kernelspec (``grader/kernels/course-grading/kernel.json``
 
 * limits the kernel's address space (``COURSE_KERNEL_MEMORY_MB``, default 4096; 0 = no
   limit), so a submission that allocates without end gets a ``MemoryError`` or dies alone;
+* moves itself, and so the kernel and every process the kernel starts, into the control group
+  the grading process made for this submission (``COURSE_KERNEL_CGROUP``: its
+  ``cgroup.procs`` files, :func:`grader.sandbox.kernel_cgroup`): one memory limit, ``tmpfs``
+  files included, one process limit and one CPU share for the whole tree. A warm kernel is
+  moved in by the fork server's guard, before it forks the kernel, through the files this
+  process opened (:mod:`grader.fork_server`). Neither the kernel nor its children can write
+  the group's files: no cgroup file system is mounted in the sandbox, and they have no
+  capabilities to mount one;
 * makes the kernel die with the process that grades it (no orphans after a kill);
 * passes on only a short list of environment variables (no gradebook URL, no course paths);
 * asks the slot's kernel fork server (``COURSE_KERNEL_SERVER``, :mod:`grader.warm_kernels`)
@@ -24,17 +32,37 @@ import socket
 import sys
 
 SERVER_VARIABLE = "COURSE_KERNEL_SERVER"
+CGROUP_VARIABLE = "COURSE_KERNEL_CGROUP"
 DEFAULT_MEMORY_MB = 4096
 ENV_KEEP = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONWARNINGS", "PYTHONHASHSEED",
             "NBGRADER_EXECUTION", "MPLBACKEND"}
 ENV_KEEP_PREFIXES = ("TF_", "KERAS_", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "NVIDIA_", "XLA_")
 
 
-def memory_limit_mb() -> int:
-    """The kernel's address-space limit in MiB (0: none). GPUs map far more address space than
-    they use, so the default is no limit where an NVIDIA device is present."""
+def memory_limit_mb(settings=None) -> int:
+    """The kernel's memory limit in MiB (0: none), from ``settings`` (default the
+    environment): its address-space limit, and its control group's. GPUs map far more address
+    space than they use, so the default is no limit where an NVIDIA device is present."""
     default = 0 if os.path.exists("/dev/nvidiactl") else DEFAULT_MEMORY_MB
-    return int(os.environ.get("COURSE_KERNEL_MEMORY_MB", default))
+    return int((os.environ if settings is None else settings).get("COURSE_KERNEL_MEMORY_MB",
+                                                                  default))
+
+
+def cgroup_files() -> list[str]:
+    """The ``cgroup.procs`` files of this kernel's control group (``COURSE_KERNEL_CGROUP``)."""
+    return [path for path in os.environ.get(CGROUP_VARIABLE, "").split(os.pathsep) if path]
+
+
+def join_cgroup() -> None:
+    """Move this process into the kernel's control group; refuse to start the kernel when it
+    cannot (it would run without the limits its grader made for it)."""
+    for path in cgroup_files():
+        try:
+            with open(path, "w", encoding="ascii") as procs:
+                procs.write("0")  # this process
+        except OSError as error:
+            raise SystemExit(
+                f"the kernel cannot join its control group ({path}: {error})") from error
 
 
 def kernel_environment(home: str, sandbox_mode: str) -> dict[str, str]:
@@ -62,9 +90,11 @@ def die_with_parent() -> None:
 
 
 def confine_this_process() -> None:
-    """The memory limit, death with the parent, and no banner on the grader's terminal."""
+    """The control group, the memory limit, death with the parent, and no banner on the
+    grader's terminal."""
     import resource
 
+    join_cgroup()
     limit = memory_limit_mb()
     if limit:
         resource.setrlimit(resource.RLIMIT_AS, (limit << 20, limit << 20))
@@ -75,18 +105,29 @@ def confine_this_process() -> None:
 
 def launch_warm(connection_file: str, address: str, env: dict[str, str]) -> int | None:
     """Have the fork server at ``address`` fork this kernel, wait for it, and return its exit
-    code; None when the server cannot (start the kernel cold then)."""
+    code; None when the server cannot (start the kernel cold then). The request carries the
+    control group's ``cgroup.procs`` files, open for writing: the server's guard joins the group
+    before it forks the kernel."""
+    groups = []
     try:
         with open(connection_file, encoding="utf-8") as handle:
             connection = json.load(handle)
+        groups = [os.open(path, os.O_WRONLY) for path in cgroup_files()]
         conn = socket.socket(socket.AF_UNIX)
         conn.connect(address)
-        conn.sendall(json.dumps({"connection": connection, "cwd": os.getcwd(),
-                                 "env": env}).encode() + b"\n")
+        request = json.dumps({"connection": connection, "cwd": os.getcwd(), "env": env,
+                              "cgroups": len(groups)}).encode() + b"\n"
+        if groups:
+            socket.send_fds(conn, [request], groups)
+        else:
+            conn.sendall(request)
         answers = conn.makefile()
         first = json.loads(answers.readline() or "{}")
     except (OSError, ValueError):
         return None
+    finally:
+        for group in groups:
+            os.close(group)
     if not first.get("started"):
         return None
     try:

@@ -245,7 +245,11 @@ def grade_in_slot(job: dict) -> dict:
         with timing.timed(stages, "waiting for the kernel server"):
             os.environ.update(warm_kernels.prepare(job["fork_server"]))
     try:
-        result = _grade(job, stages)
+        # the kernels' memory, processes and CPU share, limited together (grader.sandbox)
+        with sandbox.kernel_cgroup(f"{job['student']} / {job['lesson']}", job["env"]) as group:
+            os.environ.update(group.env)
+            result = _grade(job, stages)
+        result["messages"] += group.messages
         result["stages"] = stages
         return result
     except BaseException as error:  # noqa: B036 — a result must be written whatever happened

@@ -2,7 +2,9 @@
 
 * :class:`RobustExecute` — nbgrader's ``Execute`` that survives a kernel that dies (memory
   exhausted, ``os._exit()``, a crash): the cell that killed it and every later code cell get
-  an error output saying so, so they score zero and the cells that ran keep their points.
+  an error output saying so, so they score zero and the cells that ran keep their points. A
+  cell whose outputs do not all arrive in time (a kernel starved of CPU by the processes it
+  started) scores zero the same way, and the next cells still run.
 * :class:`HideTestsInFeedback` — feedback shows what a learner needs (scores, the reason a
   check failed) and nothing of the hidden tests' code or of the answer key.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
@@ -63,6 +65,11 @@ class RobustExecute(Execute):
             cell.outputs.append(error_output(KERNEL_DIED, (
                 "the kernel died while running this cell: it ran out of memory, "
                 "called os._exit(), or crashed")))
+            return cell, self.resources
+        except CellTimeoutError:  # the reply came, its outputs not within iopub_timeout
+            cell.outputs.append(error_output("CellTimeoutError", (
+                f"this cell's output did not all arrive within {self.iopub_timeout} s of its "
+                "end (a kernel kept busy by the processes it started?)")))
             return cell, self.resources
 
 

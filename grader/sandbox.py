@@ -15,14 +15,27 @@ With bubblewrap, kernels are usually not started cold here but forked, warm, by 
 fork server running in the same confinement (:mod:`grader.warm_kernels`, started by
 ``python -m grader.sandbox --serve ...``).
 
+Each submission's kernels also run in a control group of their own (:func:`kernel_cgroup`,
+:mod:`grader.cgroups`), made by the grading process and joined by the launcher before the
+kernel starts: one memory limit for all its processes and for the files in its ``/tmp`` and
+``/dev/shm`` (``COURSE_KERNEL_MEMORY_MB``), a process and thread limit
+(``COURSE_KERNEL_PROCESSES``, default 1024; 0 = none) and a CPU share
+(``COURSE_KERNEL_CPU_WEIGHT``, default 100 on cgroup v2's scale of 1 to 10000: each kernel gets
+the same share of the CPUs, however many processes it runs). Each of those two ``tmpfs``
+mounts holds at most 512 MiB (less under a smaller memory limit). Sandboxed code has no
+capabilities and no ``/sys``: it cannot mount a cgroup file system to change its limits.
+
 ``COURSE_SANDBOX`` chooses: ``auto`` (default: bubblewrap when it works, else the fallback),
 ``bwrap`` (refuse to grade without it) or ``off``. Without bubblewrap the kernel still gets the
 limits above, but its code can read any file the grading user can read: :func:`describe` says
-so, and the ``course`` command prints it before grading.
+so, and the ``course`` command prints it before grading. Where no control group can be made
+(not root, no delegated cgroup tree), :func:`describe` says that too: the memory limit is then
+per process, with no process limit or CPU share.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -31,11 +44,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
-from grader import kept_out
-from grader.kernel_launch import confine_this_process, kernel_environment, memory_limit_mb
+from grader import cgroups, kept_out
+from grader.cgroups import Cgroup, CgroupError, Limits
+from grader.kernel_launch import (
+    CGROUP_VARIABLE,
+    confine_this_process,
+    kernel_environment,
+    memory_limit_mb,
+)
 
 KERNEL_NAME = "course-grading"
 #: The folder to put on ``JUPYTER_PATH`` so Jupyter finds ``kernels/course-grading``.
@@ -44,6 +65,9 @@ JUPYTER_DATA = Path(__file__).resolve().parent
 LAUNCHER = JUPYTER_DATA / "kernels" / KERNEL_NAME / "launch.py"
 PACKAGES_IN_SANDBOX = "/opt/course"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
+DEFAULT_PROCESSES = 1024
+DEFAULT_CPU_WEIGHT = 100
+TMPFS_MB = 512  # each of the kernel's /tmp and /dev/shm, at most (and at most its memory limit)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -57,7 +81,8 @@ def bwrap_works() -> bool:
     if bwrap is None:
         return False
     try:
-        probe = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev",
+        probe = subprocess.run([bwrap, "--unshare-all", "--cap-drop", "ALL", "--ro-bind", "/",
+                                "/", "--dev", "/dev", "--size", "1048576", "--tmpfs", "/dev/shm",
                                 "--proc", "/proc", "true"], capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -78,17 +103,91 @@ def mode() -> str:
     return "limits"
 
 
+def kernel_limits(settings: dict[str, str] | None = None) -> Limits:
+    """A kernel's control-group limits, from ``settings`` (default the environment)."""
+    settings = os.environ if settings is None else settings
+    memory = memory_limit_mb(settings)
+    processes = int(settings.get("COURSE_KERNEL_PROCESSES", DEFAULT_PROCESSES))
+    return Limits(memory_bytes=memory << 20 if memory else None,
+                  max_processes=processes or None,
+                  cpu_weight=int(settings.get("COURSE_KERNEL_CPU_WEIGHT", DEFAULT_CPU_WEIGHT)))
+
+
+def tmpfs_bytes(settings: dict[str, str] | None = None) -> int:
+    """The size of each of a kernel's ``tmpfs`` mounts (``/tmp``, ``/dev/shm``)."""
+    return min(TMPFS_MB, memory_limit_mb(settings) or TMPFS_MB) << 20
+
+
+@functools.lru_cache(maxsize=1)
+def cgroups_unavailable() -> str | None:
+    """Why no control group can be made for kernels here, or None (:mod:`grader.cgroups`)."""
+    return cgroups.unavailable_reason()
+
+
 def describe() -> str:
     """One line for the instructor: how student code is confined on this machine."""
-    limit = memory_limit_mb()
+    limit, limits = memory_limit_mb(), kernel_limits()
     memory = f"{limit} MiB of memory" if limit else "no memory limit"
+    if cgroups_unavailable() is None:
+        processes = limits.max_processes or "any number of"
+        limited = (f"{memory} (/tmp and /dev/shm included), {processes} processes and CPU "
+                   f"weight {limits.cpu_weight} per kernel, in a control group")
+    else:
+        limited = (f"{memory} per kernel process, NO control group ({cgroups_unavailable()}): "
+                   f"no limit on a kernel's processes, its /tmp counts apart, its CPU share "
+                   f"grows with its processes")
     if mode() == "bwrap":
         return (f"sandbox: bubblewrap — no network, no answer key, no access to solutions/, "
-                f"the gradebook or other submissions; {memory} per kernel")
+                f"the gradebook or other submissions; {limited}")
     reason = "COURSE_SANDBOX=off" if os.environ.get("COURSE_SANDBOX") == "off" else \
         "bubblewrap is not available (apt-get install bubblewrap)"
-    return (f"sandbox: NONE ({reason}) — kernels run with {memory} and a reduced environment, "
-            f"but student code can read every file this user can read and import the answer key")
+    return (f"sandbox: NONE ({reason}) — kernels run with {limited} and a reduced "
+            f"environment, but student code can read every file this user can read and "
+            f"import the answer key")
+
+
+@dataclass
+class KernelCgroup:
+    """What :func:`kernel_cgroup` gives the grading process: the environment that puts the
+    next kernels in the group (empty without one), and, once the block ends, what the group
+    saw (one line each)."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def kernel_cgroup(where: str, settings: dict[str, str]) -> Iterator[KernelCgroup]:
+    """A control group for the kernels of one submission (``where``: ``student / lesson``),
+    with the limits of ``settings`` (:func:`kernel_limits`): every kernel launched with
+    ``env`` in the environment joins it (:func:`grader.kernel_launch.join_cgroup`). At the end
+    of the block, what is left in it is killed and it is removed; ``messages`` say whether the
+    memory or the process limit stopped something."""
+    placed = KernelCgroup()
+    if cgroups_unavailable() is not None:
+        yield placed
+        return
+    limits = kernel_limits(settings)
+    try:
+        group = Cgroup.create("kernel", limits)
+    except CgroupError as error:
+        placed.messages.append(f"{where}: graded without a control group ({error})")
+        yield placed
+        return
+    try:
+        placed.env[CGROUP_VARIABLE] = os.pathsep.join(map(str, group.procs_files()))
+        yield placed
+        if group.out_of_memory():
+            placed.messages.append(
+                f"{where}: went over the kernel's memory limit of {limits.memory_bytes >> 20} "
+                f"MiB (all its processes and its files in /tmp and /dev/shm together), and "
+                f"Linux killed a process: the cells that could not run score zero")
+        if group.hit_process_limit():
+            placed.messages.append(
+                f"{where}: tried to run more than {limits.max_processes} processes and threads "
+                f"at once (the kernel's limit): those past it did not start")
+    finally:
+        group.remove()
 
 
 def _package_dirs() -> dict[str, Path]:
@@ -155,8 +254,10 @@ def _confinement(fonts: bool = True, keep_out: tuple[str, ...] = ()) -> list[str
     """The bubblewrap options every grading process gets (see the module doc), and the font
     list (:func:`font_lists`); ``keep_out``: libraries replaced by a package that cannot be
     imported (:mod:`grader.kept_out`)."""
+    size = str(tmpfs_bytes())
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
-            "--new-session", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+            "--new-session", "--cap-drop", "ALL", "--dev", "/dev", "--size", size,
+            "--tmpfs", "/dev/shm", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
     for folder in SYSTEM_DIRS:
         if Path(folder).exists():
             argv += ["--ro-bind", folder, folder]
@@ -164,6 +265,7 @@ def _confinement(fonts: bool = True, keep_out: tuple[str, ...] = ()) -> list[str
         argv += ["--ro-bind", prefix, prefix]
     for device in Path("/dev").glob("nvidia*"):
         argv += ["--dev-bind", str(device), str(device)]
+    argv += ["--remount-ro", "/dev"]  # nothing written there: /dev/shm is a mount of its own
     # ``course_lib``, importable from PACKAGES_IN_SANDBOX (first on the kernel's path);
     # ``grader`` not at all: hidden even where the Python environment holds a copy of it
     packages = _package_dirs()
@@ -205,9 +307,11 @@ def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str],
 
     script = f"{PACKAGES_IN_SANDBOX}/fork_server.py"
     argv = _confinement(keep_out=keep_out) + ["--ro-bind", fork_server.__file__, script]
+    if os.geteuid() == 0:  # its guards map uid 0 into their user namespace: Linux asks for this
+        argv += ["--cap-add", "CAP_SETFCAP"]  # (the kernels it forks drop every capability)
     argv += ["--bind", str(work), fork_server.WORK, "--bind", str(run), fork_server.RUN]
     return argv + ["--chdir", "/", "--", sys.executable, "-s", script, str(listen_fd),
-                   str(work), str(run), *modules]
+                   str(work), str(run), str(tmpfs_bytes()), *modules]
 
 
 def is_kernel_process(cmdline: list[str]) -> bool:

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from grader import kept_out, sandbox
-from grader.kernel_launch import SERVER_VARIABLE
+from grader.kernel_launch import CGROUP_VARIABLE, SERVER_VARIABLE
 
 #: Modules a lesson's imports may preload (only libraries and the course's own learner side).
 PRELOADABLE = {"numpy", "matplotlib", "course_lib", "tensorflow", "keras", "scipy", "IPython"}
@@ -113,14 +113,17 @@ class ForkServer:
         listener = socket.socket(socket.AF_UNIX)
         listener.bind(self.address)
         listener.listen(8)
+        # not in a submission's control group, where a grading process that made one starts it:
+        # each kernel joins its own (grader.fork_server)
+        env = {key: value for key, value in os.environ.items() if key != CGROUP_VARIABLE}
+        env.update(kept_out.environment(self.keep_out))
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "grader.sandbox", "--serve", str(listener.fileno()),
                  str(self.work), str(self.run), *self.modules],
                 # TensorFlow's start-up messages are not the instructor's business
                 pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env={**os.environ, **kept_out.environment(self.keep_out)})
+                stderr=subprocess.DEVNULL, env=env)
         finally:
             listener.close()  # the server holds it now
         return self

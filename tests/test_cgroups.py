@@ -75,6 +75,8 @@ def test_cgroup_v2_files_are_written_as_the_kernel_documents(tmp_path):
     assert group.folders == {"memory": folder, "pids": folder, "cpu": folder}
     for enabled in (tmp_path, tmp_path / "attention-course"):
         assert (enabled / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    assert (tmp_path / "attention-course" / "cpu.weight").read_text() == str(
+        cgroups.PARENT_CPU_WEIGHT)
     assert (folder / "memory.max").read_text() == str(512 << 20)
     assert not (folder / "memory.swap.max").exists()  # only where Linux made it
     assert (folder / "pids.max").read_text() == "64"

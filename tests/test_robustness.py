@@ -1,8 +1,9 @@
 """Autograde is hard to break: every hostile or broken submission costs only itself.
 
 One batch of a tiny lesson (two exercises, 5 points) holds every hard case at once, graded in
-two processes with a 3 s cell timeout and a 1 GiB kernel memory limit; each test then reads
-what happened to its student.
+two processes with a 3 s cell timeout, a 1 GiB kernel memory limit and a limit of 100
+processes per kernel; each test then reads what happened to its student. Where control groups
+can be made, the batch also holds the hogs of ``tests/hogs.py`` (memory, processes, CPU).
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ import nbformat
 import psutil
 import pytest
 from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_lesson, totals
+from hogs import CPU_HOG, MEMORY_HOG, PROCESS_HOG
 
 from grader import parallel, sandbox
 from grader.course import REPO, Course, check_student_id
 
 RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
 WRONG_ADD = "def add(a, b):\n    return a - b"
+HOGS = {"memory_hog": MEMORY_HOG + RIGHT["mul"], "process_hog": RIGHT["mul"] + PROCESS_HOG,
+        "cpu_hog": CPU_HOG + RIGHT["mul"]}  # each in the last answer cell
+needs_cgroups = pytest.mark.skipif(sandbox.cgroups_unavailable() is not None,
+                                   reason=f"no control groups: {sandbox.cgroups_unavailable()}")
 
 
 def leak_probe(paths: list[Path]) -> str:
@@ -89,14 +95,19 @@ def batch(tmp_path_factory, isolated_jupyter):
         "Zoë_O'Neil-2.b": submission(course, LESSON, RIGHT),
         "leak": submission(course, LESSON, {**RIGHT, "add": leak_probe(secrets)}),
     }
+    if sandbox.cgroups_unavailable() is None:  # without them, a hog would harm this machine
+        cases.update({student: submission(course, LESSON, {**RIGHT, "mul": code})
+                      for student, code in HOGS.items()})
     for student, notebook in cases.items():
         submit(course, LESSON, student, notebook, root)
     folder = course.add_submission(LESSON, "missing", root / "state" / "release" / LESSON /
                                    f"{LESSON}.ipynb")
     (folder / f"{LESSON}.ipynb").rename(folder / "my_own_name.ipynb")
 
-    saved = {k: os.environ.get(k) for k in ("COURSE_CELL_TIMEOUT", "COURSE_KERNEL_MEMORY_MB")}
-    os.environ.update(COURSE_CELL_TIMEOUT="3", COURSE_KERNEL_MEMORY_MB="1024")
+    settings = {"COURSE_CELL_TIMEOUT": "3", "COURSE_KERNEL_MEMORY_MB": "1024",
+                "COURSE_KERNEL_PROCESSES": "100"}
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
     try:
         course = Course(root / "state", solutions_dir=root / "solutions")  # with the timeout
         course.report = course.autograde_all(LESSON, jobs=2, progress=False)
@@ -131,6 +142,22 @@ def test_hostile_code_costs_only_its_own_cells(batch, student, lost, what):
     assert scores[f"check_{kept}"] > 0 and scores[f"hidden_{kept}"] > 0, scores
     message = messages_of(batch, student)
     assert f"{student} / {LESSON}.ipynb: cell " in message and what in message, message
+
+
+@needs_cgroups
+@pytest.mark.parametrize("student, what", [
+    ("memory_hog", "went over the kernel's memory limit of 1024 MiB (all its processes and "
+                   "its files in /tmp and /dev/shm together)"),
+    ("process_hog", "tried to run more than 100 processes and threads at once"),
+    ("cpu_hog", ""),
+])
+def test_a_hog_costs_only_its_own_cells(batch, student, what):
+    """A hog in the last answer cell keeps the points of the cells before it; its classmates in
+    the same batch keep theirs (``right`` and ``Zoë_O'Neil-2.b``: full marks, above)."""
+    scores = by_cell(batch, LESSON, student)
+    messages = messages_of(batch, student)
+    assert scores["check_add"] == 1 and scores["hidden_add"] == 2, (scores, messages)
+    assert what in messages, messages
 
 
 @pytest.mark.parametrize("student, what", [("invalid", "not valid JSON"),
