@@ -51,7 +51,8 @@ from grader.cluster_trust import Scheduler, lesson_cells, refusal
 from grader.state import copy_safely, read_file
 
 #: Settings of the owner's that its submissions are graded with on every worker.
-CARRIED_SETTINGS = ("COURSE_SANDBOX", "COURSE_KERNEL_MEMORY_MB", "COURSE_WARM_KERNELS")
+CARRIED_SETTINGS = ("COURSE_SANDBOX", "COURSE_KERNEL_MEMORY_MB", "COURSE_KERNEL_PROCESSES",
+                    "COURSE_KERNEL_CPU_WEIGHT", "COURSE_WARM_KERNELS")
 CONNECT_SECONDS = 10  # to reach the scheduler
 WORKERS_SECONDS = 30  # for a first worker to join it
 SCRATCH = "course-grading"  # in each worker's local directory
