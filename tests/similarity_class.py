@@ -11,6 +11,10 @@ reordered. :data:`COPIES` says who copied whom.
 
 from __future__ import annotations
 
+import ast
+import io
+import tokenize
+
 CAUSAL = "def causal_mask(t):\n    return np.tril(np.ones((t, t), dtype=bool))\n"
 
 ANA = {
@@ -377,3 +381,33 @@ EXERCISES_COPIED = ("answer_softmax", "answer_masked_softmax")
 def copy_group(student: str) -> str:
     """Whose work ``student`` handed in: the original's name for a copy, else their own."""
     return COPIES.get(student, (student,))[0]
+
+
+def renamed(source: str) -> str:
+    """``source`` disguised the cheap way, whatever the lesson: every variable its functions
+    assign and every attribute its methods set on their object renamed, a comment added, and
+    the whole laid out anew (``tokenize.untokenize``)."""
+    tree = ast.parse(source)
+    names, attributes = set(), set()
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                        and isinstance(node.value, ast.Name) and node.value.id == "self":
+                    attributes.add(node.attr)
+    found = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    written, depth = [], 0
+    for index, token in enumerate(found):
+        text, before = token.string, found[index - 1].string if index else ""
+        depth += token.type == tokenize.OP and text in "([{"
+        depth -= token.type == tokenize.OP and text in ")]}"
+        keyword = depth and index + 1 < len(found) and found[index + 1].string == "="
+        if token.type == tokenize.NAME and before != "." and text in names and not keyword:
+            text = f"my_{text}"
+        elif token.type == tokenize.NAME and before == "." and text in attributes \
+                and found[index - 2].string == "self":
+            text = f"own_{text}"
+        written.append((token.type, text))
+    return "# my own work\n" + tokenize.untokenize(written)

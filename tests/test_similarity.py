@@ -211,19 +211,27 @@ def test_the_command_prints_the_pairs_writes_the_report_and_changes_no_grade(
 
 
 def test_every_lesson_can_be_compared(tmp_path, isolated_jupyter, capsys):
-    """Each lesson's solution, twice, and its student version, as submitted notebooks: the
-    two solutions are flagged on each exercise long enough to tell, the student version on
-    none (the code it gives is nobody's own)."""
+    """Each lesson's solution, the same with its variables and attributes renamed, and its
+    student version, as submitted notebooks: the two solutions are flagged on each exercise
+    long enough to tell, the student version on none (the code it gives is nobody's own)."""
     course = Course(state_dir=tmp_path / "state")
     for lesson in lessons():
-        for student, source in (("sol1", SOLUTIONS), ("sol2", SOLUTIONS), ("blank", NOTEBOOKS)):
-            course.add_submission(lesson, student, source / lesson / f"{lesson}.ipynb")
+        solution = json.loads((SOLUTIONS / lesson / f"{lesson}.ipynb").read_text("utf-8"))
+        for cell in solution["cells"]:
+            if cell["metadata"].get("nbgrader", {}).get("solution"):
+                cell["source"] = made_up.renamed("".join(cell["source"]))
+        (tmp_path / "renamed.ipynb").write_text(json.dumps(solution), encoding="utf-8")
+        for student, path in (("sol1", SOLUTIONS / lesson / f"{lesson}.ipynb"),
+                              ("sol2", tmp_path / "renamed.ipynb"),
+                              ("blank", NOTEBOOKS / lesson / f"{lesson}.ipynb")):
+            course.add_submission(lesson, student, path)
         assert main(["--state-dir", str(course.root), "similarity", lesson]) == 0
         out = capsys.readouterr().out.splitlines()
-        pairs = [line.split()[:2] for line in out[:-1]]
+        pairs = [line.split() for line in out[:-1]]
         exercises = student_version(NOTEBOOKS / lesson).exercises
         assert pairs and len(pairs) <= len(exercises), (lesson, out)
-        assert all(pair == ["sol1", "sol2"] for pair in pairs), (lesson, out)
+        assert all(pair[:2] == ["sol1", "sol2"] for pair in pairs), (lesson, out)
+        assert all(pair[3] == "1.00" for pair in pairs), ("renaming not undone", lesson, out)
         assert (course.root / "reports" / f"similarity_{lesson}.html").is_file()
 
 
