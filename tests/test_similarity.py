@@ -5,8 +5,9 @@ the same wrong answers reached independently, a one-line softmax most of the cla
 alike, and copies disguised each way the normaliser undoes. Every disguised copy must be
 flagged, no pair of independent answers may be, and the precision and recall are printed.
 Then the command itself: on that class in a course's ``submitted/`` (it touches no grade, and
-``course grades`` points to its report), on every lesson (its solution twice and its student
-version, read straight from ``submitted/``, nothing autograded), and its report in Chromium.
+``course grades`` points to its report), on every lesson (its solution, the same renamed, and
+its student version, read straight from ``submitted/``, nothing autograded), on notebooks made
+to break it, and its report in Chromium.
 """
 
 from __future__ import annotations
