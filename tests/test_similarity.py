@@ -108,6 +108,8 @@ def test_the_wrong_answer_reached_twice_is_not_flagged(compared):
     '        c = 0\n    return c - d\n    print(c)\n',
     "def f(a, b):\n    k = 2\n    k += 0\n    c = a * 2\n    d = b + 1\n    return c - d\n",
     "import numpy as xp\ndef f(a, b):\n    c = a * 2\n    d = b + 1\n    return c - d\n",
+    "def f(a, b):\n    assert a is not None\n    c = a * 2\n    print('c', c)\n    d = b + 1\n"
+    "    print(d)\n    return c - d\n",
 ])
 def test_normalising_undoes_each_disguise(disguised):
     original = "def f(p, q):\n    r = p * 2\n    s = q + 1\n    return r - s\n"

@@ -7,7 +7,8 @@
 * **docstrings and dead code**: string and other bare constant statements, ``pass``, statements
   after a ``return``, ``raise``, ``break`` or ``continue`` of the same block, the branch of an
   ``if`` on a constant that never runs, local variables assigned and never read, and functions
-  or classes of the learner's that nothing calls;
+  or classes of the learner's that nothing calls; also ``print(...)`` calls and ``assert``
+  statements, which check or show an answer but do not compute it;
 * **imports**: every name bound by an import is replaced by what it names (``np.exp`` and
   ``from numpy import exp; exp`` both read ``numpy.exp``), and the imports themselves go;
 * **reordering**: the statements of each block are put in one canonical order that keeps
@@ -119,8 +120,8 @@ def normalise(tree: ast.Module, kept: set[str], imports: dict[str, str],
 
 # -- simplification ------------------------------------------------------------------------------
 class _Simplify(ast.NodeTransformer):
-    """Docstrings, ``pass``, imports, constant branches and code after a jump go; imported
-    names read as what they name; ``x += y`` reads ``x = x + y``."""
+    """Docstrings, ``pass``, ``print(...)``, ``assert``, imports, constant branches and code
+    after a jump go; imported names read as what they name; ``x += y`` reads ``x = x + y``."""
 
     def __init__(self, imports: dict[str, str]):
         self.imports = imports
@@ -141,7 +142,13 @@ class _Simplify(ast.NodeTransformer):
 
     def visit_Expr(self, node):
         self.generic_visit(node)
-        return None if isinstance(node.value, (ast.Constant, ast.Name)) else node
+        value = node.value
+        printed = isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+            and value.func.id == "print"
+        return None if printed or isinstance(value, (ast.Constant, ast.Name)) else node
+
+    def visit_Assert(self, node):
+        return None
 
     def visit_Pass(self, node):
         return None
