@@ -129,9 +129,10 @@ class _Judgement:
             return found[0]
         if any(name == m or name.startswith(m + ".") for m in GRADING_CODE):
             return name
-        if found is None and not self.table.installed_module(name) and any(
-                f.matches(part) for f in self.patterns for part in name.split(".")[1:]):
-            return name  # a library that is not installed here: by its name alone
+        if found is None and (not self.table.complete or not self.table.installed_module(
+                name)) and any(f.matches(part) for f in self.patterns
+                               for part in name.split(".")[1:]):
+            return name  # a library that is not installed here (or not read): by its name
         return None
 
     def add(self, cell: Cell, facts: Facts, rebinding_only: bool = False) -> None:
@@ -152,7 +153,8 @@ class _Judgement:
                 self.review(f"uses {name.split('.')[0] or name}, which is no installed library "
                             f"(a module the notebook wrote?)", cell, line)
         for line, callee, string in facts.lookups:
-            if string in self.leaves:
+            if string in self.leaves or string and not self.table.complete and any(
+                    f.matches(string) for f in self.patterns if f.name not in ALWAYS):
                 self.refuse(f"{callee}({string!r})", cell, line)
             elif string is None and callee.split(".")[0] in SUBSCRIPTED_LIBRARIES:
                 self.review(f"calls {callee} with a name computed at run time", cell, line)
@@ -213,12 +215,15 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
                     roots.append(meaning)
                 elif judgement.refused_name(meaning):
                     judgement.findings.refused.append(judgement.refused_name(meaning))
+                    judgement.findings.evidence.append(
+                        f"{exercise} is {meaning} when its graded cell runs")
             for definition, facts in reach(roots, env, cache):
                 judgement.add(definition.cell, facts)
             for i, facts in learner_cells.items():
                 if i < position:
                     judgement.add(parsed[i], facts, rebinding_only=True)
         judgement.findings.refused = list(dict.fromkeys(judgement.findings.refused))
+        judgement.findings.evidence = list(dict.fromkeys(judgement.findings.evidence))
         found[exercise] = judgement.findings
     return found
 

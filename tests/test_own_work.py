@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
 import time
 
 import block_variants
@@ -332,3 +333,25 @@ def test_a_librarys_table_of_names_is_listed():
 ])
 def test_a_lookup_by_a_computed_name_and_a_written_module_are_listed(source):
     assert _judged("softmax", source).review
+
+
+def test_without_the_libraries_table_entry_points_are_known_by_their_names(
+        monkeypatch, tmp_path, capsys):
+    def fails():
+        raise subprocess.CalledProcessError(1, "python -m grader.entry_points")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(entry_points, "_built_elsewhere", fails)
+    entry_points.table.cache_clear()
+    try:
+        assert not entry_points.table().complete
+        assert "could not be read" in capsys.readouterr().err
+        assert _judged("softmax", "def softmax(x, axis=-1):\n"
+                       "    return np.asarray(keras.ops.softmax(x))").refused == [
+            "keras.ops.softmax"]
+        assert _judged("softmax", "softmax = keras.activations.get('softmax')").refused
+        assert _judged("softmax", OWN) == policy.Findings()
+    finally:
+        monkeypatch.undo()  # the cache and the build as they were, for the tests after this
+        entry_points.table.cache_clear()
+    assert entry_points.table().complete
