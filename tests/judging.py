@@ -9,6 +9,7 @@ from functools import cache
 from nbformat.v4 import new_output
 from nbgrader_utils import find_cell, solution_notebook
 
+from course_lib.probe_cases import LimitedCall, plan
 from course_lib.probes import run_plan
 from grader.course import lessons
 from grader.judge import graded_exercise, verdict
@@ -48,4 +49,11 @@ def judged(exercise: str, answer, seed: int = 0, cell: str = "hidden"):
 
 
 def full_marks(exercise: str, cell: str = "hidden") -> float:
-    return cell_points()[f"{cell}_{exercise}"]
+    """What a right answer earns here: the cell's points, less the parts whose calls the grader
+    makes in a memory-limited process of its own (``LimitedCall``: lesson 08's memory rule,
+    ``grader.memory_check``), which no in-process judging can earn;
+    ``tests/test_lesson_08.py`` grades those through real autogrades."""
+    parts = plan(exercise, 0, cell)
+    limited = sum(part.share for part in parts
+                  if any(isinstance(call, LimitedCall) for call in part.calls))
+    return cell_points()[f"{cell}_{exercise}"] * (1 - limited / sum(p.share for p in parts))
