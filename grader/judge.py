@@ -293,9 +293,10 @@ def judge_blockwise(exercise: str, parts, data: ProbeData, credit: PartialCredit
     """Lesson 08: the parts the kernel made, as :func:`judge_function` judges them; the memory
     part from the grader's own run of its calls under a memory limit (``data.limited``)."""
     total = sum(part.share for part in parts)
-    limited = [part for part in parts
-               if any(isinstance(call, probe_cases.LimitedCall) for call in part.calls)]
-    in_kernel = [part for part in parts if part not in limited]
+    made_outside = [any(isinstance(call, probe_cases.LimitedCall) for call in part.calls)
+                    for part in parts]
+    limited = [part for part, outside in zip(parts, made_outside, strict=True) if outside]
+    in_kernel = [part for part, outside in zip(parts, made_outside, strict=True) if not outside]
     judge_function(exercise, in_kernel, data, credit,
                    points * sum(part.share for part in in_kernel) / total)
     for part in limited:
