@@ -1015,11 +1015,11 @@ def verdict(exercise: str, kind: str, seed: int, outputs, points: float,
         with credit.part(points, "results of the graded cell"):
             raise CheckFailed(reason) from None
         return credit
+    data.limited = limited
     judge(exercise, parts, data, credit, points)
     return credit
 
 
-    data.limited = limited
 def _kernel_error(outputs) -> str:
     """The error the cell raised, if any, in one line (the learner's own code's error)."""
     for output in outputs:
