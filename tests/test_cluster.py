@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import dask
 import nbformat
 import pytest
 from cluster_tls import authority, tls_cluster, tls_options
@@ -35,7 +36,7 @@ from nbformat.v4 import new_code_cell
 from course_lib.probe_cases import plan
 from grader import cluster_trust, warm_kernels
 from grader.cli import main
-from grader.cluster import _record, lesson_package
+from grader.cluster import _record, connect, lesson_package
 from grader.cluster_trust import Scheduler, refusal, scheduler_at
 from grader.course import SOLUTIONS, Course
 from grader.seeds import SECRET, batch_seeds, course_secret
@@ -159,11 +160,18 @@ def test_a_plain_address_is_refused_without_insecure(courses, address, capsys):
     assert "plain tcp://" in error and "--insecure" in error and "tls://" in error, error
 
 
-def test_a_tls_address_needs_a_certificate(cluster, courses, capsys):
+def test_a_tls_address_needs_a_certificate_from_the_options_or_dask(cluster, courses, capsys):
     course, _ = courses
-    assert main([*course.args, "autograde", LESSON, "--cluster", cluster.scheduler.address,
-                 "--tls-ca-file", str(cluster.pairs["ca"].cert)]) == 1
+    address, pairs = cluster.scheduler.address, cluster.pairs
+    assert main([*course.args, "autograde", LESSON, "--cluster", address,
+                 "--tls-ca-file", str(pairs["ca"].cert)]) == 1
     assert "needs --tls-cert" in capsys.readouterr().err
+    settings = {"distributed.comm.tls.ca-file": str(pairs["ca"].cert),
+                "distributed.comm.tls.client.cert": str(pairs["owner"].cert),
+                "distributed.comm.tls.client.key": str(pairs["owner"].key)}
+    with dask.config.set(settings):  # as DASK_DISTRIBUTED__COMM__TLS__... would set them
+        with connect(scheduler_at(address)) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
 
 
 def _refused(address: str, ca: Path, pair=None) -> bool:
