@@ -12,9 +12,10 @@ the lesson, the notebook and the cell under the course's secret (:func:`seed_for
 * A regrade of the same submission finds the same nonce: the same inputs, the same scores.
 * A resubmission, even of an identical notebook, has another timestamp and so another nonce;
   inputs recorded in one attempt are useless in the next.
-* Only the course's process reads the secret and the nonces. What grades a submission — a
-  worker process of ``--jobs``, a machine of a dask cluster — receives the seeds of that
-  submission's cells alone (:func:`write_seeds`, read by ``grader.judge.PlantProbes``).
+* The course's process alone draws the nonces and derives the seeds. What grades a
+  submission — a worker process of ``--jobs``, a machine of a dask cluster — is handed the
+  seeds of that submission's cells (:func:`write_seeds`, read by ``grader.judge.PlantProbes``),
+  never the secret.
 """
 
 from __future__ import annotations
