@@ -148,12 +148,16 @@ class Flags:
                 for student, lines in sorted(students.items()):
                     found[student] += [f"{lesson} / {exercise}: {kind}: {line}"
                                        for line in lines]
-        return dict(sorted(found.items()))
+        return {student: lines for student, lines in sorted(found.items()) if lines}
 
 
 def _strings(values) -> list[str]:
-    """Lines from a notebook's metadata (which the kernel's folder held): text, bounded."""
-    return [str(value)[:400] for value in values[:50]] if isinstance(values, list) else []
+    """Lines from a notebook's metadata (which the kernel's folder held, and which quote the
+    learner's source): printable text only, bounded."""
+    if not isinstance(values, list):
+        return []
+    return ["".join(c if c.isprintable() else "?" for c in str(value)[:400])
+            for value in values[:50]]
 
 
 def collect_rows(course) -> tuple[list[Row], collections.Counter, list[str], Flags]:

@@ -21,11 +21,13 @@ import keras_variants
 import pytest
 from answer_variants import VARIANTS as NUMPY_VARIANTS
 from answer_variants import notebook_source
+from nbformat.notebooknode import NotebookNode
 from nbgrader_utils import find_cell, solution_notebook
 
 from grader import entry_points, policy
 from grader.course import lessons
 from grader.judge import _stand_ins
+from grader.reports import Flags
 
 SETUP = ("import numpy as np\nimport keras\nfrom keras import ops\nimport tensorflow as tf\n"
          "from course_lib.workspace import mine")
@@ -355,3 +357,18 @@ def test_without_the_libraries_table_entry_points_are_known_by_their_names(
         monkeypatch.undo()  # the cache and the build as they were, for the tests after this
         entry_points.table.cache_clear()
     assert entry_points.table().complete
+
+
+def test_the_report_lists_each_students_lines_as_plain_text():
+    flags = Flags()
+    judged = {"exercise": "softmax", "refused": ["keras.ops.softmax"],
+              "refused_at": ["code cell 3, line 2: `ops.softmax(x)` uses keras.ops.softmax"],
+              "review": ["answer_softmax, line 1: `exec('\x1b[2Jx')`: runs code", 42]}
+    flags.add("02_softmax", "ada", NotebookNode(metadata={"course_judge": judged}))
+    flags.add("02_softmax", "bob", NotebookNode(metadata={"course_judge": {
+        "exercise": "softmax", "refused": "not a list", "review": "not a list"}}))
+    assert flags.per_student() == {"ada": [
+        "02_softmax / softmax: refused: code cell 3, line 2: `ops.softmax(x)` uses "
+        "keras.ops.softmax",
+        "02_softmax / softmax: to review: answer_softmax, line 1: `exec('?[2Jx')`: runs code",
+        "02_softmax / softmax: to review: 42"]}
