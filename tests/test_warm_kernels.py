@@ -170,3 +170,38 @@ def test_without_a_cache_folder_there_is_no_font_list(tmp_path, monkeypatch):
         assert sandbox.font_lists(sandbox.mode()) == ()  # each process lists fonts itself
     finally:
         sandbox.font_lists.cache_clear()
+
+
+@needs_bwrap
+@pytest.mark.skipif(sandbox.cgroups_unavailable() is not None,
+                    reason=f"no control groups: {sandbox.cgroups_unavailable()}")
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_kernel_runs_in_its_control_group_and_cannot_change_it(server, monkeypatch, warm):
+    """Forked warm or started cold, the kernel is in its submission's control group from its
+    start, and has no way to the group's files: no /sys, and no mount of a cgroup file system
+    (v1 or v2) succeeds."""
+    if not warm:  # the same folders, without the server's address: the launcher starts it cold
+        monkeypatch.setattr(warm_kernels, "prepare", lambda info, timeout: {
+            "JUPYTER_RUNTIME_DIR": info["run"]})
+    settings = {"COURSE_KERNEL_MEMORY_MB": "1024", "COURSE_KERNEL_PROCESSES": "64"}
+    with sandbox.kernel_cgroup("ana / tiny", settings) as group:
+        for key, value in group.env.items():
+            monkeypatch.setenv(key, value)
+        kernel = _kernel(server, "in-group", monkeypatch)
+        try:
+            printed = _run(kernel, """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs("/tmp/cgroup", exist_ok=True)
+mounted = [libc.mount(b"none", b"/tmp/cgroup", fstype, 0, options) == 0
+           for fstype, options in ((b"cgroup", b"memory"), (b"cgroup", b"pids"),
+                                   (b"cgroup2", None))]
+print(any(mounted), os.path.exists("/sys"), open("/proc/self/cgroup").read().count("\\n"))
+""")
+            procs = group.env[kernel_launch.CGROUP_VARIABLE].split(os.pathsep)[0]
+            members = Path(procs).read_text().split()
+        finally:
+            kernel.shutdown_kernel(now=True)
+    assert printed.split()[:2] == ["False", "False"], printed
+    assert members  # the kernel (and, warm, the guard that forked it)
+    assert not group.messages
