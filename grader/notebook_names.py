@@ -45,7 +45,8 @@ class Definition:
     env: dict
 
 
-Env = dict  # {name: tuple of library names (str) and Definitions}; "*": modules imported with *
+Env = dict  # {name: tuple of library names (str) and Definitions}; "*": modules imported with
+# *; ".": (attribute, library name) pairs of the learner's objects (``_Replay.attributes``)
 
 
 def parse_cell(label: str, trusted: bool, source: str) -> Cell:
@@ -102,6 +103,24 @@ class _Replay:
 
     def definition(self, node) -> Definition:
         return Definition(node, self.cell, dict(self.env))
+
+    def attributes(self) -> None:
+        """The library names the cell gives its own objects' attributes (``self.m = keras.ops``,
+        ``m = keras.ops`` in a class body), under ``"."``: an attribute of that name on an
+        object the reading cannot name may be any of them."""
+        for node in ast.walk(self.cell.tree):
+            targets = []
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = [(t.attr, node.value) for t in (
+                    node.targets if isinstance(node, ast.Assign) else [node.target])
+                    if isinstance(t, ast.Attribute)]
+            if isinstance(node, ast.ClassDef):
+                targets = [(name, s.value) for s in node.body if isinstance(s, ast.Assign)
+                           for t in s.targets for name in target_names(t)]
+            for attribute, value in targets:
+                found = self.library(value)
+                if found:
+                    self.bind(".", tuple((attribute, name) for name in found), True)
 
     def statements(self, body: Iterable[ast.stmt], add: bool = False) -> None:
         for stmt in body:
@@ -178,7 +197,9 @@ def run_cells(cells: list[Cell]) -> list[Env]:
     env: Env = {}
     states = [dict(env)]
     for cell in cells:
-        _Replay(env, cell).statements(cell.tree.body)
+        replay = _Replay(env, cell)
+        replay.statements(cell.tree.body)
+        replay.attributes()
         # a cell that binds nothing leaves the same state (what is found from it is reused)
         states.append(states[-1] if env == states[-1] else dict(env))
     return states
@@ -202,7 +223,11 @@ def resolve(node, env: Env, local: dict[str, set[str]], locals_: set[str]) -> se
             return {f"builtins.{node.id}" if node.id != "__builtins__" else "builtins"}
         return {f"{module}.{node.id}" for module in env.get("*", ())}
     if isinstance(node, ast.Attribute):
-        return {f"{base}.{node.attr}" for base in resolve(node.value, env, local, locals_)}
+        bases = resolve(node.value, env, local, locals_)
+        if bases:
+            return {f"{base}.{node.attr}" for base in bases}
+        # an attribute of the learner's own object: what any such attribute was given
+        return {name for attribute, name in env.get(".", ()) if attribute == node.attr}
     if isinstance(node, ast.Call) and _is_getattr(node, env, local, locals_) \
             and len(node.args) >= 2 and constant_string(node.args[1]) is not None:
         attribute = constant_string(node.args[1])

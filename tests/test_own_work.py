@@ -113,6 +113,13 @@ REFUSED = {
     "metaclass": ("softmax", "class Meta(type):\n    def __call__(cls, x, axis=-1):\n"
                   "        return np.asarray(keras.ops.softmax(x, axis=axis))\n\n"
                   "class softmax(metaclass=Meta):\n    pass"),
+    "attribute of an instance": ("softmax", "class C:\n    def __init__(self):\n"
+                                 "        self.m = keras.ops\n\n    def softmax(self, x):\n"
+                                 "        return self.m.softmax(x)\n\n"
+                                 "def softmax(x, axis=-1):\n    return np.asarray(C().softmax(x))"),
+    "module as class attribute": ("softmax", "class C:\n    m = keras.ops\n\n"
+                                  "    def softmax(self):\n        pass\n\n"
+                                  "softmax = lambda x, axis=-1: C.m.softmax(x)"),
     "closure factory": ("softmax", "def make():\n    return keras.ops.softmax\n\n"
                         "softmax = make()"),
     "course attention": ("weighted_sum", "from course_lib.positions import keras_attention\n"
