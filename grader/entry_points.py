@@ -230,8 +230,9 @@ def table() -> Table:
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
             json.dump(data, handle)
         os.replace(handle.name, path)
-    except OSError:
-        pass  # no cache folder here: the next process builds it again
+    except OSError as error:  # the next process builds it again: say why it waits
+        print(f"grader.entry_points: the table of the libraries' names cannot be kept in "
+              f"{path.parent} ({error}); each grading process builds it again", file=sys.stderr)
     return Table(data)
 
 
