@@ -15,10 +15,10 @@ memory calls (``course_lib.probe_cases.LimitedCall``) itself, in a process of it
   back as a probe does;
 * inside a memory cgroup (``grader.cgroups``) of :data:`MEMORY_LIMIT_BYTES`, joined before
   Python starts, so every process it starts and every file it writes into its ``tmpfs`` count
-  too. Python, NumPy and the lesson's imports take about 17 MiB of it (50 MiB with
-  Matplotlib's pyplot and SciPy imported as well), an honest answer about 13 MiB more; the full
-  float64 scores of the call take 256 MiB: more than three times what is left, and a float32
-  copy of them does not fit either.
+  too. Python, NumPy and the lesson's imports take about 17 MiB of it (about 50 MiB with
+  Matplotlib's pyplot imported as well), an honest answer 10–20 MiB more; the full float64
+  scores of the call take 256 MiB: more than three times what is left, and a float32 copy of
+  them does not fit either.
 
 The judge checks the results against the answer key. A run that hits the limit (the kernel's
 out-of-memory killer, or a ``MemoryError``) loses the memory points, the limit named. Where no
