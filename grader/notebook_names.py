@@ -22,6 +22,8 @@ from dataclasses import dataclass
 IPYTHON_NAMES = {"get_ipython", "Out", "_oh"}
 MAGIC = re.compile(r"^(\s*)(?:[\w.]+\s*=\s*)?([%!].*)$")
 TIMED_MAGIC = re.compile(r"^%%?(?:time|timeit)\b(?:\s+-\S+(?:\s+\d+)?)*\s*(.*)$")
+HARMLESS_MAGIC = re.compile(r"^%(?:matplotlib|precision|pwd|who|whos|who_ls|lsmagic|pinfo2?)\b")
+HELP = re.compile(r"^\s*(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Cell:
     trusted: bool
     lines: tuple[str, ...]
     tree: ast.Module
+    parsed: bool = True  # False: what it binds is unknown (the kernel may read it otherwise)
 
 
 @dataclass(eq=False)
@@ -50,25 +53,27 @@ Env = dict  # {name: tuple of library names (str) and Definitions}; "*": modules
 
 
 def parse_cell(label: str, trusted: bool, source: str) -> Cell:
-    """The cell's statements; IPython's ``%magic`` and ``!shell`` lines become calls of
-    ``get_ipython()`` (``%time`` and ``%timeit`` keep the code they run). A cell that does not
-    parse binds nothing: the kernel raises ``SyntaxError`` there."""
+    """The cell's statements, line for line: IPython's help (``obj?``) and display-only magics
+    (``%matplotlib``…) become ``pass``, ``%time`` and ``%timeit`` the code they run, and every
+    other ``%magic`` or ``!shell`` line a call of ``get_ipython()``. A cell that still does not
+    parse is marked: what it binds is not known."""
     lines = source.splitlines()
     python = []
     for line in lines:
         magic = MAGIC.match(line)
         timed = TIMED_MAGIC.match(magic.group(2)) if magic else None
-        if timed:
+        if HELP.match(line) or (magic and HARMLESS_MAGIC.match(magic.group(2))):
+            python.append(re.match(r"\s*", line).group() + "pass")
+        elif timed:
             python.append(magic.group(1) + timed.group(1))
         elif magic:
             python.append(magic.group(1) + "get_ipython()")
         else:
             python.append(line)
     try:
-        tree = ast.parse("\n".join(python))
+        return Cell(label, trusted, tuple(lines), ast.parse("\n".join(python)))
     except (SyntaxError, ValueError):
-        tree = ast.Module(body=[], type_ignores=[])
-    return Cell(label, trusted, tuple(lines), tree)
+        return Cell(label, trusted, tuple(lines), ast.Module(body=[], type_ignores=[]), False)
 
 
 # -- replaying the cells' module-level statements -----------------------------------------------

@@ -222,6 +222,9 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
             for i, facts in learner_cells.items():
                 if i < position:
                     judgement.add(parsed[i], facts, rebinding_only=True)
+                    if not parsed[i].parsed:
+                        judgement.review("the cell does not parse as Python here: what it "
+                                         "binds is not known", parsed[i], 1)
         judgement.findings.refused = list(dict.fromkeys(judgement.findings.refused))
         judgement.findings.evidence = list(dict.fromkeys(judgement.findings.evidence))
         found[exercise] = judgement.findings

@@ -181,6 +181,7 @@ REBINDING = {
     "code replaced": "softmax.__code__ = (lambda x, axis=-1: x).__code__",
     "cProfile.run": "import cProfile\ncProfile.run('softmax = keras.ops.softmax')",
     "import hook": "import sys\nsys.meta_path.insert(0, object())",
+    "unparseable cell": "softmax = keras.ops.softmax\nprint(1) if\n",
     "thread": "import threading\ndef later():\n    globals()['softmax'] = keras.ops.softmax\n"
               "threading.Timer(0.1, later).start()",
 }
@@ -379,3 +380,13 @@ def test_the_report_lists_each_students_lines_as_plain_text():
         "keras.ops.softmax",
         "02_softmax / softmax: to review: answer_softmax, line 1: `exec('?[2Jx')`: runs code",
         "02_softmax / softmax: to review: 42"]}
+
+
+def test_help_and_display_magics_are_read_as_nothing():
+    cells = [("setup", False, SETUP, True), ("answer_softmax", True, OWN),
+             ("", False, "%matplotlib inline\nsoftmax?\n%timeit softmax(np.ones(3))"),
+             ("hidden_softmax", False, "probe(softmax)", True)]
+    assert policy.notebook_stand_ins(cells, ["softmax"])["softmax"] == policy.Findings()
+    cells[2] = ("", False, "np.exp?\nsoftmax = keras.ops.softmax")
+    assert policy.notebook_stand_ins(cells, ["softmax"])["softmax"].refused == [
+        "keras.ops.softmax"]
