@@ -194,12 +194,14 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
     exercise's own answer cell (``answer_<exercise>``)."""
     parsed = []
     for index, (grade_id, _, source, *trusted) in enumerate(cells):
-        parsed.append(parse_cell(grade_id or f"code cell {index + 1}", bool(trusted and trusted[0]),
-                                 source))
+        label = grade_id or f"code cell {index + 1}"
+        parsed.append(parse_cell(label, bool(trusted and trusted[0]), source))
     states = run_cells(parsed)
     learner_names = _learner_attributes(parsed)
     learner_cells = {i: cell_facts(cell, states[i], states[i + 1])
                      for i, cell in enumerate(parsed) if not cell.trusted}
+    answers = {i: Definition(cell.tree, cell, Merged(states[i], states[i + 1]))
+               for i, cell in enumerate(parsed) if (cells[i][0] or "").startswith("answer_")}
     found, cache = {}, {}
     for exercise in exercises:
         judgement = _Judgement(exercise, learner_names)
@@ -208,8 +210,7 @@ def notebook_stand_ins(cells, exercises) -> dict[str, Findings]:
         own = [i for i, cell in enumerate(cells) if cell[0] == f"answer_{exercise}"]
         for position in graded:
             env = states[position]
-            roots = [Definition(parsed[i].tree, parsed[i], Merged(states[i], states[i + 1]))
-                     for i in own if i < position]
+            roots = [answers[i] for i in own if i < position]
             for meaning in env.get(exercise, ()):
                 if isinstance(meaning, Definition):
                     roots.append(meaning)
