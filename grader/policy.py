@@ -156,7 +156,8 @@ class _Judgement:
             if string in self.leaves or string and not self.table.complete and any(
                     f.matches(string) for f in self.patterns if f.name not in ALWAYS):
                 self.refuse(f"{callee}({string!r})", cell, line)
-            elif string is None and callee.split(".")[0] in SUBSCRIPTED_LIBRARIES:
+            elif string is None and "softmax" in self.families \
+                    and callee.split(".")[0] in SUBSCRIPTED_LIBRARIES:  # (an activation)
                 self.review(f"calls {callee} with a name computed at run time", cell, line)
         for line, attribute in facts.attributes:
             if attribute in self.leaves and attribute not in self.learner_names:

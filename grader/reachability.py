@@ -141,7 +141,8 @@ HIDDEN_ATTRIBUTES = {
     "tb_frame": ("reads a frame's names", True),
     "gi_frame": ("reads a frame's names", True),
 }
-#: Library calls that look an entry point up by its name (``keras.activations.get("softmax")``).
+#: Library calls that look an activation up by its name (``keras.activations.get("softmax")``,
+#: like the ``activation=`` of a layer).
 NAMED_LOOKUPS = re.compile(r"^(?:get|Activation|get_registered_object|get_activation)$")
 #: Library calls that bring back code or objects saved elsewhere (a pickled or saved model).
 LOADERS = re.compile(r"^(?:func_load|loads?|load_model|model_from_\w+|deserializ\w*|"

@@ -288,37 +288,47 @@ def test_the_lessons_solutions_are_clean(lesson):
     assert found and all(f == policy.Findings() for f in found.values()), found
 
 
-def _right_answers():
-    """``(exercise, cell grade_id, answer cell source)`` for every right answer of the
-    corpora, as it would be pasted into the lesson's notebook."""
+def _answers(kinds: dict) -> list:
+    """Every answer of a corpus entry, right and wrong (a wrong one keeps its misconception:
+    it must not be refused either)."""
+    return [*kinds["right"], *(answer for answer, _ in kinds["wrong"])]
+
+
+def _corpora():
+    """``(exercise, cell grade_id, answer cell source)`` for every answer of the corpora, as it
+    would be pasted into the lesson's notebook."""
     for exercise, kinds in NUMPY_VARIANTS.items():
-        for answer in kinds["right"]:
+        for answer in _answers(kinds):
             yield exercise, f"answer_{exercise}", notebook_source(answer, exercise)
     for exercise, kinds in keras_variants.VARIANTS.items():
         solution = find_cell(solution_notebook(_lesson_of(exercise)), f"answer_{exercise}")
-        for answer in kinds["right"]:
+        for answer in _answers(kinds):
             yield exercise, f"answer_{exercise}", keras_variants.answer_code(
                 exercise, answer, solution.source)
     for pair in keras_variants.HELPERS:
         yield "MultiHeadAttention", "answer_helpers", keras_variants.helpers_cell(pair)
     solution = find_cell(solution_notebook("06_transformer_block"), "answer_TransformerBlock")
-    for answer in block_variants.RIGHT:
+    for answer in [*block_variants.RIGHT, *(answer for answer, _ in block_variants.WRONG)]:
         yield "TransformerBlock", "answer_TransformerBlock", block_variants.answer_cell(
             answer, solution.source)
     for exercise, kinds in decoding_variants.VARIANTS.items():
-        for answer in kinds["right"]:
+        for answer in _answers(kinds):
             source = inspect.getsource(answer).replace(f"def {answer.__name__}(",
                                                        f"def {exercise}(", 1)
             yield exercise, f"answer_{exercise}", source
 
 
-def test_every_right_answer_of_the_corpora_is_clean_in_its_notebook():
-    answers = list(_right_answers())
-    assert len(answers) >= 40
+def test_every_answer_of_the_corpora_is_clean_in_its_notebook():
+    answers = list(_corpora())
+    assert len(answers) >= 100
+    notebooks = {}
     for exercise, grade_id, source in answers:
-        notebook = solution_notebook(_lesson_of(exercise))
-        find_cell(notebook, grade_id).source = source
+        lesson = _lesson_of(exercise)
+        notebook = notebooks.setdefault(lesson, solution_notebook(lesson))
+        cell = find_cell(notebook, grade_id)
+        solution, cell.source = cell.source, source
         found = _stand_ins(notebook)
+        cell.source = solution
         assert all(f == policy.Findings() for f in found.values()), (exercise, source, found)
 
 
