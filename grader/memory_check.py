@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from IPython.core.inputtransformer2 import TransformerManager
 
@@ -55,6 +55,9 @@ ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                      "MKL_NUM_THREADS")}
 UNVERIFIED = ("lesson 08's memory rule could not be enforced on the grading machine ({}): "
               "its points were not awarded; check the answer's memory by hand")
+#: The limited process's first step, outside the sandbox: join the cgroup (its ``cgroup.procs``
+#: files), then become the sandbox, so that every process of the run is in the group from its
+#: start.
 _GATE = ("import os, sys\n"
          "n = int(sys.argv[1])\n"
          "for procs in sys.argv[2:2 + n]:\n"
@@ -76,9 +79,6 @@ class LimitedRun:
     peak_bytes: int | None = None
     problem: str | None = None
     unverified: str | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def definitions(source: str) -> str:
