@@ -22,7 +22,8 @@ from dataclasses import dataclass
 IPYTHON_NAMES = {"get_ipython", "Out", "_oh"}
 MAGIC = re.compile(r"^(\s*)(?:[\w.]+\s*=\s*)?([%!].*)$")
 TIMED_MAGIC = re.compile(r"^%%?(?:time|timeit)\b(?:\s+-\S+(?:\s+\d+)?)*\s*(.*)$")
-HARMLESS_MAGIC = re.compile(r"^%(?:matplotlib|precision|pwd|who|whos|who_ls|lsmagic|pinfo2?)\b")
+HARMLESS_MAGIC = re.compile(r"^%(?:matplotlib|precision|pwd|who|whos|who_ls|lsmagic|pinfo2?|"
+                            r"autoreload|load_ext\s+autoreload\s*$)\b")
 HELP = re.compile(r"^\s*(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
