@@ -190,7 +190,7 @@ _ALIASING = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.NamedExp
              ast.arguments)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=512)  # a notebook has a few dozen scopes
 def _scope(roots: tuple[ast.AST, ...]) -> tuple[frozenset[str], tuple[ast.AST, ...]]:
     """The names a scope binds (assigned, imported, defined, a parameter…, less its ``global``
     and ``nonlocal`` ones), and its statements that may alias a library name; once per scope
@@ -223,7 +223,7 @@ class _Scanner(ast.NodeVisitor):
         self.env, self.body_env = env, body_env
         self.local: dict[str, set[str]] = {}
         self.locals: set[str] = set()
-        self.class_names: set[str] = set()  # a class body's names: its methods do not see them
+        self.class_names: set[str] = set()  # the class body's names (its methods do not see them)
         self.facts = Facts()
         self.called: set[int] = set()
 
@@ -276,11 +276,11 @@ class _Scanner(ast.NodeVisitor):
                                      if isinstance(a, ast.arg))]:
             if part is not None:
                 self.visit(part)
-        saved = self.locals, self.class_names, self.env
-        self.locals, self.class_names = self.locals - self.class_names, set()
-        self.env = self.body_env
+        saved = self.local, self.class_names, self.env
+        self.local = {k: v for k, v in self.local.items() if k not in self.class_names}
+        self.class_names, self.env = set(), self.body_env
         self.scope([node.args, *node.body], _scope((node.args, *node.body))[0])
-        self.locals, self.class_names, self.env = saved
+        self.local, self.class_names, self.env = saved
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -295,8 +295,10 @@ class _Scanner(ast.NodeVisitor):
     def visit_ClassDef(self, node):
         for part in [*node.decorator_list, *node.bases, *node.keywords]:
             self.visit(part)
-        saved, self.class_names = self.class_names, _scope(tuple(node.body))[0] - self.locals
-        self.scope(node.body, self.class_names)
+        # a class body's names are no locals: one it reads before binding is the global one
+        # (``helper = helper``), and its methods do not see them
+        saved, self.class_names = self.class_names, _scope(tuple(node.body))[0]
+        self.scope(node.body, set())
         self.class_names = saved
 
     def comprehension(self, node):

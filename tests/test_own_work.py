@@ -120,6 +120,9 @@ REFUSED = {
     "module as class attribute": ("softmax", "class C:\n    m = keras.ops\n\n"
                                   "    def softmax(self):\n        pass\n\n"
                                   "softmax = lambda x, axis=-1: C.m.softmax(x)"),
+    "class body reads a global": ("softmax", "impl = ops.softmax",
+                                  "class A:\n    impl = impl\n\n"
+                                  "def softmax(x, axis=-1):\n    return np.asarray(A.impl(x))"),
     "closure factory": ("softmax", "def make():\n    return keras.ops.softmax\n\n"
                         "softmax = make()"),
     "course attention": ("weighted_sum", "from course_lib.positions import keras_attention\n"
