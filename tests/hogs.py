@@ -39,13 +39,15 @@ while True:
 
 def cpu_hog(processes: int = 64, seconds: float | None = None) -> str:
     """``processes`` processes that keep a CPU busy each until they are killed (or for
-    ``seconds``)."""
+    ``seconds``), each in a session of its own: where Linux groups the processes of a session
+    to share the CPUs fairly (its "autogroups"), each would be a group of its own."""
     until = "True" if seconds is None else f"time.monotonic() < {seconds} + started"
     return f'''
 import os, time
 started = time.monotonic()
 for _ in range({processes}):
     if os.fork() == 0:
+        os.setsid()
         while {until}:
             pass
         os._exit(0)
