@@ -13,7 +13,8 @@ another; the gradebook is SQLite there unless ``COURSE_DB_URL`` gives another SQ
 Student code runs in the ``course-grading`` kernel (``grader/kernels/``, launched by
 ``grader/sandbox.py``): memory-limited and, where bubblewrap works, without network or access
 to ``solutions/`` and the gradebook. Environment knobs: ``COURSE_CELL_TIMEOUT`` (seconds per
-cell, default 60), ``COURSE_KERNEL_MEMORY_MB`` and ``COURSE_SANDBOX`` (see the sandbox module),
+cell, default 60), ``COURSE_KERNEL_MEMORY_MB``, ``COURSE_KERNEL_PROCESSES``,
+``COURSE_KERNEL_CPU_WEIGHT`` and ``COURSE_SANDBOX`` (see the sandbox module),
 ``COURSE_WARM_KERNELS=0`` (start every kernel cold: see ``grader/warm_kernels.py``).
 """
 
