@@ -130,8 +130,9 @@ def describe() -> str:
     memory = f"{limit} MiB of memory" if limit else "no memory limit"
     if cgroups_unavailable() is None:
         processes = limits.max_processes or "any number of"
-        limited = (f"{memory} (/tmp and /dev/shm included), {processes} processes and CPU "
-                   f"weight {limits.cpu_weight} per kernel, in a control group")
+        limited = (f"{memory} (/tmp and /dev/shm included), {processes} processes and "
+                   f"threads, and CPU weight {limits.cpu_weight} per kernel, in a control "
+                   f"group")
     else:
         limited = (f"{memory} per kernel process, NO control group ({cgroups_unavailable()}): "
                    f"no limit on a kernel's processes, its /tmp counts apart, its CPU share "
@@ -178,10 +179,11 @@ def kernel_cgroup(where: str, settings: dict[str, str]) -> Iterator[KernelCgroup
         placed.env[CGROUP_VARIABLE] = os.pathsep.join(map(str, group.procs_files()))
         yield placed
         if group.out_of_memory():
+            limit = f"of {limits.memory_bytes >> 20} MiB " if limits.memory_bytes else ""
             placed.messages.append(
-                f"{where}: went over the kernel's memory limit of {limits.memory_bytes >> 20} "
-                f"MiB (all its processes and its files in /tmp and /dev/shm together), and "
-                f"Linux killed a process: the cells that could not run score zero")
+                f"{where}: went over the kernel's memory limit {limit}(all its processes and "
+                f"its files in /tmp and /dev/shm together), and Linux killed a process: the "
+                f"cells that could not run score zero")
         if group.hit_process_limit():
             placed.messages.append(
                 f"{where}: tried to run more than {limits.max_processes} processes and threads "
