@@ -11,7 +11,8 @@ the hog over batch without, per round. Prints both times and the ratio per round
 ratio with its quartiles, and the verdict against the target (the issue's: within 2x). Each
 kernel's control group gives it the same CPU share whatever it starts
 (:mod:`grader.cgroups`). Without them, the hog's processes, each in a session of its own, made
-the honest learners' cells 5.6 times as slow (2 CPUs, ``--hog-seconds 40``); with them, 1.0.
+the honest learners' cells 5.6 times as slow (2 CPUs, ``--hog-seconds 40``); with them, 1.0
+to 1.3 times.
 
     python benchmarks/bench_isolation.py [--lesson 04_keras_layer] [--rounds 3]
                                          [--hog-seconds 60] [--target 2]
