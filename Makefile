@@ -31,7 +31,7 @@ $(PROXY): | $(STAMP)
 
 test: setup hub-proxy  ## set up, then run the whole test suite
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check .
-	PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=15
 
 notebooks: setup  ## regenerate notebooks/ from solutions/
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/course generate
