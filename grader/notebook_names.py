@@ -258,7 +258,19 @@ class Merged:
     when the probe calls it."""
 
     def __init__(self, *envs):
-        self.envs = envs
+        # flat, each environment once: a function reached again through its own body (one that
+        # returns or registers itself) merges to the same environments, not one level deeper
+        flat = []
+        for env in envs:
+            for part in env.envs if isinstance(env, Merged) else (env,):
+                if not any(part is known for known in flat):
+                    flat.append(part)
+        self.envs = tuple(flat)
+
+    @staticmethod
+    def identity(env) -> tuple[int, ...]:
+        """The environments ``env`` is made of, by identity: equal for equal merges."""
+        return tuple(map(id, env.envs)) if isinstance(env, Merged) else (id(env),)
 
     def __contains__(self, name) -> bool:
         return any(name in env for env in self.envs)

@@ -412,7 +412,7 @@ def reach(roots: list[Definition], probe_env: Env,
     queue = [(root, probe_env) for root in roots]
     while queue:
         definition, seen_from = queue.pop(0)
-        key = (id(definition), id(seen_from), id(probe_env))
+        key = (id(definition), Merged.identity(seen_from), id(probe_env))
         if key in seen:
             continue
         seen.add(key)

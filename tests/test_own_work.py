@@ -21,6 +21,7 @@ import keras_variants
 import pytest
 from answer_variants import VARIANTS as NUMPY_VARIANTS
 from answer_variants import notebook_source
+from attacks import ATTACKS
 from nbformat.notebooknode import NotebookNode
 from nbgrader_utils import find_cell, solution_notebook
 
@@ -229,6 +230,32 @@ def test_an_experiment_that_is_never_called_stays_clean():
     assert policy.notebook_stand_ins(cells, ["softmax"])["softmax"] == policy.Findings()
     before = [cells[0], ("", False, experiment), *cells[1:3]]  # above the answer: the same
     assert policy.notebook_stand_ins(before, ["softmax"])["softmax"] == policy.Findings()
+
+
+@pytest.mark.parametrize("helper", [
+    "def tracer(x, depth=3):\n    return ops.softmax(x) if depth == 0 else tracer(x, depth - 1)",
+    "def tracer(frame=None, *rest):\n    ops.softmax\n    return tracer",
+    "tracer = lambda x: (lambda: tracer)() and ops.softmax(x)",
+    "def a(x):\n    return b(x)\n\ndef b(x):\n    return a(x) if x is None else ops.softmax(x)",
+])
+def test_a_function_that_reaches_itself_is_read_once(helper):
+    """A function that calls or returns itself (directly or through another) is followed to a
+    fixed point, and what it reaches still counts."""
+    found = _judged("softmax", helper, "def softmax(x, axis=-1):\n    return tracer(x) "
+                    "if 'tracer' in globals() else a(x)")
+    assert "keras.ops.softmax" in found.refused
+
+
+@pytest.mark.parametrize("attack", ["settrace", "patch_numpy_comparisons"])
+def test_an_answer_cell_that_holds_its_own_tracer_is_read_in_a_lesson(attack):
+    """In lesson 01's whole notebook, a function reached again through its own body merged its
+    names one level deeper each time, without end (a RecursionError after minutes): now the
+    same environments merge to the same key, and the reading takes milliseconds."""
+    notebook = solution_notebook("01_scores")
+    find_cell(notebook, "answer_attention_scores").source = ATTACKS[attack][0]
+    found = _stand_ins(notebook)["attention_scores"]
+    assert found.refused == []
+    assert bool(found.review) == (attack == "settrace")
 
 
 def test_a_helper_counts_only_for_the_exercises_that_reach_it():
