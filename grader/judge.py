@@ -421,8 +421,9 @@ def _refuse_keras_layers(layer: str, record: dict) -> None:
     """A layer that is, or holds, one of Keras's own attention layers does not count. (The
     classes come from the kernel: this can only take points away.)"""
     classes = record.get("classes")
-    found = [c for c in classes if c in policy.REFUSED_CLASSES] if isinstance(classes, list) \
-        else []
+    found = [policy.refused_class(layer, c) for c in classes if isinstance(c, str)] \
+        if isinstance(classes, list) else []
+    found = [entry for entry in found if entry is not None]
     if found:
         raise CheckFailed(f"{layer} is, or holds, {_text(found[0], 100)}: Keras's own layer does "
                           f"this exercise for you. Write it with {policy.advice(layer)}.")

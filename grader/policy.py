@@ -33,7 +33,7 @@ from grader.reachability import (
     reach,
 )
 
-__all__ = ["Findings", "REFUSED", "REFUSED_CLASSES", "advice", "notebook_stand_ins",
+__all__ = ["Findings", "REFUSED", "advice", "notebook_stand_ins", "refused_class",
            "stand_ins"]
 
 #: Per exercise, the families of entry points that stand in for it, and what to write instead.
@@ -65,9 +65,6 @@ GRADING_CODE = ("grader", "course_lib.probe_cases", "course_lib.probes")
 #: Libraries whose tables (``keras.activations.ALL_OBJECTS_DICT["softmax"]``) may hold an entry
 #: point: a subscript of one of their names is listed for review.
 SUBSCRIPTED_LIBRARIES = set(entry_points.LIBRARIES) - {"course_lib", "grader"}
-#: Keras's own attention layers, as the probe reports a layer's classes (and its sublayers').
-REFUSED_CLASSES = ("keras.src.layers.attention.multi_head_attention.MultiHeadAttention",
-                   "keras.src.layers.attention.attention.Attention")
 
 
 def advice(exercise: str) -> str:
@@ -77,6 +74,16 @@ def advice(exercise: str) -> str:
 
 def refused_families(exercise: str) -> tuple[str, ...]:
     return (*REFUSED.get(exercise, ((), ""))[0], *ALWAYS)
+
+
+def refused_class(exercise: str, name: str) -> str | None:
+    """The entry point that the class ``name`` (``module.qualname``, as the probe reports a
+    layer's classes and its sublayers') is, where it is refused for ``exercise``: Keras's
+    attention layers under any of their names for lesson 04's layers, and so on."""
+    found = entry_points.table().entry(name)
+    if found is not None and set(found[1]) & set(refused_families(exercise)):
+        return found[0]
+    return None
 
 
 # -- from what the code uses to findings --------------------------------------------------------

@@ -297,6 +297,19 @@ def test_aliases_of_one_function_are_one_entry_point():
         assert table.entry(building_block) is None, building_block
 
 
+def test_the_layer_classes_the_probe_reports_are_refused_by_the_table():
+    """Keras's attention layers under their private module paths, as a layer's MRO reports
+    them, are the public entry points; a learner's own class and Keras's building blocks are
+    not, and a layer refused in lesson 04 stays allowed inside lesson 06's block."""
+    mha = "keras.src.layers.attention.multi_head_attention.MultiHeadAttention"
+    assert policy.refused_class("MultiHeadAttention", mha) == "keras.layers.MultiHeadAttention"
+    assert policy.refused_class("AttentionLayer", "keras.src.layers.attention.attention."
+                                "Attention") == "keras.layers.Attention"
+    assert policy.refused_class("MultiHeadAttention", "keras.src.layers.core.dense.Dense") is None
+    assert policy.refused_class("MultiHeadAttention", "__main__.MultiHeadAttention") is None
+    assert policy.refused_class("TransformerBlock", mha) is None
+
+
 def test_the_table_is_read_from_the_cache_in_milliseconds():
     entry_points.table()  # built (or read) once
     entry_points.table.cache_clear()
