@@ -308,6 +308,8 @@ def test_the_layer_classes_the_probe_reports_are_refused_by_the_table():
     assert policy.refused_class("MultiHeadAttention", "keras.src.layers.core.dense.Dense") is None
     assert policy.refused_class("MultiHeadAttention", "__main__.MultiHeadAttention") is None
     assert policy.refused_class("TransformerBlock", mha) is None
+    assert policy.refused_class("MultiHeadAttention",  # refused by source; absent in a kernel
+                                "grader.reference.keras_layers.MultiHeadAttention") is None
 
 
 def test_the_table_is_read_from_the_cache_in_milliseconds():

@@ -232,7 +232,7 @@ def test_a_stand_in_scores_zero_and_is_named(graded, lesson, student, exercise, 
         assert refused in text and all(c.metadata[METADATA]["refused"] == [refused]
                                        for c in cells), text
     else:
-        assert "keras.src.layers.attention" in text and cells[1].metadata[METADATA]["review"]
+        assert "keras.layers.MultiHeadAttention" in text and cells[1].metadata[METADATA]["review"]
 
 
 @pytest.mark.slow
