@@ -119,22 +119,18 @@ def tmpfs_bytes(settings: dict[str, str] | None = None) -> int:
 
 
 @functools.lru_cache(maxsize=1)
-def cgroups_unavailable() -> str | None:
-    """Why no control group can be made for kernels here, or None (:mod:`grader.cgroups`)."""
-    return cgroups.unavailable_reason()
-
-
 def describe() -> str:
     """One line for the instructor: how student code is confined on this machine."""
     limit, limits = memory_limit_mb(), kernel_limits()
     memory = f"{limit} MiB of memory" if limit else "no memory limit"
-    if cgroups_unavailable() is None:
+    no_cgroup = cgroups.unavailable_reason()
+    if no_cgroup is None:
         processes = limits.max_processes or "any number of"
         limited = (f"{memory} (/tmp and /dev/shm included), {processes} processes and "
                    f"threads, and CPU weight {limits.cpu_weight} per kernel, in a control "
                    f"group")
     else:
-        limited = (f"{memory} per kernel process, NO control group ({cgroups_unavailable()}): "
+        limited = (f"{memory} per kernel process, NO control group ({no_cgroup}): "
                    f"no limit on a kernel's processes, its /tmp counts apart, its CPU share "
                    f"grows with its processes")
     if mode() == "bwrap":
@@ -165,7 +161,7 @@ def kernel_cgroup(where: str, settings: dict[str, str]) -> Iterator[KernelCgroup
     of the block, what is left in it is killed and it is removed; ``messages`` say whether the
     memory or the process limit stopped something."""
     placed = KernelCgroup()
-    if cgroups_unavailable() is not None:
+    if cgroups.unavailable_reason() is not None:
         yield placed
         return
     limits = kernel_limits(settings)

@@ -93,3 +93,8 @@ def totals(course, lesson: str, student: str) -> tuple[float, float]:
 def by_cell(course, lesson: str, student: str) -> dict[str, float]:
     return {s.grade_id: s.score for s in course.scores(lesson, student)}
 
+
+def messages_of(course, student: str) -> str:
+    """Every message the last batch (``course.report``, set by the test) gave ``student``."""
+    return "\n".join(m for out in course.report.outcomes if out.student == student
+                     for m in out.messages)

@@ -160,11 +160,6 @@ def graded_batch(root: Path, shared: Path) -> Course:
     return course
 
 
-def messages_of(course, student: str) -> str:
-    return "\n".join(m for out in course.report.outcomes if out.student == student
-                     for m in out.messages)
-
-
 def sizes(folder: Path) -> tuple[list[str], int]:
     """The files under ``folder`` (relative names) and their apparent size in all."""
     files = sorted(p for p in folder.rglob("*") if not p.is_dir())

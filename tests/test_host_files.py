@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading_utils import FULL_MARKS, LESSON, submission, submit, tiny_lesson, totals
+from grading_utils import FULL_MARKS, LESSON, messages_of, submission, submit, tiny_lesson, totals
 
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import state
@@ -114,10 +114,6 @@ def batch(tmp_path_factory, isolated_jupyter):
     course.report_files = class_report(course, root / "reports", course.report_messages)
     return course
 
-
-def messages_of(course, student: str) -> str:
-    return "\n".join(m for out in course.report.outcomes if out.student == student
-                     for m in out.messages)
 
 
 def test_everybody_keeps_their_score(batch):

@@ -15,18 +15,27 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_lesson, totals
+from grading_utils import (
+    FULL_MARKS,
+    LESSON,
+    by_cell,
+    messages_of,
+    submission,
+    submit,
+    tiny_lesson,
+    totals,
+)
 from hogs import CPU_HOG, MEMORY_HOG, PROCESS_HOG
 
-from grader import parallel, sandbox
+from grader import cgroups, parallel, sandbox
 from grader.course import REPO, Course, check_student_id
 
 RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
 WRONG_ADD = "def add(a, b):\n    return a - b"
 HOGS = {"memory_hog": MEMORY_HOG + RIGHT["mul"], "process_hog": RIGHT["mul"] + PROCESS_HOG,
         "cpu_hog": CPU_HOG + RIGHT["mul"]}  # each in the last answer cell
-needs_cgroups = pytest.mark.skipif(sandbox.cgroups_unavailable() is not None,
-                                   reason=f"no control groups: {sandbox.cgroups_unavailable()}")
+needs_cgroups = pytest.mark.skipif(cgroups.unavailable_reason() is not None,
+                                   reason=f"no control groups: {cgroups.unavailable_reason()}")
 
 
 def leak_probe(paths: list[Path]) -> str:
@@ -95,7 +104,7 @@ def batch(tmp_path_factory, isolated_jupyter):
         "Zoë_O'Neil-2.b": submission(course, LESSON, RIGHT),
         "leak": submission(course, LESSON, {**RIGHT, "add": leak_probe(secrets)}),
     }
-    if sandbox.cgroups_unavailable() is None:  # without them, a hog would harm this machine
+    if cgroups.unavailable_reason() is None:  # without them, a hog would harm this machine
         cases.update({student: submission(course, LESSON, {**RIGHT, "mul": code})
                       for student, code in HOGS.items()})
     for student, notebook in cases.items():
@@ -116,10 +125,6 @@ def batch(tmp_path_factory, isolated_jupyter):
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
     return course
 
-
-def messages_of(course, student: str) -> str:
-    return "\n".join(o for out in course.report.outcomes if out.student == student
-                     for o in out.messages)
 
 
 def test_right_and_wrong_answers_are_graded(batch):

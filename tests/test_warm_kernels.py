@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from jupyter_client.manager import KernelManager
 
-from grader import kernel_launch, sandbox, warm_kernels
+from grader import cgroups, kernel_launch, sandbox, warm_kernels
 from grader.course import prepare_environment
 from grader.sandbox import KERNEL_NAME
 
@@ -173,8 +173,8 @@ def test_without_a_cache_folder_there_is_no_font_list(tmp_path, monkeypatch):
 
 
 @needs_bwrap
-@pytest.mark.skipif(sandbox.cgroups_unavailable() is not None,
-                    reason=f"no control groups: {sandbox.cgroups_unavailable()}")
+@pytest.mark.skipif(cgroups.unavailable_reason() is not None,
+                    reason=f"no control groups: {cgroups.unavailable_reason()}")
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_a_kernel_runs_in_its_control_group_and_cannot_change_it(server, monkeypatch, warm):
     """Forked warm or started cold, the kernel is in its submission's control group from its
