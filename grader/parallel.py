@@ -463,15 +463,21 @@ def _merge(course: Course, lesson: str, student: str, notebooks: list[str], resu
             submitted.late_submission_penalty = graded["penalty"] if graded else None
         gb.db.commit()
     target = course.folder("autograded", student, lesson)
-    if target.is_symlink():
-        target.unlink()
-    shutil.rmtree(target, ignore_errors=True)
+    # made whole beside the target, then renamed into place: a batch killed half-way leaves
+    # either no autograded folder or one with its notebooks and stamps (is_up_to_date)
+    draft = target.with_name(f".{target.name}.draft")
+    shutil.rmtree(draft, ignore_errors=True)
     graded = produced(slot, student, lesson)
     if result["notebooks"] and graded.is_dir():
         where = f"{student} / {lesson}"
         names = [name for name in notebooks if name in result["notebooks"]]
-        result["messages"] += carry_out(graded, target, names, where)
-        result["messages"] += course.copy_stamps(student, lesson, target)
+        result["messages"] += carry_out(graded, draft, names, where)
+        result["messages"] += course.copy_stamps(student, lesson, draft)
+    if target.is_symlink():
+        target.unlink()
+    shutil.rmtree(target, ignore_errors=True)
+    if draft.is_dir():
+        draft.rename(target)
     shutil.rmtree(graded.parent, ignore_errors=True)
 
 
