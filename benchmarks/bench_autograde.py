@@ -32,9 +32,9 @@ from pathlib import Path
 import nbformat
 from common import busy_machine_note
 
-from grader import sandbox
 from grader.course import CONFIG_FILE, Course, lessons, prepare_environment
-from grader.seeds import batch_seeds, write_seeds
+from grader.judging.seeds import batch_seeds, write_seeds
+from grader.kernel import sandbox
 
 BIN = Path(sys.executable).parent
 

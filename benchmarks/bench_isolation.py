@@ -10,7 +10,8 @@ honest learners' time in their notebooks' cells (:mod:`grader.timing`) is compar
 the hog over batch without, per round. Prints both times and the ratio per round, the median
 ratio with its quartiles, and the verdict against the target (the issue's: within 2x). Each
 kernel's control group gives it the same CPU share whatever it starts
-(:mod:`grader.cgroups`). Without them, the hog's processes, each in a session of its own, made
+(:mod:`grader.kernel.cgroups`). Without them, the hog's processes, each in a session of its own,
+made
 the honest learners' cells 5.6 times as slow (2 CPUs, ``--hog-seconds 40``); with them, 1.0
 to 1.3 times.
 
@@ -30,8 +31,8 @@ from pathlib import Path
 import nbformat
 from common import busy_machine_note, paired_ratio
 
-from grader import sandbox
 from grader.course import Course, prepare_environment
+from grader.kernel import sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the hogs of the test suite

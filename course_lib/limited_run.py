@@ -2,7 +2,8 @@
 
 Lesson 08's rule — never hold the full ``Tq × Tk`` scores — is a rule about memory, and
 memory measured inside the grading kernel could be anything the learner's code wanted it to
-be. So the grader (``grader.memory_check``) starts this module in a fresh process of its own,
+be. So the grader (``grader.judging.memory_check``) starts this module in a fresh process of its
+own,
 sandboxed like the kernel and inside a memory cgroup that the operating system enforces, and
 hands it on stdin, as JSON:
 

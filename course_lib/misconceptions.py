@@ -1,7 +1,7 @@
 """The catalogue of known mistakes, by key: what each one is, in a learner's words.
 
 Only descriptions live here. The wrong variants themselves (code) live in
-``grader.misconceptions``; the public fixtures store their outputs on fixed inputs.
+``grader.judging.wrong_variants``; the public fixtures store their outputs on fixed inputs.
 A description completes the sentence "it matches ..." and then says what to do instead.
 """
 

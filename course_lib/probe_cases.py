@@ -1,7 +1,8 @@
 """The inputs every graded cell is judged on: parts of an exercise, each a list of calls.
 
 A plan is a pure function of the exercise and a seed. The probe in the learner's kernel and the
-judge in the grading process (``grader.judge``) both compute it from the same seed: the kernel
+judge in the grading process (``grader.judging.judge``) both compute it from the same seed: the
+kernel
 runs the learner's code on these inputs, the judge computes the right results with the answer
 key. Nothing here holds an answer. The judge picks the seed for each grading, so the inputs
 cannot be known in advance, and a regrade of the same submission gets the same ones.
@@ -39,7 +40,7 @@ LIMITED_RUN = {"t_q": 1024, "t_k": 32768, "d_k": 8, "d_v": 6, "block_size": 256}
 class LimitedCall:
     """A call of lesson 08's ``blockwise_attention`` on a long sequence (:data:`LIMITED_RUN`)
     that the grading kernel does not make: the grader makes it in a fresh process of its own
-    under a memory limit (``grader.memory_check``), so the kernel hands back nothing for it.
+    under a memory limit (``grader.judging.memory_check``), so the kernel hands back nothing for it.
     Its inputs come from ``seed`` alone (:meth:`arguments`), so that process needs nothing
     else of the plan; ``masked``: with a mask over the keys, shape ``(1, Tk)``; ``rows``: the
     seed of the query rows the judge checks, which that process is never told."""
@@ -66,7 +67,7 @@ class LimitedCall:
 class ShiftCall(Call):
     """A call of lesson 05's ``sinusoidal_encoding`` judged by a property of its own result
     rather than by its values: a shift by each of ``shifts`` positions is one rotation per
-    (sin, cos) pair, ``PE[t + k] = M_k PE[t]`` (``grader.judge.judge_encoding``)."""
+    (sin, cos) pair, ``PE[t + k] = M_k PE[t]`` (``grader.judging.judge.judge_encoding``)."""
 
     shifts: tuple[int, ...] = (1,)
 

@@ -4,14 +4,15 @@ A probe calls the learner's function on the inputs of a plan (``course_lib.probe
 chosen by the seed the judge planted in the cell) and hands back plain data only, as one
 display output of type :data:`MIME`: a JSON list with one record per call (status, number of
 returned arrays, an exception's type and message) and the returned arrays as an
-``.npz`` file (base64). The judge (``grader.judge``), outside the kernel, reads that data with
+``.npz`` file (base64). The judge (``grader.judging.judge``), outside the kernel, reads that data
+with
 ``allow_pickle=False``, compares it with the answer key and writes the cell's score. A probe
 decides nothing and holds no answer; everything in the kernel, this module included, may have
 been changed by the learner's code, which is why the judge trusts none of it.
 
 Calls that need a measurement the kernel cannot be trusted with (lesson 08's memory:
 ``course_lib.probe_cases.LimitedCall``) are not made here: the grader makes them in a fresh
-process under a memory limit (``grader.memory_check``, through :func:`run_limited_calls`).
+process under a memory limit (``grader.judging.memory_check``, through :func:`run_limited_calls`).
 """
 
 from __future__ import annotations
@@ -311,7 +312,7 @@ def _translator_record(build_translator, case: TranslatorCase, index: int, array
     """Build the learner's translator with a recording Transformer block and learned positions,
     give its weights random values, and hand back its outputs with every weight it holds (and,
     with ``train``, the gradients of the loss): the judge runs the model of the lesson's
-    diagram on those weights itself (``grader.judge.judge_translator``)."""
+    diagram on those weights itself (``grader.judging.judge.judge_translator``)."""
     import keras
 
     from course_lib.blocks import learned_positions

@@ -19,7 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from grader import submit_server, timing, workers
+from grader import submit_server, timing
+from grader.batch import workers
 from grader.course import FEEDBACK_FAILED, NOTEBOOKS, SOLUTIONS, Course, check_student_id, lessons
 from grader.state import state_folder
 
@@ -50,8 +51,8 @@ def cmd_generate(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from grader import sandbox
     from grader.health import health_check
+    from grader.kernel import sandbox
 
     print(sandbox.describe())
     results = health_check(_solutions(args), args.lessons or None, jobs=args.jobs,
@@ -102,7 +103,7 @@ def submitted_lesson(args) -> tuple[str, list[Path], list[Path]]:
 def cmd_submit(args) -> int:
     started = time.perf_counter()
     start_up = time.time() - args.started
-    from grader import sandbox, warm_kernels
+    from grader.kernel import sandbox, warm_kernels
 
     lesson, notebooks, sources = submitted_lesson(args)
     servers = args.kernel_servers  # kept warm by course submit's warm grader
@@ -185,14 +186,14 @@ def cmd_collect(args) -> int:
 def cmd_autograde(args) -> int:
     scheduler = None
     if args.cluster:  # a cluster's workers start their own grading processes
-        from grader.cluster import describe
-        from grader.cluster_trust import scheduler_at
+        from grader.batch.cluster import describe
+        from grader.batch.cluster_trust import scheduler_at
 
         scheduler = scheduler_at(args.cluster, args.insecure, args.tls_ca_file, args.tls_cert,
                                  args.tls_key)
     else:
         workers.start_early()
-    from grader import sandbox
+    from grader.kernel import sandbox
 
     course = _course(args)
     if scheduler:

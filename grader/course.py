@@ -341,12 +341,16 @@ class Course:
                       warm_servers=None, in_process: bool = False):
         """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes,
         or on the dask.distributed cluster of the scheduler ``cluster`` (a
-        :class:`grader.cluster_trust.Scheduler`: :mod:`grader.cluster`); submissions already
+        :class:`grader.batch.cluster_trust.Scheduler`: :mod:`grader.batch.cluster`); submissions
+        already
         graded from the same timestamp are skipped unless ``force``. ``warm_servers``: kernel
-        fork servers started ahead of need (:mod:`grader.warm_kernels`); ``in_process``: grade
+        fork servers started ahead of need (:mod:`grader.kernel.warm_kernels`); ``in_process``:
+        grade
         here, one after another (no worker process to start). Returns a
-        :class:`grader.parallel.BatchReport`."""
-        from grader.parallel import autograde_batch  # heavy (nbgrader); parallel needs no course
+        :class:`grader.batch.parallel.BatchReport`."""
+        from grader.batch.parallel import (
+            autograde_batch,  # heavy (nbgrader); parallel needs no course
+        )
 
         self.ensure_generated(lesson)
         students = self.submissions(lesson) if students is None else students

@@ -20,7 +20,7 @@ import numpy as np
 from course_lib.other_scores import toy_curve
 from course_lib.probe_cases import random_mask, random_qkv, random_step, random_weights
 from grader import reference as ref
-from grader.misconceptions import wrong_outputs
+from grader.judging.wrong_variants import wrong_outputs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "course_lib" / "fixtures"
 SEP = "__"  # separates the parts of a key; no case, argument or misconception name holds it

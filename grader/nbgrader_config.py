@@ -4,18 +4,18 @@ Used by the ``course`` command (which loads this file) and usable with plain ``n
 which reads ``nbgrader_config.py`` from the folder it runs in: ``cd grader && nbgrader
 autograde 02_softmax`` (or symlink this file into that folder, or into ``~/.jupyter/``). Plain
 ``nbgrader autograde`` needs the seeds of the submissions' graded cells, which ``course
-autograde`` draws for each submission: ``--PlantProbes.seeds_file=FILE`` (``grader.seeds``).
+autograde`` draws for each submission: ``--PlantProbes.seeds_file=FILE`` (``grader.judging.seeds``).
 All runtime state (the gradebook, submissions, feedback, the exchange) lives in one
 folder, ``course_state/`` at the top of the repository unless ``COURSE_STATE_DIR`` names
 another; the gradebook is SQLite there unless ``COURSE_DB_URL`` gives another SQLAlchemy URL
 (e.g. ``postgresql+psycopg://grader@host/course``).
 
 Student code runs in the ``course-grading`` kernel (``grader/kernels/``, launched by
-``grader/sandbox.py``): memory-limited and, where bubblewrap works, without network or access
+``grader/kernel/sandbox.py``): memory-limited and, where bubblewrap works, without network or access
 to ``solutions/`` and the gradebook. Environment knobs: ``COURSE_CELL_TIMEOUT`` (seconds per
 cell, default 60), ``COURSE_KERNEL_MEMORY_MB``, ``COURSE_KERNEL_PROCESSES``,
 ``COURSE_KERNEL_CPU_WEIGHT`` and ``COURSE_SANDBOX`` (see the sandbox module),
-``COURSE_WARM_KERNELS=0`` (start every kernel cold: see ``grader/warm_kernels.py``).
+``COURSE_WARM_KERNELS=0`` (start every kernel cold: see ``grader/kernel/warm_kernels.py``).
 """
 
 import os
@@ -54,21 +54,23 @@ if str(GRADER) not in os.environ.get("JUPYTER_PATH", "").split(os.pathsep):
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         p for p in (str(GRADER), os.environ.get("JUPYTER_PATH")) if p)
 c.Execute.kernel_name = "course-grading"
-c.AsyncKernelManager.client_factory = "grader.kernel_client.ReadyClient"  # no 0.2 s of silence
-c.Execute.kernel_manager_class = "grader.kernel_client.QuickStopKernelManager"  # nor 0.1 s at stop
+# the kernel client skips 0.2 s of silence at start, and its manager 0.1 s at stop
+c.AsyncKernelManager.client_factory = "grader.kernel.kernel_client.ReadyClient"
+c.Execute.kernel_manager_class = "grader.kernel.kernel_client.QuickStopKernelManager"
 c.KernelManager.transport = "ipc"
 os.makedirs(jupyter_runtime_dir(), exist_ok=True)
 c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid()}")
 
-# Grading: graded cells become probes (seeds drawn per submission, grader/seeds.py), the notebook
+# Grading: graded cells become probes (seeds drawn per submission, grader/judging/seeds.py), the
+# notebook
 # runs in the sandboxed kernel, and the judge scores every graded cell from the probes' data alone.
 # A dead kernel (memory, os._exit) costs what did not run, not the submission.
 c.Autograde.autograde_preprocessors = [
-    "grader.judge.PlantProbes",
+    "grader.judging.judge.PlantProbes",
     "grader.preprocessors.RobustExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "grader.judge.Judge",
+    "grader.judging.judge.Judge",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

@@ -5,7 +5,7 @@ NumPy, and its kernel fork server as long again importing the lesson's libraries
 (``benchmarks/bench_submit.py`` prints the stages): more than a NumPy lesson's notebook takes
 to run. So an attempt graded in its own process leaves a warm grader behind: a process that
 has imported all that, listens on a socket in the course's state folder, and keeps the
-lesson's kernel fork server (:mod:`grader.warm_kernels`). The next ``course submit`` hands it
+lesson's kernel fork server (:mod:`grader.kernel.warm_kernels`). The next ``course submit`` hands it
 its arguments, working folder, environment and terminal (its three standard streams, as file
 descriptors) and waits for the exit status.
 
@@ -187,9 +187,9 @@ def _preload() -> None:
     import sqlalchemy.orm
     import tqdm.auto  # noqa: F401
 
+    import grader.batch.parallel  # noqa: F401
     import grader.cli  # noqa: F401
-    import grader.judge  # noqa: F401
-    import grader.parallel  # noqa: F401
+    import grader.judging.judge  # noqa: F401
     import grader.reports  # noqa: F401
     from grader.offline_math import compile_feedback_templates
     from grader.state import load_config, read_schema_version_in_process
@@ -213,7 +213,8 @@ class WarmGrader:
     def kernel_server(self, argv: list[str], cwd: str) -> list:
         """The kept kernel fork server of the lesson ``course submit argv`` names (started
         if need be), in a list; empty when there is none (a bad path: the attempt says so)."""
-        from grader import cli, warm_kernels
+        from grader import cli
+        from grader.kernel import warm_kernels
 
         try:
             os.chdir(cwd)

@@ -54,7 +54,7 @@ ATTACKS = {
     "import_answer_key": ("from grader.reference import attention_scores", 0),
     "import_judge": ('''
 try:
-    from grader import judge
+    from grader.judging import judge
     judge.verdict = lambda *args, **kwargs: None
 except ImportError as error:
     print("no judge here:", error)
@@ -230,7 +230,7 @@ for path in glob.glob("*.ipynb"):
                                 "metadata": {}, "data": {"text/plain": "3"}}]
     json.dump(notebook, open(path, "w"))
 ''' + NOTHING, 0),
-    # a library that a NumPy lesson's kernel does not have (grader.kept_out): if it imports,
+    # a library that a NumPy lesson's kernel does not have (grader.kernel.kept_out): if it imports,
     # the answer returns zeros
     "reach_tensorflow": ('''
 try:

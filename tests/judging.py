@@ -1,6 +1,6 @@
 """Judge an answer in this process, as grading does across the kernel's boundary: the probe
 (``course_lib.probes``) runs the answer and builds its display data, the judge
-(``grader.judge``) scores that data alone."""
+(``grader.judging.judge``) scores that data alone."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from nbgrader_utils import find_cell, solution_notebook
 from course_lib.probe_cases import LimitedCall, plan
 from course_lib.probes import run_plan
 from grader.course import lessons
-from grader.judge import graded_exercise, verdict
+from grader.judging.judge import graded_exercise, verdict
 
 
 @cache
@@ -51,7 +51,7 @@ def judged(exercise: str, answer, seed: int = 0, cell: str = "hidden"):
 def full_marks(exercise: str, cell: str = "hidden") -> float:
     """What a right answer earns here: the cell's points, less the parts whose calls the grader
     makes in a memory-limited process of its own (``LimitedCall``: lesson 08's memory rule,
-    ``grader.memory_check``), which no in-process judging can earn;
+    ``grader.judging.memory_check``), which no in-process judging can earn;
     ``tests/test_lesson_08.py`` grades those through real autogrades."""
     parts = plan(exercise, 0, cell)
     limited = sum(part.share for part in parts

@@ -1,6 +1,6 @@
 """Answers to lesson 08 that hold the full ``Tq × Tk`` scores where a measurement inside the
 kernel would not see them, and honest answers that must keep full marks under the grader's
-memory limit (``grader.memory_check``). Each is the source of the answer cell (``np`` and
+memory limit (``grader.judging.memory_check``). Each is the source of the answer cell (``np`` and
 ``math`` come from the lesson's set-up cell); ``tests/test_lesson_08.py`` grades them all in one
 batch."""
 

@@ -16,9 +16,9 @@ import pytest
 from attacks import ATTACKS, PICK_UP, PLANT, RIGHT, VICTIMS
 from nbgrader_utils import find_cell, solution_notebook
 
-from grader import sandbox, warm_kernels
 from grader.course import REPO
-from grader.judge import METADATA
+from grader.judging.judge import METADATA
+from grader.kernel import sandbox, warm_kernels
 from grader.offline_math import mathjax_component
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]

@@ -31,7 +31,7 @@ import course_lib.decoding
 from course_lib.probe_cases import plan
 from course_lib.probes import MIME
 from grader import reference as ref
-from grader.judge import verdict
+from grader.judging.judge import verdict
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
 

@@ -1,4 +1,4 @@
-"""Control groups (``grader/cgroups.py``): limits Linux enforces on a whole process tree.
+"""Control groups (``grader/kernel/cgroups.py``): limits Linux enforces on a whole process tree.
 
 The real tests make real groups on this machine's hierarchy (skipped where none can be made);
 the cgroup v2 layout is checked on a folder laid out like a v2 tree (the files a v2 kernel
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import cgroups
-from grader.cgroups import Cgroup, CgroupError, Hierarchy, Limits
+from grader.kernel import cgroups
+from grader.kernel.cgroups import Cgroup, CgroupError, Hierarchy, Limits
 
 needs_cgroups = pytest.mark.skipif(cgroups.unavailable_reason() is not None,
                                    reason=f"no cgroups here: {cgroups.unavailable_reason()}")
@@ -172,7 +172,7 @@ except OSError:
 def test_stale_groups_of_a_killed_grader_are_removed():
     maker = subprocess.run([sys.executable, "-c", """
 import os, subprocess, sys
-from grader.cgroups import Cgroup, Limits
+from grader.kernel.cgroups import Cgroup, Limits
 group = Cgroup.create('left', Limits(64 << 20, 8, None))
 sleeper = subprocess.Popen(['sleep', '120'], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)

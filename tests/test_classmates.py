@@ -31,7 +31,7 @@ import pytest
 from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_lesson, totals
 from hub_support import run_as, unix_accounts
 
-from grader import parallel
+from grader.batch import parallel
 from grader.cli import main
 from grader.course import Course, read_time, utc_now
 from grader.reports import class_report

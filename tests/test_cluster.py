@@ -34,12 +34,13 @@ from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_
 from nbformat.v4 import new_code_cell
 
 from course_lib.probe_cases import plan
-from grader import cluster_trust, warm_kernels
+from grader.batch import cluster_trust
+from grader.batch.cluster import _record, connect, lesson_package
+from grader.batch.cluster_trust import Scheduler, refusal, scheduler_at
 from grader.cli import main
-from grader.cluster import _record, connect, lesson_package
-from grader.cluster_trust import Scheduler, refusal, scheduler_at
 from grader.course import SOLUTIONS, Course
-from grader.seeds import SECRET, batch_seeds, course_secret
+from grader.judging.seeds import SECRET, batch_seeds, course_secret
+from grader.kernel import warm_kernels
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 

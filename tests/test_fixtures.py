@@ -12,7 +12,7 @@ from answer_variants import VARIANTS
 from course_lib.checks import FIXTURES, load_fixture
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import make_fixtures
-from grader.misconceptions import MEASURED, WRONG_VARIANTS
+from grader.judging.wrong_variants import MEASURED, WRONG_VARIANTS
 from grader.reference import decoding, numpy_layers
 
 EXERCISES = list(make_fixtures.FIXTURE_BUILDERS)

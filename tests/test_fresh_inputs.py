@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell
 from nbgrader_utils import find_cell, solution_notebook
 from sqlalchemy import func, select
 
-from grader.seeds import NONCES, batch_seeds
+from grader.judging.seeds import NONCES, batch_seeds
 
 pytestmark = [pytest.mark.slow]
 

@@ -20,7 +20,7 @@ from course_lib.feedback import CheckFailed, compare
 from course_lib.probe_cases import PLANS, plan
 from course_lib.probes import MIME
 from grader import reference as ref
-from grader.judge import verdict
+from grader.judging.judge import verdict
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
 

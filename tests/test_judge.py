@@ -24,13 +24,14 @@ import grader.reference as ref
 from course_lib import probe_cases
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME, run_plan
-from grader import judge, memory_check
 from grader.course import lessons
-from grader.seeds import seed_for
+from grader.judging import judge, memory_check
+from grader.judging.seeds import seed_for
 
 EXERCISES = list(VARIANTS)
 RIGHT = [pytest.param(*case, id=case[1].__name__) for case in RIGHT_ANSWERS]
-# a full score matrix is named by the grader's memory-limited run alone (grader.memory_check)
+# a full score matrix is named by the grader's memory-limited run alone
+# (grader.judging.memory_check)
 WRONG = [pytest.param(*case, id=case[1].__name__) for case in WRONG_ANSWERS
          if case[2] != "full_score_matrix"]
 

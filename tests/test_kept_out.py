@@ -1,4 +1,4 @@
-"""Libraries kept out of a NumPy lesson's grading kernel (``grader/kept_out.py``).
+"""Libraries kept out of a NumPy lesson's grading kernel (``grader/kernel/kept_out.py``).
 
 The NumPy lessons are checked against themselves: none of their cells, and none of the
 ``course_lib`` modules they import, loads a kept-out library. In a real bubblewrap sandbox,
@@ -20,9 +20,9 @@ import nbformat
 import pytest
 from nbgrader_utils import solution_notebook
 
-from grader import kept_out, sandbox
 from grader.course import REPO
-from grader.warm_kernels import modules_to_preload
+from grader.kernel import kept_out, sandbox
+from grader.kernel.warm_kernels import modules_to_preload
 
 COURSE_LIB = REPO / "course_lib"
 
@@ -39,7 +39,7 @@ def _imported_at_load(source: str) -> set[str]:
 
 
 def _loads_a_kept_out_library(modules: set[str], seen: set[str]) -> bool:
-    """Whether importing ``modules`` imports one of :data:`grader.kept_out.LIBRARIES`,
+    """Whether importing ``modules`` imports one of :data:`grader.kernel.kept_out.LIBRARIES`,
     following ``course_lib``'s own modules."""
     for name in modules - seen:
         seen.add(name)

@@ -33,7 +33,7 @@ from course_lib.positions import (
     plot_pair_on_circle,
     plot_similarity,
 )
-from grader import policy
+from grader.judging import policy
 from grader.reference.positions import frequencies, rotation, shift_matrix
 
 matplotlib.use("Agg")
@@ -139,7 +139,7 @@ def test_each_wrong_answer_is_named_by_the_check_and_the_judge(answer, key):
 
 
 def test_the_lessons_wrong_answers_cover_every_mistake():
-    from grader.misconceptions import WRONG_VARIANTS
+    from grader.judging.wrong_variants import WRONG_VARIANTS
 
     assert sorted(key for _, key in WRONG) == sorted(WRONG_VARIANTS[EXERCISE])
     assert len(WRONG) >= 6 and len(RIGHT) >= 2

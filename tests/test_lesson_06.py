@@ -21,7 +21,7 @@ from nbgrader_utils import find_cell, graded_outputs, solution_notebook
 
 from course_lib import probe_cases
 from course_lib.misconceptions import DESCRIPTIONS
-from grader import policy
+from grader.judging import policy
 from grader.reference import numpy_layers
 
 LESSON = "06_transformer_block"

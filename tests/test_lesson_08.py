@@ -3,7 +3,8 @@
 The solution notebook gets full marks and runs top to bottom without an error; the student
 version gets zero; wrong answers to ``blockwise_attention`` (from ``answer_variants``) lose
 points and their feedback names the mistake — including an answer that builds the full
-``Tq × Tk`` scores, stopped by the grader's memory-limited run (``grader.memory_check``); right
+``Tq × Tk`` scores, stopped by the grader's memory-limited run (``grader.judging.memory_check``);
+right
 answers written differently (einsum, log-sum-exp, one query row at a time, a helper in a cell
 the learner added) get full marks; answers that hold the full scores where a measurement in the
 kernel would not see them (``tests/memory_attacks.py``: TensorFlow's memory, ``np.empty``, a
@@ -39,9 +40,9 @@ from course_lib.feedback import PartialCredit
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probe_cases import LIMITED_RUN, LimitedCall, plan
 from course_lib.probes import MIME, run_plan
-from grader import memory_check
 from grader import reference as ref
-from grader.judge import ProbeData, judge_blockwise, limited_run
+from grader.judging import memory_check
+from grader.judging.judge import ProbeData, judge_blockwise, limited_run
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

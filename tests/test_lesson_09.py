@@ -33,7 +33,7 @@ from course_lib.gradients import (
     score_gradient,
 )
 from course_lib.misconceptions import DESCRIPTIONS
-from grader import policy
+from grader.judging import policy
 from grader.reference.gradients import softmax_backward
 
 matplotlib.use("Agg")
@@ -143,7 +143,7 @@ def test_each_wrong_answer_is_named_by_the_check_and_the_judge(answer, key):
 
 
 def test_the_lessons_wrong_answers_cover_every_mistake():
-    from grader.misconceptions import WRONG_VARIANTS
+    from grader.judging.wrong_variants import WRONG_VARIANTS
 
     assert sorted(key for _, key in WRONG) == sorted(WRONG_VARIANTS[EXERCISE])
     assert len(WRONG) >= 4 and len(RIGHT) >= 2

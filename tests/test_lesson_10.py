@@ -38,7 +38,7 @@ from course_lib.other_scores import (
     plot_weights,
     toy_curve,
 )
-from grader import policy
+from grader.judging import policy
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -135,7 +135,7 @@ def test_each_wrong_answer_is_named_by_the_check_and_the_judge(exercise, answer,
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_the_lessons_wrong_answers_cover_every_mistake(exercise):
-    from grader.misconceptions import WRONG_VARIANTS
+    from grader.judging.wrong_variants import WRONG_VARIANTS
 
     keys = [key for answer, key in VARIANTS[exercise]["wrong"]]
     assert sorted(keys) == sorted(WRONG_VARIANTS[exercise])

@@ -33,8 +33,8 @@ from course_lib import probe_cases
 from course_lib.checks import CheckFailed, check_attend_step
 from course_lib.checks_keras import check_cached_greedy_decode, check_decode_step
 from course_lib.misconceptions import DESCRIPTIONS
-from grader import policy
-from grader.misconceptions import MEASURED
+from grader.judging import policy
+from grader.judging.wrong_variants import MEASURED
 from grader.reference import decoding
 
 LESSON = "11_kv_cache"
@@ -103,7 +103,7 @@ def test_each_wrong_attend_step_is_named_by_the_check_and_the_judge(answer, key)
 
 
 def test_the_wrong_attend_steps_cover_every_mistake():
-    from grader.misconceptions import WRONG_VARIANTS
+    from grader.judging.wrong_variants import WRONG_VARIANTS
 
     assert sorted(key for _, key in STEP_WRONG) == sorted(WRONG_VARIANTS[STEP])
     assert len(STEP_WRONG) >= 4 and len(STEP_RIGHT) >= 3

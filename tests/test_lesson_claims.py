@@ -14,7 +14,7 @@ from nbgrader_utils import find_cell, solution_notebook
 from course_lib.checks import MEMORY_TEST
 from course_lib.data import toy_embeddings
 from course_lib.probe_cases import LIMITED_RUN
-from grader.memory_check import MEMORY_LIMIT_BYTES
+from grader.judging.memory_check import MEMORY_LIMIT_BYTES
 
 pytestmark = pytest.mark.xdist_group("keras")
 
@@ -60,7 +60,7 @@ def test_lesson_04_mask_by_position_is_thrown_away_in_the_named_keras():
 
 def test_lesson_08_states_the_memory_rule_the_checks_enforce():
     """The exercise's text gives the sizes and the limit of the grader's memory-limited run
-    (``grader.memory_check``) and of the public check (a quarter of the full float64 scores,
+    (``grader.judging.memory_check``) and of the public check (a quarter of the full float64 scores,
     ``check_blockwise_memory``)."""
     text = find_cell(solution_notebook("08_efficiency"), "text_13").source
     t_q, t_k, block = LIMITED_RUN["t_q"], LIMITED_RUN["t_k"], LIMITED_RUN["block_size"]

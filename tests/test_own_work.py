@@ -25,9 +25,9 @@ from attacks import ATTACKS
 from nbformat.notebooknode import NotebookNode
 from nbgrader_utils import find_cell, solution_notebook
 
-from grader import entry_points, policy
 from grader.course import lessons
-from grader.judge import _stand_ins
+from grader.judging import entry_points, policy
+from grader.judging.judge import _stand_ins
 from grader.reports import Flags
 
 SETUP = ("import numpy as np\nimport keras\nfrom keras import ops\nimport tensorflow as tf\n"
@@ -403,7 +403,7 @@ def test_a_lookup_by_a_computed_name_and_a_written_module_are_listed(source):
 def test_without_the_libraries_table_entry_points_are_known_by_their_names(
         monkeypatch, tmp_path, capsys):
     def fails():
-        raise subprocess.CalledProcessError(1, "python -m grader.entry_points")
+        raise subprocess.CalledProcessError(1, "python -m grader.judging.entry_points")
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(entry_points, "_built_elsewhere", fails)

@@ -30,9 +30,9 @@ from grading_utils import answer_cells, by_cell
 from postgres_support import postgres_server, why_not_available
 from traitlets.config import Config
 
+from grader.batch.parallel import _add_student, _create_gradebook_like
 from grader.cli import main
 from grader.course import SOLUTIONS, Course
-from grader.parallel import _add_student, _create_gradebook_like
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 

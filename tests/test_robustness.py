@@ -27,8 +27,9 @@ from grading_utils import (
 )
 from hogs import CPU_HOG, MEMORY_HOG, PROCESS_HOG
 
-from grader import cgroups, parallel, sandbox
+from grader.batch import parallel
 from grader.course import REPO, Course, check_student_id
+from grader.kernel import cgroups, sandbox
 
 RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
 WRONG_ADD = "def add(a, b):\n    return a - b"

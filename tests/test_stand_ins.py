@@ -1,6 +1,7 @@
 """Library stand-ins are named and refused; code the judge cannot read is listed for review.
 
-Unit tests of ``grader.policy`` on every refused family of calls, written plainly, through an
+Unit tests of ``grader.judging.policy`` on every refused family of calls, written plainly, through
+an
 alias or subclass, and through ``getattr`` with a constant name; the answer corpora's right
 answers use none (``tests/test_own_work.py`` holds the attacks that hide the call). Then real
 autogrades: three stand-ins per refused call in lessons 02, 03 and 04, each scoring zero on its
@@ -22,8 +23,8 @@ from keras_variants import VARIANTS as KERAS_VARIANTS
 from nbformat.v4 import new_code_cell
 from nbgrader_utils import find_cell, solution_notebook
 
-from grader import policy
-from grader.judge import METADATA
+from grader.judging import policy
+from grader.judging.judge import METADATA
 from grader.reports import class_report
 
 # What the lessons' own cells import before the answers (lesson 04's setup).

@@ -19,8 +19,9 @@ import psutil
 import pytest
 from grading_utils import LESSON, submission, tiny_lesson
 
-from grader import sandbox, submit_server
+from grader import submit_server
 from grader.course import Course
+from grader.kernel import sandbox
 
 COURSE = str(Path(sys.executable).parent / "course")
 WRONG = {"add": "def add(a, b):\n    return a - b", "mul": "def mul(a, b):\n    return a * b"}

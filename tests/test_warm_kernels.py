@@ -1,4 +1,5 @@
-"""Warm grading kernels (``grader/warm_kernels.py``, ``grader/fork_server.py``): a slot's fork
+"""Warm grading kernels (``grader/kernel/warm_kernels.py``, ``grader/kernel/fork_server.py``): a
+slot's fork
 server forks each kernel with the lesson's modules imported, in namespaces of its own, and
 nothing a kernel starts outlives it. Grading through them is tested by every autograde of the
 suite; ``tests/test_attacks.py`` attacks the next submission through them."""
@@ -15,9 +16,9 @@ import nbformat
 import pytest
 from jupyter_client.manager import KernelManager
 
-from grader import cgroups, kernel_launch, sandbox, warm_kernels
 from grader.course import prepare_environment
-from grader.sandbox import KERNEL_NAME
+from grader.kernel import cgroups, kernel_launch, sandbox, warm_kernels
+from grader.kernel.sandbox import KERNEL_NAME
 
 needs_bwrap = pytest.mark.skipif(not sandbox.bwrap_works(), reason="no bubblewrap")
 

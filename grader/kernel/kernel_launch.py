@@ -7,21 +7,21 @@ The ``course-grading`` kernelspec (``grader/kernels/course-grading/kernel.json``
   limit), so a submission that allocates without end gets a ``MemoryError`` or dies alone;
 * moves itself, and so the kernel and every process the kernel starts, into the control group
   the grading process made for this submission (``COURSE_KERNEL_CGROUP``: its
-  ``cgroup.procs`` files, :func:`grader.sandbox.kernel_cgroup`): one memory limit, ``tmpfs``
+  ``cgroup.procs`` files, :func:`grader.kernel.sandbox.kernel_cgroup`): one memory limit, ``tmpfs``
   files included, one process limit and one CPU share for the whole tree. A warm kernel is
   moved in by the fork server's guard, before it forks the kernel, through the files this
-  process opened (:mod:`grader.fork_server`). Neither the kernel nor its children can write
+  process opened (:mod:`grader.kernel.fork_server`). Neither the kernel nor its children can write
   the group's files: no cgroup file system is mounted in the sandbox, and they have no
   capabilities to mount one;
 * makes the kernel die with the process that grades it (no orphans after a kill);
 * passes on only a short list of environment variables (no gradebook URL, no course paths);
-* asks the slot's kernel fork server (``COURSE_KERNEL_SERVER``, :mod:`grader.warm_kernels`)
+* asks the slot's kernel fork server (``COURSE_KERNEL_SERVER``, :mod:`grader.kernel.warm_kernels`)
   to fork the kernel warm, and waits for it; without a server, or when the server cannot, it
-  starts the kernel cold, confined by :func:`grader.sandbox.launch_cold`.
+  starts the kernel cold, confined by :func:`grader.kernel.sandbox.launch_cold`.
 
 It runs once per submission, so it starts lean: without ``site`` and with this module's few
 standard-library imports: about 60 ms of CPU, where the launcher it replaces
-(``python -m grader.sandbox``, with ``site`` and the sandbox's imports) took 100–120 ms.
+(``python -m grader.kernel.sandbox``, with ``site`` and the sandbox's imports) took 100–120 ms.
 """
 
 from __future__ import annotations
@@ -150,6 +150,6 @@ def main(args: list[str]) -> None:
     import site
 
     site.main()  # what -S skipped: the cold start binds the environment (sys.prefix) in bwrap
-    from grader.sandbox import launch_cold
+    from grader.kernel.sandbox import launch_cold
 
     launch_cold(connection_file)

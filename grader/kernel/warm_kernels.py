@@ -4,9 +4,9 @@ A cold grading kernel starts Python, IPython and the lesson's imports (NumPy, Ma
 its fonts, TensorFlow) for every submission: about 1 s of CPU for a NumPy lesson and 3 s more
 for TensorFlow, more than the learner's code itself in most lessons. A grading slot therefore
 keeps one :class:`ForkServer`: a process in the slot's bubblewrap sandbox
-(:func:`grader.sandbox.server_argv`) that has imported them once and forks a fresh kernel per
-submission (:mod:`grader.fork_server`, which says how each kernel is kept apart from the
-others). The kernel's launcher (:mod:`grader.kernel_launch`) asks the server named by
+(:func:`grader.kernel.sandbox.server_argv`) that has imported them once and forks a fresh kernel per
+submission (:mod:`grader.kernel.fork_server`, which says how each kernel is kept apart from the
+others). The kernel's launcher (:mod:`grader.kernel.kernel_launch`) asks the server named by
 ``COURSE_KERNEL_SERVER`` for a kernel and falls back to a cold start when there is none.
 
 Only with bubblewrap: without namespaces a forked kernel could leave a process behind that
@@ -25,8 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import kept_out, sandbox
-from grader.kernel_launch import CGROUP_VARIABLE, SERVER_VARIABLE
+from grader.kernel import kept_out, sandbox
+from grader.kernel.kernel_launch import CGROUP_VARIABLE, SERVER_VARIABLE
 
 #: Modules a lesson's imports may preload (only libraries and the course's own learner side).
 PRELOADABLE = {"numpy", "matplotlib", "course_lib", "tensorflow", "keras", "scipy", "IPython"}
@@ -84,7 +84,7 @@ class ForkServer:
 
     Args:
         modules: what to import before forking (:func:`modules_to_preload`).
-        keep_out: libraries the lesson's kernels do without (:mod:`grader.kept_out`).
+        keep_out: libraries the lesson's kernels do without (:mod:`grader.kernel.kept_out`).
 
     Started by the process that owns the batch, it imports the modules while the grading
     workers start; it dies with that process. Its two shared folders are its own: ``work``,
@@ -114,12 +114,12 @@ class ForkServer:
         listener.bind(self.address)
         listener.listen(8)
         # not in a submission's control group, where a grading process that made one starts it:
-        # each kernel joins its own (grader.fork_server)
+        # each kernel joins its own (grader.kernel.fork_server)
         env = {key: value for key, value in os.environ.items() if key != CGROUP_VARIABLE}
         env.update(kept_out.environment(self.keep_out))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.sandbox", "--serve", str(listener.fileno()),
+                [sys.executable, "-m", "grader.kernel.sandbox", "--serve", str(listener.fileno()),
                  str(self.work), str(self.run), *self.modules],
                 # TensorFlow's start-up messages are not the instructor's business
                 pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL,

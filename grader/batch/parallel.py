@@ -30,12 +30,13 @@ skips those whose autograded copy has the submission's timestamp and grades the 
 and their kernels die with the process that started them.
 
 Where bubblewrap works, each slot's kernels are forked warm by a kernel fork server that the
-batch starts beside the slot (:mod:`grader.warm_kernels`); the slot's ``autograded/`` folder is
+batch starts beside the slot (:mod:`grader.kernel.warm_kernels`); the slot's ``autograded/`` folder
+is
 the server's, and each graded submission leaves it for ``graded/`` before the next kernel starts.
 One submission alone (``course submit``) is graded in this process (``in_process``): no worker
 to start. The same work for one submission (:func:`grade_in_slot`, then :func:`_finish`) runs
 as tasks on the machines of a dask.distributed cluster with ``cluster=`` its scheduler
-(:mod:`grader.cluster`).
+(:mod:`grader.batch.cluster`).
 """
 
 from __future__ import annotations
@@ -61,10 +62,12 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from grader import sandbox, speedups, timing, warm_kernels, workers
-from grader.kernel_launch import die_with_parent
+from grader import speedups, timing
+from grader.batch import workers
+from grader.judging.seeds import batch_seeds, write_seeds
+from grader.kernel import sandbox, warm_kernels
+from grader.kernel.kernel_launch import die_with_parent
 from grader.preprocessors import KERNEL_DIED
-from grader.seeds import batch_seeds, write_seeds
 from grader.state import check_student_id, clean_tree, copy_safely, load_config, read_file
 
 if TYPE_CHECKING:
@@ -245,7 +248,7 @@ def grade_in_slot(job: dict) -> dict:
         with timing.timed(stages, "waiting for the kernel server"):
             os.environ.update(warm_kernels.prepare(job["fork_server"]))
     try:
-        # the kernels' memory, processes and CPU share, limited together (grader.sandbox)
+        # the kernels' memory, processes and CPU share, limited together (grader.kernel.sandbox)
         with sandbox.kernel_cgroup(f"{job['student']} / {job['lesson']}", job["env"]) as group:
             os.environ.update(group.env)
             result = _grade(job, stages)
@@ -509,10 +512,10 @@ def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int 
                     in_process: bool = False) -> BatchReport:
     """Autograde ``students``' submissions of ``lesson`` in ``jobs`` worker processes, or as
     tasks on the dask.distributed cluster of the scheduler ``cluster``
-    (a :class:`grader.cluster_trust.Scheduler`), or one after another in this process
+    (a :class:`grader.batch.cluster_trust.Scheduler`), or one after another in this process
     (``in_process``: no worker to start, for one submission). ``warm_servers``: kernel fork
     servers started ahead of need (one per slot; they are stopped with the batch). Every
-    submission is probed with the seeds this process draws for it (:mod:`grader.seeds`)."""
+    submission is probed with the seeds this process draws for it (:mod:`grader.judging.seeds`)."""
     from tqdm.auto import tqdm
 
     started = time.monotonic()
@@ -534,7 +537,7 @@ def autograde_batch(course: Course, lesson: str, students: list[str], jobs: int 
     try:
         seeds = batch_seeds(course, lesson, list(todo))
         if todo and cluster:
-            from grader.cluster import run_on_cluster  # dask: imported only when asked for
+            from grader.batch.cluster import run_on_cluster  # dask: imported only when asked for
 
             interrupted = run_on_cluster(course, lesson, todo, cluster, seeds, outcomes,
                                          progress, tqdm)
@@ -622,9 +625,9 @@ def _grade_here(job: dict, budget: float) -> tuple[dict | None, str | None]:
 def _run(course, lesson, todo, seeds, jobs, outcomes, progress, tqdm, warm_servers=None,
          in_process=False) -> bool:
     """Schedule ``todo`` on ``jobs`` slots, each submission with its ``seeds``
-    (:func:`grader.seeds.batch_seeds`); merge each result as it comes. Returns whether the
+    (:func:`grader.judging.seeds.batch_seeds`); merge each result as it comes. Returns whether the
     batch was interrupted. Each slot gets a kernel fork server: one of ``warm_servers``
-    (started ahead of need), or a new one (:mod:`grader.warm_kernels`). ``in_process``: one
+    (started ahead of need), or a new one (:mod:`grader.kernel.warm_kernels`). ``in_process``: one
     slot, graded in this process (:func:`_grade_here`)."""
     batch = new_batch_folder(course)
     notebooks = course.notebook_names(lesson)

@@ -11,7 +11,8 @@ notes under which names each module can be reached (``tf.keras`` is ``keras._tf_
 and which top-level modules are installed at all.
 
 Importing TensorFlow takes seconds, and a grading process must not hold it (it forks kernels):
-the table is built once by ``python -m grader.entry_points`` in a process of its own and kept in
+the table is built once by ``python -m grader.judging.entry_points`` in a process of its own and
+kept in
 the user's cache, keyed by the Python environment, the libraries' versions and the source of
 this module and of the course's fallbacks. :func:`table` reads it (milliseconds).
 """
@@ -189,7 +190,7 @@ def _key() -> str:
         except PackageNotFoundError:
             versions.append(f"{distribution}=-")
     here = Path(__file__).resolve()
-    sources = [here, *(here.parent.parent / "course_lib").glob("*.py")]
+    sources = [here, *(here.parents[2] / "course_lib").glob("*.py")]
     digest = hashlib.sha256("\0".join([sys.prefix, *versions]).encode())
     for source in sorted(sources):
         digest.update(source.read_bytes())
@@ -202,8 +203,10 @@ def _cache_file(key: str) -> Path:
 
 
 def _built_elsewhere() -> dict:
-    """The table, from ``python -m grader.entry_points`` (TensorFlow stays out of this one)."""
-    done = subprocess.run([sys.executable, "-m", "grader.entry_points"], capture_output=True,
+    """The table, from ``python -m grader.judging.entry_points`` (TensorFlow stays out of this
+    one)."""
+    done = subprocess.run([sys.executable, "-m", "grader.judging.entry_points"],
+                          capture_output=True,
                           text=True, timeout=600, check=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     return json.loads(done.stdout)
@@ -220,7 +223,7 @@ def table() -> Table:
     try:
         data = _built_elsewhere()
     except (OSError, ValueError, subprocess.SubprocessError) as error:
-        print(f"grader.entry_points: the libraries' names could not be read ({error}); "
+        print(f"grader.judging.entry_points: the libraries' names could not be read ({error}); "
               f"entry points are recognised by their names alone", file=sys.stderr)
         return Table({"entries": {}, "names": {}, "modules": {}, "leaves": {},
                       "installed": sorted({*sys.stdlib_module_names, *packages_distributions()}),
@@ -231,7 +234,7 @@ def table() -> Table:
             json.dump(data, handle)
         os.replace(handle.name, path)
     except OSError as error:  # the next process builds it again: say why it waits
-        print(f"grader.entry_points: the table of the libraries' names cannot be kept in "
+        print(f"grader.judging.entry_points: the table of the libraries' names cannot be kept in "
               f"{path.parent} ({error}); each grading process builds it again", file=sys.stderr)
     return Table(data)
 

@@ -3,17 +3,18 @@
 ``blockwise_attention`` must never hold the full ``Tq × Tk`` scores. Memory measured inside the
 grading kernel proves nothing: the learner's code ran there first, can patch the measurement,
 and can hold memory the measurement does not see (another library's, a child process's, a
-file in ``/dev/shm``). So the judge (``grader.judge``) has the grader make the exercise's
+file in ``/dev/shm``). So the judge (``grader.judging.judge``) has the grader make the exercise's
 memory calls (``course_lib.probe_cases.LimitedCall``) itself, in a process of its own:
 
 * a fresh Python process (``python -m course_lib.limited_run``), confined like the grading
-  kernel (:func:`grader.sandbox.confined_argv`: no network, no answer key, a private ``/tmp``,
-  no TensorFlow, Keras, JAX or PyTorch: :mod:`grader.kept_out`),
+  kernel (:func:`grader.kernel.sandbox.confined_argv`: no network, no answer key, a private
+  ``/tmp``,
+  no TensorFlow, Keras, JAX or PyTorch: :mod:`grader.kernel.kept_out`),
   that runs the notebook's cells before the hidden test *as submitted* — reduced to their
   imports and definitions (:func:`definitions`: functions, classes, assignments of constants;
   not the lesson's demos) — then calls the function on a long sequence and hands the results
   back as a probe does;
-* inside a memory cgroup (``grader.cgroups``) of :data:`MEMORY_LIMIT_BYTES`, joined before
+* inside a memory cgroup (``grader.kernel.cgroups``) of :data:`MEMORY_LIMIT_BYTES`, joined before
   Python starts, so every process it starts and every file it writes into its ``tmpfs`` count
   too. Python, NumPy and the lesson's imports take about 17 MiB of it (about 50 MiB with
   Matplotlib's pyplot imported as well), an honest answer 10–20 MiB more; the full float64
@@ -43,8 +44,8 @@ from dataclasses import dataclass
 from IPython.core.inputtransformer2 import TransformerManager
 
 from course_lib.probe_cases import LimitedCall
-from grader import cgroups, kept_out, sandbox
-from grader.kernel_launch import kernel_environment
+from grader.kernel import cgroups, kept_out, sandbox
+from grader.kernel.kernel_launch import kernel_environment
 
 MEMORY_LIMIT_BYTES = 96 << 20
 MAX_PROCESSES = 32

@@ -4,12 +4,13 @@ judge cannot read.
 Each exercise may use NumPy, ``keras.ops`` and every other building block, but not a library
 entry point that *is* the exercise: a softmax for lesson 02's ``softmax``, Keras's attention for
 lesson 04's layers. :data:`REFUSED` names, per exercise, the *families* of entry points refused
-(``grader.entry_points`` finds every member of a family in the libraries' own namespaces, and
+(``grader.judging.entry_points`` finds every member of a family in the libraries' own namespaces,
+and
 every name of each); the lessons say the same in each exercise's text.
 
 :func:`notebook_stand_ins` reads the notebook as submitted (the judge's copy, never a file the
 kernel could rewrite) and follows what each exercise's answer can reach, through helpers in any
-cell (``grader.reachability``). A refused entry point the answer reaches is refused for that
+cell (``grader.judging.reachability``). A refused entry point the answer reaches is refused for that
 exercise, with the lines that use it; a learner's experiment that compares with Keras's layer
 and that the answer never calls is not. What the reading cannot name (``exec``,
 ``sys.modules``, ``vars()``, ``operator.attrgetter``, a pickle, ``getattr`` as a value…) is
@@ -22,9 +23,9 @@ import ast
 import re
 from collections.abc import Iterable
 
-from grader import entry_points
-from grader.notebook_names import Cell, Definition, Merged, parse_cell, run_cells
-from grader.reachability import (
+from grader.judging import entry_points
+from grader.judging.notebook_names import Cell, Definition, Merged, parse_cell, run_cells
+from grader.judging.reachability import (
     HIDDEN_BUILTINS,
     HIDDEN_MODULES,
     Facts,

@@ -1,7 +1,7 @@
 """What an answer can reach in a notebook as submitted, and what in it cannot be named.
 
 :func:`reach` starts from what the probe receives (the exercise's name when its graded cell
-runs, as ``grader.notebook_names`` binds it) and the exercise's own answer cell, and follows
+runs, as ``grader.judging.notebook_names`` binds it) and the exercise's own answer cell, and follows
 every global name that reached code uses to all its meanings, through functions, methods,
 classes (bases, decorators, class attributes), default arguments and module-level values, in
 any cell. The :class:`Facts` of each reached definition: the library names it uses (through
@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from grader.notebook_names import (
+from grader.judging.notebook_names import (
     Cell,
     Definition,
     Env,

@@ -1,7 +1,7 @@
 """Grading kernels with the least access that works.
 
 Every autograde runs student code in the ``course-grading`` kernel (``grader/kernels/``), whose
-launcher (:mod:`grader.kernel_launch`) limits its memory, makes it die with the grader and
+launcher (:mod:`grader.kernel.kernel_launch`) limits its memory, makes it die with the grader and
 passes it a short list of environment variables. Where bubblewrap (``bwrap``) works, the
 kernel also runs in its own namespaces: no network, no other processes, a private ``/tmp``,
 and a file system made of the system folders, the Python environment, the submission's own
@@ -9,14 +9,14 @@ folder, and the learner-side package ``course_lib``. The ``grader`` package (ans
 wrong variants, judge), the lessons' ``solutions/``, the course state (gradebook, the course's
 secret, other students' work) and the rest of the home folder are simply not there: nothing
 the kernel could read or import tells it an answer (the judge, outside, decides every score:
-see ``grader.judge``).
+see ``grader.judging.judge``).
 
 With bubblewrap, kernels are usually not started cold here but forked, warm, by a slot's kernel
-fork server running in the same confinement (:mod:`grader.warm_kernels`, started by
-``python -m grader.sandbox --serve ...``).
+fork server running in the same confinement (:mod:`grader.kernel.warm_kernels`, started by
+``python -m grader.kernel.sandbox --serve ...``).
 
 Each submission's kernels also run in a control group of their own (:func:`kernel_cgroup`,
-:mod:`grader.cgroups`), made by the grading process and joined by the launcher before the
+:mod:`grader.kernel.cgroups`), made by the grading process and joined by the launcher before the
 kernel starts: one memory limit for all its processes and for the files in its ``/tmp`` and
 ``/dev/shm`` (``COURSE_KERNEL_MEMORY_MB``), a process and thread limit
 (``COURSE_KERNEL_PROCESSES``, default 1024; 0 = none) and a CPU share
@@ -49,9 +49,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
-from grader import cgroups, kept_out
-from grader.cgroups import Cgroup, CgroupError, Limits
-from grader.kernel_launch import (
+from grader.kernel import cgroups, kept_out
+from grader.kernel.cgroups import Cgroup, CgroupError, Limits
+from grader.kernel.kernel_launch import (
     CGROUP_VARIABLE,
     confine_this_process,
     kernel_environment,
@@ -60,8 +60,8 @@ from grader.kernel_launch import (
 
 KERNEL_NAME = "course-grading"
 #: The folder to put on ``JUPYTER_PATH`` so Jupyter finds ``kernels/course-grading``.
-JUPYTER_DATA = Path(__file__).resolve().parent
-#: The kernelspec's launcher script (``python -S launch.py``: :mod:`grader.kernel_launch`).
+JUPYTER_DATA = Path(__file__).resolve().parent.parent  # grader/, which holds kernels/
+#: The kernelspec's launcher script (``python -S launch.py``: :mod:`grader.kernel.kernel_launch`).
 LAUNCHER = JUPYTER_DATA / "kernels" / KERNEL_NAME / "launch.py"
 PACKAGES_IN_SANDBOX = "/opt/course"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
@@ -157,7 +157,8 @@ class KernelCgroup:
 def kernel_cgroup(where: str, settings: dict[str, str]) -> Iterator[KernelCgroup]:
     """A control group for the kernels of one submission (``where``: ``student / lesson``),
     with the limits of ``settings`` (:func:`kernel_limits`): every kernel launched with
-    ``env`` in the environment joins it (:func:`grader.kernel_launch.join_cgroup`). At the end
+    ``env`` in the environment joins it (:func:`grader.kernel.kernel_launch.join_cgroup`). At the
+    end
     of the block, what is left in it is killed and it is removed; ``messages`` say whether the
     memory or the process limit stopped something."""
     placed = KernelCgroup()
@@ -251,7 +252,7 @@ def _make_font_list(folder: Path, sandbox_mode: str) -> None:
 def _confinement(fonts: bool = True, keep_out: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap options every grading process gets (see the module doc), and the font
     list (:func:`font_lists`); ``keep_out``: libraries replaced by a package that cannot be
-    imported (:mod:`grader.kept_out`)."""
+    imported (:mod:`grader.kernel.kept_out`)."""
     size = str(tmpfs_bytes())
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
             "--new-session", "--cap-drop", "ALL", "--dev", "/dev", "--size", size,
@@ -292,16 +293,16 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
 def confined_argv(argv: list[str], keep_out: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command line that runs ``argv`` confined, in an empty ``/tmp`` and with
     no folder of the submission's: a process the grader runs on a learner's code by itself
-    (:mod:`grader.memory_check`)."""
+    (:mod:`grader.judging.memory_check`)."""
     return [*_confinement(keep_out=keep_out), "--chdir", "/tmp", "--", *argv]
 
 
 def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str],
                 keep_out: tuple[str, ...] = ()) -> list[str]:
-    """The bubblewrap command line of a kernel fork server (:mod:`grader.warm_kernels`): the
+    """The bubblewrap command line of a kernel fork server (:mod:`grader.kernel.warm_kernels`): the
     same confinement (without ``keep_out``), the server's own file alone, and the slot's two
     shared folders."""
-    from grader import fork_server
+    from grader.kernel import fork_server
 
     script = f"{PACKAGES_IN_SANDBOX}/fork_server.py"
     argv = _confinement(keep_out=keep_out) + ["--ro-bind", fork_server.__file__, script]
@@ -336,9 +337,9 @@ def launch_cold(connection_file: str) -> None:
 
 def launch(args: list[str]) -> None:
     """``--serve FD WORK RUN MODULE...``: become a kernel fork server in its confinement
-    (:mod:`grader.warm_kernels`)."""
+    (:mod:`grader.kernel.warm_kernels`)."""
     if len(args) < 4 or args[0] != "--serve":
-        raise SystemExit("usage: python -m grader.sandbox --serve FD WORK RUN MODULE...")
+        raise SystemExit("usage: python -m grader.kernel.sandbox --serve FD WORK RUN MODULE...")
     confine_this_process()
     env = kernel_environment("/tmp", "bwrap")
     env["PYTHONPATH"] = PACKAGES_IN_SANDBOX

@@ -2,8 +2,8 @@
 
 The machine that runs the command owns the course: its state folder, its gradebook, the
 course's secret. It reaches the scheduler over mutual TLS, or plain TCP when told
-``--insecure`` (:mod:`grader.cluster_trust`). The workers need the course installed (the same
-version: every task checks) and nothing else. What a worker slot of :mod:`grader.parallel`
+``--insecure`` (:mod:`grader.batch.cluster_trust`). The workers need the course installed (the same
+version: every task checks) and nothing else. What a worker slot of :mod:`grader.batch.parallel`
 does for one submission becomes one task:
 
 * the lesson travels once to every worker that grades — its source folder and its definition
@@ -11,15 +11,16 @@ does for one submission becomes one task:
   its own (:func:`lesson_of`), which the scheduler makes again should every holder die;
 * each submission travels with its task, read from ``submitted/`` as
   :func:`grader.state.copy_safely` reads it, with the seeds of its cells drawn by the owner
-  (:mod:`grader.seeds`: the same inputs and scores as with ``--jobs``; the secret stays);
-* on the worker, the task takes a grading process of its own — :func:`grader.parallel.slot_worker`
+  (:mod:`grader.judging.seeds`: the same inputs and scores as with ``--jobs``; the secret stays);
+* on the worker, the task takes a grading process of its own —
+:func:`grader.batch.parallel.slot_worker`
   in a private course folder, kept for the next task, with a fork server of warm kernels
-  (:mod:`grader.warm_kernels`) — runs nbgrader's autograde within the local pool's time
+  (:mod:`grader.kernel.warm_kernels`) — runs nbgrader's autograde within the local pool's time
   budget, and sends back the scores, the messages and the graded notebooks;
-* the owner checks that answer (:func:`grader.cluster_trust.refusal`; refused: the submission
+* the owner checks that answer (:func:`grader.batch.cluster_trust.refusal`; refused: the submission
   scores zero, with a message), then alone writes its gradebook, one submission per
   transaction, and moves the notebooks into ``autograded/`` as after a local slot
-  (:func:`grader.parallel._finish`).
+  (:func:`grader.batch.parallel._finish`).
 
 A worker that dies mid-task (killed, out of memory, its machine gone) loses nothing: the
 scheduler runs its tasks again on another worker, and each submission is written once, when its
@@ -27,7 +28,7 @@ result arrives. A submission whose task has killed several workers in a row
 (``distributed.scheduler.allowed-failures`` + 1) scores zero, with a message. Interrupted, a
 batch keeps every submission already written, as the local pool does.
 
-Run as ``python -m grader.cluster FD``, this module is a worker's grading process: it grades
+Run as ``python -m grader.batch.cluster FD``, this module is a worker's grading process: it grades
 the jobs that arrive on the socket ``FD``.
 """
 
@@ -46,8 +47,11 @@ import uuid
 from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
 
-from grader import parallel, warm_kernels
-from grader.cluster_trust import Scheduler, lesson_cells, refusal
+import course_lib
+import grader
+from grader.batch import parallel
+from grader.batch.cluster_trust import Scheduler, lesson_cells, refusal
+from grader.kernel import warm_kernels
 from grader.state import copy_safely, read_file
 
 #: Settings of the owner's that its submissions are graded with on every worker.
@@ -98,10 +102,8 @@ def course_version() -> str:
     """A fingerprint of the installed course's code (the modules of ``grader`` and
     ``course_lib``): an owner and its workers must grade with the same answer key, judge and
     checks."""
-    import course_lib
-
     digest = hashlib.sha256()
-    for package in (Path(parallel.__file__).parent, Path(course_lib.__file__).parent):
+    for package in (Path(grader.__file__).parent, Path(course_lib.__file__).parent):
         for path in sorted(package.rglob("*.py")):
             if "__pycache__" not in path.parts:
                 digest.update(path.relative_to(package.parent).as_posix().encode() + b"\0")
@@ -135,7 +137,7 @@ def worker_version() -> str:
 
 # -- the worker side: a task grades one submission in a kept grading process --------------------
 class _Command:
-    """A grading process started as a command, with what :class:`grader.parallel._Slot` uses
+    """A grading process started as a command, with what :class:`grader.batch.parallel._Slot` uses
     of a ``multiprocessing.Process``: a dask worker is a daemonic process, and those may not
     start multiprocessing children."""
 
@@ -155,7 +157,8 @@ class _Command:
 
 class _WorkerSlot(parallel._Slot):
     """A private course folder on a worker, prepared for one batch, its grading process
-    (``python -m grader.cluster FD``) and its kernel fork server (:mod:`grader.warm_kernels`)."""
+    (``python -m grader.batch.cluster FD``) and its kernel fork server
+    (:mod:`grader.kernel.warm_kernels`)."""
 
     def __init__(self, folder: Path):
         super().__init__(None, folder)
@@ -165,7 +168,7 @@ class _WorkerSlot(parallel._Slot):
     def start(self) -> None:
         ours, theirs = socket.socketpair()
         with theirs:
-            popen = subprocess.Popen([sys.executable, "-m", "grader.cluster",
+            popen = subprocess.Popen([sys.executable, "-m", "grader.batch.cluster",
                                       str(theirs.fileno())],
                                      pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         self.connection, self.process = Connection(ours.detach()), _Command(popen)
@@ -221,13 +224,13 @@ def _failed(student: str, lesson: str, why: str) -> dict:
 
 def grade_task(package: dict, student: str, files: dict[str, bytes], seeds: dict) -> dict:
     """A dask task: autograde ``student``'s submission (``files``) of ``package``'s lesson on
-    this worker, its cells probed with ``seeds`` (:mod:`grader.seeds`). Returns ``{"result",
+    this worker, its cells probed with ``seeds`` (:mod:`grader.judging.seeds`). Returns ``{"result",
     "reason", "files"}``: the grading process's result (or None and why not) and the graded
     notebooks."""
     from distributed import get_worker
 
-    from grader import sandbox
     from grader.course import prepare_environment
+    from grader.kernel import sandbox
 
     worker, lesson = get_worker(), package["lesson"]
     answer = {"result": None, "reason": None, "files": {}}
@@ -297,8 +300,8 @@ def forget_batch(batch: str) -> None:
 
 def describe_worker(settings: dict[str, str]) -> str:
     """How this worker confines student code with the owner's ``settings``
-    (:func:`grader.sandbox.describe`)."""
-    from grader import sandbox
+    (:func:`grader.kernel.sandbox.describe`)."""
+    from grader.kernel import sandbox
 
     with _lock:
         saved = dict(os.environ)
@@ -369,7 +372,7 @@ def run_on_cluster(course, lesson: str, todo, scheduler: Scheduler, seeds: dict,
                    outcomes: dict, progress: bool, tqdm) -> bool:
     """Grade ``todo`` as tasks on ``scheduler``'s cluster, each submission with its ``seeds``
     (``{student: {notebook: {grade_id: seed}}}``); merge each result as it comes (the same
-    merge as :func:`grader.parallel._run`). Returns whether the batch was interrupted."""
+    merge as :func:`grader.batch.parallel._run`). Returns whether the batch was interrupted."""
     from distributed import as_completed
 
     notebooks = course.notebook_names(lesson)

@@ -1,6 +1,6 @@
 """How grading workers start: from a fork server that has imported nbgrader once.
 
-Kept apart from ``grader.parallel`` (which imports nbgrader) so that a command can start the
+Kept apart from ``grader.batch.parallel`` (which imports nbgrader) so that a command can start the
 fork server first, and let it import nbgrader while the command does the same.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 
-PRELOAD = ["grader.parallel", "grader.judge", "nbgrader.apps", "nbgrader.converters", "nbclient"]
+PRELOAD = ["grader.batch.parallel", "grader.judging.judge", "nbgrader.apps", "nbgrader.converters",
+           "nbclient"]
 
 
 def context():

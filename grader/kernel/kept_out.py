@@ -9,11 +9,11 @@ it does (``sys.modules``, ``importlib``, a pickle), and a library that is not th
 exercise for it. Lessons 00, 05, 08 and 09 are graded on NumPy too, but cells that are not
 graded import Keras (the device report, Keras's attention while lesson 03's export is missing,
 Keras's ``dot_product_attention`` compared with the learner's, ``GradientTape``): their kernels
-keep them. Lesson 08's memory-limited run (``grader.memory_check``) keeps them out as well.
+keep them. Lesson 08's memory-limited run (``grader.judging.memory_check``) keeps them out as well.
 
 The kernel's lesson is the name of the folder it runs in (nbgrader runs a notebook in
 ``autograded/<student>/<lesson>/``); a kernel fork server learns it from
-:data:`VARIABLE`, set by :mod:`grader.warm_kernels` from the lesson's notebooks.
+:data:`VARIABLE`, set by :mod:`grader.kernel.warm_kernels` from the lesson's notebooks.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ VARIABLE = "COURSE_KEPT_OUT"
 LIBRARIES = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch")
 #: The lessons whose every cell runs without them.
 NUMPY_LESSONS = frozenset({"01_scores", "02_softmax", "03_weighted_sum", "10_other_scores"})
-STUB = Path(__file__).resolve().parent / "kernels" / "kept_out_init.py"
+STUB = Path(__file__).resolve().parent.parent / "kernels" / "kept_out_init.py"
 
 
 def for_lesson(lesson: str) -> tuple[str, ...]:

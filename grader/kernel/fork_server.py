@@ -1,6 +1,6 @@
 """The kernel fork server: runs inside the grading sandbox, forks one fresh kernel per request.
 
-Started by :mod:`grader.warm_kernels` (one per grading slot, for one batch) as
+Started by :mod:`grader.kernel.warm_kernels` (one per grading slot, for one batch) as
 ``python fork_server.py LISTEN_FD WORK RUN TMPFS_BYTES MODULE...`` inside bubblewrap, where
 ``WORK`` and ``RUN`` are the host paths of the two folders bound at :data:`WORK` and
 :data:`RUN`. It imports the lesson's modules once (NumPy, Matplotlib, TensorFlow, ...) and
@@ -11,7 +11,7 @@ Each kernel is a fresh process in namespaces of its own, so nothing of one submi
 the next:
 
 * the guard first joins the submission's control group, through the ``cgroup.procs`` files
-  the kernel's launcher opened and sent with the request (:mod:`grader.kernel_launch`): the
+  the kernel's launcher opened and sent with the request (:mod:`grader.kernel.kernel_launch`): the
   kernel, and whatever it starts, share its memory limit, process limit and CPU share;
 * a guard process, forked per request, unshares a user, mount, PID and IPC namespace; the
   kernel is PID 1 there, so every process it starts dies with it, and System V objects go

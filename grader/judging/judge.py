@@ -6,17 +6,18 @@ anything in it. So grading happens in two steps, both nbgrader preprocessors of 
 
 * :class:`PlantProbes`, before the notebook runs, replaces the code of every graded cell of an
   exercise the course knows with a *probe* (``course_lib.probes``) and the seed of its inputs.
-  The seeds are drawn by the course's process for each submission (:mod:`grader.seeds`): the
+  The seeds are drawn by the course's process for each submission (:mod:`grader.judging.seeds`): the
   learner cannot predict the inputs, a regrade of the same submission gets the same, and a
   resubmission gets new ones.
 * :class:`Judge`, after the notebook ran, reads each probe's data (plain arrays loaded with
   ``allow_pickle=False`` and JSON records, checked for size and shape), recomputes the inputs
   from the seed, compares the learner's results with the answer key (``grader.reference``),
-  names the known mistake an answer matches (``grader.misconceptions``), and replaces the
+  names the known mistake an answer matches (``grader.judging.wrong_variants``), and replaces the
   cell's outputs with its verdict and score. Whatever the kernel printed, displayed or raised
   in a graded cell is dropped; missing, malformed or oversized data scores zero with a reason.
 
-An exercise whose answer uses a library call that does the exercise itself (``grader.policy``,
+An exercise whose answer uses a library call that does the exercise itself
+(``grader.judging.policy``,
 read from the answer cells' source as submitted) scores zero, saying which call. The judge keeps
 in each judged cell's metadata, for the class report, the misconception keys it named
 (``course_judge.misconceptions``), the stand-ins it refused (``refused``) and what in the
@@ -58,14 +59,14 @@ from course_lib.feedback import (
 )
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME
-from grader import memory_check, policy
 from grader import reference as ref
-from grader.misconceptions import encoding_with_its_own_base, wrong_outputs
+from grader.judging import memory_check, policy
+from grader.judging.seeds import read_seeds
+from grader.judging.wrong_variants import encoding_with_its_own_base, wrong_outputs
 from grader.reference import decoding, numpy_layers
 from grader.reference.numeric_gradients import directional_derivatives, wrong_gradients
 from grader.reference.positions import shift_matrix
 from grader.reference.translator import TranslatorForward, chain_model
-from grader.seeds import read_seeds
 from grader.timing import record_in_notebook
 
 METADATA = "course_judge"
@@ -204,7 +205,7 @@ def _array(arrays: dict, key: str) -> np.ndarray:
 def _check_memory(exercise: str, call: probe_cases.LimitedCall, index: int, n_calls: int,
                   run: memory_check.LimitedRun | None) -> None:
     """Lesson 08's memory rule, from the grader's own run under a memory limit
-    (``grader.memory_check``): the limit was not reached, and the results equal the answer
+    (``grader.judging.memory_check``): the limit was not reached, and the results equal the answer
     key's on query rows the judge picks (``call.rows``, never shown to that process)."""
     sizes = probe_cases.LIMITED_RUN
     t_q, t_k, d_v = sizes["t_q"], sizes["t_k"], sizes["d_v"]
@@ -306,7 +307,7 @@ def judge_blockwise(exercise: str, parts, data: ProbeData, credit: PartialCredit
 
 
 def limited_run(exercise: str, kind: str, seed: int, cells) -> memory_check.LimitedRun | None:
-    """The grader's own memory-limited run (``grader.memory_check``) of the plan's
+    """The grader's own memory-limited run (``grader.judging.memory_check``) of the plan's
     ``LimitedCall``s, on ``cells`` (those before the graded cell, as submitted); None when the
     plan has none."""
     calls = [call for part in probe_cases.plan(exercise, seed, kind) for call in part.calls
@@ -910,10 +911,10 @@ def _graded(cell) -> tuple[str, str, str] | None:
 
 class PlantProbes(NbGraderPreprocessor):
     """Before execution: each graded cell of a known exercise becomes a probe with its seed,
-    one of the seeds the course's process drew for this submission (:mod:`grader.seeds`)."""
+    one of the seeds the course's process drew for this submission (:mod:`grader.judging.seeds`)."""
 
     seeds_file = Unicode("", help="The seeds of the submissions' cells, {student: {notebook: "
-                         "{grade_id: seed}}} (grader.seeds.write_seeds).").tag(config=True)
+                         "{grade_id: seed}}} (grader.judging.seeds.write_seeds).").tag(config=True)
 
     def preprocess(self, nb, resources):
         names = resources.get("nbgrader", {})

@@ -14,7 +14,8 @@ the lesson, the notebook and the cell under the course's secret (:func:`seed_for
   inputs recorded in one attempt are useless in the next.
 * The course's process alone draws the nonces and derives the seeds. What grades a
   submission — a worker process of ``--jobs``, a machine of a dask cluster — is handed the
-  seeds of that submission's cells (:func:`write_seeds`, read by ``grader.judge.PlantProbes``),
+  seeds of that submission's cells (:func:`write_seeds`, read by
+  ``grader.judging.judge.PlantProbes``),
   never the secret.
 """
 
@@ -143,7 +144,7 @@ def batch_seeds(course: Course, lesson: str, students: list[str]) -> dict[str, S
 
 
 def write_seeds(path: Path, seeds: dict[str, Seeds]) -> str:
-    """Write ``{student: seeds}`` for ``grader.judge.PlantProbes.seeds_file``; returns the
+    """Write ``{student: seeds}`` for ``grader.judging.judge.PlantProbes.seeds_file``; returns the
     path."""
     Path(path).write_text(json.dumps(seeds))
     return str(path)
