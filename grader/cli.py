@@ -5,57 +5,48 @@ Instructor, a class:  course release LESSON; (students: nbgrader fetch_assignmen
                       course collect LESSON; course autograde LESSON --jobs 4;
                       course feedback LESSON; course grades; course similarity LESSON
 Course health:        course check
+Settings:             course settings (each one's variable, value and default)
+
+This module parses the command line and hands each command to the module that does it; the
+settings are read here, once: the environment's (``grader.settings``), then the options'.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
 import os
-import shutil
 import sys
-import threading
-import time
 from pathlib import Path
 
 from grader import submit_server, timing
 from grader.batch import workers
-from grader.course import FEEDBACK_FAILED, NOTEBOOKS, SOLUTIONS, Course, check_student_id, lessons
-from grader.state import state_folder
-
-
-def _course(args) -> Course:
-    return Course(args.state_dir, args.db_url, args.solutions, args.exchange,
-                  getattr(args, "timeout", None))
-
-
-def _print_messages(messages: list[str]) -> None:
-    """What a step left out or could not do, one ``student / notebook: what`` line each."""
-    for message in messages:
-        print(f"  ! {message}")
+from grader.course import FEEDBACK_FAILED, NOTEBOOKS, check_student_id, lessons
+from grader.kernel import sandbox
+from grader.settings import Settings
+from grader.submit import course_of
+from grader.terminal_report import print_messages, run_reported, settings_table
 
 
 def _print_batch(report) -> int:
-    _print_messages(report.messages)
+    print_messages(report.messages)
     print(report.summary())
     return 130 if report.interrupted else 0
 
 
-def cmd_generate(args) -> int:
-    course = _course(args)
+def cmd_generate(args, settings: Settings) -> int:
+    course = course_of(settings)
     for lesson in args.lessons or lessons():
         path = course.generate(lesson, NOTEBOOKS)
         print(f"generated {path.relative_to(NOTEBOOKS.parent)}")
     return 0
 
 
-def cmd_check(args) -> int:
+def cmd_check(args, settings: Settings) -> int:
     from grader.health import health_check
-    from grader.kernel import sandbox
 
-    print(sandbox.describe())
-    results = health_check(_solutions(args), args.lessons or None, jobs=args.jobs,
+    print(sandbox.describe(settings))
+    results = health_check(settings.solutions_dir, args.lessons or None, jobs=args.jobs,
                            cell_timeout=args.timeout)
     for health in results:
         print(health.line())
@@ -65,109 +56,17 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
-def _solutions(args) -> Path:
-    return Path(args.solutions or os.environ.get("COURSE_SOLUTIONS_DIR") or SOLUTIONS)
+def cmd_submit(args, settings: Settings) -> int:
+    return submit_server.course_submit(settings, Path(args.path), args.profile)
 
 
-def _lesson_of(path: Path, known: list[str]) -> tuple[str, list[Path]]:
-    """The lesson a learner's folder or notebook belongs to, and its notebooks."""
-    path = path.resolve()
-    if path.is_dir():
-        lesson, notebooks = path.name, sorted(path.glob("*.ipynb"))
-    else:
-        lesson, notebooks = path.parent.name, [path]
-    if lesson not in known:
-        lesson = path.stem
-    if lesson not in known:
-        raise SystemExit(f"{path} is not a lesson of this course (lessons: {', '.join(known)})")
-    if not notebooks:
-        raise SystemExit(f"{path} holds no notebook")
-    return lesson, notebooks
-
-
-def _load_feedback_tools(config) -> None:
-    """Import and compile what writing a feedback page needs (both kept for later)."""
-    from grader.offline_math import compile_feedback_templates
-
-    compile_feedback_templates(config)
-
-
-def submitted_lesson(args) -> tuple[str, list[Path], list[Path]]:
-    """What ``course submit`` was given: the lesson, the learner's notebooks of it, and the
-    lesson's source notebooks (whose imports its kernel fork server preloads)."""
-    solutions = _solutions(args).resolve()
-    lesson, notebooks = _lesson_of(Path(args.path), lessons(solutions))
-    return lesson, notebooks, sorted((solutions / lesson).glob("*.ipynb"))
-
-
-def cmd_submit(args) -> int:
-    started = time.perf_counter()
-    start_up = time.time() - args.started
-    from grader.kernel import sandbox, warm_kernels
-
-    lesson, notebooks, sources = submitted_lesson(args)
-    servers = args.kernel_servers  # kept warm by course submit's warm grader
-    if servers is None:  # it starts warming up now, while this process imports nbgrader
-        servers = warm_kernels.start_servers(1, sources)
-    from grader.reports import exercise_results, format_results
-
-    course = _course(args)
-    course.ensure_generated(lesson)
-    prepared = time.perf_counter()
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    student, n = f"attempt-{stamp}", 1
-    while course.folder("submitted", student, lesson).exists():
-        n += 1
-        student = f"attempt-{stamp}-{n}"
-    folder = course.add_submission(lesson, student, notebooks[0])
-    for extra in notebooks[1:]:
-        shutil.copyfile(extra, folder / extra.name)
-    print(sandbox.describe())
-    # one submission: graded in this process, which has imported nbgrader already; meanwhile
-    # (this process mostly waits for the kernel) the feedback page's tools load
-    feedback_tools = threading.Thread(target=_load_feedback_tools, args=(course.config,),
-                                      daemon=True)
-    feedback_tools.start()
-    report = course.autograde_all(lesson, [student], force=True, warm_servers=servers,
-                                  in_process=True)
-    feedback_tools.join()
-    _print_messages(report.messages)
-    reported = time.perf_counter()
-    graded = course.folder("autograded", student, lesson)
-    total = [0.0, 0.0]
-    for name in course.notebook_names(lesson):
-        scores = {c.grade_id: (c.score, c.max_score) for c in course.scores(lesson, student, name)}
-        total[0] += sum(s for s, _ in scores.values())
-        total[1] += sum(m for _, m in scores.values())
-        try:
-            results = format_results(exercise_results(graded / f"{name}.ipynb", scores))
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError) as error:
-            results = f"  ! {name}.ipynb: not read ({error})"
-        print(f"{name}.ipynb")
-        print(results)
-    print(f"{lesson}: {total[0]:g} / {total[1]:g} points (attempt {student}, "
-          f"kept in {course.folder('submitted', student, lesson)})")
-    if graded.is_dir():
-        messages = []
-        files = course.feedback(lesson, [student], release=False, messages=messages)
-        _print_messages(messages)
-        for path in files:
-            print(f"feedback: {path}")
-    if args.profile:
-        rows = [("starting the command" if args.kernel_servers is None else
-                 "starting the command and handing it to the warm grader", start_up),
-                ("the course's settings and the lesson", prepared - started)]
-        rows += [(f"grading: {name}", seconds) for name, seconds in timing.batch_rows(report)]
-        rows += [("scores and the feedback page", time.perf_counter() - reported)]
-        print("time per stage (the interpreter's exit comes after):")
-        print(timing.table(rows))
+def cmd_settings(args, settings: Settings) -> int:
+    print(settings_table(settings))
     return 0
 
 
-def cmd_release(args) -> int:
-    course = _course(args)
+def cmd_release(args, settings: Settings) -> int:
+    course = course_of(settings)
     folder = course.release(args.lesson)
     print(f"released {args.lesson} to {folder}")
     print(f"students: nbgrader fetch_assignment {args.lesson} --course {course.course_id} "
@@ -175,15 +74,15 @@ def cmd_release(args) -> int:
     return 0
 
 
-def cmd_collect(args) -> int:
-    course, messages = _course(args), []
+def cmd_collect(args, settings: Settings) -> int:
+    course, messages = course_of(settings), []
     students = course.collect(args.lesson, messages)
-    _print_messages(messages)
+    print_messages(messages)
     print(f"{len(students)} submissions of {args.lesson}: {', '.join(students) or '-'}")
     return 0
 
 
-def cmd_autograde(args) -> int:
+def cmd_autograde(args, settings: Settings) -> int:
     scheduler = None
     if args.cluster:  # a cluster's workers start their own grading processes
         from grader.batch.cluster import describe
@@ -193,13 +92,11 @@ def cmd_autograde(args) -> int:
                                  args.tls_key)
     else:
         workers.start_early()
-    from grader.kernel import sandbox
-
-    course = _course(args)
+    course = course_of(settings)
     if scheduler:
-        print("\n".join(describe(scheduler)))
+        print("\n".join(describe(scheduler, settings)))
     else:
-        print(sandbox.describe())
+        print(sandbox.describe(settings))
     for student in args.student or []:
         check_student_id(student)
     report = course.autograde_all(args.lesson, args.student or None, jobs=args.jobs,
@@ -213,13 +110,13 @@ def cmd_autograde(args) -> int:
     return code
 
 
-def cmd_feedback(args) -> int:
-    course, messages = _course(args), []
+def cmd_feedback(args, settings: Settings) -> int:
+    course, messages = course_of(settings), []
     try:
         files = course.feedback(args.lesson, args.student or None,
                                 release=not args.no_release, messages=messages)
     finally:
-        _print_messages(messages)
+        print_messages(messages)
     for path in files:
         print(f"feedback: {path}")
     failed = sum(FEEDBACK_FAILED in message for message in messages)
@@ -228,25 +125,25 @@ def cmd_feedback(args) -> int:
     return 1 if failed else 0
 
 
-def cmd_grades(args) -> int:
+def cmd_grades(args, settings: Settings) -> int:
     from grader.reports import class_report
 
-    course, messages = _course(args), []
+    course, messages = course_of(settings), []
     files = class_report(course, Path(args.out) if args.out else course.root / "reports",
                          messages)
-    _print_messages(messages)
+    print_messages(messages)
     for kind, path in files.items():
         print(f"{kind}: {path}")
     return 0
 
 
-def cmd_similarity(args) -> int:
+def cmd_similarity(args, settings: Settings) -> int:
     from grader.similarity.lesson import compare_lesson
     from grader.similarity.report import write_report
 
-    course = _course(args)
+    course = course_of(settings)
     result = compare_lesson(course, args.lesson, args.threshold, args.jobs)
-    _print_messages(result.problems)
+    print_messages(result.problems)
     flagged = result.flagged()
     for pair in flagged:
         print(pair.line())
@@ -268,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "$COURSE_EXCHANGE_DIR or <state>/exchange)")
     parser.add_argument("--solutions", help="the lessons' source folder (default: "
                         "$COURSE_SOLUTIONS_DIR or solutions/)")
+    # (the defaults above, and every other setting's: ``course settings``, grader/settings.py)
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name, run, help):
@@ -297,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
                   "included): score per exercise, reasons, HTML feedback; every attempt kept")
     sub.add_argument("path", help="a lesson folder (notebooks/02_softmax) or one notebook")
     grading_options(sub, jobs=False)
+
+    command("settings", cmd_settings, "list the course's settings: each one's environment "
+            "variable, its value here and its default, and what it does")
 
     sub = command("release", cmd_release, "generate a lesson and release it to the exchange")
     sub.add_argument("lesson")
@@ -348,38 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, kernel_servers: list | None = None,
-         started: float | None = None) -> int:
-    """Run the ``course`` command ``argv`` (default ``sys.argv[1:]``). Given by ``course
-    submit``'s warm grader (:mod:`grader.submit_server`), which runs it in a forked process:
-    ``kernel_servers``, its kernel fork servers, and ``started``, when the command started
-    (``time.time()``)."""
-    argv = sys.argv[1:] if argv is None else argv
-    if started is None:
-        started = time.time() - (timing.since_process_start() or 0.0)
-    args = build_parser().parse_args(argv)
-    args.kernel_servers, args.started = kernel_servers, started
-    graded_here = args.command == "submit" and kernel_servers is None
-    if graded_here:
-        state = state_folder(args.state_dir)
-        code = submit_server.hand_over(argv, state, started)
-        if code is not None:
-            return code
-    environment = dict(os.environ)  # what the command sets there (PATH, quiet logs) is undone
-    try:
-        code = args.run(args)
-    except (ValueError, RuntimeError) as error:
-        print(f"course {args.command}: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"course {args.command}: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
-    if graded_here:  # the next attempt goes to a warm grader
-        submit_server.leave_behind(argv, state)
-    return code
+def settings_of(args) -> Settings:
+    """The environment's settings, with the command line's options in place of theirs."""
+    return Settings.from_environment(os.environ).updated(
+        state_dir=args.state_dir, db_url=args.db_url, exchange_dir=args.exchange,
+        solutions_dir=args.solutions, cell_timeout=getattr(args, "timeout", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``course`` command ``argv`` (default ``sys.argv[1:]``)."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return run_reported(args.command, lambda: args.run(args, settings_of(args)))
 
 
 def run() -> None:

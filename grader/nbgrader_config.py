@@ -13,9 +13,9 @@ another; the gradebook is SQLite there unless ``COURSE_DB_URL`` gives another SQ
 Student code runs in the ``course-grading`` kernel (``grader/kernels/``, launched by
 ``grader/kernel/sandbox.py``): memory-limited and, where bubblewrap works, without network or access
 to ``solutions/`` and the gradebook. Environment knobs: ``COURSE_CELL_TIMEOUT`` (seconds per
-cell, default 60), ``COURSE_KERNEL_MEMORY_MB``, ``COURSE_KERNEL_PROCESSES``,
-``COURSE_KERNEL_CPU_WEIGHT`` and ``COURSE_SANDBOX`` (see the sandbox module),
-``COURSE_WARM_KERNELS=0`` (start every kernel cold: see ``grader/kernel/warm_kernels.py``).
+cell), ``COURSE_KERNEL_MEMORY_MB``, ``COURSE_KERNEL_PROCESSES``, ``COURSE_KERNEL_CPU_WEIGHT``,
+``COURSE_SANDBOX`` and ``COURSE_WARM_KERNELS``: ``course settings`` lists them all, with their
+defaults (``grader/settings.py``).
 """
 
 import os
@@ -25,6 +25,7 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_runtime_dir
 
 from course_lib.validation import COURSE_ID
+from grader.settings import Settings
 from grader.state import course_settings, read_schema_version_in_process
 
 c = get_config()  # noqa: F821 — provided by traitlets when this file is loaded
@@ -48,15 +49,16 @@ c.OverwriteCells.add_missing_cells = True
 # once, after the last, still stops an invalid notebook from being written
 c.Exporter.optimistic_validation = True
 
-# The grading kernel: found on JUPYTER_PATH, talking over Unix sockets (it has no network).
+# The grading kernel: found in grader/kernels/ by its manager, talking over Unix sockets (it
+# has no network). The manager hands each kernel's launcher the settings it reads (its memory
+# limit, the sandbox): those of this configuration's environment, as plain nbgrader sees them
+# (the ``course`` command gives its own in the configuration it loads from here).
 GRADER = Path(__file__).resolve().parent
-if str(GRADER) not in os.environ.get("JUPYTER_PATH", "").split(os.pathsep):
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        p for p in (str(GRADER), os.environ.get("JUPYTER_PATH")) if p)
 c.Execute.kernel_name = "course-grading"
 # the kernel client skips 0.2 s of silence at start, and its manager 0.1 s at stop
 c.AsyncKernelManager.client_factory = "grader.kernel.kernel_client.ReadyClient"
 c.Execute.kernel_manager_class = "grader.kernel.kernel_client.QuickStopKernelManager"
+c.QuickStopKernelManager.environment = Settings.from_environment(os.environ).environment()
 c.KernelManager.transport = "ipc"
 os.makedirs(jupyter_runtime_dir(), exist_ok=True)
 c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid()}")

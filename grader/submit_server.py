@@ -6,27 +6,30 @@ NumPy, and its kernel fork server as long again importing the lesson's libraries
 to run. So an attempt graded in its own process leaves a warm grader behind: a process that
 has imported all that, listens on a socket in the course's state folder, and keeps the
 lesson's kernel fork server (:mod:`grader.kernel.warm_kernels`). The next ``course submit`` hands it
-its arguments, working folder, environment and terminal (its three standard streams, as file
-descriptors) and waits for the exit status.
+the attempt (the learner's path, ``--profile``, the command's settings), its working folder,
+environment and terminal (its three standard streams, as file descriptors) and waits for the
+exit status.
 
 - **A fresh process per attempt.** The warm grader forks one for each attempt, which runs
-  ``course submit`` as the command would and writes to the learner's terminal; nothing of one
-  attempt is left for the next. Its kernel is forked fresh, as in a batch.
+  ``course submit`` as the command would (:func:`grader.submit.attempt`) and writes to the
+  learner's terminal; nothing of one attempt is left for the next. Its kernel is forked fresh,
+  as in a batch.
 - **The learner's own.** The socket lies in a folder only its owner can open, and the warm
   grader answers only processes of its own user in its own mount namespace: never a grading
   kernel, which runs in a namespace of its own (and does not see the state folder).
 - **One attempt at a time**: a second waits for the first.
-- **Which warm grader.** One per Python, course code (its files' sizes and times) and the
-  settings that say where the course lives (:data:`SETTINGS`, and every ``COURSE_*``
-  variable): another of any of them is another warm grader's.
-- **How it ends.** After ``COURSE_SUBMIT_SERVER_IDLE`` seconds without an attempt (1200), or
-  within seconds of a change of the course code or of its socket's removal.
+- **Which warm grader.** One per Python, course code (its files' sizes and times), the
+  course's settings (:class:`grader.settings.Settings`) and the environment that says where
+  the rest lives (:data:`SETTINGS`, and every ``COURSE_*`` variable): another of any of them is
+  another warm grader's.
+- **How it ends.** After ``COURSE_SUBMIT_SERVER_IDLE`` seconds without an attempt, or within
+  seconds of a change of the course code or of its socket's removal.
   ``COURSE_SUBMIT_SERVER=0`` turns it off: every attempt is graded in its own process.
 - **Ctrl-C** in the learner's terminal interrupts the attempt: the command hangs up, and the
   warm grader interrupts the attempt's processes, then kills them 10 s later.
 
-Run as ``python -m grader.submit_server SOCKET CWD [course submit's arguments]``, which warms
-the kernel fork server of the lesson those arguments name.
+Run as ``python -m grader.submit_server SOCKET CWD [PATH]`` with the course's settings in its
+environment, which warms the kernel fork server of the lesson of ``PATH``.
 """
 
 from __future__ import annotations
@@ -44,19 +47,19 @@ import sys
 import time
 from pathlib import Path
 
-ENABLED = "COURSE_SUBMIT_SERVER"
-IDLE = "COURSE_SUBMIT_SERVER_IDLE"
-#: Besides every ``COURSE_*`` variable, the settings a warm grader must share with its callers.
+from grader import submit, timing
+from grader.kernel import warm_kernels
+from grader.settings import Settings
+from grader.terminal_report import run_reported
+
+#: Besides the course's settings and every ``COURSE_*`` variable, the environment a warm grader
+#: must share with its callers.
 SETTINGS = ("HOME", "PATH", "PYTHONPATH", "VIRTUAL_ENV", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
             "JUPYTER_PATH", "JUPYTER_RUNTIME_DIR", "TF_CPP_MIN_LOG_LEVEL")
 REPO = Path(__file__).resolve().parent.parent
 CODE = (REPO / "grader", REPO / "course_lib")
 MAX_REQUEST = 1 << 20
 INTERRUPT_GRACE = 10.0  # seconds between Ctrl-C and SIGKILL
-
-
-def enabled() -> bool:
-    return os.environ.get(ENABLED, "1") != "0"
 
 
 def code_version() -> str:
@@ -69,14 +72,16 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def address(state: Path) -> Path | None:
-    """The socket of the warm grader for this Python, course code and settings, in the state
-    folder ``state``; None when that path is too long for a Unix socket."""
+def address(settings: Settings) -> Path | None:
+    """The socket of the warm grader for this Python, course code, settings and environment,
+    in the state folder; None when that path is too long for a Unix socket."""
     digest = hashlib.sha256(code_version().encode())
-    for name in sorted(os.environ):
-        if name in SETTINGS or name.startswith("COURSE_"):
-            digest.update(f"{name}={os.environ[name]}\0".encode())
-    path = state / ".submit" / f"{digest.hexdigest()[:16]}.sock"
+    shared = {name: value for name, value in os.environ.items()
+              if name in SETTINGS or name.startswith("COURSE_")}
+    shared.update(settings.environment())
+    for name in sorted(shared):
+        digest.update(f"{name}={shared[name]}\0".encode())
+    path = settings.state_dir / ".submit" / f"{digest.hexdigest()[:16]}.sock"
     return path if len(os.fsencode(path)) < 108 else None
 
 
@@ -93,17 +98,31 @@ def _private(folder: Path) -> bool:
 
 # --- the command's side ----------------------------------------------------------------------
 
-def hand_over(argv: list[str], state: Path, started: float) -> int | None:
-    """Have the warm grader for ``state`` run ``course submit`` with ``argv``: its exit status,
+def course_submit(settings: Settings, path: Path, profile: bool) -> int:
+    """``course submit PATH``: hand the attempt to the warm grader; where none answers, grade
+    it in this process (:func:`grader.submit.attempt`) and leave a warm grader behind for the
+    next one."""
+    started = time.time() - (timing.since_process_start() or 0.0)
+    code = hand_over(settings, path, profile, started)
+    if code is None:
+        code = submit.attempt(settings, path, profile, started)
+        leave_behind(settings, path)
+    return code
+
+
+def hand_over(settings: Settings, path: Path, profile: bool, started: float) -> int | None:
+    """Have the warm grader for ``settings`` grade the attempt at ``path``: its exit status,
     or None when no warm grader answers (grade in this process then). ``started``: when this
     process started (``time.time()``), for ``--profile``."""
-    path = address(state) if enabled() else None
-    if path is None or not _private(path.parent):
+    socket_path = address(settings) if settings.submit_server else None
+    if socket_path is None or not _private(socket_path.parent):
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        conn.connect(str(path))
-        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "started": started}
+        conn.connect(str(socket_path))
+        request = {"path": str(path.resolve()), "profile": profile, "cwd": os.getcwd(),
+                   "env": dict(os.environ), "settings": settings.environment(),
+                   "started": started}
         socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
     except OSError:
         conn.close()
@@ -124,14 +143,17 @@ def hand_over(argv: list[str], state: Path, started: float) -> int | None:
         return None
 
 
-def leave_behind(argv: list[str], state: Path) -> None:
-    """Start a warm grader for ``state``'s next attempts (the process outlives this one)."""
-    path = address(state) if enabled() else None
-    if path is None or not _private(path.parent):
+def leave_behind(settings: Settings, path: Path) -> None:
+    """Start a warm grader for the next attempts, its kernel fork server for the lesson of
+    ``path`` (the process outlives this one)."""
+    socket_path = address(settings) if settings.submit_server else None
+    if socket_path is None or not _private(socket_path.parent):
         return
-    subprocess.Popen([sys.executable, "-m", "grader.submit_server", str(path), os.getcwd(),
-                      *argv], start_new_session=True, stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    subprocess.Popen([sys.executable, "-m", "grader.submit_server", str(socket_path),
+                      os.getcwd(), str(path.resolve())], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, cwd=REPO,
+                     env={**os.environ, **settings.environment()})
 
 
 # --- the warm grader's side -------------------------------------------------------------------
@@ -188,7 +210,6 @@ def _preload() -> None:
     import tqdm.auto  # noqa: F401
 
     import grader.batch.parallel  # noqa: F401
-    import grader.cli  # noqa: F401
     import grader.judging.judge  # noqa: F401
     import grader.reports  # noqa: F401
     from grader.offline_math import compile_feedback_templates
@@ -200,33 +221,28 @@ def _preload() -> None:
 
 
 class WarmGrader:
-    """The server: one attempt at a time, each in a fresh forked process."""
+    """The server: one attempt at a time, each in a fresh forked process, with ``settings``
+    (its own: those of the attempts it answers, which :func:`address` names)."""
 
-    def __init__(self, listener: socket.socket, path: Path):
-        self.listener, self.path = listener, path
+    def __init__(self, listener: socket.socket, path: Path, settings: Settings):
+        self.listener, self.path, self.settings = listener, path, settings
         self.inode = path.stat().st_ino
         self.code = code_version()
-        self.idle_limit = float(os.environ.get(IDLE, 1200))
+        self.idle_limit = settings.submit_server_idle
         # one lesson's kernel fork server at a time (warm_kernels.ForkServer), and its lesson
         self.lesson, self.server = None, None
 
-    def kernel_server(self, argv: list[str], cwd: str) -> list:
-        """The kept kernel fork server of the lesson ``course submit argv`` names (started
-        if need be), in a list; empty when there is none (a bad path: the attempt says so)."""
-        from grader import cli
-        from grader.kernel import warm_kernels
-
+    def kernel_server(self, path: str) -> list:
+        """The kept kernel fork server of the lesson of ``path`` (started if need be), in a
+        list; empty when there is none (a bad path: the attempt says so)."""
         try:
-            os.chdir(cwd)
-            lesson, _, sources = cli.submitted_lesson(cli.build_parser().parse_args(argv))
-        except (SystemExit, OSError, ValueError, AttributeError):
+            lesson, _, sources = submit.submitted_lesson(Path(path), self.settings)
+        except (SystemExit, OSError, ValueError):
             return []
-        finally:
-            os.chdir(REPO)
         alive = self.server is not None and self.server.process.poll() is None
         if lesson != self.lesson or not alive:
             self.stop_kernel_server()
-            started = warm_kernels.start_servers(1, sources)
+            started = warm_kernels.start_servers(1, sources, self.settings)
             if not started:
                 return []
             self.lesson, self.server = lesson, started[0]
@@ -270,14 +286,14 @@ class WarmGrader:
         try:
             message, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 3)
             request = json.loads(message)
-            argv, cwd = list(request["argv"]), str(request["cwd"])
+            path = str(request["path"])
         except (OSError, ValueError, KeyError, TypeError):
             return
         if len(fds) != 3:
             for fd in fds:
                 os.close(fd)
             return
-        servers = self.kernel_server(argv, cwd)
+        servers = self.kernel_server(path)
         pid = os.fork()
         if pid == 0:
             self.listener.close()
@@ -306,7 +322,9 @@ def _trusted_peer(conn: socket.socket) -> bool:
 
 
 def _run_attempt(request: dict, fds: list[int], servers: list) -> None:
-    """In the forked process: become the learner's ``course submit`` and exit with its status."""
+    """In the forked process: become the learner's ``course submit`` (its terminal, folder and
+    environment, which the libraries it runs read: ``HOME``, ``PATH``, ``JUPYTER_*``) and exit
+    with its status."""
     code = 1
     try:
         os.setsid()  # its own process group, which the warm grader can interrupt as a whole
@@ -316,16 +334,16 @@ def _run_attempt(request: dict, fds: list[int], servers: list) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.chdir(request["cwd"])
-        os.environ.clear()
+        os.environ.clear()  # this new process's own environment: the command's, once
         os.environ.update(request["env"])
         sys.stdin = open(0, closefd=False)  # noqa: SIM115
         sys.stdout = open(1, "w", buffering=1 if os.isatty(1) else -1,  # noqa: SIM115
                           encoding="utf-8", closefd=False)
         sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
-        from grader import cli
-
-        code = cli.main(request["argv"], kernel_servers=servers,
-                        started=float(request.get("started") or time.time()))
+        started = float(request.get("started") or time.time())
+        code = run_reported("submit", lambda: submit.attempt(
+            Settings.from_environment(request["settings"]), Path(request["path"]),
+            bool(request.get("profile")), started, kernel_servers=servers))
     except BaseException as error:  # noqa: BLE001  (reported on the learner's terminal)
         print(f"course submit: the warm grader failed: {error!r}", file=sys.stderr)
     finally:
@@ -366,16 +384,18 @@ def _signal_group(pid: int, signum: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    path, cwd, submit_argv = Path(argv[0]), argv[1], argv[2:]
+    """``SOCKET CWD [PATH]``, the course's settings in the environment."""
+    path, lesson_path = Path(argv[0]), argv[2:]
+    settings = Settings.from_environment(os.environ)
     listener = _listen(path)
     if listener is None:
         return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the kernel servers first
     _remove_dead_sockets(path.parent, path)
     _preload()
-    grader = WarmGrader(listener, path)
-    if submit_argv:
-        grader.kernel_server(submit_argv, cwd)
+    grader = WarmGrader(listener, path, settings)
+    if lesson_path:
+        grader.kernel_server(lesson_path[0])
     grader.serve()
 
 

@@ -20,6 +20,7 @@ from grader.course import REPO
 from grader.judging.judge import METADATA
 from grader.kernel import sandbox, warm_kernels
 from grader.offline_math import mathjax_component
+from grader.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]
 
@@ -143,7 +144,7 @@ def test_nothing_of_one_submission_reaches_the_next(course, tmp_path):
     planted = _answer_output(_autograded(course, "leak_1_plant"))
     for place in ("'/tmp/answer.py'", "'/dev/shm/answer.py'", "'answer.py'", "'shm'"):
         assert place in planted, planted  # the attack did write there
-    if warm_kernels.available():
+    if warm_kernels.available(Settings.from_environment()):
         assert planted.startswith("pid 1 "), planted  # a forked kernel, PID 1 of its own
     assert scores == {"leak_1_plant": 0, "leak_2_pick_up": 0, "leak_3_right": 3}
     assert "picked up: []" in _answer_output(_autograded(course, "leak_2_pick_up"))

@@ -16,8 +16,8 @@ from grading_utils import FULL_MARKS, LESSON, submission, submit, tiny_lesson, t
 from grader.cli import build_parser, main
 from grader.course import Course
 
-COMMANDS = ["generate", "check", "submit", "release", "collect", "autograde", "feedback",
-            "grades"]
+COMMANDS = ["generate", "check", "submit", "settings", "release", "collect", "autograde",
+            "feedback", "grades"]
 
 
 @pytest.fixture
@@ -37,6 +37,21 @@ def test_every_command_has_help(command, capsys):
         build_parser().parse_args([command, "--help"] if command else ["--help"])
     assert done.value.code == 0
     assert "usage: course" in capsys.readouterr().out
+
+
+def test_settings_lists_each_setting_its_value_and_default(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CELL_TIMEOUT", "42")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "COURSE_CELL_TIMEOUT=42   (default: 60)" in out, out
+    assert "COURSE_SANDBOX=auto   (default: auto)" in out and "bubblewrap" in out, out
+
+
+def test_a_bad_setting_is_one_line_that_says_what_was_received(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_KERNEL_PROCESSES", "many")
+    assert main(["settings"]) == 1
+    assert capsys.readouterr().err == ("course settings: COURSE_KERNEL_PROCESSES must be a "
+                                       "whole number, 0 or more. Received: 'many'\n")
 
 
 def test_submit_prints_scores_reasons_feedback_and_keeps_attempts(tiny, tmp_path, capsys):

@@ -23,6 +23,7 @@ from nbgrader_utils import solution_notebook
 from grader.course import REPO
 from grader.kernel import kept_out, sandbox
 from grader.kernel.warm_kernels import modules_to_preload
+from grader.settings import Settings
 
 COURSE_LIB = REPO / "course_lib"
 
@@ -63,7 +64,7 @@ def test_no_numpy_lesson_imports_a_kept_out_library(lesson, tmp_path):
 
 
 def _confined_python(code: str, lesson: str) -> subprocess.CompletedProcess:
-    argv = sandbox.confined_argv([sys.executable, "-s", "-c", code],
+    argv = sandbox.confined_argv([sys.executable, "-s", "-c", code], Settings(),
                                  kept_out.for_lesson(lesson))
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": sandbox.PACKAGES_IN_SANDBOX,
            "MPLBACKEND": "agg"}

@@ -22,6 +22,7 @@ from grading_utils import LESSON, submission, tiny_lesson
 from grader import submit_server
 from grader.course import Course
 from grader.kernel import sandbox
+from grader.settings import Settings
 
 COURSE = str(Path(sys.executable).parent / "course")
 WRONG = {"add": "def add(a, b):\n    return a - b", "mul": "def mul(a, b):\n    return a * b"}
@@ -142,9 +143,14 @@ def test_a_process_in_another_mount_namespace_is_not_answered(learner):
     _started_warm_grader(learner)
     attempts = len(learner.submissions(LESSON))
     # what a sandboxed kernel would try if it could see the socket: hand over an attempt
-    probe = ("import sys; from pathlib import Path; from grader import submit_server; "
-             f"code = submit_server.hand_over(['submit', '{learner.work}'], "
-             f"Path('{learner.root}'), 0.0); print('answered' if code is not None else 'not')")
+    settings = Settings.from_environment(learner.env).updated(
+        state_dir=learner.root, solutions_dir=learner.root.parent / "solutions")
+    assert submit_server.address(settings) == _socket(learner)  # the warm grader's own
+    probe = ("from pathlib import Path; from grader import submit_server; "
+             "from grader.settings import Settings; "
+             f"settings = Settings.from_environment({settings.environment()!r}); "
+             f"code = submit_server.hand_over(settings, Path('{learner.work}'), False, 0.0); "
+             "print('answered' if code is not None else 'not')")
     done = subprocess.run(["bwrap", "--dev-bind", "/", "/", "--", sys.executable, "-c", probe],
                           env=learner.env, capture_output=True, text=True, timeout=60,
                           cwd=Path(submit_server.REPO))

@@ -19,6 +19,7 @@ from jupyter_client.manager import KernelManager
 from grader.course import prepare_environment
 from grader.kernel import cgroups, kernel_launch, sandbox, warm_kernels
 from grader.kernel.sandbox import KERNEL_NAME
+from grader.settings import Settings
 
 needs_bwrap = pytest.mark.skipif(not sandbox.bwrap_works(), reason="no bubblewrap")
 
@@ -41,7 +42,7 @@ def test_the_lessons_imports_are_preloaded_after_the_kernels_own(tmp_path):
 def server(monkeypatch):
     prepare_environment()
     monkeypatch.setenv("JUPYTER_PATH", str(sandbox.JUPYTER_DATA))
-    started = warm_kernels.ForkServer(["numpy"]).start()
+    started = warm_kernels.ForkServer(["numpy"], Settings()).start()
     yield started
     started.stop()
 
@@ -137,10 +138,10 @@ def test_a_request_outside_the_shared_folders_is_refused(server, tmp_path, monke
     assert warm_kernels.prepare(server.info(), timeout=60)  # still serving
 
 
-def test_cold_kernels_when_asked(monkeypatch):
-    monkeypatch.setenv("COURSE_WARM_KERNELS", "0")
-    assert not warm_kernels.available()
-    assert warm_kernels.start_servers(2, [Path("lesson.ipynb")]) == []
+def test_cold_kernels_when_asked():
+    for cold in (Settings(warm_kernels=False), Settings(sandbox="off")):
+        assert not warm_kernels.available(cold)
+        assert warm_kernels.start_servers(2, [Path("lesson.ipynb")], cold) == []
 
 
 @needs_bwrap
@@ -151,7 +152,7 @@ def test_sandboxed_processes_read_a_font_list_made_once(tmp_path, monkeypatch):
         (font_list,) = sandbox.font_lists("bwrap")  # made here, in the sandbox's view
         assert font_list.is_relative_to(tmp_path / "attention-step-by-step")
         shown = subprocess.run(
-            [*sandbox._confinement(), "--", sys.executable, "-c",
+            [*sandbox._confinement(sandbox.tmpfs_bytes(Settings())), "--", sys.executable, "-c",
              "import logging, os; logging.basicConfig(level=logging.INFO)\n"
              "import matplotlib.font_manager\nprint(sorted(os.listdir('/tmp')))"],
             env=kernel_launch.kernel_environment("/tmp", "bwrap"), capture_output=True,
@@ -168,7 +169,7 @@ def test_without_a_cache_folder_there_is_no_font_list(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
     sandbox.font_lists.cache_clear()
     try:
-        assert sandbox.font_lists(sandbox.mode()) == ()  # each process lists fonts itself
+        assert sandbox.font_lists(sandbox.mode(Settings())) == ()  # each lists fonts itself
     finally:
         sandbox.font_lists.cache_clear()
 
@@ -184,7 +185,7 @@ def test_a_kernel_runs_in_its_control_group_and_cannot_change_it(server, monkeyp
     if not warm:  # the same folders, without the server's address: the launcher starts it cold
         monkeypatch.setattr(warm_kernels, "prepare", lambda info, timeout: {
             "JUPYTER_RUNTIME_DIR": info["run"]})
-    settings = {"COURSE_KERNEL_MEMORY_MB": "1024", "COURSE_KERNEL_PROCESSES": "64"}
+    settings = Settings(kernel_memory_mb=1024, kernel_processes=64)
     with sandbox.kernel_cgroup("ana / tiny", settings) as group:
         for key, value in group.env.items():
             monkeypatch.setenv(key, value)

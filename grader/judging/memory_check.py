@@ -46,6 +46,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from course_lib.probe_cases import LimitedCall
 from grader.kernel import cgroups, kept_out, sandbox
 from grader.kernel.kernel_launch import kernel_environment
+from grader.settings import Settings
 
 MEMORY_LIMIT_BYTES = 96 << 20
 MAX_PROCESSES = 32
@@ -118,10 +119,18 @@ def answer_cells(cells) -> list[str]:
     return kept
 
 
-def unavailable_reason() -> str | None:
-    """Why the memory limit cannot be enforced here, or None."""
+def grading_settings(settings: Settings | None) -> Settings:
+    """``settings``, or when left out those of the grading process, from its environment: the
+    judge, which nbgrader runs inside that process and hands nothing but its configuration,
+    leaves them out (the course's grading processes are handed theirs in their environment)."""
+    return Settings.from_environment(os.environ) if settings is None else settings
+
+
+def unavailable_reason(settings: Settings | None = None) -> str | None:
+    """Why the memory limit cannot be enforced here, or None (:func:`grading_settings`)."""
+    settings = grading_settings(settings)
     try:
-        if sandbox.mode() != "bwrap":
+        if sandbox.mode(settings) != "bwrap":
             return "bubblewrap is not available"
     except sandbox.SandboxUnavailable as error:
         return str(error)
@@ -129,10 +138,11 @@ def unavailable_reason() -> str | None:
 
 
 def run(exercise: str, cells: list[str], calls: list[LimitedCall],
-        limit_bytes: int = MEMORY_LIMIT_BYTES) -> LimitedRun:
+        limit_bytes: int = MEMORY_LIMIT_BYTES, settings: Settings | None = None) -> LimitedRun:
     """Run ``exercise`` from ``cells`` (:func:`answer_cells`) on ``calls``, in a fresh sandboxed
-    process under a memory limit of ``limit_bytes``."""
-    reason = unavailable_reason()
+    process under a memory limit of ``limit_bytes`` (``settings``: :func:`grading_settings`)."""
+    settings = grading_settings(settings)
+    reason = unavailable_reason(settings)
     if reason is not None:
         return LimitedRun(limit_bytes, unverified=reason)
     job = json.dumps({"exercise": exercise, "cells": cells,
@@ -145,7 +155,7 @@ def run(exercise: str, cells: list[str], calls: list[LimitedCall],
         return LimitedRun(limit_bytes, unverified=str(error))
     with group:
         result = LimitedRun(limit_bytes)
-        output, result.problem = _run_in(group, job)
+        output, result.problem = _run_in(group, job, settings)
         result.out_of_memory = group.out_of_memory()
         result.peak_bytes = group.peak_memory()
     if result.problem is None:
@@ -156,12 +166,12 @@ def run(exercise: str, cells: list[str], calls: list[LimitedCall],
     return result
 
 
-def _run_in(group: cgroups.Cgroup, job: str) -> tuple[bytes, str | None]:
+def _run_in(group: cgroups.Cgroup, job: str, settings: Settings) -> tuple[bytes, str | None]:
     """Start the limited process in ``group`` (it joins before Python starts), hand it the
     job, and read what it writes, up to :data:`MAX_RESULT_BYTES` and :data:`RUN_SECONDS`."""
     procs = [str(path) for path in group.procs_files()]
     argv = sandbox.confined_argv([sys.executable, "-s", "-m", "course_lib.limited_run"],
-                                 kept_out.LIBRARIES)
+                                 settings, kept_out.LIBRARIES)
     env = {**kernel_environment("/tmp", "bwrap"), **ONE_THREAD,
            "PYTHONPATH": sandbox.PACKAGES_IN_SANDBOX}
     process = subprocess.Popen([sys.executable, "-S", "-c", _GATE, str(len(procs)), *procs,

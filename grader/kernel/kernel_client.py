@@ -15,18 +15,32 @@ interval added up to 0.1 s (0.2 s when one retry was not enough) to each start.
 check comes before the kill has taken effect, so each stop waits 0.1 s, with nothing else to
 do in that grading slot. :class:`QuickStopKernelManager` checks every 5 ms.
 
+**Where the kernel comes from.** :class:`QuickStopKernelManager` finds the ``course-grading``
+kernelspec in ``grader/kernels/`` (no ``JUPYTER_PATH`` to change), and starts the kernel with
+the grading process's environment plus ``QuickStopKernelManager.environment``: the settings a
+kernel's launcher reads (``Settings.environment()``, set in the course's nbgrader
+configuration).
+
 Configured in ``grader/nbgrader_config.py`` (``AsyncKernelManager.client_factory``,
 ``Execute.kernel_manager_class``).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from queue import Empty
 
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_path
+from traitlets import Dict, default
+
+#: The course's kernelspecs (``course-grading``), looked up before Jupyter's own folders.
+KERNELS = Path(__file__).resolve().parent.parent / "kernels"
 
 #: How long one ``kernel_info_request``'s answer is waited for before the request is sent
 #: again, on the shell channel (which queues requests until the kernel is up) and on IOPub
@@ -77,7 +91,21 @@ class ReadyClient(AsyncKernelClient):
 
 
 class QuickStopKernelManager(AsyncKernelManager):
-    """:class:`AsyncKernelManager` that sees a killed kernel gone within 5 ms, not 100."""
+    """:class:`AsyncKernelManager` that sees a killed kernel gone within 5 ms, not 100, finds
+    the course's kernelspecs, and hands each kernel :attr:`environment`."""
+
+    environment = Dict(
+        {}, help="Environment variables every kernel gets besides the grading process's: the "
+        "course's settings for the kernel's launcher (Settings.environment()).").tag(config=True)
+
+    @default("kernel_spec_manager")
+    def _course_kernel_specs(self) -> KernelSpecManager:
+        return KernelSpecManager(data_dir=self.data_dir,
+                                 kernel_dirs=[str(KERNELS), *jupyter_path("kernels")])
+
+    async def _async_pre_start_kernel(self, **kw):
+        kw["env"] = {**kw.get("env", os.environ), **self.environment}
+        return await super()._async_pre_start_kernel(**kw)
 
     async def _async_wait(self, pollinterval: float = 0.005) -> None:
         await super()._async_wait(pollinterval=min(pollinterval, 0.005))

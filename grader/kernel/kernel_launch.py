@@ -3,8 +3,9 @@
 The ``course-grading`` kernelspec (``grader/kernels/course-grading/kernel.json``) starts
 ``python -S launch.py -f CONNECTION_FILE``. That process
 
-* limits the kernel's address space (``COURSE_KERNEL_MEMORY_MB``, default 4096; 0 = no
-  limit), so a submission that allocates without end gets a ``MemoryError`` or dies alone;
+* limits the kernel's address space (``COURSE_KERNEL_MEMORY_MB``, set by the grading process
+  from its :class:`grader.settings.Settings`; 0 or unset = no limit), so a submission that
+  allocates without end gets a ``MemoryError`` or dies alone;
 * moves itself, and so the kernel and every process the kernel starts, into the control group
   the grading process made for this submission (``COURSE_KERNEL_CGROUP``: its
   ``cgroup.procs`` files, :func:`grader.kernel.sandbox.kernel_cgroup`): one memory limit, ``tmpfs``
@@ -16,12 +17,17 @@ The ``course-grading`` kernelspec (``grader/kernels/course-grading/kernel.json``
 * makes the kernel die with the process that grades it (no orphans after a kill);
 * passes on only a short list of environment variables (no gradebook URL, no course paths);
 * asks the slot's kernel fork server (``COURSE_KERNEL_SERVER``, :mod:`grader.kernel.warm_kernels`)
-  to fork the kernel warm, and waits for it; without a server, or when the server cannot, it
-  starts the kernel cold, confined by :func:`grader.kernel.sandbox.launch_cold`.
+  to fork the kernel warm, and waits for it; without a server, or when the server cannot, the
+  kernelspec's script (``launch.py``) starts the kernel cold, confined by
+  :func:`grader.kernel.sandbox.launch_cold`.
 
 It runs once per submission, so it starts lean: without ``site`` and with this module's few
 standard-library imports: about 60 ms of CPU, where the launcher it replaces
 (``python -m grader.kernel.sandbox``, with ``site`` and the sandbox's imports) took 100–120 ms.
+So it reads no :class:`grader.settings.Settings` (whose imports alone take 50 ms): only the
+variables the grading process hands each kernel (:data:`MEMORY_VARIABLE`,
+:data:`CGROUP_VARIABLE`, :data:`SERVER_VARIABLE`). It is the bottom of the kernel package:
+:mod:`grader.kernel.sandbox` builds on it, never the other way.
 """
 
 from __future__ import annotations
@@ -33,19 +39,17 @@ import sys
 
 SERVER_VARIABLE = "COURSE_KERNEL_SERVER"
 CGROUP_VARIABLE = "COURSE_KERNEL_CGROUP"
-DEFAULT_MEMORY_MB = 4096
+#: The kernels' memory limit in MiB, as ``Settings.environment()`` hands it over (resolved).
+MEMORY_VARIABLE = "COURSE_KERNEL_MEMORY_MB"
 ENV_KEEP = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONWARNINGS", "PYTHONHASHSEED",
             "NBGRADER_EXECUTION", "MPLBACKEND"}
 ENV_KEEP_PREFIXES = ("TF_", "KERAS_", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "NVIDIA_", "XLA_")
 
 
-def memory_limit_mb(settings=None) -> int:
-    """The kernel's memory limit in MiB (0: none), from ``settings`` (default the
-    environment): its address-space limit, and its control group's. GPUs map far more address
-    space than they use, so the default is no limit where an NVIDIA device is present."""
-    default = 0 if os.path.exists("/dev/nvidiactl") else DEFAULT_MEMORY_MB
-    return int((os.environ if settings is None else settings).get("COURSE_KERNEL_MEMORY_MB",
-                                                                  default))
+def handed_memory_limit_mb() -> int:
+    """The memory limit in MiB (0: none) the grading process handed this process
+    (:data:`MEMORY_VARIABLE`): its address-space limit."""
+    return int(os.environ.get(MEMORY_VARIABLE) or 0)
 
 
 def cgroup_files() -> list[str]:
@@ -95,7 +99,7 @@ def confine_this_process() -> None:
     import resource
 
     join_cgroup()
-    limit = memory_limit_mb()
+    limit = handed_memory_limit_mb()
     if limit:
         resource.setrlimit(resource.RLIMIT_AS, (limit << 20, limit << 20))
     die_with_parent()
@@ -136,8 +140,10 @@ def launch_warm(connection_file: str, address: str, env: dict[str, str]) -> int 
         return 1
 
 
-def main(args: list[str]) -> None:
-    """Become the kernel (cold), or wait for the warm one. ``args``: ``-f CONNECTION_FILE``."""
+def main(args: list[str]) -> str:
+    """Confine this process and let the warm kernel run, exiting with its code; when there is
+    none, return the connection file of the kernel to start cold (``launch.py`` does).
+    ``args``: ``-f CONNECTION_FILE``."""
     if len(args) != 2 or args[0] != "-f":
         raise SystemExit("usage: launch.py -f CONNECTION_FILE")
     connection_file = os.path.realpath(args[1])
@@ -147,9 +153,4 @@ def main(args: list[str]) -> None:
                            kernel_environment("/tmp", "bwrap"))
         if code is not None:
             raise SystemExit(code)
-    import site
-
-    site.main()  # what -S skipped: the cold start binds the environment (sys.prefix) in bwrap
-    from grader.kernel.sandbox import launch_cold
-
-    launch_cold(connection_file)
+    return connection_file

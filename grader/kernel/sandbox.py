@@ -19,18 +19,20 @@ Each submission's kernels also run in a control group of their own (:func:`kerne
 :mod:`grader.kernel.cgroups`), made by the grading process and joined by the launcher before the
 kernel starts: one memory limit for all its processes and for the files in its ``/tmp`` and
 ``/dev/shm`` (``COURSE_KERNEL_MEMORY_MB``), a process and thread limit
-(``COURSE_KERNEL_PROCESSES``, default 1024; 0 = none) and a CPU share
-(``COURSE_KERNEL_CPU_WEIGHT``, default 100 on cgroup v2's scale of 1 to 10000: each kernel gets
-the same share of the CPUs, however many processes it runs). Each of those two ``tmpfs``
-mounts holds at most 512 MiB (less under a smaller memory limit). Sandboxed code has no
-capabilities and no ``/sys``: it cannot mount a cgroup file system to change its limits.
+(``COURSE_KERNEL_PROCESSES``; 0 = none) and a CPU share (``COURSE_KERNEL_CPU_WEIGHT``, on
+cgroup v2's scale of 1 to 10000: each kernel gets the same share of the CPUs, however many
+processes it runs). Their defaults and meanings: :class:`grader.settings.Settings`, which the
+functions here are given; a process the grader spawns reads its own from its environment.
+Each of those two ``tmpfs`` mounts holds at most 512 MiB (less under a smaller memory limit).
+Sandboxed code has no capabilities and no ``/sys``: it cannot mount a cgroup file system to
+change its limits.
 
-``COURSE_SANDBOX`` chooses: ``auto`` (default: bubblewrap when it works, else the fallback),
-``bwrap`` (refuse to grade without it) or ``off``. Without bubblewrap the kernel still gets the
-limits above, but its code can read any file the grading user can read: :func:`describe` says
-so, and the ``course`` command prints it before grading. Where no control group can be made
-(not root, no delegated cgroup tree), :func:`describe` says that too: the memory limit is then
-per process, with no process limit or CPU share.
+``COURSE_SANDBOX`` (``Settings.sandbox``) chooses: ``auto`` (default: bubblewrap when it works,
+else the fallback), ``bwrap`` (refuse to grade without it) or ``off``. Without bubblewrap the
+kernel still gets the limits above, but its code can read any file the grading user can read:
+:func:`describe` says so, and the ``course`` command prints it before grading. Where no control
+group can be made (not root, no delegated cgroup tree), :func:`describe` says that too: the
+memory limit is then per process, with no process limit or CPU share.
 """
 
 from __future__ import annotations
@@ -51,12 +53,8 @@ from pathlib import Path
 import grader
 from grader.kernel import cgroups, kept_out
 from grader.kernel.cgroups import Cgroup, CgroupError, Limits
-from grader.kernel.kernel_launch import (
-    CGROUP_VARIABLE,
-    confine_this_process,
-    kernel_environment,
-    memory_limit_mb,
-)
+from grader.kernel.kernel_launch import CGROUP_VARIABLE, confine_this_process, kernel_environment
+from grader.settings import Settings
 
 KERNEL_NAME = "course-grading"
 #: The folder to put on ``JUPYTER_PATH`` so Jupyter finds ``kernels/course-grading``.
@@ -65,8 +63,6 @@ JUPYTER_DATA = Path(__file__).resolve().parent.parent  # grader/, which holds ke
 LAUNCHER = JUPYTER_DATA / "kernels" / KERNEL_NAME / "launch.py"
 PACKAGES_IN_SANDBOX = "/opt/course"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
-DEFAULT_PROCESSES = 1024
-DEFAULT_CPU_WEIGHT = 100
 TMPFS_MB = 512  # each of the kernel's /tmp and /dev/shm, at most (and at most its memory limit)
 
 
@@ -89,9 +85,10 @@ def bwrap_works() -> bool:
     return probe.returncode == 0
 
 
-def mode() -> str:
-    """``"bwrap"`` or ``"limits"`` (the fallback), as ``COURSE_SANDBOX`` and this machine allow."""
-    wanted = os.environ.get("COURSE_SANDBOX", "auto").lower()
+def mode(settings: Settings) -> str:
+    """``"bwrap"`` or ``"limits"`` (the fallback), as ``settings.sandbox`` and this machine
+    allow."""
+    wanted = settings.sandbox
     if wanted == "off":
         return "limits"
     if bwrap_works():
@@ -103,25 +100,23 @@ def mode() -> str:
     return "limits"
 
 
-def kernel_limits(settings: dict[str, str] | None = None) -> Limits:
-    """A kernel's control-group limits, from ``settings`` (default the environment)."""
-    settings = os.environ if settings is None else settings
-    memory = memory_limit_mb(settings)
-    processes = int(settings.get("COURSE_KERNEL_PROCESSES", DEFAULT_PROCESSES))
+def kernel_limits(settings: Settings) -> Limits:
+    """A kernel's control-group limits."""
+    memory = settings.memory_limit_mb
     return Limits(memory_bytes=memory << 20 if memory else None,
-                  max_processes=processes or None,
-                  cpu_weight=int(settings.get("COURSE_KERNEL_CPU_WEIGHT", DEFAULT_CPU_WEIGHT)))
+                  max_processes=settings.kernel_processes or None,
+                  cpu_weight=settings.kernel_cpu_weight)
 
 
-def tmpfs_bytes(settings: dict[str, str] | None = None) -> int:
+def tmpfs_bytes(settings: Settings) -> int:
     """The size of each of a kernel's ``tmpfs`` mounts (``/tmp``, ``/dev/shm``)."""
-    return min(TMPFS_MB, memory_limit_mb(settings) or TMPFS_MB) << 20
+    return min(TMPFS_MB, settings.memory_limit_mb or TMPFS_MB) << 20
 
 
-@functools.lru_cache(maxsize=1)
-def describe() -> str:
+@functools.lru_cache(maxsize=4)
+def describe(settings: Settings) -> str:
     """One line for the instructor: how student code is confined on this machine."""
-    limit, limits = memory_limit_mb(), kernel_limits()
+    limit, limits = settings.memory_limit_mb, kernel_limits(settings)
     memory = f"{limit} MiB of memory" if limit else "no memory limit"
     no_cgroup = cgroups.unavailable_reason()
     if no_cgroup is None:
@@ -133,10 +128,10 @@ def describe() -> str:
         limited = (f"{memory} per kernel process, NO control group ({no_cgroup}): "
                    f"no limit on a kernel's processes, its /tmp counts apart, its CPU share "
                    f"grows with its processes")
-    if mode() == "bwrap":
+    if mode(settings) == "bwrap":
         return (f"sandbox: bubblewrap — no network, no answer key, no access to solutions/, "
                 f"the gradebook or other submissions; {limited}")
-    reason = "COURSE_SANDBOX=off" if os.environ.get("COURSE_SANDBOX") == "off" else \
+    reason = "COURSE_SANDBOX=off" if settings.sandbox == "off" else \
         "bubblewrap is not available (apt-get install bubblewrap)"
     return (f"sandbox: NONE ({reason}) — kernels run with {limited} and a reduced "
             f"environment, but student code can read every file this user can read and "
@@ -154,7 +149,7 @@ class KernelCgroup:
 
 
 @contextlib.contextmanager
-def kernel_cgroup(where: str, settings: dict[str, str]) -> Iterator[KernelCgroup]:
+def kernel_cgroup(where: str, settings: Settings) -> Iterator[KernelCgroup]:
     """A control group for the kernels of one submission (``where``: ``student / lesson``),
     with the limits of ``settings`` (:func:`kernel_limits`): every kernel launched with
     ``env`` in the environment joins it (:func:`grader.kernel.kernel_launch.join_cgroup`). At the
@@ -238,7 +233,8 @@ def _make_font_list(folder: Path, sandbox_mode: str) -> None:
     env = dict(kernel_environment("/tmp", sandbox_mode), MPLCONFIGDIR=inside)
     argv = [sys.executable, "-c", "import matplotlib.font_manager"]
     if sandbox_mode == "bwrap":
-        argv = [*_confinement(fonts=False), "--bind", str(building), inside, "--", *argv]
+        argv = [*_confinement(TMPFS_MB << 20, fonts=False), "--bind", str(building), inside,
+                "--", *argv]
     try:
         subprocess.run(argv, env=env, capture_output=True, timeout=120)
     except (OSError, subprocess.SubprocessError):
@@ -249,11 +245,12 @@ def _make_font_list(folder: Path, sandbox_mode: str) -> None:
         shutil.rmtree(building, ignore_errors=True)
 
 
-def _confinement(fonts: bool = True, keep_out: tuple[str, ...] = ()) -> list[str]:
-    """The bubblewrap options every grading process gets (see the module doc), and the font
-    list (:func:`font_lists`); ``keep_out``: libraries replaced by a package that cannot be
-    imported (:mod:`grader.kernel.kept_out`)."""
-    size = str(tmpfs_bytes())
+def _confinement(tmpfs: int, fonts: bool = True, keep_out: tuple[str, ...] = ()) -> list[str]:
+    """The bubblewrap options every grading process gets (see the module doc), with ``tmpfs``
+    bytes in each of its ``/tmp`` and ``/dev/shm`` (:func:`tmpfs_bytes`), and the font list
+    (:func:`font_lists`); ``keep_out``: libraries replaced by a package that cannot be imported
+    (:mod:`grader.kernel.kept_out`)."""
+    size = str(tmpfs)
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
             "--new-session", "--cap-drop", "ALL", "--dev", "/dev", "--size", size,
             "--tmpfs", "/dev/shm", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
@@ -277,10 +274,11 @@ def _confinement(fonts: bool = True, keep_out: tuple[str, ...] = ()) -> list[str
     return argv + ["--ro-bind", str(packages["course_lib"]), f"{PACKAGES_IN_SANDBOX}/course_lib"]
 
 
-def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> list[str]:
+def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path,
+               settings: Settings) -> list[str]:
     """The bubblewrap command line that runs ``kernel_argv`` confined (see the module doc),
     without the libraries its lesson (the name of ``workdir``) does not need."""
-    argv = _confinement(keep_out=kept_out.for_lesson(workdir.name))
+    argv = _confinement(tmpfs_bytes(settings), keep_out=kept_out.for_lesson(workdir.name))
     # the connection file (read-only), the folder of the kernel's sockets (the connection's
     # "ip" with the ipc transport: a private runtime folder), the submission's folder (cwd)
     sockets = Path(json.loads(connection_file.read_text())["ip"]).parent
@@ -290,14 +288,16 @@ def bwrap_argv(kernel_argv: list[str], connection_file: Path, workdir: Path) -> 
     return argv + ["--", *kernel_argv]
 
 
-def confined_argv(argv: list[str], keep_out: tuple[str, ...] = ()) -> list[str]:
+def confined_argv(argv: list[str], settings: Settings,
+                  keep_out: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command line that runs ``argv`` confined, in an empty ``/tmp`` and with
     no folder of the submission's: a process the grader runs on a learner's code by itself
     (:mod:`grader.judging.memory_check`)."""
-    return [*_confinement(keep_out=keep_out), "--chdir", "/tmp", "--", *argv]
+    return [*_confinement(tmpfs_bytes(settings), keep_out=keep_out), "--chdir", "/tmp", "--",
+            *argv]
 
 
-def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str],
+def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str], settings: Settings,
                 keep_out: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command line of a kernel fork server (:mod:`grader.kernel.warm_kernels`): the
     same confinement (without ``keep_out``), the server's own file alone, and the slot's two
@@ -305,12 +305,13 @@ def server_argv(listen_fd: int, work: Path, run: Path, modules: list[str],
     from grader.kernel import fork_server
 
     script = f"{PACKAGES_IN_SANDBOX}/fork_server.py"
-    argv = _confinement(keep_out=keep_out) + ["--ro-bind", fork_server.__file__, script]
+    argv = _confinement(tmpfs_bytes(settings), keep_out=keep_out) + [
+        "--ro-bind", fork_server.__file__, script]
     if os.geteuid() == 0:  # its guards map uid 0 into their user namespace: Linux asks for this
         argv += ["--cap-add", "CAP_SETFCAP"]  # (the kernels it forks drop every capability)
     argv += ["--bind", str(work), fork_server.WORK, "--bind", str(run), fork_server.RUN]
     return argv + ["--chdir", "/", "--", sys.executable, "-s", script, str(listen_fd),
-                   str(work), str(run), str(tmpfs_bytes()), *modules]
+                   str(work), str(run), str(tmpfs_bytes(settings)), *modules]
 
 
 def is_kernel_process(cmdline: list[str]) -> bool:
@@ -321,14 +322,17 @@ def is_kernel_process(cmdline: list[str]) -> bool:
 
 def launch_cold(connection_file: str) -> None:
     """Replace this process (the launcher, already confined) by a freshly started IPython
-    kernel: in bubblewrap where it works, else with the limits alone."""
+    kernel: in bubblewrap where it works, else with the limits alone. Its settings are those
+    the grading process handed it (``Settings.environment()``)."""
+    settings = Settings.from_environment(os.environ)
     connection_file = Path(connection_file)
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
     workdir = Path.cwd()
-    if mode() == "bwrap":
+    if mode(settings) == "bwrap":
         env = kernel_environment("/tmp", "bwrap")
         env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
-        os.execve(shutil.which("bwrap"), bwrap_argv(kernel, connection_file, workdir), env)
+        os.execve(shutil.which("bwrap"),
+                  bwrap_argv(kernel, connection_file, workdir, settings), env)
     home = tempfile.mkdtemp(prefix="course-kernel-")
     for font_list in font_lists("limits"):
         shutil.copy(font_list, home)
@@ -337,13 +341,14 @@ def launch_cold(connection_file: str) -> None:
 
 def launch(args: list[str]) -> None:
     """``--serve FD WORK RUN MODULE...``: become a kernel fork server in its confinement
-    (:mod:`grader.kernel.warm_kernels`)."""
+    (:mod:`grader.kernel.warm_kernels`), with the settings its starter handed it."""
     if len(args) < 4 or args[0] != "--serve":
         raise SystemExit("usage: python -m grader.kernel.sandbox --serve FD WORK RUN MODULE...")
     confine_this_process()
     env = kernel_environment("/tmp", "bwrap")
     env["PYTHONPATH"] = PACKAGES_IN_SANDBOX
     argv = server_argv(int(args[1]), Path(args[2]), Path(args[3]), args[4:],
+                       Settings.from_environment(os.environ),
                        kept_out.from_environment(os.environ))
     os.execve(argv[0], argv, env)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from grader.kernel import kept_out, sandbox
 from grader.kernel.kernel_launch import CGROUP_VARIABLE, SERVER_VARIABLE
+from grader.settings import Settings
 
 #: Modules a lesson's imports may preload (only libraries and the course's own learner side).
 PRELOADABLE = {"numpy", "matplotlib", "course_lib", "tensorflow", "keras", "scipy", "IPython"}
@@ -60,14 +61,10 @@ def modules_to_preload(notebooks: list[Path]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def available(settings: dict[str, str] | None = None) -> bool:
-    """Whether kernels can be forked warm here: bubblewrap works, and neither
-    ``COURSE_WARM_KERNELS=0`` nor ``COURSE_SANDBOX=off`` is set (in ``settings``, default the
-    environment)."""
-    settings = os.environ if settings is None else settings
-    return (settings.get("COURSE_WARM_KERNELS", "1") != "0"
-            and settings.get("COURSE_SANDBOX", "auto").lower() != "off"
-            and sandbox.bwrap_works())
+def available(settings: Settings) -> bool:
+    """Whether kernels can be forked warm here: bubblewrap works, and ``settings`` neither turn
+    warm kernels off (``COURSE_WARM_KERNELS=0``) nor the sandbox (``COURSE_SANDBOX=off``)."""
+    return settings.warm_kernels and settings.sandbox != "off" and sandbox.bwrap_works()
 
 
 def empty(folder: Path) -> None:
@@ -84,6 +81,7 @@ class ForkServer:
 
     Args:
         modules: what to import before forking (:func:`modules_to_preload`).
+        settings: the course's settings (the confinement's memory limit), handed to the server.
         keep_out: libraries the lesson's kernels do without (:mod:`grader.kernel.kept_out`).
 
     Started by the process that owns the batch, it imports the modules while the grading
@@ -94,8 +92,8 @@ class ForkServer:
     attempts it forks: :mod:`grader.submit_server`).
     """
 
-    def __init__(self, modules: list[str], keep_out: tuple[str, ...] = ()):
-        self.modules, self.keep_out = modules, keep_out
+    def __init__(self, modules: list[str], settings: Settings, keep_out: tuple[str, ...] = ()):
+        self.modules, self.settings, self.keep_out = modules, settings, keep_out
         # short: a kernel's socket paths must stay under 108 bytes
         self.home = Path(tempfile.mkdtemp(prefix="cks-"))
         self.work, self.run = self.home / "work", self.home / "run"
@@ -116,6 +114,7 @@ class ForkServer:
         # not in a submission's control group, where a grading process that made one starts it:
         # each kernel joins its own (grader.kernel.fork_server)
         env = {key: value for key, value in os.environ.items() if key != CGROUP_VARIABLE}
+        env.update(self.settings.environment())
         env.update(kept_out.environment(self.keep_out))
         try:
             self.process = subprocess.Popen(
@@ -171,12 +170,11 @@ def prepare(server: dict[str, str], timeout: float = 120) -> dict[str, str]:
     return {SERVER_VARIABLE: server["address"], "JUPYTER_RUNTIME_DIR": server["run"]}
 
 
-def start_servers(count: int, notebooks: list[Path],
-                  settings: dict[str, str] | None = None) -> list[ForkServer]:
+def start_servers(count: int, notebooks: list[Path], settings: Settings) -> list[ForkServer]:
     """``count`` servers for a lesson's ``notebooks``, or none where kernels start cold
     (:func:`available` with ``settings``)."""
     if not available(settings):
         return []
     keep_out = kept_out.for_lesson(Path(notebooks[0]).parent.name) if notebooks else ()
     modules = kept_out.preloadable(modules_to_preload(notebooks), keep_out)
-    return [ForkServer(modules, keep_out).start() for _ in range(count)]
+    return [ForkServer(modules, settings, keep_out).start() for _ in range(count)]

@@ -1,0 +1,128 @@
+"""``course submit``: a learner grades their own work on a lesson, hidden tests included.
+
+One attempt: the learner's notebooks of the lesson become a new submission in the course's
+state folder (every attempt is kept), graded at once in this process, in the sandboxed kernel
+(forked warm by the lesson's kernel fork server where bubblewrap works); the scores, the
+reasons and the feedback page are printed. :mod:`grader.submit_server` runs it: in the
+command's own process, or in a process forked by the warm grader an earlier attempt left
+behind, which hands it that grader's kernel fork server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from grader import timing
+from grader.course import Course, lessons
+from grader.kernel import sandbox, warm_kernels
+from grader.settings import Settings
+from grader.terminal_report import print_messages
+
+
+def course_of(settings: Settings) -> Course:
+    """The course ``settings`` say where to find."""
+    return Course(settings.state_dir, settings.db_url, settings.solutions_dir,
+                  settings.exchange_dir, settings.cell_timeout)
+
+
+def lesson_of(path: Path, known: list[str]) -> tuple[str, list[Path]]:
+    """The lesson a learner's folder or notebook belongs to, and its notebooks."""
+    path = path.resolve()
+    if path.is_dir():
+        lesson, notebooks = path.name, sorted(path.glob("*.ipynb"))
+    else:
+        lesson, notebooks = path.parent.name, [path]
+    if lesson not in known:
+        lesson = path.stem
+    if lesson not in known:
+        raise SystemExit(f"{path} is not a lesson of this course (lessons: {', '.join(known)})")
+    if not notebooks:
+        raise SystemExit(f"{path} holds no notebook")
+    return lesson, notebooks
+
+
+def submitted_lesson(path: Path, settings: Settings) -> tuple[str, list[Path], list[Path]]:
+    """What ``course submit PATH`` was given: the lesson, the learner's notebooks of it, and
+    the lesson's source notebooks (whose imports its kernel fork server preloads)."""
+    solutions = settings.solutions_dir
+    lesson, notebooks = lesson_of(path, lessons(solutions))
+    return lesson, notebooks, sorted((solutions / lesson).glob("*.ipynb"))
+
+
+def _load_feedback_tools(config) -> None:
+    """Import and compile what writing a feedback page needs (both kept for later)."""
+    from grader.offline_math import compile_feedback_templates
+
+    compile_feedback_templates(config)
+
+
+def attempt(settings: Settings, path: Path, profile: bool, started: float,
+            kernel_servers: list | None = None) -> int:
+    """Grade the learner's work at ``path`` (a lesson's folder or one notebook) as a new
+    attempt and print the result. ``started``: when the command started (``time.time()``);
+    ``kernel_servers``: the warm grader's kernel fork server (None: start one here)."""
+    begun = time.perf_counter()
+    start_up = time.time() - started
+    lesson, notebooks, sources = submitted_lesson(path, settings)
+    servers = kernel_servers
+    if servers is None:  # it starts warming up now, while this process imports nbgrader
+        servers = warm_kernels.start_servers(1, sources, settings)
+    from grader.reports import exercise_results, format_results
+
+    course = course_of(settings)
+    course.ensure_generated(lesson)
+    prepared = time.perf_counter()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    student, n = f"attempt-{stamp}", 1
+    while course.folder("submitted", student, lesson).exists():
+        n += 1
+        student = f"attempt-{stamp}-{n}"
+    folder = course.add_submission(lesson, student, notebooks[0])
+    for extra in notebooks[1:]:
+        shutil.copyfile(extra, folder / extra.name)
+    print(sandbox.describe(settings))
+    # one submission: graded in this process, which has imported nbgrader already; meanwhile
+    # (this process mostly waits for the kernel) the feedback page's tools load
+    feedback_tools = threading.Thread(target=_load_feedback_tools, args=(course.config,),
+                                      daemon=True)
+    feedback_tools.start()
+    report = course.autograde_all(lesson, [student], force=True, warm_servers=servers,
+                                  in_process=True)
+    feedback_tools.join()
+    print_messages(report.messages)
+    reported = time.perf_counter()
+    graded = course.folder("autograded", student, lesson)
+    total = [0.0, 0.0]
+    for name in course.notebook_names(lesson):
+        scores = {c.grade_id: (c.score, c.max_score) for c in course.scores(lesson, student, name)}
+        total[0] += sum(s for s, _ in scores.values())
+        total[1] += sum(m for _, m in scores.values())
+        try:
+            results = format_results(exercise_results(graded / f"{name}.ipynb", scores))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as error:
+            results = f"  ! {name}.ipynb: not read ({error})"
+        print(f"{name}.ipynb")
+        print(results)
+    print(f"{lesson}: {total[0]:g} / {total[1]:g} points (attempt {student}, "
+          f"kept in {course.folder('submitted', student, lesson)})")
+    if graded.is_dir():
+        messages = []
+        files = course.feedback(lesson, [student], release=False, messages=messages)
+        print_messages(messages)
+        for path in files:
+            print(f"feedback: {path}")
+    if profile:
+        rows = [("starting the command" if kernel_servers is None else
+                 "starting the command and handing it to the warm grader", start_up),
+                ("the course's settings and the lesson", prepared - begun)]
+        rows += [(f"grading: {name}", seconds) for name, seconds in timing.batch_rows(report)]
+        rows += [("scores and the feedback page", time.perf_counter() - reported)]
+        print("time per stage (the interpreter's exit comes after):")
+        print(timing.table(rows))
+    return 0
