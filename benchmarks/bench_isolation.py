@@ -33,6 +33,7 @@ from common import busy_machine_note, paired_ratio
 
 from grader.course import Course, prepare_environment
 from grader.kernel import sandbox
+from grader.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the hogs of the test suite
@@ -68,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     lesson = args.lesson
     prepare_environment()
-    print(sandbox.describe())
+    print(sandbox.describe(Settings.from_environment()))
     with tempfile.TemporaryDirectory(prefix="bench-isolation-") as tmp:
         os.environ.update(HOME=tmp, JUPYTER_CONFIG_DIR=f"{tmp}/.jupyter")
         course = Course(Path(tmp) / "state")
