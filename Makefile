@@ -19,6 +19,10 @@ lab: setup  ## set up, then open the course in JupyterLab
 	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(CURDIR)/$(BIN)/jupyter lab \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) 00_welcome/00_welcome.ipynb
 
+book: setup  ## the course website (every lesson executed, warnings as errors) -> book/_build/html
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python book/build.py
+.PHONY: book
+
 # JupyterHub's proxy (classroom/jupyterhub_config.py), from npm into .venv (needs npm).
 PROXY := $(BIN)/configurable-http-proxy
 .PHONY: hub-proxy

@@ -34,7 +34,7 @@ def mathjax_component(name: str) -> markupsafe.Markup:
     if path is None or not path.is_file():
         raise FileNotFoundError(
             f"MathJax component {name!r} not found (Received: {path}): the course's feedback "
-            "pages need the package django-static-mathjax, which `pip install -e .` installs")
+            "pages need the package django-static-mathjax: pip install -e '.[instructor]'")
     source = path.read_text(encoding="utf-8")
     if "</script" in source.lower():  # it would end the <script> element early
         raise ValueError(f"MathJax component {name!r} cannot be inlined: it contains '</script'")

@@ -63,6 +63,8 @@ def learner(tmp_path_factory):
 
 
 def test_learner_pyproject_agrees_with_the_full_install():
+    """Same version, Python and dependencies as the full install's base list: the instructor's
+    extra (grading, feedback pages, the cluster, the site) stays out of the learners' install."""
     full = _project(REPO / "pyproject.toml")
     learner = _project(REPO / "learner" / "pyproject.toml")
     for key in ("version", "requires-python", "dependencies"):

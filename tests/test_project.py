@@ -89,13 +89,18 @@ def _conda_pip_section(environment: dict) -> list[str]:
 
 def test_environment_yml_lists_the_same_packages_as_pyproject():
     project = _pyproject()["project"]
-    expected = _requirements(project["dependencies"] + project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    own = canonicalize_name(project["name"])
+    expected = _requirements(line for line in [*project["dependencies"], *extras["instructor"],
+                                               *extras["dev"]]
+                             if canonicalize_name(Requirement(line).name) != own)
     pip_lines = _conda_pip_section(_conda_environment())
     listed = _requirements(line for line in pip_lines if not line.startswith("-e"))
     missing = sorted(set(expected.values()) - set(listed.values()))
     extra = sorted(set(listed.values()) - set(expected.values()))
     assert not missing and not extra, (
-        "environment.yml and pyproject.toml (dependencies + dev extra) disagree.\n"
+        "environment.yml and pyproject.toml (dependencies + instructor and dev extras) "
+        "disagree.\n"
         f"  only in pyproject.toml: {missing}\n  only in environment.yml: {extra}"
     )
     assert "-e ." in pip_lines, "environment.yml should install the course itself: `-e .`"
