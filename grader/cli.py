@@ -213,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--force", action="store_true", help="regrade graded submissions too")
     sub.add_argument("--cluster", metavar="ADDRESS", help="grade on the dask.distributed "
                      "cluster whose scheduler is at ADDRESS (tls://host:8786, reached with "
-                     "mutual TLS; workers need the course installed, see the README), not in "
-                     "--jobs local processes")
+                     "mutual TLS; workers need the course installed: see the instructor guide), "
+                     "not in --jobs local processes")
     sub.add_argument("--tls-ca-file", metavar="PEM", help="with --cluster: the cluster's CA "
                      "(default: dask's distributed.comm.tls.ca-file)")
     sub.add_argument("--tls-cert", metavar="PEM", help="with --cluster: this machine's "
