@@ -1,6 +1,6 @@
 """The course's answer key: ``grader.reference``.
 
-The NumPy functions (lessons 00–03, 05 and 08–11, and lesson 07's data and decoding steps in
+The NumPy functions (lessons 00–03, 05, 08–11 and 13, and lesson 07's data and decoding steps in
 ``grader.reference.translator``) import at once; the Keras layers and lesson 11's decoding
 steps (and TensorFlow with them) load on first use, so the NumPy lessons stay fast.
 """
@@ -9,6 +9,12 @@ import importlib
 
 from grader.reference.decoding import attend_step
 from grader.reference.gradients import attention_backward
+from grader.reference.modern_block import (
+    apply_rope,
+    grouped_query_attention,
+    rms_norm,
+    swiglu,
+)
 from grader.reference.numpy_attention import (
     attention_scores,
     blockwise_attention,
@@ -46,6 +52,10 @@ __all__ = [
     "greedy_decode",
     "alignment",
     "attend_step",
+    "apply_rope",
+    "rms_norm",
+    "swiglu",
+    "grouped_query_attention",
     *_KERAS_NAMES,
 ]
 

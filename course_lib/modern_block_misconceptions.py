@@ -1,0 +1,80 @@
+"""The known mistakes of lesson ``13_modern_block``, by key, in a learner's words: each
+description completes the sentence "it matches ..." and says what to do instead (as
+``course_lib.misconceptions``, whose catalogue holds them)."""
+
+DESCRIPTIONS = {
+    # 13 apply_rope
+    "rope_halves_pairing": (
+        "RoPE with the halves pairing, feature i with feature i + d/2 (the pairing of GPT-NeoX "
+        "and of many open models' code): this lesson grades the RoFormer paper's interleaved "
+        "pairing, features 2i and 2i + 1 (x[..., 0::2] and x[..., 1::2])"
+    ),
+    "rope_exponent_i_over_d": (
+        "frequencies base^(-i/d) for pair i: the exponent is 2i/d, where 2i is the index of the "
+        "pair's first feature, as in lesson 05 (np.arange(0, d, 2) / d)"
+    ),
+    "rope_rotation_reversed": (
+        "each pair rotated the other way round, by -θ: y_2i = x_2i cos θ - x_2i+1 sin θ and "
+        "y_2i+1 = x_2i sin θ + x_2i+1 cos θ"
+    ),
+    "rope_positions_ignored": (
+        "rows rotated by their index 0 … T-1 instead of by `positions`: row t is at position "
+        "positions[t] (after a cache of n tokens, the first new row is at n)"
+    ),
+    "rope_one_angle": (
+        "every pair rotated by the same angle, the position itself: pair i turns at its own "
+        "frequency, θ_i = position · base^(-2i/d)"
+    ),
+    "rope_encoding_added": (
+        "lesson 05's encodings added to x: RoPE multiplies instead, rotating each pair of x's "
+        "features by the position's angle (cos and sin mix the pair's two features)"
+    ),
+    # 13 rms_norm
+    "rms_mean_subtracted": (
+        "LayerNorm without its bias: RMSNorm does not subtract the mean, it divides x by "
+        "sqrt(mean(x²) + ε) as it is"
+    ),
+    "rms_eps_outside_sqrt": (
+        "ε added after the square root, sqrt(mean(x²)) + ε: it belongs inside, "
+        "sqrt(mean(x²) + ε)"
+    ),
+    "rms_wrong_axis": (
+        "a mean over the wrong axis: each vector is normalised over its own features, "
+        "np.mean(x**2, axis=-1, keepdims=True)"
+    ),
+    "rms_gain_forgotten": "RMSNorm without its gain: multiply the normalised x by `gain`",
+    "rms_no_sqrt": (
+        "dividing by the mean square: the root mean square is its square root, "
+        "sqrt(mean(x²) + ε)"
+    ),
+    "rms_norm_not_rms": (
+        "dividing by the length sqrt(Σ x²) instead of the root mean square: take the mean of "
+        "x² over the d features, not the sum (the length is √d times larger)"
+    ),
+    # 13 swiglu
+    "swiglu_sigmoid_gate": (
+        "a sigmoid gate, σ(x W_gate) (that is GLU): SwiGLU gates with SiLU(z) = z·σ(z)"
+    ),
+    "swiglu_relu_gate": (
+        "a ReLU gate (that is ReGLU): SwiGLU gates with SiLU(z) = z·σ(z), smooth and negative "
+        "just below 0"
+    ),
+    "swiglu_gate_up_swapped": (
+        "SiLU applied to x @ w_up and not to x @ w_gate: the gate is SiLU(x @ w_gate), and "
+        "x @ w_up stays linear"
+    ),
+    "swiglu_no_up_projection": (
+        "a plain feed-forward with SiLU, SiLU(x W_gate) W_down: multiply the gate by the "
+        "linear projection x @ w_up before W_down"
+    ),
+    "swiglu_silu_after_product": (
+        "SiLU of the product (x W_gate ⊙ x W_up): only x @ w_gate goes through SiLU, then it "
+        "multiplies x @ w_up"
+    ),
+    # 13 grouped_query_attention
+    "gqa_heads_tiled": (
+        "query head h paired with key–value head h % G (np.tile of the key–value heads): "
+        "consecutive query heads share one, head h uses h // (H // G) "
+        "(np.repeat(k, H // G, axis=-3))"
+    ),
+}

@@ -1,0 +1,162 @@
+"""Known wrong variants of lesson ``13_modern_block``'s exercises, as live code, keyed like
+``course_lib.misconceptions.DESCRIPTIONS``.
+
+As in ``grader.judging.wrong_variants``: each variant makes exactly one mistake and is otherwise
+right, so that its output tells it apart; the judge and the public fixtures run them on the same
+inputs as the learner's answer to name the mistake an answer makes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.reference import modern_block as key
+from grader.reference.numpy_attention import masked_softmax, softmax
+
+# 13 apply_rope --------------------------------------------------------------------------------
+
+
+def _rope(x, positions, base=10000, *, exponent=2, sign=1.0, pairs="interleaved",
+          frequencies=True):
+    """RoPE with one switch turned: ``exponent`` 1 (``base^(-i/d)``), ``sign`` -1 (the other
+    way round), ``pairs="halves"`` (features ``i`` and ``i + d/2``), ``frequencies=False`` (one
+    angle, the position, for every pair)."""
+    d = x.shape[-1]
+    angles = np.asarray(positions, dtype=np.float64)[:, None] * (
+        base ** (-exponent * np.arange(d // 2) / d) if frequencies else np.ones(d // 2))
+    cos, sin = np.cos(angles), sign * np.sin(angles)  # (T, d/2) each
+    first, second = (x[..., 0::2], x[..., 1::2]) if pairs == "interleaved" else \
+        (x[..., : d // 2], x[..., d // 2:])  # (..., T, d/2) each
+    rotated = np.empty_like(x, dtype=np.float64)  # (..., T, d)
+    into = (slice(0, None, 2), slice(1, None, 2)) if pairs == "interleaved" else \
+        (slice(0, d // 2), slice(d // 2, None))
+    rotated[..., into[0]] = first * cos - second * sin
+    rotated[..., into[1]] = first * sin + second * cos
+    return rotated
+
+
+def _rope_with(**switch):
+    return lambda x, positions, base=10000: _rope(x, positions, base, **switch)
+
+
+def _rope_added(x, positions, base=10000):
+    """Lesson 05's way: the sinusoidal encodings of the positions added to ``x``."""
+    angles = key.rope_angles(positions, x.shape[-1], base)  # (T, d/2)
+    encoding = np.empty(x.shape[-2:])  # (T, d)
+    encoding[:, 0::2], encoding[:, 1::2] = np.sin(angles), np.cos(angles)
+    return x + encoding
+
+
+_APPLY_ROPE = {
+    "rope_halves_pairing": _rope_with(pairs="halves"),
+    "rope_exponent_i_over_d": _rope_with(exponent=1),
+    "rope_rotation_reversed": _rope_with(sign=-1.0),
+    "rope_positions_ignored": lambda x, positions, base=10000: key.apply_rope(
+        x, np.arange(x.shape[-2]), base),
+    "rope_one_angle": _rope_with(frequencies=False),
+    "rope_encoding_added": _rope_added,
+}
+
+# 13 rms_norm ----------------------------------------------------------------------------------
+
+
+def _rms_norm(x, gain, eps=1e-6, *, axis=-1, centred=False, eps_inside=True, sqrt=True,
+              mean=True, scaled=True):
+    """RMSNorm with one switch turned off: the mistake it names."""
+    if centred:  # LayerNorm without its bias
+        x = x - np.mean(x, axis=-1, keepdims=True)
+    square = (np.mean if mean else np.sum)(x**2, axis=axis, keepdims=True)
+    root = np.sqrt(square) if sqrt else square
+    denominator = np.sqrt(square + eps) if eps_inside and sqrt else root + eps
+    return x / denominator * (gain if scaled else 1.0)
+
+
+def _rms_norm_with(**switch):
+    return lambda x, gain, eps=1e-6: _rms_norm(x, gain, eps, **switch)
+
+
+_RMS_NORM = {
+    "rms_mean_subtracted": _rms_norm_with(centred=True),
+    "rms_eps_outside_sqrt": _rms_norm_with(eps_inside=False),
+    "rms_wrong_axis": _rms_norm_with(axis=0),
+    "rms_gain_forgotten": _rms_norm_with(scaled=False),
+    "rms_no_sqrt": _rms_norm_with(sqrt=False),
+    "rms_norm_not_rms": _rms_norm_with(mean=False),
+}
+
+# 13 swiglu ------------------------------------------------------------------------------------
+
+
+def _relu(z):
+    return np.maximum(z, 0.0)
+
+
+def _sigmoid(z):
+    return 0.5 * (1 + np.tanh(z / 2))  # σ(z), without overflow
+
+
+def _swiglu(x, w_gate, w_up, w_down, *, gate=key.silu, swapped=False, up=True):
+    """SwiGLU with one part replaced: the ``gate`` function, the two projections ``swapped``,
+    or no ``up`` projection at all (a plain feed-forward with the gate's activation)."""
+    if swapped:
+        w_gate, w_up = w_up, w_gate
+    hidden = gate(x @ w_gate) * (x @ w_up if up else 1.0)  # (..., f)
+    return hidden @ w_down  # (..., d_out)
+
+
+def _swiglu_with(**switch):
+    return lambda x, w_gate, w_up, w_down: _swiglu(x, w_gate, w_up, w_down, **switch)
+
+
+_SWIGLU = {
+    "swiglu_sigmoid_gate": _swiglu_with(gate=_sigmoid),
+    "swiglu_relu_gate": _swiglu_with(gate=_relu),
+    "swiglu_gate_up_swapped": _swiglu_with(swapped=True),
+    "swiglu_no_up_projection": _swiglu_with(up=False),
+    "swiglu_silu_after_product": lambda x, w_gate, w_up, w_down: (
+        key.silu((x @ w_gate) * (x @ w_up)) @ w_down),
+}
+
+# 13 grouped_query_attention -------------------------------------------------------------------
+
+
+def _gqa(q, k, v, mask=None, *, tiled=False, scale=True, weights=masked_softmax):
+    """Grouped-query attention with one mistake: key–value heads ``tiled`` (head ``h`` reads
+    group ``h % G``), no ``scale``, or a wrong masked softmax ``weights``."""
+    repeats = q.shape[-3] // k.shape[-3]
+    spread = (lambda a: np.tile(a, (repeats, 1, 1))) if tiled else \
+        (lambda a: np.repeat(a, repeats, axis=-3))
+    k, v = spread(k), spread(v)  # (..., H, Tk, d)
+    scores = q @ np.swapaxes(k, -1, -2) / (np.sqrt(q.shape[-1]) if scale else 1.0)
+    return weights(scores, mask) @ v  # (..., H, Tq, d_v)
+
+
+def _gqa_with(**switch):
+    return lambda q, k, v, mask=None: _gqa(q, k, v, mask, **switch)
+
+
+def _when_masked(wrong):
+    """A wrong masked softmax that goes wrong only when there is a mask."""
+    return lambda scores, mask: softmax(scores) if mask is None else wrong(scores, mask)
+
+
+_GROUPED_QUERY_ATTENTION = {
+    "gqa_heads_tiled": _gqa_with(tiled=True),
+    "no_scaling": _gqa_with(scale=False),
+    "mask_after_softmax": _gqa_with(weights=_when_masked(lambda s, m: softmax(s) * m)),
+    "mask_fully_masked_nan": _gqa_with(weights=_when_masked(
+        lambda s, m: softmax(np.where(m, s, -np.inf)))),
+    "mask_large_negative": _gqa_with(weights=_when_masked(
+        lambda s, m: softmax(np.where(m, s, -1e9)))),
+    "softmax_wrong_axis": _gqa_with(weights=lambda s, m: np.swapaxes(masked_softmax(
+        np.swapaxes(s, -1, -2), None if m is None else np.swapaxes(
+            np.broadcast_to(m, s.shape), -1, -2)), -1, -2)),
+}
+
+
+WRONG_VARIANTS = {
+    "apply_rope": _APPLY_ROPE,
+    "rms_norm": _RMS_NORM,
+    "swiglu": _SWIGLU,
+    "grouped_query_attention": _GROUPED_QUERY_ATTENTION,
+}
