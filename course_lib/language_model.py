@@ -4,6 +4,7 @@ a training loop packaged as a function, and the lesson's pictures.
 - :func:`load_text`: one of the texts shipped in ``course_lib/data`` (see its ``LICENSE.md``):
   ``"austen"``, the first 28 chapters of Jane Austen's *Pride and Prejudice*, or ``"tang"``,
   the 313 poems of 唐诗三百首 (*Three Hundred Tang Poems*).
+- :data:`LESSON_RUN`: the lesson's model sizes and training settings.
 - :class:`CharVocab`: characters to ids and back.
 - :func:`random_windows`: a batch of windows of the text and the same windows one character on,
   the next-character targets.
@@ -28,6 +29,7 @@ from pathlib import Path
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
 from course_lib.blocks import KerasBlock, learned_positions
@@ -35,6 +37,33 @@ from course_lib.decoding import PositionalEmbedding
 
 DATA = Path(__file__).parent / "data"
 TEXTS = {"austen": "pride_and_prejudice.txt", "tang": "tang300.txt"}
+
+
+@dataclass(frozen=True)
+class LessonRun:
+    """The sizes and the training of lesson 12's model (the lesson and
+    ``benchmarks/bench_language_model.py`` both train with these): about two minutes on two
+    CPU cores."""
+
+    d_model: int = 96
+    num_heads: int = 4
+    num_layers: int = 3
+    window: int = 64  # characters per window, and the model's positions
+    batch: int = 48
+    steps: int = 1000
+    warmup: int = 100
+    peak: float = 3e-3  # the learning rate at the end of the warm-up
+    weight_decay: float = 0.01
+    clip_norm: float = 1.0
+
+    @property
+    def sizes(self) -> dict:
+        """The model's sizes, as :func:`build_language_model` takes them."""
+        return {"max_length": self.window, "d_model": self.d_model,
+                "num_heads": self.num_heads, "num_layers": self.num_layers}
+
+
+LESSON_RUN = LessonRun()
 
 
 def load_text(name: str = "austen") -> str:
@@ -143,12 +172,14 @@ def next_character_loss(targets, logits):
 @dataclass
 class History:
     """What :func:`train` saw: the training loss of every step, the validation loss every
-    ``eval_every`` steps (at ``val_steps``), and the seconds training took."""
+    ``eval_every`` steps (at ``val_steps``), and the seconds training took, on the clock and of
+    this process's CPU time (all its threads)."""
 
     train: list[float] = field(default_factory=list)
     val_steps: list[int] = field(default_factory=list)
     val: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def validation_loss(model, ids: np.ndarray, length: int, batch: int = 64) -> float:
@@ -158,15 +189,14 @@ def validation_loss(model, ids: np.ndarray, length: int, batch: int = 64) -> flo
     return float(next_character_loss(windows[:, 1:], model(windows[:, :-1])))
 
 
-def train(model, train_ids, val_ids, learning_rates, *, batch=32, length=128,
-          weight_decay=0.01, clip_norm=1.0, eval_every=50, seed=0) -> History:
+def train(model, train_ids, val_ids, learning_rates, *, batch=LESSON_RUN.batch,
+          length=LESSON_RUN.window, weight_decay=LESSON_RUN.weight_decay,
+          clip_norm=LESSON_RUN.clip_norm, eval_every=100, seed=0) -> History:
     """Lesson 12's training loop: one step per entry of ``learning_rates`` (the schedule, one
     learning rate per step), each on a batch of ``batch`` random windows of ``length``
     characters of ``train_ids``; ``keras.optimizers.AdamW`` with ``weight_decay`` and the
     gradients clipped to a global norm of ``clip_norm``; the validation loss every
     ``eval_every`` steps and at the end."""
-    import tensorflow as tf
-
     optimizer = keras.optimizers.AdamW(learning_rate=float(learning_rates[0]),
                                        weight_decay=weight_decay, global_clipnorm=clip_norm)
 
@@ -179,7 +209,7 @@ def train(model, train_ids, val_ids, learning_rates, *, batch=32, length=128,
         return loss
 
     rng, history = np.random.default_rng(seed), History()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for step, rate in enumerate(learning_rates):
         optimizer.learning_rate.assign(float(rate))
         history.train.append(float(train_step(*random_windows(train_ids, batch, length, rng))))
@@ -187,6 +217,7 @@ def train(model, train_ids, val_ids, learning_rates, *, batch=32, length=128,
             history.val_steps.append(step + 1)
             history.val.append(validation_loss(model, val_ids, length))
     history.seconds = time.perf_counter() - start
+    history.cpu_seconds = time.process_time() - cpu_start
     return history
 
 

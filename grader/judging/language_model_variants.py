@@ -1,0 +1,164 @@
+"""Known wrong variants of lesson ``12_language_model``'s exercises, as live code, keyed like
+``course_lib.language_model_misconceptions``: each makes exactly one mistake and is otherwise
+the answer key (``grader.reference.language_model``), so that it is told apart by its output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.reference.numpy_attention import softmax
+
+# cosine_schedule -------------------------------------------------------------------------------
+
+
+def _schedule(step, warmup, total, peak, *, warmup_shift=0, half=0.5, angle=np.pi,
+              decay_start=None, stop=True):
+    """The schedule with one switch turned: the mistake it names."""
+    step = np.asarray(step, dtype=np.float64)
+    start = warmup if decay_start is None else decay_start
+    progress = (step - start) / (total - start)
+    if stop:
+        progress = np.clip(progress, 0.0, 1.0)
+    decay = peak * half * (1 + np.cos(angle * progress))
+    after = 0.0 if stop else decay
+    return np.where(step < warmup, peak * (step + warmup_shift) / warmup,
+                    np.where(step > total, after, decay))
+
+
+def _schedule_with(**switches):
+    return lambda step, warmup, total, peak: _schedule(step, warmup, total, peak, **switches)
+
+
+SCHEDULE = {
+    "schedule_warmup_off_by_one": _schedule_with(warmup_shift=1),
+    "schedule_no_half": _schedule_with(half=1.0),
+    "schedule_never_zero": _schedule_with(angle=1.0),
+    "schedule_decay_from_zero": _schedule_with(decay_start=0),
+    "schedule_restarts": _schedule_with(stop=False),
+}
+
+# sampling_distribution -------------------------------------------------------------------------
+
+
+def _top_p_mask(probs, top_p, *, crossing=True):
+    """Where the smallest set of the most probable tokens reaching ``top_p`` is (``crossing``)
+    or the set that stays below it (without the crossing token, but never empty)."""
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    sorted_probs = np.take_along_axis(probs, order, axis=-1)
+    cumulative = np.cumsum(sorted_probs, axis=-1)
+    keep_sorted = (cumulative - sorted_probs < top_p) if crossing else (cumulative < top_p)
+    keep_sorted[..., 0] = True
+    keep = np.zeros_like(keep_sorted)
+    np.put_along_axis(keep, order, keep_sorted, axis=-1)
+    return keep
+
+
+def _top_k(scaled, top_k, extra=0):
+    if top_k is None:
+        return scaled
+    kth = np.sort(scaled, axis=-1)[..., -min(top_k + extra, scaled.shape[-1]), None]
+    return np.where(scaled >= kth, scaled, -np.inf)
+
+
+def _sampling(logits, temperature=1.0, top_k=None, top_p=None, *, multiply=False,
+              crossing=True, renormalise=True, p_before_k=False, p_before_temperature=False,
+              k_extra=0, stable=True):
+    """The sampling distribution with one switch turned: the mistake it names."""
+    logits = np.asarray(logits, dtype=np.float64)
+    scaled = logits * temperature if multiply else logits / temperature
+
+    def probabilities(z):
+        if stable:
+            return softmax(z, axis=-1)
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    keep = np.ones(logits.shape, dtype=bool)
+    if top_p is not None and p_before_k:
+        keep &= _top_p_mask(probabilities(scaled), top_p, crossing=crossing)
+    scaled = _top_k(scaled, top_k, k_extra)
+    if top_p is not None and p_before_temperature:
+        keep &= _top_p_mask(probabilities(_top_k(logits, top_k, k_extra)), top_p)
+    elif top_p is not None and not p_before_k:
+        keep &= _top_p_mask(probabilities(scaled), top_p, crossing=crossing)
+    probs = np.where(keep, probabilities(scaled), 0.0)
+    return probs / probs.sum(axis=-1, keepdims=True) if renormalise else probs
+
+
+def _sampling_with(**switches):
+    def variant(logits, temperature=1.0, top_k=None, top_p=None):
+        return _sampling(logits, temperature, top_k, top_p, **switches)
+
+    return variant
+
+
+SAMPLING = {
+    "sampling_temperature_multiplied": _sampling_with(multiply=True),
+    "sampling_top_p_excludes_crossing": _sampling_with(crossing=False),
+    "sampling_no_renormalise": _sampling_with(renormalise=False),
+    "sampling_top_p_before_top_k": _sampling_with(p_before_k=True),
+    "sampling_top_p_before_temperature": _sampling_with(p_before_temperature=True),
+    "sampling_top_k_off_by_one": _sampling_with(k_extra=1),
+    "sampling_unstable": _sampling_with(stable=False),
+}
+
+# adamw_step ------------------------------------------------------------------------------------
+
+
+def _adamw(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
+           max_norm=1.0, *, decoupled=True, bias_correction=True, clip="global",
+           clip_moments=True, decay_times_lr=True):
+    """One AdamW step with one switch turned: the mistake it names."""
+    params, grads, m, v = ([np.asarray(x, dtype=np.float64) for x in group]
+                           for group in (params, grads, m, v))
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    clipped = []
+    for g in grads:
+        if clip == "per_tensor":
+            own = np.sqrt(np.sum(g**2))
+            clipped.append(g * min(1.0, max_norm / own) if own > 0 else g)
+        elif clip == "always":
+            clipped.append(g * max_norm / norm)
+        else:
+            clipped.append(g * min(1.0, max_norm / norm) if norm > 0 else g)
+    new_params, new_m, new_v = [], [], []
+    for theta, g, g_clipped, m_i, v_i in zip(params, grads, clipped, m, v, strict=True):
+        g = g_clipped if clip_moments else g
+        if not decoupled:
+            g = g + weight_decay * theta
+        m_i = beta1 * m_i + (1 - beta1) * g
+        v_i = beta2 * v_i + (1 - beta2) * g**2
+        m_hat, v_hat = m_i, v_i
+        if bias_correction:
+            m_hat, v_hat = m_i / (1 - beta1**step), v_i / (1 - beta2**step)
+        update = m_hat / (np.sqrt(v_hat) + eps)
+        decay = weight_decay * theta if decoupled else 0.0
+        new_params.append(theta - lr * (update + decay) if decay_times_lr
+                          else theta - lr * update - decay)
+        new_m.append(m_i)
+        new_v.append(v_i)
+    return new_params, new_m, new_v
+
+
+def _adamw_with(**switches):
+    def variant(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                weight_decay=0.01, max_norm=1.0):
+        return _adamw(params, grads, m, v, step, lr, beta1, beta2, eps, weight_decay, max_norm,
+                      **switches)
+
+    return variant
+
+
+ADAMW = {
+    "adamw_l2_not_decoupled": _adamw_with(decoupled=False),
+    "adamw_no_bias_correction": _adamw_with(bias_correction=False),
+    "adamw_clip_per_tensor": _adamw_with(clip="per_tensor"),
+    "adamw_clip_after_moments": _adamw_with(clip_moments=False),
+    "adamw_clip_always": _adamw_with(clip="always"),
+    "adamw_decay_without_lr": _adamw_with(decay_times_lr=False),
+}
+
+#: ``{exercise: {mistake key: wrong variant}}``.
+VARIANTS = {"cosine_schedule": SCHEDULE, "sampling_distribution": SAMPLING,
+            "adamw_step": ADAMW}
