@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from grader import timing
 from grader.course import Course, lessons
 from grader.kernel import sandbox, warm_kernels
 from grader.settings import Settings
-from grader.terminal_report import print_messages
+from grader.terminal_report import Style, attempt_report, exercise_results, print_messages
 
 
 def course_of(settings: Settings) -> Course:
@@ -60,6 +61,20 @@ def _load_feedback_tools(config) -> None:
     compile_feedback_templates(config)
 
 
+def notebook_results(graded: Path, name: str, scores: dict[str, tuple[float, float]]):
+    """A graded notebook's results per exercise
+    (:class:`grader.terminal_report.ExerciseResult`), why it cannot be read (a string), or
+    None when it is not there."""
+    from grader.reports import graded_cells  # nbformat, which only grading commands need
+
+    try:
+        return exercise_results(graded_cells(graded / f"{name}.ipynb"), scores)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        return str(error)
+
+
 def attempt(settings: Settings, path: Path, profile: bool, started: float,
             kernel_servers: list | None = None) -> int:
     """Grade the learner's work at ``path`` (a lesson's folder or one notebook) as a new
@@ -71,8 +86,6 @@ def attempt(settings: Settings, path: Path, profile: bool, started: float,
     servers = kernel_servers
     if servers is None:  # it starts warming up now, while this process imports nbgrader
         servers = warm_kernels.start_servers(1, sources, settings)
-    from grader.reports import exercise_results, format_results
-
     course = course_of(settings)
     course.ensure_generated(lesson)
     prepared = time.perf_counter()
@@ -96,21 +109,17 @@ def attempt(settings: Settings, path: Path, profile: bool, started: float,
     print_messages(report.messages)
     reported = time.perf_counter()
     graded = course.folder("autograded", student, lesson)
-    total = [0.0, 0.0]
+    total, notebooks = [0.0, 0.0], []
     for name in course.notebook_names(lesson):
         scores = {c.grade_id: (c.score, c.max_score) for c in course.scores(lesson, student, name)}
         total[0] += sum(s for s, _ in scores.values())
         total[1] += sum(m for _, m in scores.values())
-        try:
-            results = format_results(exercise_results(graded / f"{name}.ipynb", scores))
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError) as error:
-            results = f"  ! {name}.ipynb: not read ({error})"
-        print(f"{name}.ipynb")
-        print(results)
-    print(f"{lesson}: {total[0]:g} / {total[1]:g} points (attempt {student}, "
-          f"kept in {course.folder('submitted', student, lesson)})")
+        results = notebook_results(graded, name, scores)
+        if results is not None:
+            notebooks.append((name, results))
+    kept_in = f"attempt {student}, kept in {course.folder('submitted', student, lesson)}"
+    print("\n".join(attempt_report(lesson, notebooks, tuple(total), kept_in,
+                                   Style.of(sys.stdout))))
     if graded.is_dir():
         messages = []
         files = course.feedback(lesson, [student], release=False, messages=messages)
