@@ -1,7 +1,6 @@
-"""What the grades say: per-exercise results of one submission, and the class report.
+"""What the grades say: the class report, and the graded cells it reads (``course submit``'s
+report reads them too: :mod:`grader.terminal_report`).
 
-* :func:`exercise_results` — a submission's score per exercise with the reasons its failing
-  cells printed (what ``course submit`` shows a learner).
 * :func:`class_report` — ``course grades``: ``grades.csv`` (one row per student and graded
   cell), three pictures (score distribution per lesson, pass rate per exercise, the most
   frequent misconceptions: the keys the judge recorded in each judged cell's metadata,
@@ -29,16 +28,6 @@ from grader.state import read_file
 
 JUDGE = "course_judge"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@dataclass
-class Exercise:
-    """One exercise (an answer cell and the graded cells after it) of one submission."""
-
-    name: str
-    score: float = 0.0
-    max_score: float = 0.0
-    reasons: list[str] = field(default_factory=list)
 
 
 def cell_text(cell) -> str:
@@ -80,32 +69,6 @@ def graded_cells(notebook: Path):
             exercise = meta.get("grade_id")
         if meta.get("grade"):
             yield exercise or meta.get("grade_id"), meta.get("grade_id"), cell
-
-
-def exercise_results(notebook: Path, scores: dict[str, tuple[float, float]]) -> list[Exercise]:
-    """Group ``scores`` (``{grade_id: (score, max_score)}``) by exercise, with the text of
-    every cell that lost points as the reason."""
-    exercises: dict[str, Exercise] = {}
-    for name, grade_id, cell in graded_cells(notebook):
-        exercise = exercises.setdefault(name, Exercise(name))
-        score, max_score = scores.get(grade_id, (0.0, 0.0))
-        exercise.score += score
-        exercise.max_score += max_score
-        if score < max_score:
-            exercise.reasons.append(cell_text(cell) or f"{grade_id} did not pass")
-    return list(exercises.values())
-
-
-def format_results(exercises: list[Exercise], width: int = 100) -> str:
-    """The per-exercise table a learner reads, reasons indented under each exercise."""
-    lines = []
-    for exercise in exercises:
-        mark = "✓" if exercise.score >= exercise.max_score else "✗"
-        lines.append(f"  {mark} {exercise.name:<36} {exercise.score:g} / {exercise.max_score:g}")
-        for reason in exercise.reasons:
-            for line in reason.splitlines()[:8]:
-                lines.append(f"      {line[:width]}")
-    return "\n".join(lines)
 
 
 # -- the class report -----------------------------------------------------------------------
