@@ -75,7 +75,7 @@ class ShiftCall(Call):
 @dataclass
 class StandIn:
     """A stand-in translator the probe builds in the kernel and passes to the learner's
-    decoder (``course_lib.checks_keras.chain_model``); the judge knows what it computes."""
+    decoder (``course_lib.keras_harness.chain_model``); the judge knows what it computes."""
 
     multiplier: int
 

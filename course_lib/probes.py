@@ -49,7 +49,7 @@ def _as_array(value) -> np.ndarray:
 def _argument(value):
     """What the learner's function gets: a copy of an array, a stand-in model built here."""
     if isinstance(value, StandIn):
-        from course_lib.checks_keras import chain_model
+        from course_lib.keras_harness import chain_model
 
         return chain_model(value.multiplier)
     return np.copy(value) if isinstance(value, np.ndarray) else value
@@ -167,7 +167,7 @@ def _layer_records(cls, case: LayerCase, start: int, arrays: dict) -> list[dict]
     records: list[dict] = []
     weights = None
     try:
-        from course_lib.checks_keras import require_layer_class
+        from course_lib.keras_harness import require_layer_class
 
         require_layer_class(cls)
         layer = cls(**case.config)
@@ -217,7 +217,7 @@ def _block_records(cls, case: BlockCase, start: int, arrays: dict) -> list[dict]
     records: list[dict] = []
     weights = None
     try:
-        from course_lib.checks_keras import require_layer_class
+        from course_lib.keras_harness import require_layer_class
 
         require_layer_class(cls)
         block = cls(**case.config)
@@ -316,12 +316,12 @@ def _translator_record(build_translator, case: TranslatorCase, index: int, array
     import keras
 
     from course_lib.blocks import learned_positions
-    from course_lib.checks_keras import (
+    from course_lib.dates import TARGET_VOCAB
+    from course_lib.keras_harness import (
         build_with_spy,
         cross_attention_scores,
         translator_batch,
     )
-    from course_lib.dates import TARGET_VOCAB
 
     keras.utils.set_random_seed(case.batch_seed % 1000)
     try:
@@ -409,23 +409,23 @@ def run_plan(exercise: str, answer, seed: int, cell: str = "hidden") -> dict:
             if isinstance(call, LimitedCall):
                 continue  # made by the grader, in a process of its own
             if isinstance(call, DecodeCase):
-                from course_lib.checks_keras import checking
+                from course_lib.keras_harness import checking
 
                 with checking(), warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # Keras's softmax over one key, at step 0
                     records.append(_decode_record(answer, call, len(records), arrays))
             elif isinstance(call, TranslatorCase):
-                from course_lib.checks_keras import checking
+                from course_lib.keras_harness import checking
 
                 with checking():
                     records.append(_translator_record(answer, call, len(records), arrays))
             elif isinstance(call, BlockCase):
-                from course_lib.checks_keras import checking
+                from course_lib.keras_harness import checking
 
                 with checking():  # quiet, and exact float32 (no TF32) on GPUs
                     records += _block_records(answer, call, len(records), arrays)
             elif isinstance(call, LayerCase):
-                from course_lib.checks_keras import checking
+                from course_lib.keras_harness import checking
 
                 with checking():  # quiet, and exact float32 (no TF32) on GPUs
                     records += _layer_records(answer, call, len(records), arrays)

@@ -15,8 +15,8 @@ import pytest
 from judging import full_marks, probed, solution_namespace
 from nbformat.v4 import new_output
 
-from course_lib.checks_keras import translator_batch
 from course_lib.feedback import CheckFailed, compare
+from course_lib.keras_harness import translator_batch
 from course_lib.probe_cases import PLANS, plan
 from course_lib.probes import MIME
 from grader import reference as ref

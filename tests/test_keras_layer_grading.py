@@ -14,7 +14,7 @@ from judging import full_marks, judged
 from keras import ops
 
 import grader.reference as ref
-from course_lib.checks_keras import (
+from course_lib.checks import (
     check_combine_masks,
     check_masked_softmax_keras,
     check_multi_head_attention,

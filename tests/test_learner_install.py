@@ -94,7 +94,7 @@ def test_learner_install_imports_course_lib_and_not_grader(learner, tmp_path):
     _, python, site = learner
     found = _run(python, "-c", "import course_lib; print(course_lib.__file__)", cwd=tmp_path)
     assert Path(found.stdout.strip()) == site / "course_lib" / "__init__.py"
-    assert (site / "course_lib" / "checks.py").is_file()
+    assert (site / "course_lib" / "checks" / "__init__.py").is_file()
     grader = _run(python, "-c", "import grader", cwd=tmp_path, check=False)
     assert grader.returncode != 0 and "ModuleNotFoundError" in grader.stderr
 
@@ -125,7 +125,7 @@ def test_learner_install_holds_no_answer_key_text(learner):
 
     leaks = []
     files = [p for p in venv.rglob("*") if p.is_file() and not p.is_symlink()]
-    assert any(p.name == "checks.py" for p in files)
+    assert any(p.name == "keras_harness.py" for p in files)
     for path in files:
         relative = path.relative_to(venv)
         if {"grader", "solutions"} & set(relative.parts) or path.read_bytes() in solution_bytes:

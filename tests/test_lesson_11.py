@@ -30,8 +30,12 @@ from nbgrader_utils import (
 
 import grader.reference as ref
 from course_lib import probe_cases
-from course_lib.checks import CheckFailed, check_attend_step
-from course_lib.checks_keras import check_cached_greedy_decode, check_decode_step
+from course_lib.checks import (
+    CheckFailed,
+    check_attend_step,
+    check_cached_greedy_decode,
+    check_decode_step,
+)
 from course_lib.misconceptions import DESCRIPTIONS
 from grader.judging import policy
 from grader.judging.wrong_variants import MEASURED

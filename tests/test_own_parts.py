@@ -356,7 +356,7 @@ def test_keras_attention_on_a_fully_masked_row_is_what_the_lesson_says():
 def test_the_check_of_alignment_names_each_mistake_it_knows():
     from keras_variants import VARIANTS
 
-    from course_lib.checks_keras import ALIGNMENT_MISTAKES, check_alignment
+    from course_lib.checks.translator import ALIGNMENT_MISTAKES, check_alignment
     from grader.judging.wrong_variants import WRONG_VARIANTS
 
     weights = np.array([[[[0.6, 0.2, 0.1, 0.1], [0.1, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.7]],

@@ -45,7 +45,7 @@ ROOTS = ("keras", "tensorflow", "tensorflow.keras", "scipy.special", "scipy.spec
          "tensorflow_models", "tensorflow_addons", "statsmodels.api", "autograd",
          "course_lib.blocks", "course_lib.gradients", "course_lib.decoding",
          "course_lib.positions", "course_lib.block_plots", "course_lib.checks",
-         "course_lib.checks_keras", "course_lib.probes", "course_lib.probe_cases")
+         "course_lib.keras_harness", "course_lib.probes", "course_lib.probe_cases")
 DISTRIBUTIONS = ("keras", "tensorflow", "tf-keras", "scipy", "jax", "jaxlib", "torch",
                  "keras-hub", "keras-nlp", "tf-models-official", "tensorflow-addons",
                  "statsmodels", "autograd", "numpy")

@@ -44,7 +44,6 @@ from traitlets import Int, Unicode
 
 from course_lib import probe_cases
 from course_lib.checks import COMPARE_OPTIONS
-from course_lib.checks_keras import KERAS_ATOL, KERAS_RTOL, TRACING_ERRORS, translator_batch
 from course_lib.dates import PAD_ID, SOURCE_LEN, SOURCE_VOCAB, TARGET_LEN, TARGET_VOCAB
 from course_lib.feedback import (
     CRASH_HINTS,
@@ -57,6 +56,7 @@ from course_lib.feedback import (
     matching_misconception,
     to_numpy,
 )
+from course_lib.keras_harness import KERAS_ATOL, KERAS_RTOL, TRACING_ERRORS, translator_batch
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.probes import MIME
 from grader import reference as ref

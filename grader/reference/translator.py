@@ -3,7 +3,7 @@
 The functions take NumPy arrays; ``greedy_decode`` takes any callable ``model([source,
 decoder_input]) -> logits (B, Tt, V)``, such as :func:`chain_model`, the NumPy twin of the
 stand-in model the probes build in the learner's kernel
-(``course_lib.checks_keras.chain_model``).
+(``course_lib.keras_harness.chain_model``).
 """
 
 from __future__ import annotations
