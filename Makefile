@@ -15,9 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.formgrader >/dev/null 2>&1 || true
 	touch $(STAMP)
 
+# JupyterLab with the learner's tools only, as the learner install has it (learner/jupyter/):
+# Validate and the Assignments tab, no Create Assignment, Formgrader or Course List, no news.
+LEARNER_JUPYTER := $(CURDIR)/learner/jupyter
+LAB_ARGS ?=
 lab: setup  ## set up, then open the course in JupyterLab
-	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 $(CURDIR)/$(BIN)/jupyter lab \
-		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) 00_welcome/00_welcome.ipynb
+	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 \
+		JUPYTER_CONFIG_PATH="$(LEARNER_JUPYTER)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(CURDIR)/$(BIN)/jupyter lab --LabApp.app_settings_dir="$(LEARNER_JUPYTER)/share/jupyter/lab/settings" \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS) 00_welcome/00_welcome.ipynb
 
 book: setup  ## the course website (every lesson executed, warnings as errors) -> book/_build/html
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python book/build.py

@@ -27,6 +27,7 @@ def stage(folder: Path) -> None:
     """Lay out the learner project in ``folder``."""
     for name in ("pyproject.toml", "README.md", "nbgrader_config.py"):
         shutil.copy2(LEARNER / name, folder / name)
+    shutil.copytree(LEARNER / "jupyter", folder / "jupyter")  # the learner's JupyterLab settings
     shutil.copytree(REPO / "course_lib", folder / "course_lib", ignore=SKIP)
     notebooks = folder / "attention_course_notebooks"
     shutil.copytree(LEARNER / "attention_course_notebooks", notebooks, ignore=SKIP)

@@ -180,14 +180,17 @@ def _stop(lab: JupyterLab) -> None:
 
 
 @contextlib.contextmanager
-def jupyter_lab(base: Path, root_dir: Path, startup_timeout: float = 60) -> Iterator[JupyterLab]:
+def jupyter_lab(base: Path, root_dir: Path, startup_timeout: float = 60,
+                make_lab: bool = False) -> Iterator[JupyterLab]:
     """Run ``jupyter lab`` on ``root_dir`` with everything else (HOME, Jupyter directories,
-    nbgrader exchange, server log) isolated under ``base``.
+    nbgrader exchange, server log) isolated under ``base``. ``make_lab``: run it as ``make lab``
+    does, on ``notebooks/`` (``root_dir`` must be that), and without :data:`LAB_SETTINGS`.
 
     The server is shut down when the block ends, whatever happened inside it.
     """
     env = isolated_environment(base)
-    write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
+    if not make_lab:
+        write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
     exchange = base / "exchange"
     write_nbgrader_config(Path(env["JUPYTER_CONFIG_DIR"]), exchange)
     port, token = free_port(), secrets.token_hex(16)
@@ -203,10 +206,13 @@ def jupyter_lab(base: Path, root_dir: Path, startup_timeout: float = 60) -> Iter
         f"--ServerApp.root_dir={root_dir}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
+    if make_lab:  # make's own recipe, its set-up step taken as done (-o: the test runs in it)
+        command = ["make", "--no-print-directory", "-o", ".venv/.installed", "lab",
+                   "LAB_ARGS=" + " ".join(command[3:])]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,
-            cwd=root_dir,
+            cwd=REPO if make_lab else root_dir,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -10,6 +10,7 @@ Skipped when ``/usr/bin/chromium`` is missing (``apt-get install chromium``).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 
@@ -19,6 +20,7 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
 
 from e2e_support import (  # noqa: E402  (after the import check above)
+    ARTIFACTS,
     CHROMIUM,
     REPO,
     Notebook,
@@ -108,3 +110,37 @@ def test_learner_solves_lesson_01_in_jupyterlab(lab, tmp_path):
             recorder.step("assignments-panel")
             assert not panel.locator(".alert-danger:visible").count(), panel.inner_text()
     assert digest(NOTEBOOK) == repo_notebook_before, "the repository's notebook was modified"
+
+
+# nbgrader's instructor tools, which a learner's JupyterLab leaves out (learner/jupyter/).
+INSTRUCTOR_TOOLS = {"@jupyter/nbgrader:create-assignment": "Create Assignment",
+                    "@jupyter/nbgrader:formgrader": "Formgrader",
+                    "@jupyter/nbgrader:course-list": "Course List"}
+NEWS_QUESTION = "get notified about official Jupyter news"
+
+
+def test_make_lab_opens_lesson_00_with_the_learners_tools_only(tmp_path):
+    """``make lab``'s own server: Validate and the Assignments tab, none of nbgrader's
+    instructor tools, no question about Jupyter's news (no user settings to hide it)."""
+    welcome = REPO / "notebooks" / "00_welcome" / "00_welcome.ipynb"
+    before = digest(welcome)
+    with (jupyter_lab(tmp_path, REPO / "notebooks", make_lab=True) as lab,
+          chromium_page(tmp_path / "chromium-profile") as page):
+        recorder = Recorder(page, lab, tmp_path / "artifacts")
+        notebook = Notebook(page)
+        with recorder.on_failure():
+            notebook.open(lab.url("lab/tree/00_welcome/00_welcome.ipynb"))
+            disabled = json.loads(page.locator("#jupyter-config-data").text_content())[
+                "disabledExtensions"]
+            assert set(INSTRUCTOR_TOOLS) <= set(disabled), disabled
+            assert page.locator(".validate-button").is_visible()
+            page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+            items = page.locator(".lm-Menu-content").first.inner_text()
+            page.keyboard.press("Escape")
+            assert "Assignment List" in items, items
+            assert not [name for name in INSTRUCTOR_TOOLS.values() if name in items], items
+            page.wait_for_timeout(3000)  # JupyterLab asks about the news soon after it starts
+            assert not page.get_by_text(NEWS_QUESTION).count()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "make-lab-00_welcome.png"))
+    assert digest(welcome) == before, "the repository's notebook was modified"

@@ -81,7 +81,12 @@ def test_learner_wheel_holds_course_lib_and_the_released_notebooks_only(learner)
             if not name.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"course_lib", "attention_course_notebooks"}
     data = [name.split("/", 2)[2] for name in names if name.split("/")[0].endswith(".data")]
-    assert data == ["etc/jupyter/nbgrader_config.py"]  # Validate with the course's settings
+    assert sorted(data) == [  # Validate with the course's settings; the learner's JupyterLab
+        "etc/jupyter/jupyter_server_config.d/nbgrader_learner.json",
+        "etc/jupyter/labconfig/page_config.json",
+        "etc/jupyter/nbgrader_config.py",
+        "share/jupyter/lab/settings/overrides.json",
+    ]
     assert not [n for n in names if {"grader", "solutions"} & set(n.split("/"))]
     shipped = {n.split("/", 1)[1] for n in names if n.endswith(".ipynb")}
     assert shipped == {str(p.relative_to(REPO / "notebooks")) for p in RELEASED}
@@ -108,6 +113,23 @@ def test_learner_install_imports_course_lib_and_not_grader(learner, tmp_path):
     edited.write_text("my work", encoding="utf-8")
     _run(command, tmp_path / "lessons", cwd=tmp_path)
     assert edited.read_text(encoding="utf-8") == "my work"
+
+
+def test_learner_jupyterlab_has_the_learners_tools_only(learner):
+    """nbgrader's instructor tools are off (JupyterLab's and the server's), Validate and the
+    Assignments tab stay, and JupyterLab does not ask about Jupyter's news."""
+    _, python, _ = learner
+    venv = python.parents[1]
+    disabled = json.loads((venv / "etc/jupyter/labconfig/page_config.json").read_text())
+    assert set(disabled["disabledExtensions"]) == {
+        "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
+        "@jupyter/nbgrader:course-list"}
+    server = json.loads((venv / "etc/jupyter/jupyter_server_config.d/nbgrader_learner.json")
+                        .read_text())["ServerApp"]["jpserver_extensions"]
+    assert server == {"nbgrader.server_extensions.formgrader": False,
+                      "nbgrader.server_extensions.course_list": False}
+    settings = json.loads((venv / "share/jupyter/lab/settings/overrides.json").read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 
 
 def test_learner_install_holds_no_answer_key_text(learner):
