@@ -49,17 +49,32 @@ class LessonHealth:
         return "\n".join([text, *(f"    {problem}" for problem in self.problems)])
 
 
+def _answer_cell(cell) -> bool:
+    return cell.cell_type == "code" and bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
 def leaks(source: Path, released: Path) -> list[str]:
-    """Solution code or hidden tests of ``source`` that appear in the ``released`` notebook."""
+    """Solution code or hidden tests of ``source`` that appear in the ``released`` notebook.
+
+    A line of a hidden test is a leak wherever it appears. A solution's line is a leak in an
+    answer cell, where the student version shows a stub in its place; elsewhere, in the code a
+    lesson gives (lesson 09's forward pass, a loop over ``range(length)``), the same line is
+    given code, and only a whole solution found there is a leak."""
     text = released.read_text()
     found = [f"the student version contains {m!r}" for m in MARKERS if m in text]
-    released_lines = {line.strip() for cell in nbformat.read(released, as_version=4).cells
-                      for line in cell.source.splitlines()}
+    cells = nbformat.read(released, as_version=4).cells
+    every_line = {line.strip() for cell in cells for line in cell.source.splitlines()}
+    answer_lines = {line.strip() for cell in cells if _answer_cell(cell)
+                    for line in cell.source.splitlines()}
     for cell in nbformat.read(source, as_version=4).cells:
         for kind, region in REGION.findall(cell.source):
-            for line in region.splitlines():
-                if len(line.strip()) > 12 and line.strip() in released_lines:
-                    found.append(f"{kind.lower()} line in the student version: {line.strip()}")
+            lines = [line.strip() for line in region.splitlines() if len(line.strip()) > 12]
+            shown = answer_lines if kind == "SOLUTION" else every_line
+            found += [f"{kind.lower()} line in the student version: {line}"
+                      for line in lines if line in shown]
+            if kind == "SOLUTION" and lines and all(line in every_line for line in lines):
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                found.append(f"the whole solution of {grade_id} is in the student version")
     return found
 
 
