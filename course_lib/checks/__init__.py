@@ -34,6 +34,12 @@ from course_lib.checks.kv_cache import (
     check_cached_greedy_decode,
     check_decode_step,
 )
+from course_lib.checks.modern_block import (
+    check_apply_rope,
+    check_grouped_query_attention,
+    check_rms_norm,
+    check_swiglu,
+)
 from course_lib.checks.other_scores import check_additive_scores, check_nadaraya_watson
 from course_lib.checks.positions import check_sinusoidal_encoding
 from course_lib.checks.scores import check_attention_scores, check_dot_product
@@ -61,6 +67,7 @@ __all__ = [
     "CheckFailed",
     "check_additive_scores",
     "check_alignment",
+    "check_apply_rope",
     "check_attend_step",
     "check_attention_backward",
     "check_attention_layer",
@@ -74,14 +81,17 @@ __all__ = [
     "check_decode_step",
     "check_dot_product",
     "check_greedy_decode",
+    "check_grouped_query_attention",
     "check_masked_softmax",
     "check_masked_softmax_keras",
     "check_multi_head_attention",
     "check_nadaraya_watson",
     "check_padding_mask",
+    "check_rms_norm",
     "check_scaled_dot_product_attention",
     "check_sinusoidal_encoding",
     "check_softmax",
+    "check_swiglu",
     "check_teacher_forcing",
     "check_transformer_block",
     "check_weighted_sum",

@@ -92,6 +92,28 @@ COMPARE_OPTIONS = {
         "hint": "Score every cached position j = 0 … t, q_t·k_j / √d_k, (..., t + 1); a stable "
         "softmax over them (axis=-1); then the weighted sum of the cached values, (..., d_v)."
     },
+    "apply_rope": {
+        "hint": "Pair i is x[..., 2i] and x[..., 2i + 1] (x[..., 0::2] and x[..., 1::2]); its "
+        "angle is positions[:, None] · base^(-2i/d), (T, d/2); y_2i = x_2i cos θ - x_2i+1 sin θ "
+        "and y_2i+1 = x_2i sin θ + x_2i+1 cos θ.",
+        # float32 angles of a few hundred radians are off by about 1e-5
+        "rtol": 1e-4,
+        "atol": 1e-6,
+    },
+    "rms_norm": {
+        "hint": "x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * gain: the mean square "
+        "over each vector's features, eps inside the square root, no mean subtracted."
+    },
+    "swiglu": {
+        "hint": "SiLU(z) = z · σ(z) of the gate x @ w_gate, times x @ w_up (no activation), then "
+        "@ w_down.",
+        "rtol": 1e-4,
+        "atol": 1e-6,
+    },
+    "grouped_query_attention": {
+        "hint": "Query head h reads key-value head h // (H // G): np.repeat(k, H // G, axis=-3), "
+        f"the same for v; then q kᵀ / √d_k, the masked softmax over the keys, @ v. {_MASK_HINT}"
+    },
 }
 
 
