@@ -1,7 +1,7 @@
 """How every check in the course compares an answer and explains what is wrong.
 
 Public checks (``course_lib.checks``, answers compared with stored fixtures) and the judge
-(``grader.judging.judge``, outside the learner's kernel: probe data compared with the answer key on
+(``grader.judging``, outside the learner's kernel: probe data compared with the answer key on
 fresh random inputs) both use :func:`compare`. When an answer is wrong, :func:`compare` also
 tries the outputs of known wrong variants ("misconceptions") and names the one it matches.
 """

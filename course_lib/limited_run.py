@@ -11,7 +11,7 @@ hands it on stdin, as JSON:
 * ``cells``: the code of the notebook's cells before the hidden test, as submitted, reduced by
   the grader to their imports and definitions;
 * ``calls``: the out-of-kernel calls of the exercise's plan
-  (``course_lib.probe_cases.LimitedCall``: a seed and whether there is a mask).
+  (``course_lib.cases.calls.LimitedCall``: a seed and whether there is a mask).
 
 It runs each cell in one namespace (a cell that raises is left, as in the notebook), calls the
 function on each call's inputs and writes the probe's data (``course_lib.probes``) to the
@@ -28,7 +28,7 @@ import sys
 import traceback
 import types
 
-from course_lib.probe_cases import LimitedCall
+from course_lib.cases.calls import LimitedCall
 from course_lib.probes import run_limited_calls
 
 

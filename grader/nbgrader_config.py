@@ -68,11 +68,11 @@ c.KernelManager.ip = os.path.join(jupyter_runtime_dir(), f"kernel-ipc-{os.getpid
 # runs in the sandboxed kernel, and the judge scores every graded cell from the probes' data alone.
 # A dead kernel (memory, os._exit) costs what did not run, not the submission.
 c.Autograde.autograde_preprocessors = [
-    "grader.judging.judge.PlantProbes",
+    "grader.judging.autograde.PlantProbes",
     "grader.preprocessors.RobustExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "grader.judging.judge.Judge",
+    "grader.judging.autograde.Judge",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

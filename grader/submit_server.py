@@ -210,7 +210,7 @@ def _preload() -> None:
     import tqdm.auto  # noqa: F401
 
     import grader.batch.parallel  # noqa: F401
-    import grader.judging.judge  # noqa: F401
+    import grader.judging.autograde  # noqa: F401
     import grader.reports  # noqa: F401
     from grader.offline_math import compile_feedback_templates
     from grader.state import load_config, read_schema_version_in_process

@@ -35,7 +35,7 @@ display({"text/plain": "3"}, raw=True)
 FAKE_PROBE = '''
 import base64, io, json
 from IPython.display import display
-from course_lib.probe_cases import plan
+from course_lib.exercises import plan
 from course_lib.probes import MIME
 
 def fake_probe(seed, cell):

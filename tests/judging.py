@@ -1,6 +1,6 @@
 """Judge an answer in this process, as grading does across the kernel's boundary: the probe
 (``course_lib.probes``) runs the answer and builds its display data, the judge
-(``grader.judging.judge``) scores that data alone."""
+(``grader.judging``) scores that data alone."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from functools import cache
 from nbformat.v4 import new_output
 from nbgrader_utils import find_cell, solution_notebook
 
-from course_lib.probe_cases import LimitedCall, plan
+from course_lib.cases.calls import LimitedCall
+from course_lib.exercises import plan
 from course_lib.probes import run_plan
 from grader.course import lessons
-from grader.judging.judge import graded_exercise, verdict
+from grader.judging.autograde import graded_exercise, verdict
 
 
 @cache

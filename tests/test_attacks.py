@@ -17,7 +17,7 @@ from attacks import ATTACKS, PICK_UP, PLANT, RIGHT, VICTIMS
 from nbgrader_utils import find_cell, solution_notebook
 
 from grader.course import REPO
-from grader.judging.judge import METADATA
+from grader.judging.autograde import METADATA
 from grader.kernel import sandbox, warm_kernels
 from grader.offline_math import mathjax_component
 from grader.settings import Settings

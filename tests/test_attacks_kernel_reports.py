@@ -28,10 +28,10 @@ from nbformat.v4 import new_output
 from nbgrader_utils import find_cell, solution_notebook
 
 import course_lib.decoding
-from course_lib.probe_cases import plan
+from course_lib.exercises import plan
 from course_lib.probes import MIME
 from grader import reference as ref
-from grader.judging.judge import verdict
+from grader.judging.autograde import verdict
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
 

@@ -33,7 +33,7 @@ from cluster_tls import authority, tls_cluster, tls_options
 from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_lesson, totals
 from nbformat.v4 import new_code_cell
 
-from course_lib.probe_cases import plan
+from course_lib.exercises import plan
 from grader.batch import cluster_trust
 from grader.batch.cluster import _record, connect, lesson_package
 from grader.batch.cluster_trust import Scheduler, refusal, scheduler_at

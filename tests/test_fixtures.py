@@ -10,12 +10,13 @@ import pytest
 from answer_variants import VARIANTS
 
 from course_lib.checks import FIXTURES, load_fixture
+from course_lib.exercises import EXERCISES as RECORDS
+from course_lib.exercises import WITH_FIXTURES
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import make_fixtures
-from grader.judging.wrong_variants import MEASURED, WRONG_VARIANTS
-from grader.reference import decoding, numpy_layers
+from grader.exercises import GRADED
 
-EXERCISES = list(make_fixtures.FIXTURE_BUILDERS)
+EXERCISES = list(WITH_FIXTURES)
 
 
 #: How far a rebuilt float array may lie from the stored one and still be the same fixture.
@@ -52,24 +53,17 @@ def test_no_fixture_without_a_builder():
     assert sorted(path.stem for path in FIXTURES.glob("*.npz")) == sorted(EXERCISES)
 
 
-def test_every_description_is_used_by_a_variant():
-    """One catalogue for every lesson: each key is a wrong variant (NumPy function or Keras
-    layer) or a mistake measured directly; the NumPy corpus names every NumPy one."""
-    named = {key for variants in WRONG_VARIANTS.values() for key in variants}
-    layers = {key for variants in numpy_layers.VARIANTS.values() for key in variants}
-    layers |= set(numpy_layers.BLOCK_VARIANTS)  # lesson 06's TransformerBlock
-    layers |= set(decoding.DECODE_VARIANTS) | set(decoding.GREEDY_VARIANTS)  # lesson 11
-    measured = {key for keys in MEASURED.values() for key in keys}
-    assert named | layers | measured == set(DESCRIPTIONS)
+def test_every_description_is_used_by_an_exercise():
+    """One catalogue for every lesson: each key is a mistake some exercise can name (a wrong
+    variant, or a mistake measured directly); the NumPy corpus names every NumPy one."""
+    assert {key for record in RECORDS.values() for key in record.mistakes} == set(DESCRIPTIONS)
     in_corpus = {key for kinds in VARIANTS.values() for _, key in kinds["wrong"]}
-    numpy_keys = {key for exercise in VARIANTS
-                  for key in (*WRONG_VARIANTS[exercise], *MEASURED.get(exercise, ()))}
-    assert in_corpus == numpy_keys
+    assert in_corpus == {key for exercise in VARIANTS for key in RECORDS[exercise].mistakes}
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_every_exercise_names_at_least_four_mistakes(exercise):
-    assert len(WRONG_VARIANTS[exercise]) + len(MEASURED.get(exercise, ())) >= 4
+    assert len(RECORDS[exercise].mistakes) >= 4
     assert len(VARIANTS[exercise]["wrong"]) >= 4
     assert len(VARIANTS[exercise]["right"]) >= 2
 
@@ -79,7 +73,7 @@ def test_every_wrong_variant_is_stored_and_told_apart(exercise):
     """Each variant runs on some case of the fixture and differs there from the right answer,
     so a public check can name it."""
     cases = load_fixture(exercise).values()
-    for key in WRONG_VARIANTS[exercise]:
+    for key in GRADED[exercise].variants:
         outputs = [(case["wrong"][key], case["expected"]) for case in cases if key in case["wrong"]]
         assert outputs, f"{key} runs on no case of {exercise}"
         assert any(not _equal_results(wrong, right) for wrong, right in outputs), key

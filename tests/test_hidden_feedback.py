@@ -15,12 +15,12 @@ import pytest
 from judging import full_marks, probed, solution_namespace
 from nbformat.v4 import new_output
 
+from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import CheckFailed, compare
 from course_lib.keras_harness import translator_batch
-from course_lib.probe_cases import PLANS, plan
 from course_lib.probes import MIME
 from grader import reference as ref
-from grader.judging.judge import verdict
+from grader.judging.autograde import verdict
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("keras_lessons")]
 
@@ -85,7 +85,7 @@ def test_the_detector_finds_a_quoted_value():
     assert not quoted(str(failure.value), [x])
 
 
-@pytest.mark.parametrize("exercise", sorted(PLANS))
+@pytest.mark.parametrize("exercise", sorted(EXERCISES))
 def test_hidden_feedback_quotes_no_hidden_input_or_expected_value(exercise):
     data = json.loads(probed(exercise, _answer(exercise))[MIME])
     with np.load(io.BytesIO(base64.b64decode(data["npz"]))) as npz:

@@ -1,5 +1,6 @@
-"""The judge: full marks for right answers, partial credit and a named mistake for wrong ones,
-inputs fixed by the seed, and zero with a reason for probe data that is missing or malformed.
+"""The judge: full marks for the answer key, points shared between parts, inputs fixed by the
+seed, and zero with a reason for probe data that is missing or malformed (every answer of the
+corpora is judged in ``test_answer_corpus.py``).
 
 Each answer runs through the probe here, in-process, and only the data it hands back reaches
 the judge: the same path as in grading, without a kernel in between.
@@ -15,29 +16,25 @@ import zipfile
 import answer_variants
 import numpy as np
 import pytest
-from answer_variants import RIGHT_ANSWERS, VARIANTS, WRONG_ANSWERS, notebook_source
+from answer_variants import VARIANTS, notebook_source
 from judging import cell_points, full_marks, judged
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader_utils import solution_notebook
 
 import grader.reference as ref
-from course_lib import probe_cases
-from course_lib.misconceptions import DESCRIPTIONS
+from course_lib.exercises import plan
 from course_lib.probes import MIME, run_plan
 from grader.course import lessons
-from grader.judging import judge, memory_check
+from grader.exercises import GRADED
+from grader.judging import autograde, memory_check
+from grader.judging.judges.functions import limited_run
 from grader.judging.seeds import seed_for
 
 EXERCISES = list(VARIANTS)
-RIGHT = [pytest.param(*case, id=case[1].__name__) for case in RIGHT_ANSWERS]
-# a full score matrix is named by the grader's memory-limited run alone
-# (grader.judging.memory_check)
-WRONG = [pytest.param(*case, id=case[1].__name__) for case in WRONG_ANSWERS
-         if case[2] != "full_score_matrix"]
 
 
 def test_every_numpy_exercise_is_judged():
-    assert set(EXERCISES) <= set(judge.EXERCISES)
+    assert set(EXERCISES) <= set(GRADED)
 
 
 def test_every_graded_cell_of_every_lesson_is_judged():
@@ -46,30 +43,15 @@ def test_every_graded_cell_of_every_lesson_is_judged():
         for cell in solution_notebook(lesson).cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and cell.cell_type == "code":
-                assert judge.graded_exercise(meta["grade_id"]), (lesson, meta["grade_id"])
+                assert autograde.graded_exercise(meta["grade_id"]), (lesson, meta["grade_id"])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_answer_key_gets_full_marks(exercise, seed):
-    for cell in judge.CELL_KINDS:
-        credit = judged(exercise, getattr(ref, exercise), seed, cell)
+    for cell in autograde.CELL_KINDS:
+        credit = judged(exercise, GRADED[exercise].answer, seed, cell)
         assert credit.points == full_marks(exercise, cell), credit.lines
-
-
-@pytest.mark.parametrize("exercise, answer", RIGHT)
-def test_right_answers_get_full_marks(exercise, answer):
-    for seed in (0, 1):
-        credit = judged(exercise, answer, seed)
-        assert credit.points == full_marks(exercise), credit.lines
-
-
-@pytest.mark.parametrize("exercise, answer, misconception", WRONG)
-def test_wrong_answers_lose_points_and_are_named(exercise, answer, misconception):
-    credit = judged(exercise, answer)
-    assert credit.points < full_marks(exercise)
-    assert DESCRIPTIONS[misconception] in "\n".join(credit.lines)
-    assert misconception in credit.misconceptions  # recorded as data for the class report
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
@@ -94,8 +76,8 @@ def test_points_are_shared_between_parts():
 
 
 def test_the_seed_fixes_the_inputs_and_the_secret_hides_them():
-    first, again = (probe_cases.plan("softmax", 7)[0].calls[0].args["x"] for _ in range(2))
-    other = probe_cases.plan("softmax", 8)[0].calls[0].args["x"]
+    first, again = (plan("softmax", 7)[0].calls[0].args["x"] for _ in range(2))
+    other = plan("softmax", 8)[0].calls[0].args["x"]
     assert np.array_equal(first, again) and not np.array_equal(first, other)
     names = ("a nonce", "02_softmax", "02_softmax", "hidden_softmax")
     assert seed_for(b"a" * 32, *names) == seed_for(b"a" * 32, *names)
@@ -105,7 +87,7 @@ def test_the_seed_fixes_the_inputs_and_the_secret_hides_them():
 
 @pytest.mark.parametrize("seed", range(5))
 def test_attention_inputs_make_every_dimension_differ(seed):
-    call = probe_cases.plan("scaled_dot_product_attention", seed)[0].calls[0]
+    call = plan("scaled_dot_product_attention", seed)[0].calls[0]
     q, k, v = call.args["q"], call.args["k"], call.args["v"]
     batch, heads, t_q, d_k = q.shape
     assert len({batch, heads, t_q, k.shape[-2], d_k, v.shape[-1]}) == 6
@@ -119,9 +101,9 @@ def test_blockwise_memory_part_names_the_full_score_matrix():
     source = notebook_source(answer_variants.blockwise_full_matrix, "blockwise_attention")
     outputs = [new_output("display_data", data=run_plan(
         "blockwise_attention", answer_variants.blockwise_full_matrix, 0))]
-    limited = judge.limited_run("blockwise_attention", "hidden", 0, [new_code_cell(
+    limited = limited_run("blockwise_attention", "hidden", 0, [new_code_cell(
         "import numpy as np\n" + source)])
-    credit = judge.verdict("blockwise_attention", "hidden", 0, outputs,
+    credit = autograde.verdict("blockwise_attention", "hidden", 0, outputs,
                            cell_points()["hidden_blockwise_attention"], limited=limited)
     assert limited.out_of_memory and credit.points == 3
     assert "full_score_matrix" in credit.misconceptions
@@ -133,7 +115,7 @@ def _outputs(data: dict) -> list:
 
 
 def _with_npz(exercise: str, npz: bytes, records=None) -> dict:
-    honest = json.loads(run_plan(exercise, getattr(ref, exercise), 0)[MIME])
+    honest = json.loads(run_plan(exercise, GRADED[exercise].answer, 0)[MIME])
     records = honest["records"] if records is None else records
     return {MIME: json.dumps({"exercise": exercise, "records": records,
                               "npz": base64.b64encode(npz).decode()})}
@@ -181,11 +163,11 @@ BAD_DATA = {
 
 @pytest.mark.parametrize("outputs", BAD_DATA.values(), ids=BAD_DATA.keys())
 def test_bad_probe_data_scores_zero_with_a_reason(outputs):
-    credit = judge.verdict("dot_product", "hidden", 0, outputs, 2)
+    credit = autograde.verdict("dot_product", "hidden", 0, outputs, 2)
     assert credit.points == 0
     assert credit.lines and all(line.startswith("✗") for line in credit.lines)
 
 
 def test_oversized_probe_data_scores_zero():
     outputs = _outputs(run_plan("dot_product", ref.dot_product, 0))
-    assert judge.verdict("dot_product", "hidden", 0, outputs, 2, max_bytes=100).points == 0
+    assert autograde.verdict("dot_product", "hidden", 0, outputs, 2, max_bytes=100).points == 0

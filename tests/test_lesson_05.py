@@ -139,7 +139,7 @@ def test_each_wrong_answer_is_named_by_the_check_and_the_judge(answer, key):
 
 
 def test_the_lessons_wrong_answers_cover_every_mistake():
-    from grader.judging.wrong_variants import WRONG_VARIANTS
+    from grader.exercises import WRONG_VARIANTS
 
     assert sorted(key for _, key in WRONG) == sorted(WRONG_VARIANTS[EXERCISE])
     assert len(WRONG) >= 6 and len(RIGHT) >= 2

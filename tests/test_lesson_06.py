@@ -19,7 +19,9 @@ import pytest
 from block_variants import RIGHT, WRONG, answer_cell
 from nbgrader_utils import find_cell, graded_outputs, solution_notebook
 
-from course_lib import probe_cases
+from course_lib.cases.blocks import random_block_weights
+from course_lib.cases.inputs import two_sided_mask
+from course_lib.exercises import plan
 from course_lib.misconceptions import DESCRIPTIONS
 from grader.judging import policy
 from grader.reference import numpy_layers
@@ -70,7 +72,7 @@ def _keras_case(config, d_model, d_context, seed):
         if config["cross_attention"] else None
     block = TransformerBlock(**config)
     block(x, context=context)
-    weights = probe_cases.random_block_weights(rng, config, d_model, d_context)
+    weights = random_block_weights(rng, config, d_model, d_context)
     assert [w.shape for w in block.get_weights()] == [w.shape for w in weights]
     block.set_weights(weights)
     return block, weights, x, context, rng
@@ -82,9 +84,9 @@ def test_numpy_twin_equals_the_keras_answer_key(cross, norm_first):
     config = {"num_heads": 2, "key_dim": 4, "ff_dim": 10, "cross_attention": cross,
               "norm_first": norm_first, "epsilon": 1e-5}
     block, weights, x, context, rng = _keras_case(config, 6, 9, seed=int(cross) + 2 * norm_first)
-    mask = probe_cases.two_sided_mask(rng, 3, 5, 5)
+    mask = two_sided_mask(rng, 3, 5, 5)
     mask[0, -1] = False  # a fully masked row: zeros, as the course's attention gives
-    context_mask = probe_cases.two_sided_mask(rng, 3, 5, 7) if cross else None
+    context_mask = two_sided_mask(rng, 3, 5, 7) if cross else None
     for options in ({}, {"use_causal_mask": True},
                     {"attention_mask": mask, "context_mask": context_mask}):
         options = {k: v for k, v in options.items() if v is not None}
@@ -107,9 +109,9 @@ def test_a_block_holding_keras_attention_equals_the_twin(monkeypatch):
               "norm_first": False, "epsilon": 1e-6}
     block, weights, x, context, rng = _keras_case(config, 6, 9, seed=7)
     assert isinstance(block.self_attention, keras.layers.MultiHeadAttention)
-    mask = probe_cases.two_sided_mask(rng, 3, 5, 5)
+    mask = two_sided_mask(rng, 3, 5, 5)
     mask[1, 2] = False
-    context_mask = probe_cases.two_sided_mask(rng, 3, 5, 7)
+    context_mask = two_sided_mask(rng, 3, 5, 7)
     context_mask[0, 0] = False
     options = {"attention_mask": mask, "context_mask": context_mask, "use_causal_mask": True}
     y, scores = block(x, context=context, return_attention_scores=True, **options)
@@ -121,7 +123,7 @@ def test_a_block_holding_keras_attention_equals_the_twin(monkeypatch):
 
 def test_every_wrong_block_differs_somewhere_on_the_plan():
     caught = set()
-    for part in probe_cases.plan(EXERCISE, seed=11):
+    for part in plan(EXERCISE, seed=11):
         for case in part.calls:
             inputs = (case.config, case.weights, case.x, case.context)
             for options in case.calls:
@@ -135,7 +137,7 @@ def test_every_wrong_block_differs_somewhere_on_the_plan():
 
 
 def test_the_plan_has_every_dimension_different_and_nonzero_weights():
-    parts = probe_cases.plan(EXERCISE, seed=3)
+    parts = plan(EXERCISE, seed=3)
     cross = next(case for part in parts for case in part.calls if case.context is not None)
     batch, t, d_model = cross.x.shape
     _, t_c, d_context = cross.context.shape

@@ -27,6 +27,8 @@ from memory_attacks import HONEST_ANSWER, HONEST_HELPER_CELL, MEMORY_ATTACKS
 from nbformat.v4 import new_code_cell
 from nbgrader_utils import find_cell, grade, grade_batch, graded_outputs, solution_notebook
 
+from course_lib.cases.calls import LIMITED_RUN, LimitedCall
+from course_lib.cases.records import layout, record_count
 from course_lib.efficiency_plots import (
     GB,
     Cost,
@@ -36,13 +38,14 @@ from course_lib.efficiency_plots import (
     plot_running_statistics,
     running_statistics,
 )
+from course_lib.exercises import plan
 from course_lib.feedback import PartialCredit
 from course_lib.misconceptions import DESCRIPTIONS
-from course_lib.probe_cases import LIMITED_RUN, LimitedCall, plan
 from course_lib.probes import MIME, run_plan
 from grader import reference as ref
 from grader.judging import memory_check
-from grader.judging.judge import ProbeData, judge_blockwise, limited_run
+from grader.judging.judges.functions import judge_blockwise, limited_run
+from grader.judging.probe_data import ProbeData
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -303,8 +306,8 @@ def test_the_kernel_probe_leaves_the_limited_calls_to_the_grader():
     parts = plan(EXERCISE, 3)
     data = run_plan(EXERCISE, ref.blockwise_attention, 3)
     records = json.loads(data[MIME])["records"]
-    assert len(records) == sum(call.results for part in parts for call in part.calls)
-    assert len(_limited_calls(3)) == 2 and all(call.results == 0 for call in _limited_calls(3))
+    assert len(records) == record_count(layout(parts))
+    assert len(_limited_calls(3)) == 2 and all(call.slots(0) == () for call in _limited_calls(3))
 
 
 def test_the_memory_run_keeps_imports_and_definitions_only():

@@ -24,8 +24,9 @@ from nbgrader_utils import (
 )
 
 import grader.reference as ref
-from course_lib import probe_cases
+from course_lib.cases.inputs import random_qkv
 from course_lib.checks import CheckFailed, check_attention_backward
+from course_lib.exercises import plan
 from course_lib.gradients import (
     numerical_gradient,
     plot_gradient_check,
@@ -58,7 +59,7 @@ def _loss(q, k, v, d_out, mask=None):
 
 def _inputs(seed=0, batch=(2,), t_q=3, t_k=5, d_k=4, d_v=2):
     rng = np.random.default_rng(seed)
-    q, k, v = probe_cases.random_qkv(rng, batch, t_q, t_k, d_k, d_v).values()
+    q, k, v = random_qkv(rng, batch, t_q, t_k, d_k, d_v).values()
     return q, k, v, rng.standard_normal((*batch, t_q, d_v))
 
 
@@ -143,7 +144,7 @@ def test_each_wrong_answer_is_named_by_the_check_and_the_judge(answer, key):
 
 
 def test_the_lessons_wrong_answers_cover_every_mistake():
-    from grader.judging.wrong_variants import WRONG_VARIANTS
+    from grader.exercises import WRONG_VARIANTS
 
     assert sorted(key for _, key in WRONG) == sorted(WRONG_VARIANTS[EXERCISE])
     assert len(WRONG) >= 4 and len(RIGHT) >= 2
@@ -151,7 +152,7 @@ def test_the_lessons_wrong_answers_cover_every_mistake():
 
 def test_the_plan_has_every_dimension_different_and_fully_masked_rows():
     for seed in (0, 1, 2):
-        parts = probe_cases.plan(EXERCISE, seed)
+        parts = plan(EXERCISE, seed)
         first = parts[0].calls[0].args
         (b, h, t_q, d_k), (t_k, d_v) = first["q"].shape, first["v"].shape[-2:]
         assert len({b, h, t_q, t_k, d_k, d_v}) == 6

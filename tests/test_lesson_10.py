@@ -26,8 +26,8 @@ from nbgrader_utils import (
 )
 
 import grader.reference as ref
-from course_lib import probe_cases
 from course_lib.checks import CheckFailed, check_additive_scores, check_nadaraya_watson
+from course_lib.exercises import plan
 from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.other_scores import (
     best_time,
@@ -135,7 +135,7 @@ def test_each_wrong_answer_is_named_by_the_check_and_the_judge(exercise, answer,
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_the_lessons_wrong_answers_cover_every_mistake(exercise):
-    from grader.judging.wrong_variants import WRONG_VARIANTS
+    from grader.exercises import WRONG_VARIANTS
 
     keys = [key for answer, key in VARIANTS[exercise]["wrong"]]
     assert sorted(keys) == sorted(WRONG_VARIANTS[exercise])
@@ -144,7 +144,7 @@ def test_the_lessons_wrong_answers_cover_every_mistake(exercise):
 
 def test_the_additive_plan_has_every_dimension_different_first():
     for seed in (0, 1, 2):
-        parts = probe_cases.plan("additive_scores", seed)
+        parts = plan("additive_scores", seed)
         args = parts[0].calls[0].args
         (b, h, t_q, d_q), (t_k, d_k), hidden = args["q"].shape, args["k"].shape[-2:], \
             args["v"].shape[0]
@@ -157,7 +157,7 @@ def test_the_additive_plan_has_every_dimension_different_first():
 
 def test_the_nadaraya_watson_plan_has_a_tiny_width_that_underflows():
     for seed in (0, 1, 2):
-        parts = probe_cases.plan("nadaraya_watson", seed)
+        parts = plan("nadaraya_watson", seed)
         first = parts[0].calls[0].args
         assert first["x_query"].shape != first["x_train"].shape
         assert parts[1].calls[0].args["x_query"].ndim == 2

@@ -29,16 +29,18 @@ from nbgrader_utils import (
 )
 
 import grader.reference as ref
-from course_lib import probe_cases
+from course_lib.cases.decoding import random_translator_weights
+from course_lib.cases.inputs import random_qkv, random_step
 from course_lib.checks import (
     CheckFailed,
     check_attend_step,
     check_cached_greedy_decode,
     check_decode_step,
 )
+from course_lib.exercises import plan
 from course_lib.misconceptions import DESCRIPTIONS
+from grader.exercises import MEASURED
 from grader.judging import policy
-from grader.judging.wrong_variants import MEASURED
 from grader.reference import decoding
 
 LESSON = "11_kv_cache"
@@ -53,7 +55,7 @@ STEP_WRONG = VARIANTS[STEP]["wrong"]
 def _sequence(seed=0, batch=(2, 3), length=6, d_k=4, d_v=5):
     """``q, k, v`` of a whole sequence: ``(*batch, length, d_k | d_v)``."""
     rng = np.random.default_rng(seed)
-    return probe_cases.random_qkv(rng, batch, length, length, d_k, d_v).values()
+    return random_qkv(rng, batch, length, length, d_k, d_v).values()
 
 
 def test_attend_step_by_hand():
@@ -79,7 +81,7 @@ def test_attend_step_of_one_position_and_of_extreme_logits():
     q, k, v = _sequence(seed=1)
     np.testing.assert_array_equal(ref.attend_step(q[..., 0, :], k[..., :1, :], v[..., :1, :]),
                                   v[..., 0, :])  # t = 0: the only value, weight 1
-    step = probe_cases.random_step(np.random.default_rng(2), (2,), 7, 16, 3, extreme=True)
+    step = random_step(np.random.default_rng(2), (2,), 7, 16, 3, extreme=True)
     output = ref.attend_step(*step.values())
     assert np.all(np.isfinite(output))
     full, _ = ref.scaled_dot_product_attention(step["q_t"][:, None, :], step["k_cache"],
@@ -107,7 +109,7 @@ def test_each_wrong_attend_step_is_named_by_the_check_and_the_judge(answer, key)
 
 
 def test_the_wrong_attend_steps_cover_every_mistake():
-    from grader.judging.wrong_variants import WRONG_VARIANTS
+    from grader.exercises import WRONG_VARIANTS
 
     assert sorted(key for _, key in STEP_WRONG) == sorted(WRONG_VARIANTS[STEP])
     assert len(STEP_WRONG) >= 4 and len(STEP_RIGHT) >= 3
@@ -115,7 +117,7 @@ def test_the_wrong_attend_steps_cover_every_mistake():
 
 def test_the_attend_step_plan_has_every_dimension_different_and_extreme_logits():
     for seed in (0, 1, 2):
-        parts = probe_cases.plan(STEP, seed)
+        parts = plan(STEP, seed)
         first = parts[0].calls[0].args
         (b, h, d_k), (length, d_v) = first["q_t"].shape, first["v_cache"].shape[-2:]
         assert len({b, h, length, d_k, d_v}) == 5
@@ -154,7 +156,7 @@ KERAS_WRONG = [(e, a, k) for e in KERAS for a, k in decoding_variants.VARIANTS[e
 
 def test_the_numpy_twin_decodes_step_by_step_as_the_full_pass():
     rng = np.random.default_rng(0)
-    weights = probe_cases.random_translator_weights(rng, 12, 3, 8)
+    weights = random_translator_weights(rng, 12, 3, 8)
     model = decoding.TranslatorForward(weights, 3)
     source = rng.integers(1, 40, size=(2, 32))
     tokens = rng.integers(1, 12, size=(2, 8))
@@ -211,12 +213,12 @@ def test_the_keras_wrong_answers_cover_every_mistake(exercise):
 
 def test_the_decoding_plans_differ_in_every_size():
     for seed in (0, 1):
-        case = probe_cases.plan("decode_step", seed)[0].calls[0]
+        case = plan("decode_step", seed)[0].calls[0]
         batch, steps = case.tokens.shape
         key_dim = case.d_model // case.num_heads
         assert len({batch, steps, case.d_model, case.num_heads, key_dim}) == 5
         assert case.weights[-1].any() and all(w.any() for w in case.weights)  # biases ≠ 0
-        greedy = probe_cases.plan("cached_greedy_decode", seed)
+        greedy = plan("cached_greedy_decode", seed)
         assert [part.calls[0].length for part in greedy] == [12]
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from nbgrader_utils import find_cell, solution_notebook
 
+from course_lib.cases.calls import LIMITED_RUN
 from course_lib.checks import MEMORY_TEST
 from course_lib.data import toy_embeddings
-from course_lib.probe_cases import LIMITED_RUN
 from grader.judging.memory_check import MEMORY_LIMIT_BYTES
 
 pytestmark = pytest.mark.xdist_group("keras")

@@ -357,7 +357,7 @@ def test_the_check_of_alignment_names_each_mistake_it_knows():
     from keras_variants import VARIANTS
 
     from course_lib.checks.translator import ALIGNMENT_MISTAKES, check_alignment
-    from grader.judging.wrong_variants import WRONG_VARIANTS
+    from grader.exercises import WRONG_VARIANTS
 
     weights = np.array([[[[0.6, 0.2, 0.1, 0.1], [0.1, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.7]],
                          [[0.1, 0.1, 0.7, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.5, 0.3]]]])

@@ -27,7 +27,7 @@ from nbgrader_utils import find_cell, solution_notebook
 
 from grader.course import lessons
 from grader.judging import entry_points, policy
-from grader.judging.judge import _stand_ins
+from grader.judging.autograde import _stand_ins
 from grader.reports import Flags
 
 SETUP = ("import numpy as np\nimport keras\nfrom keras import ops\nimport tensorflow as tf\n"

@@ -24,7 +24,7 @@ from nbformat.v4 import new_code_cell
 from nbgrader_utils import find_cell, solution_notebook
 
 from grader.judging import policy
-from grader.judging.judge import METADATA
+from grader.judging.autograde import METADATA
 from grader.reports import class_report
 
 # What the lessons' own cells import before the answers (lesson 04's setup).

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from course_lib.cases.inputs import layer_inputs, two_sided_mask
 from course_lib.checks.shared import passed
 from course_lib.feedback import CheckFailed, compare, to_numpy
 from course_lib.keras_harness import (
@@ -33,7 +34,6 @@ from course_lib.keras_harness import (
     twin_outputs,
 )
 from course_lib.misconceptions import DESCRIPTIONS
-from course_lib.probe_cases import layer_inputs, two_sided_mask
 
 ATTENTION_LAYER_WEIGHTS = (
     "W_q kernel (d_query, units)", "W_q bias (units,)",

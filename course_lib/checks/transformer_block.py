@@ -7,6 +7,8 @@ import inspect
 
 import numpy as np
 
+from course_lib.cases.blocks import block_weight_shapes
+from course_lib.cases.inputs import two_sided_mask
 from course_lib.checks.shared import passed
 from course_lib.feedback import CheckFailed, compare, to_numpy
 from course_lib.keras_harness import (
@@ -21,7 +23,6 @@ from course_lib.keras_harness import (
     mistake,
     run_answer,
 )
-from course_lib.probe_cases import block_weight_shapes, two_sided_mask
 
 BLOCK_PARAMETERS = ("x", "context", "attention_mask", "context_mask", "use_causal_mask",
                     "return_attention_scores")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 
-PRELOAD = ["grader.batch.parallel", "grader.judging.judge", "nbgrader.apps", "nbgrader.converters",
-           "nbclient"]
+PRELOAD = ["grader.batch.parallel", "grader.judging.autograde", "nbgrader.apps",
+           "nbgrader.converters", "nbclient"]
 
 
 def context():

@@ -45,13 +45,15 @@ ROOTS = ("keras", "tensorflow", "tensorflow.keras", "scipy.special", "scipy.spec
          "tensorflow_models", "tensorflow_addons", "statsmodels.api", "autograd",
          "course_lib.blocks", "course_lib.gradients", "course_lib.decoding",
          "course_lib.positions", "course_lib.block_plots", "course_lib.checks",
-         "course_lib.keras_harness", "course_lib.probes", "course_lib.probe_cases")
+         "course_lib.keras_harness", "course_lib.probes", "course_lib.probe_cases",
+         "course_lib.cases", "course_lib.exercises")
 DISTRIBUTIONS = ("keras", "tensorflow", "tf-keras", "scipy", "jax", "jaxlib", "torch",
                  "keras-hub", "keras-nlp", "tf-models-official", "tensorflow-addons",
                  "statsmodels", "autograd", "numpy")
 #: The course's modules whose every object belongs to the family (its stand-ins).
 COURSE_FALLBACKS = {"blocks": ("course_lib.blocks",), "autodiff": ("course_lib.gradients",),
-                    "grading_code": ("grader", "course_lib.probe_cases", "course_lib.probes")}
+                    "grading_code": ("grader", "course_lib.probe_cases", "course_lib.probes",
+                                     "course_lib.cases", "course_lib.exercises")}
 
 
 @dataclass(frozen=True)

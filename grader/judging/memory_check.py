@@ -3,8 +3,8 @@
 ``blockwise_attention`` must never hold the full ``Tq × Tk`` scores. Memory measured inside the
 grading kernel proves nothing: the learner's code ran there first, can patch the measurement,
 and can hold memory the measurement does not see (another library's, a child process's, a
-file in ``/dev/shm``). So the judge (``grader.judging.judge``) has the grader make the exercise's
-memory calls (``course_lib.probe_cases.LimitedCall``) itself, in a process of its own:
+file in ``/dev/shm``). So the judge (``grader.judging``) has the grader make the exercise's
+memory calls (``course_lib.cases.calls.LimitedCall``) itself, in a process of its own:
 
 * a fresh Python process (``python -m course_lib.limited_run``), confined like the grading
   kernel (:func:`grader.kernel.sandbox.confined_argv`: no network, no answer key, a private
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from IPython.core.inputtransformer2 import TransformerManager
 
-from course_lib.probe_cases import LimitedCall
+from course_lib.cases.calls import LimitedCall
 from grader.kernel import cgroups, kept_out, sandbox
 from grader.kernel.kernel_launch import kernel_environment
 from grader.settings import Settings

@@ -3,10 +3,10 @@ judge cannot read.
 
 Each exercise may use NumPy, ``keras.ops`` and every other building block, but not a library
 entry point that *is* the exercise: a softmax for lesson 02's ``softmax``, Keras's attention for
-lesson 04's layers. :data:`REFUSED` names, per exercise, the *families* of entry points refused
-(``grader.judging.entry_points`` finds every member of a family in the libraries' own namespaces,
-and
-every name of each); the lessons say the same in each exercise's text.
+lesson 04's layers. :data:`REFUSED` names, per exercise (from its record in
+``grader.exercises``), the *families* of entry points refused (``grader.judging.entry_points``
+finds every member of a family in the libraries' own namespaces, and every name of each); the
+lessons say the same in each exercise's text.
 
 :func:`notebook_stand_ins` reads the notebook as submitted (the judge's copy, never a file the
 kernel could rewrite) and follows what each exercise's answer can reach, through helpers in any
@@ -23,6 +23,7 @@ import ast
 import re
 from collections.abc import Iterable
 
+from grader.exercises import GRADED
 from grader.judging import entry_points
 from grader.judging.notebook_names import Cell, Definition, Merged, parse_cell, run_cells
 from grader.judging.reachability import (
@@ -37,32 +38,14 @@ from grader.judging.reachability import (
 __all__ = ["Findings", "REFUSED", "advice", "notebook_stand_ins", "refused_class",
            "stand_ins"]
 
-#: Per exercise, the families of entry points that stand in for it, and what to write instead.
-REFUSED = {
-    "softmax": (("softmax",), "np.exp and np.sum, as derived in the lesson"),
-    "masked_softmax": (("softmax",), "your own softmax, or np.exp and np.sum"),
-    "scaled_dot_product_attention": (("softmax", "attention"),
-                                     "your attention_scores, masked_softmax and weighted_sum"),
-    "weighted_sum": (("attention",), "a matrix product of the weights and the values"),
-    "blockwise_attention": (("softmax", "attention"),
-                            "the running max, sum and output of the online softmax"),
-    "sinusoidal_encoding": (("positions",), "np.sin and np.cos of the angles t / 10000^(2i/d)"),
-    "attention_backward": (("autodiff",), "the five equations of the backward pass, with NumPy"),
-    "nadaraya_watson": (("kernel_regression",),
-                        "the squared distances, a stable softmax and a weighted sum"),
-    "additive_scores": (("additive",), "q @ w_q and k @ w_k added for every pair, np.tanh, @ v"),
-    "attend_step": (("softmax", "attention"),
-                    "the scores q_t·k_j / √d_k, a stable softmax and a weighted sum, with NumPy"),
-    "AttentionLayer": (("attention",), "Dense projections and keras.ops (matmul, softmax, where)"),
-    "MultiHeadAttention": (("attention",), "your own projections and keras.ops (einsum, softmax)"),
-    "TransformerBlock": (("blocks",), "MultiHeadAttention, LayerNormalization and Dense layers, "
-                         "as the lesson derives the block"),
-    "build_translator": (("translator",),  # lesson 06's and lesson 11's own models
-                         "the `block` argument, PositionalEmbedding and a Dense layer"),
-}
+#: Per exercise, the families of entry points that stand in for it, and what to write instead
+#: (a view of the instructor's records, ``grader.exercises``).
+REFUSED = {name: (graded.refused, graded.instead) for name, graded in GRADED.items()
+           if graded.refused}
 #: Refused in every exercise: the course's own grading code (the answer key, the probes).
 ALWAYS = ("grading_code",)
-GRADING_CODE = ("grader", "course_lib.probe_cases", "course_lib.probes")
+GRADING_CODE = ("grader", "course_lib.probe_cases", "course_lib.probes", "course_lib.cases",
+                "course_lib.exercises")
 #: Libraries whose tables (``keras.activations.ALL_OBJECTS_DICT["softmax"]``) may hold an entry
 #: point: a subscript of one of their names is listed for review.
 SUBSCRIPTED_LIBRARIES = set(entry_points.LIBRARIES) - {"course_lib", "grader"}

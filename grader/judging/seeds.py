@@ -1,6 +1,6 @@
 """The seeds of a submission's hidden inputs: fresh for every submission, the same for a regrade.
 
-The judge probes each graded cell on inputs drawn from a seed (``course_lib.probe_cases``).
+The judge probes each graded cell on inputs drawn from a seed (``course_lib.exercises``).
 The learner's function sees those inputs, and may see the seed, while it is probed: so the seed
 of a cell must be useless in any other submission. Each submission gets a *nonce*, 128 random
 bits drawn by the course's own process the first time it grades that submission, kept in the
@@ -15,7 +15,7 @@ the lesson, the notebook and the cell under the course's secret (:func:`seed_for
 * The course's process alone draws the nonces and derives the seeds. What grades a
   submission — a worker process of ``--jobs``, a machine of a dask cluster — is handed the
   seeds of that submission's cells (:func:`write_seeds`, read by
-  ``grader.judging.judge.PlantProbes``),
+  ``grader.judging.autograde.PlantProbes``),
   never the secret.
 """
 
@@ -144,8 +144,8 @@ def batch_seeds(course: Course, lesson: str, students: list[str]) -> dict[str, S
 
 
 def write_seeds(path: Path, seeds: dict[str, Seeds]) -> str:
-    """Write ``{student: seeds}`` for ``grader.judging.judge.PlantProbes.seeds_file``; returns the
-    path."""
+    """Write ``{student: seeds}`` for ``grader.judging.autograde.PlantProbes.seeds_file``;
+    returns the path."""
     Path(path).write_text(json.dumps(seeds))
     return str(path)
 

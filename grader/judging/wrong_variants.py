@@ -1,11 +1,12 @@
-"""Known wrong variants of each exercise, as live code, keyed like
-``course_lib.misconceptions.DESCRIPTIONS``.
+"""Known wrong variants of the function exercises, as live code: one table per exercise,
+keyed like ``course_lib.misconceptions.DESCRIPTIONS``, which the exercise's instructor record
+holds (``grader.exercises``).
 
 The hidden tests run them on the same random inputs as the learner's answer to name the mistake
 an answer makes; ``grader.make_fixtures`` stores their outputs for the public checks. Each
 variant makes exactly one mistake and is otherwise right, so it is told apart by its output.
-A few mistakes show in how an answer runs rather than in what it returns; ``MEASURED`` lists
-them (the checks measure them directly).
+A few mistakes show in how an answer runs rather than in what it returns: they have no variant
+here (the checks and the judge measure them directly).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _scores_shape(q, k):
 
 # 00 dot product ------------------------------------------------------------------------------
 
-_DOT_PRODUCT = {
+DOT_PRODUCT = {
     "dot_elementwise": lambda a, b: a * b,
     "dot_sum_times_sum": lambda a, b: np.sum(a) * np.sum(b),
     "dot_sum_of_sums": lambda a, b: np.sum(a + b),
@@ -36,7 +37,7 @@ _DOT_PRODUCT = {
 
 # 01 scores -----------------------------------------------------------------------------------
 
-_ATTENTION_SCORES = {
+ATTENTION_SCORES = {
     "no_scaling": lambda q, k: q @ _t(k),
     "divide_by_dk": lambda q, k: q @ _t(k) / q.shape[-1],
     "scale_by_tk": lambda q, k: q @ _t(k) / np.sqrt(k.shape[-2]),
@@ -59,7 +60,7 @@ def _softmax_no_keepdims(x, axis=-1):
     return _normalise(np.exp(x - np.max(x, axis=axis)), axis, keepdims=False)
 
 
-_SOFTMAX = {
+SOFTMAX = {
     "softmax_wrong_axis": lambda x, axis=-1: ref.softmax(x, axis=0),
     "softmax_ignores_axis": lambda x, axis=-1: ref.softmax(x, axis=-1),
     "softmax_global": _softmax_global,
@@ -71,7 +72,7 @@ _SOFTMAX = {
 
 # 02 masks ------------------------------------------------------------------------------------
 
-_MASKED_SOFTMAX = {
+MASKED_SOFTMAX = {
     "mask_after_softmax": lambda scores, mask: ref.softmax(scores) * mask,
     "mask_inverted": lambda scores, mask: ref.masked_softmax(scores, ~np.asarray(mask)),
     "mask_multiplied": lambda scores, mask: ref.softmax(scores * mask),
@@ -85,7 +86,7 @@ def _lower(t, k=0):
     return np.tril(np.ones((t, t), dtype=bool), k=k)
 
 
-_CAUSAL_MASK = {
+CAUSAL_MASK = {
     "causal_upper": lambda t: np.triu(np.ones((t, t), dtype=bool)),
     "causal_inverted": lambda t: ~_lower(t),
     "causal_strict": lambda t: _lower(t, k=-1),
@@ -104,7 +105,7 @@ def _padding(compare_positions, lengths, t):
     return compare_positions(positions, lengths)[:, None, :]  # (B, 1, t)
 
 
-_PADDING_MASK = {
+PADDING_MASK = {
     "padding_inverted": lambda lengths, t: _padding(np.greater_equal, lengths, t),
     "padding_off_by_one": lambda lengths, t: _padding(np.less_equal, lengths, t),
     "padding_no_query_axis": lambda lengths, t: ref.padding_mask(lengths, t)[:, 0, :],
@@ -114,7 +115,7 @@ _PADDING_MASK = {
 
 # 03 weighted sum and attention ---------------------------------------------------------------
 
-_WEIGHTED_SUM = {
+WEIGHTED_SUM = {
     "weights_transposed": lambda weights, v: _t(weights) @ v,
     "v_times_weights": lambda weights, v: v @ weights,
     "weights_elementwise": lambda weights, v: weights * v,
@@ -152,15 +153,15 @@ def _attention_transposed_weights(q, k, v, mask=None):
     return output, _t(weights)
 
 
-_SCALED_DOT_PRODUCT_ATTENTION = {
+SCALED_DOT_PRODUCT_ATTENTION = {
     "no_scaling": lambda q, k, v, mask=None: _attention(
-        q, k, v, mask, scores=_ATTENTION_SCORES["no_scaling"]
+        q, k, v, mask, scores=ATTENTION_SCORES["no_scaling"]
     ),
     "softmax_wrong_axis": _attention_with_weights(_softmax_over_queries),
     "returns_weights_first": _attention_reordered,
     "returns_transposed_weights": _attention_transposed_weights,
     **{
-        key: _attention_with_weights(_when_masked(_MASKED_SOFTMAX[key]))
+        key: _attention_with_weights(_when_masked(MASKED_SOFTMAX[key]))
         for key in (
             "mask_after_softmax",
             "mask_ignored",
@@ -193,7 +194,7 @@ def _halves(T, d):
     return np.concatenate([np.sin(angles), np.cos(angles[:, : d // 2])], axis=1)  # (T, d)
 
 
-_SINUSOIDAL_ENCODING = {
+SINUSOIDAL_ENCODING = {
     "pe_sin_cos_swapped": lambda T, d: _interleaved(_angles(T, d), even=np.cos, odd=np.sin),
     "pe_frequency_per_column": lambda T, d: _interleaved(_angles(T, d, exponent=lambda j: j)),
     "pe_exponent_i_over_d": lambda T, d: _interleaved(_angles(T, d, exponent=lambda j: j // 2)),
@@ -279,7 +280,7 @@ def _average_of_blocks(q, k, v, block_size, mask=None):
     return np.mean(outputs, axis=0)
 
 
-_BLOCKWISE_ATTENTION = {
+BLOCKWISE_ATTENTION = {
     "blockwise_no_rescale": _with(rescale=False),
     "blockwise_drops_last_block": _with(last_block=False),
     "blockwise_no_final_division": _with(final_division=False),
@@ -317,7 +318,7 @@ def _backward_with(**switches):
     return lambda q, k, v, d_out, mask=None: _backward(q, k, v, d_out, mask, **switches)
 
 
-_ATTENTION_BACKWARD = {
+ATTENTION_BACKWARD = {
     "grad_softmax_no_rowsum": _backward_with(rowsum=False),
     "grad_no_scaling": _backward_with(scale=False),
     "grad_dk_not_transposed": _backward_with(dk_transposed=False),
@@ -351,7 +352,7 @@ def _nadaraya_watson_with(**switches):
         x_query, x_train, y_train, width, **switches)
 
 
-_NADARAYA_WATSON = {
+NADARAYA_WATSON = {
     "nw_softmax_over_queries": _nadaraya_watson_with(axis=-2),
     "nw_width_not_squared": _nadaraya_watson_with(power=1),
     "nw_farthest_point": _nadaraya_watson_with(sign=1.0),
@@ -364,7 +365,7 @@ def _additive_pairs(q, k, w_q, w_k):
     return (q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :]  # (..., Tq, Tk, h)
 
 
-_ADDITIVE_SCORES = {
+ADDITIVE_SCORES = {
     "add_tanh_after_v": lambda q, k, w_q, w_k, v: np.tanh(_additive_pairs(q, k, w_q, w_k) @ v),
     "add_no_tanh": lambda q, k, w_q, w_k, v: _additive_pairs(q, k, w_q, w_k) @ v,
     "add_transposed": lambda q, k, w_q, w_k, v: _t(ref.additive_scores(q, k, w_q, w_k, v)),
@@ -413,7 +414,7 @@ def _shifted(targets, keep, start_first):
     return (np.concatenate([start, kept] if start_first else [kept, start], axis=1), targets)
 
 
-_TEACHER_FORCING = {
+TEACHER_FORCING = {
     "no_shift": lambda targets: (np.asarray(targets), np.asarray(targets)),
     "shift_left": lambda targets: _shifted(targets, slice(1, None), start_first=False),
     "start_at_end": lambda targets: _shifted(targets, slice(None, -1), start_first=False),
@@ -421,7 +422,7 @@ _TEACHER_FORCING = {
                                         np.asarray(targets)[:, 1:]),
 }
 
-_GREEDY_DECODE = {
+GREEDY_DECODE = {
     "no_feedback": _decode_without_feedback,
     "last_position": lambda model, source: _decode_feeding_back(model, source, read_last=True),
     "start_kept": _decode_keeping_start,
@@ -429,7 +430,7 @@ _GREEDY_DECODE = {
                                                                     in_place=True),
 }
 
-_ALIGNMENT = {
+ALIGNMENT = {
     "head_zero_only": lambda weights: np.asarray(weights)[:, 0].argmax(axis=-1),
     "argmax_over_outputs": lambda weights: np.asarray(weights).mean(axis=1).argmax(axis=-2),
     "max_not_argmax": lambda weights: np.asarray(weights).mean(axis=1).max(axis=-1),
@@ -457,48 +458,16 @@ def _without_newest(scores):
     return ref.masked_softmax(scores, np.arange(length) < length - 1)  # (..., t+1)
 
 
-_ATTEND_STEP = {
-    "step_no_scaling": _attend_step_with(scores=_ATTENTION_SCORES["no_scaling"]),
-    "step_scale_by_length": _attend_step_with(scores=_ATTENTION_SCORES["scale_by_tk"]),
-    "step_softmax_wrong_axis": _attend_step_with(weights=_SOFTMAX["softmax_wrong_axis"]),
+ATTEND_STEP = {
+    "step_no_scaling": _attend_step_with(scores=ATTENTION_SCORES["no_scaling"]),
+    "step_scale_by_length": _attend_step_with(scores=ATTENTION_SCORES["scale_by_tk"]),
+    "step_softmax_wrong_axis": _attend_step_with(weights=SOFTMAX["softmax_wrong_axis"]),
     "step_newest_missing": _attend_step_with(weights=_without_newest),
     "step_cache_ignored": lambda q_t, k_cache, v_cache: v_cache[..., -1, :],
-    "step_unnormalised": _attend_step_with(weights=_SOFTMAX["softmax_no_normalise"]),
-    "step_unstable_softmax": _attend_step_with(weights=_SOFTMAX["softmax_unstable"]),
+    "step_unnormalised": _attend_step_with(weights=SOFTMAX["softmax_no_normalise"]),
+    "step_unstable_softmax": _attend_step_with(weights=SOFTMAX["softmax_unstable"]),
     "step_query_axis_kept": lambda q_t, k_cache, v_cache: ref.attend_step(
         q_t, k_cache, v_cache)[..., None, :],
-}
-
-
-WRONG_VARIANTS = {
-    "dot_product": _DOT_PRODUCT,
-    "attention_scores": _ATTENTION_SCORES,
-    "softmax": _SOFTMAX,
-    "masked_softmax": _MASKED_SOFTMAX,
-    "causal_mask": _CAUSAL_MASK,
-    "padding_mask": _PADDING_MASK,
-    "weighted_sum": _WEIGHTED_SUM,
-    "scaled_dot_product_attention": _SCALED_DOT_PRODUCT_ATTENTION,
-    "blockwise_attention": _BLOCKWISE_ATTENTION,
-    "sinusoidal_encoding": _SINUSOIDAL_ENCODING,
-    "attention_backward": _ATTENTION_BACKWARD,
-    "nadaraya_watson": _NADARAYA_WATSON,
-    "additive_scores": _ADDITIVE_SCORES,
-    "teacher_forcing": _TEACHER_FORCING,
-    "greedy_decode": _GREEDY_DECODE,
-    "alignment": _ALIGNMENT,
-    "attend_step": _ATTEND_STEP,
-}
-
-# Mistakes told by how an answer runs or what it builds rather than by one output: the judge
-# and the checks measure them directly (memory, a call's signature, the model's properties).
-MEASURED = {
-    "blockwise_attention": ("full_score_matrix",),
-    "MultiHeadAttention": ("layer_signature_order",),
-    "build_translator": ("not_causal", "swapped_cross_attention", "padding_not_masked",
-                         "mask_passed_positionally", "softmax_output", "block_not_used"),
-    "decode_step": ("decode_python_state",),
-    "cached_greedy_decode": ("greedy_prefix_recomputed", "greedy_encoder_per_step"),
 }
 
 
@@ -508,15 +477,16 @@ def _as_arrays(output):
     return np.asarray(output)
 
 
-def wrong_outputs(exercise: str, *args, **kwargs) -> dict[str, np.ndarray | tuple]:
-    """``{key: output}`` of every known wrong variant of ``exercise`` on these inputs.
+def wrong_outputs(variants: dict, *args, **kwargs) -> dict[str, np.ndarray | tuple]:
+    """``{key: output}`` of every wrong variant of an exercise (``variants``: its instructor
+    record's, ``grader.exercises``) on these inputs.
 
     A variant that cannot even run on these shapes (a product of axes that do not match) is
     left out. For a function that returns several arrays, each output is a tuple.
     """
     outputs = {}
     with np.errstate(all="ignore"):
-        for key, variant in WRONG_VARIANTS[exercise].items():
+        for key, variant in variants.items():
             try:
                 outputs[key] = _as_arrays(variant(*args, **kwargs))
             except (ValueError, IndexError):

@@ -9,7 +9,7 @@ folder, and the learner-side package ``course_lib``. The ``grader`` package (ans
 wrong variants, judge), the lessons' ``solutions/``, the course state (gradebook, the course's
 secret, other students' work) and the rest of the home folder are simply not there: nothing
 the kernel could read or import tells it an answer (the judge, outside, decides every score:
-see ``grader.judging.judge``).
+see ``grader.judging.autograde``).
 
 With bubblewrap, kernels are usually not started cold here but forked, warm, by a slot's kernel
 fork server running in the same confinement (:mod:`grader.kernel.warm_kernels`, started by

@@ -1,0 +1,129 @@
+"""Lesson 06's Transformer block: the case of the block exercise (:class:`BlockCase`), how the
+probe runs the learner's block on it in the kernel (as a layer, :func:`run_keras_case`), the
+shapes and random values of a block's weights, and the plan of ``TransformerBlock``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course_lib.cases.inputs import lengths_mask, two_sided_mask
+from course_lib.cases.layers import keras_slots, run_keras_case, weight_shapes
+from course_lib.cases.records import Part, Slot
+from course_lib.keras_harness import checking
+
+
+@dataclass
+class BlockCase:
+    """The learner's ``TransformerBlock`` built with ``config`` on ``x`` (and ``context`` when
+    it has cross-attention), holding ``weights`` (the judge's, in the block's order), then
+    called once per entry of ``calls`` (``attention_mask``, ``context_mask``,
+    ``use_causal_mask``, by keyword) with ``return_attention_scores=True``. ``extras``:
+    ``"weight_shapes"`` (before the judge's weights go in) and ``"config"``
+    (``from_config(get_config())``)."""
+
+    config: dict
+    x: np.ndarray
+    context: np.ndarray | None
+    weights: list[np.ndarray]
+    calls: list[dict] = field(default_factory=lambda: [{}])
+    extras: tuple[str, ...] = ()
+
+    def slots(self, start: int) -> tuple[Slot, ...]:
+        return keras_slots(start, self.calls, self.extras)
+
+    def run(self, cls, slots: tuple[Slot, ...], arrays: dict) -> list[dict]:
+        """Build the learner's block on ``x`` (and ``context``), give it the judge's weights,
+        run every call (options by keyword) and extra."""
+        context = {} if self.context is None else {"context": self.context}
+        with checking():  # quiet, and exact float32 (no TF32) on GPUs
+            return run_keras_case(cls, self, slots, arrays, (self.x,), context,
+                                  {"config": lambda block: self._from_config(cls, block)})[1]
+
+    def _from_config(self, cls, block) -> tuple[object, dict]:
+        """The output of ``cls.from_config(block.get_config())``, and a record of the config's
+        values."""
+        context = {} if self.context is None else {"context": self.context}
+        config = block.get_config()
+        values = {name: config.get(name) for name in self.config
+                  if isinstance(config.get(name), int | float | bool | type(None))}
+        copy = cls.from_config(config)
+        copy(self.x, **context)
+        copy.set_weights(self.weights)
+        return copy(self.x, **context), {"status": "ok", "config": values}
+
+
+def block_weight_shapes(config: dict, d_model: int, d_context: int | None = None) -> list:
+    """The shapes of a ``TransformerBlock``'s weights, in the order of ``get_weights()``:
+    self-attention (as ``keras.layers.MultiHeadAttention``), LayerNorm (γ, β), with
+    cross-attention the same two again (keys and values from ``d_context``), then the
+    feed-forward network (``W_1, b_1, W_2, b_2``) and its LayerNorm."""
+    attention = {"num_heads": config["num_heads"], "key_dim": config["key_dim"]}
+    norm = [(d_model,), (d_model,)]
+    shapes = weight_shapes("MultiHeadAttention", attention, d_model, d_model, d_model) + norm
+    if config.get("cross_attention"):
+        shapes += weight_shapes("MultiHeadAttention", attention, d_model, d_context,
+                                d_context) + norm
+    ff = config["ff_dim"]
+    return shapes + [(d_model, ff), (ff,), (ff, d_model), (d_model,)] + norm
+
+
+def random_block_weights(rng, config: dict, d_model: int, d_context: int | None = None):
+    """Non-zero weights for every sublayer: kernels of unit-variance outputs, biases around
+    ±0.5, LayerNorm scales γ in [0.5, 1.5] and shifts β ≠ 0."""
+    shapes = block_weight_shapes(config, d_model, d_context)
+    heads = (config["num_heads"], config["key_dim"])
+    gammas = {8, len(shapes) - 2} | ({18} if config.get("cross_attention") else set())
+    weights = []
+    for index, shape in enumerate(shapes):
+        if index in gammas:
+            weights.append(rng.uniform(0.5, 1.5, shape))
+        elif len(shape) == 1 or shape == heads:  # a bias, or a LayerNorm's β
+            weights.append(rng.standard_normal(shape) * 0.5)
+        else:  # a kernel (d_in, …), or an attention output's (H, key_dim, d_model)
+            fan_in = shape[0] * shape[1] if shape[:2] == heads else shape[0]
+            weights.append(rng.standard_normal(shape) / np.sqrt(fan_in))
+    return [w.astype("float32") for w in weights]
+
+
+def transformer_block(rng) -> list[Part]:
+    batch, t, t_c, d_model, d_context = 3, 5, 7, 6, 9  # every size different
+    base = {"num_heads": 2, "key_dim": 4, "ff_dim": 10}
+
+    def case(cross, norm_first, calls=({},), extras=(), **config) -> BlockCase:
+        config = {**base, "cross_attention": cross, "norm_first": norm_first, **config}
+        x = rng.standard_normal((batch, t, d_model)).astype("float32")
+        context = rng.standard_normal((batch, t_c, d_context)).astype("float32") if cross \
+            else None
+        return BlockCase(config, x, context, random_block_weights(rng, config, d_model,
+                                                                   d_context),
+                         list(calls), tuple(extras))
+
+    mask = two_sided_mask(rng, batch, t, t)  # (B, T, T)
+    empty = two_sided_mask(rng, batch, t, t)
+    empty[0, -1, :] = False  # position T-1 of the first sequence may attend to nothing
+    padding = lengths_mask(rng.integers(2, t_c, size=batch), t_c)[:, 0]  # (B, 1, Tc)
+    context_mask = two_sided_mask(rng, batch, t, t_c)  # (B, T, Tc)
+    context_mask[-1, 0, :] = False  # a fully masked row of the cross-attention
+    sizes_text = f"B={batch}, T={t}, d_model={d_model}, 2 heads, key_dim=4, ff_dim=10"
+    return [
+        Part(f"pre-LN (norm_first=True), {sizes_text}",
+             [case(False, True, extras=("weight_shapes",))], 2),
+        Part("post-LN (norm_first=False)", [case(False, False)], 1.5),
+        Part("use_causal_mask=True, pre-LN and post-LN",
+             [case(False, True, [{"use_causal_mask": True}]),
+              case(False, False, [{"use_causal_mask": True}])], 1),
+        Part("attention_mask by keyword, and a fully masked row",
+             [case(False, True, [{"attention_mask": mask}, {"attention_mask": empty}])], 1),
+        Part(f"cross-attention (Tc={t_c}, d_context={d_context}), pre-LN, causal "
+             "self-attention", [case(True, True, [{"use_causal_mask": True}],
+                                     extras=("weight_shapes",))], 2),
+        Part("cross-attention, post-LN, context_mask by keyword (padding, a fully masked row)",
+             [case(True, False, [{"context_mask": padding},
+                                 {"context_mask": context_mask, "attention_mask": mask}])], 2),
+        Part("get_config() and from_config()",
+             [case(True, False, [], ("config",), epsilon=1e-5)], 1),
+    ]
+
