@@ -1,9 +1,10 @@
-"""The known mistakes of lesson ``13_modern_block``, by key, in a learner's words: each
-description completes the sentence "it matches ..." and says what to do instead (as
-``course_lib.misconceptions``, whose catalogue holds them)."""
+"""The known mistakes of lesson ``13_modern_block``'s exercises, by key, in a learner's words
+(merged into ``course_lib.misconceptions.DESCRIPTIONS``, the one catalogue). Each description
+completes the sentence "it matches ..." and then says what to do instead. Grouped-query
+attention's other mistakes are lesson 03's (``no_scaling``, ``mask_after_softmax``, …).
+"""
 
-DESCRIPTIONS = {
-    # 13 apply_rope
+ROPE = {
     "rope_halves_pairing": (
         "RoPE with the halves pairing, feature i with feature i + d/2 (the pairing of GPT-NeoX "
         "and of many open models' code): this lesson grades the RoFormer paper's interleaved "
@@ -29,7 +30,9 @@ DESCRIPTIONS = {
         "lesson 05's encodings added to x: RoPE multiplies instead, rotating each pair of x's "
         "features by the position's angle (cos and sin mix the pair's two features)"
     ),
-    # 13 rms_norm
+}
+
+RMS_NORM = {
     "rms_mean_subtracted": (
         "LayerNorm without its bias: RMSNorm does not subtract the mean, it divides x by "
         "sqrt(mean(x²) + ε) as it is"
@@ -51,7 +54,9 @@ DESCRIPTIONS = {
         "dividing by the length sqrt(Σ x²) instead of the root mean square: take the mean of "
         "x² over the d features, not the sum (the length is √d times larger)"
     ),
-    # 13 swiglu
+}
+
+SWIGLU = {
     "swiglu_sigmoid_gate": (
         "a sigmoid gate, σ(x W_gate) (that is GLU): SwiGLU gates with SiLU(z) = z·σ(z)"
     ),
@@ -71,10 +76,14 @@ DESCRIPTIONS = {
         "SiLU of the product (x W_gate ⊙ x W_up): only x @ w_gate goes through SiLU, then it "
         "multiplies x @ w_up"
     ),
-    # 13 grouped_query_attention
+}
+
+GROUPED_QUERY_ATTENTION = {
     "gqa_heads_tiled": (
         "query head h paired with key–value head h % G (np.tile of the key–value heads): "
         "consecutive query heads share one, head h uses h // (H // G) "
         "(np.repeat(k, H // G, axis=-3))"
     ),
 }
+
+DESCRIPTIONS = {**ROPE, **RMS_NORM, **SWIGLU, **GROUPED_QUERY_ATTENTION}

@@ -47,7 +47,7 @@ def _rope_added(x, positions, base=10000):
     return x + encoding
 
 
-_APPLY_ROPE = {
+APPLY_ROPE = {
     "rope_halves_pairing": _rope_with(pairs="halves"),
     "rope_exponent_i_over_d": _rope_with(exponent=1),
     "rope_rotation_reversed": _rope_with(sign=-1.0),
@@ -75,7 +75,7 @@ def _rms_norm_with(**switch):
     return lambda x, gain, eps=1e-6: _rms_norm(x, gain, eps, **switch)
 
 
-_RMS_NORM = {
+RMS_NORM = {
     "rms_mean_subtracted": _rms_norm_with(centred=True),
     "rms_eps_outside_sqrt": _rms_norm_with(eps_inside=False),
     "rms_wrong_axis": _rms_norm_with(axis=0),
@@ -108,7 +108,7 @@ def _swiglu_with(**switch):
     return lambda x, w_gate, w_up, w_down: _swiglu(x, w_gate, w_up, w_down, **switch)
 
 
-_SWIGLU = {
+SWIGLU = {
     "swiglu_sigmoid_gate": _swiglu_with(gate=_sigmoid),
     "swiglu_relu_gate": _swiglu_with(gate=_relu),
     "swiglu_gate_up_swapped": _swiglu_with(swapped=True),
@@ -140,7 +140,7 @@ def _when_masked(wrong):
     return lambda scores, mask: softmax(scores) if mask is None else wrong(scores, mask)
 
 
-_GROUPED_QUERY_ATTENTION = {
+GROUPED_QUERY_ATTENTION = {
     "gqa_heads_tiled": _gqa_with(tiled=True),
     "no_scaling": _gqa_with(scale=False),
     "mask_after_softmax": _gqa_with(weights=_when_masked(lambda s, m: softmax(s) * m)),
@@ -153,10 +153,3 @@ _GROUPED_QUERY_ATTENTION = {
             np.broadcast_to(m, s.shape), -1, -2)), -1, -2)),
 }
 
-
-WRONG_VARIANTS = {
-    "apply_rope": _APPLY_ROPE,
-    "rms_norm": _RMS_NORM,
-    "swiglu": _SWIGLU,
-    "grouped_query_attention": _GROUPED_QUERY_ATTENTION,
-}
