@@ -32,9 +32,11 @@ from pathlib import Path
 import nbformat
 from common import busy_machine_note
 
-from grader.course import CONFIG_FILE, Course, lessons, prepare_environment
+from grader.batch.workers import prepare_environment
+from grader.course import CONFIG_FILE, Course, lessons
 from grader.judging.seeds import batch_seeds, write_seeds
 from grader.kernel import sandbox
+from grader.settings import Settings
 
 BIN = Path(sys.executable).parent
 
@@ -99,14 +101,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
         env = dict(os.environ, HOME=tmp, JUPYTER_CONFIG_DIR=f"{tmp}/.jupyter")
         os.environ.update(env)
-        sandbox.font_lists(sandbox.mode())  # made once per machine, in neither timing
+        # made once per machine, in neither timing
+        sandbox.font_lists(sandbox.mode(Settings.from_environment()))
         plain = Course(Path(tmp) / "plain")
         plain.generate(lesson, destination=None)
         for student, notebook in zip(students, variants(plain, lesson) * args.submissions,
                                      strict=False):
             plain.add_submission(lesson, student, notebook)
         # every submission's seeds, drawn before the copies: the same inputs in every mode
-        seeds = write_seeds(Path(tmp) / "seeds.json", batch_seeds(plain, lesson, students))
+        seeds = write_seeds(Path(tmp) / "seeds.json", batch_seeds(plain.layout, lesson, students))
         modes = ["parallel", *(["cold"] if args.cold else []),
                  *(["cluster"] if args.cluster else [])]
         copies = {mode: Path(tmp) / mode for mode in modes}

@@ -16,10 +16,13 @@ import json
 import os
 import shutil
 import stat
-import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
+from grader.batch.workers import prepare_environment
+from grader.layout import CourseLayout
+from grader.settings import Settings
 from grader.state import CONFIG_FILE as CONFIG_FILE  # re-exported
 from grader.state import (
     account_name,
@@ -39,24 +42,12 @@ REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = REPO / "notebooks"
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-STAMPS = ("timestamp.txt", "submission_secret.txt")  # nbgrader's files beside a submission
 FEEDBACK_FAILED = "feedback failed"  # in the line of each student whose feedback failed
-CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def lessons(solutions: Path = SOLUTIONS) -> list[str]:
     """Every lesson, in order: the folders of ``solutions/`` holding ``<name>/<name>.ipynb``."""
     return sorted(p.name for p in Path(solutions).iterdir() if (p / f"{p.name}.ipynb").is_file())
-
-
-def prepare_environment() -> None:
-    """Environment every grading kernel inherits: quiet TensorFlow, this Python's tools on PATH
-    (nbgrader runs ``alembic`` from there when it creates a gradebook)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 def last_error_of(result: dict, what: str) -> None:
@@ -104,12 +95,15 @@ class Course:
             in the state folder).
         cell_timeout: seconds each cell may run while grading (default
             ``$COURSE_CELL_TIMEOUT`` or 60).
+        settings: the settings its kernels are confined with while grading (default
+            :meth:`grader.settings.Settings.from_environment`).
     """
 
     def __init__(self, state_dir: Path | None = None, db_url: str | None = None,
                  solutions_dir: Path | None = None, exchange_dir: Path | None = None,
-                 cell_timeout: int | None = None):
+                 cell_timeout: int | None = None, settings: Settings | None = None):
         prepare_environment()
+        self.settings = Settings.from_environment() if settings is None else settings
         self.config = load_config(state_dir, db_url, exchange_dir, cell_timeout)
         self.root = Path(self.config.CourseDirectory.root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -127,13 +121,18 @@ class Course:
             self._api = NbGraderAPI(coursedir=coursedir, config=self.config)
         return self._api
 
+    @cached_property
+    def layout(self) -> CourseLayout:
+        """Where this course lives, for the code that grades it (:mod:`grader.batch`)."""
+        return CourseLayout.of(self.api.coursedir, self.config.Execute.timeout)
+
     @property
     def db_url(self) -> str:
-        return self.api.coursedir.db_url
+        return self.layout.db_url
 
     @property
     def course_id(self) -> str:
-        return self.api.coursedir.course_id
+        return self.layout.course_id
 
     @property
     def exchange(self) -> Path:
@@ -141,9 +140,7 @@ class Course:
 
     def gradebook(self):
         """The gradebook, as a context manager: ``with course.gradebook() as gb: ...``."""
-        from nbgrader.api import Gradebook
-
-        return Gradebook(self.db_url, self.course_id)
+        return self.layout.gradebook()
 
     def lessons(self) -> list[str]:
         return lessons(self.solutions)
@@ -151,9 +148,7 @@ class Course:
     def folder(self, step: str, student: str, lesson: str) -> Path:
         """Where nbgrader keeps ``step`` (``submitted``, ``autograded``, ``feedback``) of a
         student's lesson: ``folder("autograded", "ana", "01_scores")``."""
-        coursedir = self.api.coursedir
-        return Path(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student,
-                                          lesson))
+        return self.layout.folder(step, student, lesson)
 
     # -- lessons -------------------------------------------------------------------------
     def generate(self, lesson: str, destination: Path | None = NOTEBOOKS) -> Path:
@@ -204,8 +199,7 @@ class Course:
 
     def notebook_names(self, lesson: str) -> list[str]:
         """The names (without ``.ipynb``) of the lesson's notebooks, as the gradebook has them."""
-        with self.gradebook() as gb:
-            return sorted(nb.name for nb in gb.find_assignment(lesson).notebooks)
+        return self.layout.notebook_names(lesson)
 
     # -- the exchange (classroom) -------------------------------------------------------------
     def _exchange_call(self, what: str, method, *args) -> dict:
@@ -341,22 +335,21 @@ class Course:
                       warm_servers=None, in_process: bool = False):
         """Autograde every submission of ``lesson`` (or ``students``) in ``jobs`` processes,
         or on the dask.distributed cluster of the scheduler ``cluster`` (a
-        :class:`grader.batch.cluster_trust.Scheduler`: :mod:`grader.batch.cluster`); submissions
-        already
-        graded from the same timestamp are skipped unless ``force``. ``warm_servers``: kernel
-        fork servers started ahead of need (:mod:`grader.kernel.warm_kernels`); ``in_process``:
-        grade
-        here, one after another (no worker process to start). Returns a
-        :class:`grader.batch.parallel.BatchReport`."""
-        from grader.batch.parallel import (
-            autograde_batch,  # heavy (nbgrader); parallel needs no course
-        )
+        :class:`grader.batch.cluster_trust.Scheduler`: :mod:`grader.batch.cluster`);
+        submissions already graded from the same timestamp are skipped unless ``force``.
+        ``warm_servers``: kernel fork servers started ahead of need
+        (:mod:`grader.kernel.warm_kernels`); ``in_process``: grade here, one after another (no
+        grading process to start). Returns a :class:`grader.batch.jobs.BatchReport`."""
+        # nbformat and nbgrader's autograde take seconds to import: not in commands that never
+        # grade (``course --help``, ``course grades``), nor before ``course submit`` starts its
+        # kernel fork server
+        from grader.batch.autograde import autograde_batch
 
         self.ensure_generated(lesson)
         students = self.submissions(lesson) if students is None else students
-        return autograde_batch(self, lesson, students, jobs=jobs, force=force,
-                               progress=progress, cluster=cluster, warm_servers=warm_servers,
-                               in_process=in_process)
+        return autograde_batch(self.layout, self.settings, lesson, students, jobs=jobs,
+                               force=force, progress=progress, cluster=cluster,
+                               warm_servers=warm_servers, in_process=in_process)
 
     def scores(self, lesson: str, student: str, notebook: str | None = None) -> list[CellScore]:
         """Every graded cell's score of one student's autograded notebook."""
@@ -368,24 +361,6 @@ class Course:
             ]
 
     # -- feedback -----------------------------------------------------------------------------
-    def copy_stamps(self, student: str, lesson: str, target: Path) -> list[str]:
-        """Put the submission's :data:`STAMPS`, as ``submitted/`` holds them, into ``target``
-        (its autograded or feedback folder) in place of whatever is there: the learner's kernel
-        ran in the autograded folder and may have left anything under those names."""
-        messages, source = [], self.folder("submitted", student, lesson)
-        for name in STAMPS:
-            remove_entry(target / name)
-            try:
-                data = read_file(source / name, 4096)
-            except FileNotFoundError:
-                continue
-            except (OSError, ValueError) as error:
-                messages.append(f"{student} / {lesson}: left out {error}")
-                continue
-            with os.fdopen(os.open(target / name, CREATE_NEW, 0o644), "wb") as handle:
-                handle.write(data)
-        return messages
-
     def feedback(self, lesson: str, students: list[str] | None = None, release: bool = True,
                  messages: list[str] | None = None) -> list[Path]:
         """Generate the HTML feedback of every autograded submission of ``lesson`` (or of
@@ -395,10 +370,10 @@ class Course:
         nbgrader copies the whole autograded folder into the feedback folder, following links;
         the learner's kernel wrote in that folder, so first everything but folders and regular
         files (of a sane size) is removed from it (:func:`grader.state.clean_tree`), one line in
-        ``messages`` each, and its :data:`STAMPS` are taken from ``submitted/`` again. A
-        student whose feedback fails does not stop the others: with ``messages``, each failure
-        is a line there (``student / lesson: feedback failed: why``); without, the failures are
-        raised together at the end."""
+        ``messages`` each, and its :data:`grader.layout.STAMPS` are taken from ``submitted/``
+        again. A student whose feedback fails does not stop the others: with ``messages``, each
+        failure is a line there (``student / lesson: feedback failed: why``); without, the
+        failures are raised together at the end."""
         from tqdm.auto import tqdm
 
         if students is None:
@@ -422,7 +397,7 @@ class Course:
                      notes: list[str]) -> list[Path]:
         where, autograded = f"{student} / {lesson}", self.folder("autograded", student, lesson)
         notes += clean_tree(autograded, where)
-        notes += self.copy_stamps(student, lesson, autograded)
+        notes += self.layout.copy_stamps(student, lesson, autograded)
         last_error_of(self.api.generate_feedback(lesson, student), "could not make it")
         files = sorted(self.folder("feedback", student, lesson).glob("*.html"))
         if release and (self.exchange / self.course_id).is_dir():

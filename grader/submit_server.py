@@ -209,7 +209,7 @@ def _preload() -> None:
     import sqlalchemy.orm
     import tqdm.auto  # noqa: F401
 
-    import grader.batch.parallel  # noqa: F401
+    import grader.batch.autograde  # noqa: F401
     import grader.judging.autograde  # noqa: F401
     import grader.reports  # noqa: F401
     from grader.offline_math import compile_feedback_templates

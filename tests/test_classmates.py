@@ -31,7 +31,7 @@ import pytest
 from grading_utils import FULL_MARKS, LESSON, by_cell, submission, submit, tiny_lesson, totals
 from hub_support import run_as, unix_accounts
 
-from grader.batch import parallel
+from grader.batch import jobs
 from grader.cli import main
 from grader.course import Course, read_time, utc_now
 from grader.reports import class_report
@@ -268,9 +268,9 @@ def test_carry_out_takes_only_the_notebooks_and_at_most_the_bound(tmp_path, monk
     (kernel_folder / "three.ipynb").symlink_to(kernel_folder / "one.ipynb")
     (kernel_folder / "timestamp.txt").mkdir()
     (kernel_folder / "extra.ipynb").write_text("{}")
-    monkeypatch.setattr(parallel, "MAX_CARRIED_BYTES", 1000)
-    messages = parallel.carry_out(kernel_folder, tmp_path / "out", ["one", "two", "three"],
-                                  "ana / tiny")
+    monkeypatch.setattr(jobs, "MAX_CARRIED_BYTES", 1000)
+    messages = jobs.carry_out(kernel_folder, tmp_path / "out", ["one", "two", "three"],
+                              "ana / tiny")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one.ipynb"]
     assert len(messages) == 2, messages
     assert messages[0].startswith("ana / tiny: left out the graded two.ipynb: "), messages

@@ -37,6 +37,7 @@ from course_lib.exercises import plan
 from grader.batch import cluster_trust
 from grader.batch.cluster import _record, connect, lesson_package
 from grader.batch.cluster_trust import Scheduler, refusal, scheduler_at
+from grader.batch.jobs import GradingTerms
 from grader.cli import main
 from grader.course import SOLUTIONS, Course
 from grader.judging.seeds import SECRET, batch_seeds, course_secret
@@ -226,7 +227,7 @@ def test_workers_probe_with_the_owners_seeds_and_never_get_the_secret(cluster, c
                            as_version=4)
     text = "".join(output.get("text", "") for output in graded.cells[-1].outputs)
     seen = {json.dumps(call) for call in json.loads(text.split("SEEN ", 1)[1])}
-    seeds = batch_seeds(course, JUDGED, ["seeded"])["seeded"][JUDGED]
+    seeds = batch_seeds(course.layout, JUDGED, ["seeded"])["seeded"][JUDGED]
     for kind in ("check", "hidden"):  # the inputs the owner's seeds give, and no others
         planned = [call for part in plan("attention_scores", seeds[f"{kind}_attention_scores"],
                                          kind) for call in part.calls]
@@ -234,13 +235,14 @@ def test_workers_probe_with_the_owners_seeds_and_never_get_the_secret(cluster, c
                 for c in planned} <= seen
 
     secret = course_secret(course.root / SECRET)
-    assert secret not in pickle.dumps(lesson_package(course, JUDGED, tmp_path))
+    terms = GradingTerms.of(course.layout, JUDGED, course.settings)
+    assert secret not in pickle.dumps(lesson_package(course.layout, terms, tmp_path))
 
 
 # -- what a worker sends back ---------------------------------------------------------------------
 def _answer(course) -> dict:
     """An honest worker's answer for the tiny lesson: full marks, the graded notebook."""
-    cells, _ = cluster_trust.lesson_cells(course, LESSON)
+    cells, _ = cluster_trust.lesson_cells(course.layout, LESSON)
     grades = {cell: [points, False] for cell, points in cells[LESSON].items()}
     return {"reason": None, "files": {f"{LESSON}.ipynb": b"{}"},
             "result": {"status": "graded", "log": "", "stages": {"nbgrader autograde": 1.0},
@@ -275,7 +277,7 @@ FORGERIES = {
 
 def test_the_owner_refuses_what_a_worker_should_not_send(courses):
     course, _ = courses
-    known = cluster_trust.lesson_cells(course, LESSON)
+    known = cluster_trust.lesson_cells(course.layout, LESSON)
     assert refusal(_answer(course), "forged", *known) is None
     for name, (change, why) in FORGERIES.items():
         assert why in (refusal(_forged(course, change), "forged", *known) or ""), name
@@ -287,8 +289,9 @@ def test_a_refused_answer_scores_zero_and_writes_nothing_of_it(cluster, courses,
     submit(course, LESSON, "forged", submission(course, LESSON, RIGHT), tmp_path)
     answer = _forged(course, FORGERIES["a score past its points"][0])
     [future] = cluster.client.scatter([answer])  # as the worker's answer arrives
-    outcome = _record(course, LESSON, "forged", course.notebook_names(LESSON),
-                      cluster_trust.lesson_cells(course, LESSON), tmp_path / "received", future,
+    outcome = _record(course.layout, LESSON, "forged", course.notebook_names(LESSON),
+                      cluster_trust.lesson_cells(course.layout, LESSON), tmp_path / "received",
+                      future,
                       [])
     assert outcome.status == "failed"
     assert any("refused" in message and "not within" in message

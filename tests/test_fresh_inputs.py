@@ -99,7 +99,7 @@ def attempts(course, tmp_path_factory):
     def grade(**how) -> None:
         report = course.autograde_all(LESSON, list(students), force=True, progress=False, **how)
         assert report.count("graded") == len(students), report.messages
-        seeds = batch_seeds(course, LESSON, list(students))
+        seeds = batch_seeds(course.layout, LESSON, list(students))
         for student in students:
             found[student].append((seeds[student], _scores(course, student),
                                    _seen(course, student)))

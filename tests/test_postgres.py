@@ -30,7 +30,7 @@ from grading_utils import answer_cells, by_cell
 from postgres_support import postgres_server, why_not_available
 from traitlets.config import Config
 
-from grader.batch.parallel import _add_student, _create_gradebook_like
+from grader.batch.gradebook import add_student, create_gradebook_like
 from grader.cli import main
 from grader.course import SOLUTIONS, Course
 
@@ -119,7 +119,7 @@ def test_class_flow_on_postgres_grades_as_on_sqlite(classroom, tmp_path, capsys)
     # the same submissions, graded into a SQLite gradebook (their own nonces: other inputs)
     on_sqlite = Course(tmp_path / "sqlite-state")
     # nbgrader's tables at the course's schema version, without its `alembic heads` (seconds)
-    _create_gradebook_like(classroom, on_sqlite.db_url)
+    create_gradebook_like(classroom.layout, on_sqlite.db_url)
     for student in ANSWERS:
         submitted = classroom.folder("submitted", student, LESSON) / f"{LESSON}.ipynb"
         on_sqlite.add_submission(LESSON, student, submitted)
@@ -205,7 +205,7 @@ def test_two_graders_adding_the_same_student_at_once_both_succeed(classroom, pos
             for student in students:
                 barrier.wait()
                 try:
-                    _add_student(gradebook, student)
+                    add_student(gradebook, student)
                 except Exception as error:  # noqa: BLE001 — any failure is the finding
                     failures.append(f"{student}: {error!r}")
 

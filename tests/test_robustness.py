@@ -27,7 +27,7 @@ from grading_utils import (
 )
 from hogs import CPU_HOG, MEMORY_HOG, PROCESS_HOG
 
-from grader.batch import parallel
+from grader.batch import jobs
 from grader.course import REPO, Course, check_student_id
 from grader.kernel import cgroups, sandbox
 
@@ -232,7 +232,7 @@ def test_a_kernel_deaf_to_interrupts_is_stopped_when_the_budget_is_spent(tmp_pat
     deaf = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
     submit(course, LESSON, "deaf", submission(course, LESSON, {**RIGHT, "add": deaf}), tmp_path)
     # a cell's limit of 5 s (nbclient gives up 5 s after its interrupt), a budget of 6 s
-    monkeypatch.setattr(parallel, "time_limits", lambda course, lesson: (5, 6))
+    monkeypatch.setattr(jobs, "time_limits", lambda layout, lesson: (5, 6))
     report = course.autograde_all(LESSON, ["deaf"], progress=False, in_process=True)
     assert report.count("failed") == 1, report.messages
     assert "grading took longer than 6 s" in "\n".join(report.messages)

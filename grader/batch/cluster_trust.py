@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grader.layout import CourseLayout
 from grader.state import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
@@ -67,10 +68,11 @@ def scheduler_at(address: str, insecure: bool = False, ca_file: str | None = Non
     return Scheduler(address, security)
 
 
-def lesson_cells(course, lesson: str) -> tuple[dict[str, dict[str, float]], dict[str, set]]:
+def lesson_cells(layout: CourseLayout,
+                 lesson: str) -> tuple[dict[str, dict[str, float]], dict[str, set]]:
     """``{notebook: {grade_id: points}}`` of ``lesson``'s graded cells (tests and tasks), and
     the names of the cells that take a comment (answer and task cells) per notebook."""
-    with course.gradebook() as gb:
+    with layout.gradebook() as gb:
         notebooks = gb.find_assignment(lesson).notebooks
         return ({nb.name: {cell.name: cell.max_score for cell in [*nb.grade_cells, *nb.task_cells]}
                  for nb in notebooks},

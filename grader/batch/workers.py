@@ -1,16 +1,31 @@
-"""How grading workers start: from a fork server that has imported nbgrader once.
+"""How grading processes start: from a fork server that has imported nbgrader once, in the
+environment every grading kernel inherits.
 
-Kept apart from ``grader.batch.parallel`` (which imports nbgrader) so that a command can start the
-fork server first, and let it import nbgrader while the command does the same.
+Kept apart from :mod:`grader.batch.grading` (which imports nbgrader) so that a command can start
+the fork server first, and let it import nbgrader while the command does the same; and light
+enough for :mod:`grader.course` to import.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import os
+import sys
+from pathlib import Path
 
-PRELOAD = ["grader.batch.parallel", "grader.judging.autograde", "nbgrader.apps",
+PRELOAD = ["grader.batch.grading", "grader.judging.autograde", "nbgrader.apps",
            "nbgrader.converters", "nbclient"]
+
+
+def prepare_environment() -> None:
+    """Environment every grading kernel inherits: quiet TensorFlow, this Python's tools on PATH
+    (nbgrader runs ``alembic`` from there when it creates a gradebook)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 def context():

@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from grader.state import read_file
 
 if TYPE_CHECKING:
-    from grader.course import Course
+    from grader.layout import CourseLayout
 
 SECRET = Path(".grading") / "judge_secret"  # in the course's state folder
 
@@ -120,13 +120,14 @@ def _nonces(db, lesson: str, submissions: dict[str, tuple[str, str]]) -> dict[st
     raise RuntimeError(f"the nonces of {lesson}'s submissions could not be stored")
 
 
-def batch_seeds(course: Course, lesson: str, students: list[str]) -> dict[str, Seeds]:
-    """``{student: {notebook: {grade_id: seed}}}`` for the submissions of ``lesson`` in
-    ``submitted/``: every graded cell of every notebook of the lesson."""
+def batch_seeds(layout: CourseLayout, lesson: str, students: list[str]) -> dict[str, Seeds]:
+    """``{student: {notebook: {grade_id: seed}}}`` for the submissions of ``lesson`` in the
+    ``submitted/`` folder of the course at ``layout``: every graded cell of every notebook of
+    the lesson."""
     if not students:
         return {}
-    secret = course_secret(course.root / SECRET)
-    with course.gradebook() as gb:
+    secret = course_secret(layout.root / SECRET)
+    with layout.gradebook() as gb:
         try:
             NONCES.create(gb.engine, checkfirst=True)
         except DBAPIError:  # another grader created it meanwhile (PostgreSQL)
@@ -134,7 +135,7 @@ def batch_seeds(course: Course, lesson: str, students: list[str]) -> dict[str, S
         notebooks = {nb.name: sorted(cell.name for cell in nb.grade_cells)
                      for nb in gb.find_assignment(lesson).notebooks}
         nonces = _nonces(gb.db, lesson, {
-            student: submission_digest(course.folder("submitted", student, lesson),
+            student: submission_digest(layout.folder("submitted", student, lesson),
                                        sorted(notebooks))
             for student in students})
     return {student: {notebook: {cell: seed_for(secret, nonces[student], lesson, notebook, cell)
