@@ -495,6 +495,37 @@ def blockwise_logsumexp(q, k, v, block_size, mask=None):
     return out
 
 
+def blockwise_row_by_row(q, k, v, block_size, mask=None):
+    """One query row at a time, with scalars m and ℓ as in the derivation."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    t_q, t_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
+    q = np.broadcast_to(q / np.sqrt(q.shape[-1]), batch + q.shape[-2:])
+    k = np.broadcast_to(k, batch + k.shape[-2:])
+    v = np.broadcast_to(v, batch + v.shape[-2:])
+    allowed = np.broadcast_to(True if mask is None else mask, batch + (t_q, t_k))
+    output = np.zeros(batch + (t_q, d_v))
+    for *b, i in np.ndindex(*batch, t_q):
+        b = tuple(b)
+        query, keys, values, allowed_keys = q[b][i], k[b], v[b], allowed[b][i]
+        m, total, acc = -np.inf, 0.0, np.zeros(d_v)
+        for start in range(0, t_k, block_size):
+            block = slice(start, start + block_size)
+            s = keys[block] @ query
+            if mask is not None:
+                s = np.where(allowed_keys[block], s, -np.inf)
+            new_m = max(m, s.max())
+            if new_m == -np.inf:
+                continue  # no allowed key yet: nothing to add
+            p = np.exp(s - new_m)
+            rescale = np.exp(m - new_m)
+            total = rescale * total + p.sum()
+            acc = rescale * acc + p @ values[block]
+            m = new_m
+        if total > 0:
+            output[b + (i,)] = acc / total
+    return output
+
+
 def blockwise_no_rescale(q, k, v, block_size, mask=None):
     t_q, t_k = q.shape[-2], k.shape[-2]
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
@@ -1208,16 +1239,16 @@ VARIANTS = {
         ],
     },
     "blockwise_attention": {
-        "right": [blockwise_einsum, blockwise_logsumexp],
-        "wrong": [
+        "right": [blockwise_einsum, blockwise_logsumexp, blockwise_row_by_row],
+        "wrong": [  # the lesson's own mistakes first (its batch of autogrades), then generic ones
             (blockwise_no_rescale, "blockwise_no_rescale"),
             (blockwise_full_blocks_only, "blockwise_drops_last_block"),
             (blockwise_no_division, "blockwise_no_final_division"),
             (blockwise_average_of_blocks, "blockwise_average_of_blocks"),
             (blockwise_nan_after_masked_block, "blockwise_masked_block_nan"),
+            (blockwise_full_matrix, "full_score_matrix"),
             (blockwise_nan_rows, "mask_fully_masked_nan"),
             (blockwise_no_max, "softmax_unstable"),
-            (blockwise_full_matrix, "full_score_matrix"),
         ],
     },
 }
@@ -1234,3 +1265,33 @@ def notebook_source(answer, exercise: str) -> str:
     (the cell needs ``import numpy as np`` above it)."""
     source = textwrap.dedent(inspect.getsource(answer))
     return source.replace(f"def {answer.__name__}(", f"def {exercise}(", 1)
+
+
+# Right answers of lesson 02 that print to stderr while they are graded: a NumPy RuntimeWarning
+# (fully masked rows make -inf - (-inf) = nan before nan_to_num cleans it up) and a
+# TensorFlow-style log line. The first answer cell turns warnings on, whatever the environment
+# says. ``{grade_id: answer cell}``.
+NOISY_ANSWER_CELLS = {
+    "answer_softmax": textwrap.dedent('''
+        import sys
+        import warnings
+
+        import numpy as np
+
+        warnings.simplefilter("always")
+
+
+        def softmax(x, axis=-1):
+            print("I0000 00:00:1700000000.000000   123 cpu_feature_guard.cc:210] This TensorFlow "
+                  "binary is optimized to use available CPU instructions.", file=sys.stderr)
+            e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+            return e / np.sum(e, axis=axis, keepdims=True)
+    '''),
+    "answer_masked_softmax": textwrap.dedent('''
+        def masked_softmax(scores, mask):
+            scores = np.where(mask, scores, -np.inf)
+            e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))  # nan in empty rows
+            weights = e / np.sum(e, axis=-1, keepdims=True)
+            return np.nan_to_num(weights, nan=0.0)
+    '''),
+}

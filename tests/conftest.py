@@ -7,6 +7,8 @@ import signal
 from pathlib import Path
 
 import pytest
+from lesson_table import LESSONS
+from nbgrader_utils import grade_batch
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # every `course submit` grades in its own process unless a test asks for the warm grader
@@ -45,3 +47,17 @@ def course(tmp_path_factory, isolated_jupyter):
     for lesson in lessons():
         course.generate(lesson, destination=course.released)
     return course
+
+
+@pytest.fixture(scope="session")
+def lesson_batches(course):
+    """``graded(lesson)``: ``{student: {grade_id: score}}`` after one parallel autograde of the
+    lesson's batch (``tests/lesson_table.py``), graded once per test process."""
+    graded = {}
+
+    def batch(lesson: str) -> dict[str, dict[str, float]]:
+        if lesson not in graded:
+            graded[lesson] = grade_batch(course, lesson, LESSONS[lesson].submissions())
+        return graded[lesson]
+
+    return batch

@@ -10,10 +10,13 @@ renamed to the exercise (``notebook_source``); the cell above it imports ``math`
 
 from __future__ import annotations
 
+import inspect
 import math
+import textwrap
 
 import numpy as np
 import tensorflow as tf
+from answer_variants import notebook_source
 from keras import ops
 
 from course_lib.blocks import run_block
@@ -249,3 +252,16 @@ VARIANTS = {
         ],
     },
 }
+
+
+_PREAMBLE = "import math\n\n" + textwrap.dedent(inspect.getsource(_step)) + "\n\nSEEN = []\n\n\n"
+
+
+def answer_cell(exercise: str, answer) -> str:
+    """An answer cell's code. A greedy decoder's cell brings a right ``decode_step`` of its own
+    (run after the notebook's ``decode_step`` is graded), so that it is judged on its own
+    mistake, not on the wrong step of the same notebook."""
+    if exercise == "cached_greedy_decode":
+        return "\n\n".join([_PREAMBLE + notebook_source(step_einsum, "decode_step"),
+                            notebook_source(answer, exercise)])
+    return _PREAMBLE + notebook_source(answer, exercise)

@@ -88,6 +88,28 @@ def helpers_cell(pair) -> str:
     return f"{source(softmax, 'masked_softmax')}\n\n{source(combine, 'combine_masks')}"
 
 
+# Printed to stderr by a right answer while graded cells run (a TensorFlow C++ log line).
+TF_LOG_LINE = ("I0000 00:00:1700000000.000000   123 cpu_feature_guard.cc:210] This TensorFlow "
+               "binary is optimized to use available CPU instructions.")
+
+
+def noisy_helpers_cell(pair) -> str:
+    """Right helpers whose masked_softmax writes a TensorFlow log line to stderr at every call:
+    it must cost nothing."""
+    return helpers_cell(pair) + f"""
+
+
+import sys
+
+_masked_softmax = masked_softmax
+
+
+def masked_softmax(scores, mask=None):
+    print({TF_LOG_LINE!r}, file=sys.stderr)
+    return _masked_softmax(scores, mask)
+"""
+
+
 # == 04: AttentionLayer.call ====================================================================
 def attention_layer_tf(self, query, value, key=None, attention_mask=None,
                        return_attention_scores=False, use_causal_mask=False):

@@ -33,14 +33,6 @@ def source_of(function) -> str:
     return textwrap.dedent(inspect.getsource(function))
 
 
-def with_answers(lesson: str, answers: dict[str, str]) -> nbformat.NotebookNode:
-    """The solution notebook with the given answer cells (by grade_id) replaced by new code."""
-    notebook = solution_notebook(lesson)
-    for grade_id, code in answers.items():
-        find_cell(notebook, grade_id).source = code
-    return notebook
-
-
 def grade(course, lesson: str, notebook, student: str | None = None) -> dict[str, float]:
     """Autograde ``notebook`` (a NotebookNode or a path) as a fresh student of ``course``.
 
@@ -98,42 +90,3 @@ def autograde_errors(course, lesson: str, student: str) -> list[str]:
             for output in cell.get("outputs", []) if output["output_type"] == "error"]
 
 
-class AnswerRows:
-    """A batch of notebooks that each hold one answer of every exercise of a lesson: row ``i``
-    of ``kind`` ("wrong" or "right") holds the ``i``-th answer of that kind of each exercise,
-    so that one autograde of the batch judges every answer.
-
-    Args:
-        variants: ``{exercise: {"right": [answer], "wrong": [(answer, key)]}}``.
-        notebook: ``notebook({exercise: answer})``, the notebook that holds those answers.
-    """
-
-    def __init__(self, variants: dict, notebook):
-        self.variants, self.notebook = variants, notebook
-
-    def rows(self, kind: str) -> list[dict]:
-        """``[{exercise: answer, or (answer, key) when wrong}]``, one per notebook."""
-        exercises = list(self.variants)
-        columns = [self.variants[exercise][kind] for exercise in exercises]
-        return [{e: answer for e, answer in zip(exercises, row, strict=True) if answer is not None}
-                for row in itertools.zip_longest(*columns)]
-
-    def submissions(self, solution) -> dict:
-        """``{student: notebook}``: the solution, the released notebook untouched (None), and
-        ``wrong-<i>`` and ``right-<i>``."""
-        submissions = {"solution": solution, "untouched": None}
-        for index, row in enumerate(self.rows("wrong")):
-            submissions[f"wrong-{index}"] = self.notebook(
-                {exercise: answer for exercise, (answer, _) in row.items()})
-        for index, row in enumerate(self.rows("right")):
-            submissions[f"right-{index}"] = self.notebook(row)
-        return submissions
-
-    def student_of(self, answer) -> str:
-        """The student whose notebook holds ``answer``."""
-        for kind in ("wrong", "right"):
-            for index, row in enumerate(self.rows(kind)):
-                held = [a if kind == "right" else a[0] for a in row.values()]
-                if answer in held:
-                    return f"{kind}-{index}"
-        raise LookupError(answer.__name__)

@@ -1,27 +1,15 @@
-"""Lesson 05 (positions): its answer key, public check, judge and plots, and one batch of real
-nbgrader autogrades.
-
-The batch holds the solution notebook (full marks, no error), the student version (zero, "not
-written yet"), one notebook per wrong answer of ``answer_variants`` (each loses points and its
-feedback names the mistake) and one per right answer written differently (full marks). A wrong
-or right answer only changes the answer cell, so those notebooks are graded with the free demo
-cells emptied (the solution runs them all); that keeps the batch short.
-"""
+"""Lesson 05 (positions): its answer key, what its judge makes of positions, its policy, its
+plots and helpers. What every lesson promises (structure, points, a batch of real autogrades)
+is ``tests/test_lesson_contract.py``'s; its answers are judged in ``test_answer_corpus.py``."""
 
 from __future__ import annotations
 
 import matplotlib
 import numpy as np
 import pytest
-from answer_variants import VARIANTS, notebook_source
-from judging import full_marks, judged
-from nbgrader_utils import (
-    autograde_errors,
-    find_cell,
-    grade_batch,
-    graded_outputs,
-    solution_notebook,
-)
+from answer_variants import VARIANTS
+from judging import judged
+from nbgrader_utils import solution_notebook
 
 import grader.reference as ref
 from course_lib.checks import CheckFailed, check_sinusoidal_encoding
@@ -41,14 +29,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LESSON = "05_positions"
 EXERCISE = "sinusoidal_encoding"
-GRADED = (f"check_{EXERCISE}", f"hidden_{EXERCISE}")
 RIGHT = VARIANTS[EXERCISE]["right"]
 WRONG = VARIANTS[EXERCISE]["wrong"]
-
-
-def _points() -> dict[str, float]:
-    cells = (cell.metadata.get("nbgrader", {}) for cell in solution_notebook(LESSON).cells)
-    return {meta["grade_id"]: meta["points"] for meta in cells if meta.get("grade")}
 
 
 # The answer key ----------------------------------------------------------------------------------
@@ -117,25 +99,6 @@ def test_numpy_integers_are_sizes():
 
 
 # The public check, the judge and the policy ------------------------------------------------------
-
-
-@pytest.mark.parametrize("answer", RIGHT, ids=[a.__name__ for a in RIGHT])
-def test_right_answers_pass_the_check_and_get_full_marks(answer, capsys):
-    check_sinusoidal_encoding(answer)
-    assert "checks passed" in capsys.readouterr().out
-    for cell in ("check", "hidden"):
-        for seed in (0, 1, 2):
-            credit = judged(EXERCISE, answer, seed, cell)
-            assert credit.points == full_marks(EXERCISE, cell), credit.lines
-
-
-@pytest.mark.parametrize(("answer", "key"), WRONG, ids=[a.__name__ for a, _ in WRONG])
-def test_each_wrong_answer_is_named_by_the_check_and_the_judge(answer, key):
-    with pytest.raises(CheckFailed) as failure:
-        check_sinusoidal_encoding(answer)
-    assert DESCRIPTIONS[key] in str(failure.value)
-    credit = judged(EXERCISE, answer)
-    assert credit.points < full_marks(EXERCISE) and key in credit.misconceptions, credit.lines
 
 
 def test_the_lessons_wrong_answers_cover_every_mistake():
@@ -221,87 +184,8 @@ def test_the_plots_draw_what_they_are_given():
 # The lesson's structure --------------------------------------------------------------------------
 
 
-def test_graded_cells_points_and_text():
-    notebook = solution_notebook(LESSON)
-    assert _points() == {f"check_{EXERCISE}": 1, f"hidden_{EXERCISE}": 3}
-    assert find_cell(notebook, f"check_{EXERCISE}").source == f"check_{EXERCISE}({EXERCISE})"
-    assert f'probe("{EXERCISE}", {EXERCISE}, seed=0)' in find_cell(notebook,
-                                                                   f"hidden_{EXERCISE}").source
-    answer = find_cell(notebook, f"answer_{EXERCISE}")
-    assert answer.metadata.nbgrader["solution"] and f"def {EXERCISE}(T, d):" in answer.source
-    text = "".join(cell.source for cell in notebook.cells)
-    assert "(4 points)" in text and "**Your own code.**" in text
-
-
 def test_the_lesson_uses_the_learners_attention_and_exports_its_encoding():
     code = [c.source for c in solution_notebook(LESSON).cells if c.cell_type == "code"]
     assert any('mine("weighted_sum", "scaled_dot_product_attention",' in c
                and "fallback=keras_attention" in c for c in code)
     assert code[-1] == f'export("positions", {EXERCISE})'
-
-
-def test_nothing_before_the_exercise_calls_the_encoding():
-    cells = solution_notebook(LESSON).cells
-    answer_at = cells.index(find_cell(solution_notebook(LESSON), f"answer_{EXERCISE}"))
-    assert all(f"{EXERCISE}(" not in c.source for c in cells[:answer_at] if c.cell_type == "code")
-
-
-def test_every_non_answer_cell_but_the_demos_is_locked():
-    for cell in solution_notebook(LESSON).cells:
-        meta = cell.metadata.get("nbgrader")
-        if cell.cell_type == "markdown" or (meta and not meta["solution"]):
-            assert meta and meta["locked"], cell.source[:60]
-
-
-# One batch of real autogrades --------------------------------------------------------------------
-
-
-def _with_answer(answer):
-    """The solution notebook with ``answer`` in the answer cell and the demo cells emptied."""
-    notebook = solution_notebook(LESSON)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
-            cell.source = ""
-    find_cell(notebook, f"answer_{EXERCISE}").source = (
-        "import numpy as np\n\n\n" + notebook_source(answer, EXERCISE))
-    return notebook
-
-
-def _submissions() -> dict:
-    submissions = {"solution": solution_notebook(LESSON), "untouched": None}
-    submissions.update({f"wrong-{answer.__name__}": _with_answer(answer) for answer, _ in WRONG})
-    submissions.update({f"right-{answer.__name__}": _with_answer(answer) for answer in RIGHT})
-    return submissions
-
-
-@pytest.fixture(scope="module")
-def graded(course):
-    """``{student: {grade_id: score}}`` after one parallel autograde of the whole batch."""
-    return grade_batch(course, LESSON, _submissions())
-
-
-@pytest.mark.slow
-def test_solution_gets_full_marks_and_runs_without_error(course, graded):
-    assert graded["solution"] == _points()
-    assert autograde_errors(course, LESSON, "solution") == []
-
-
-@pytest.mark.slow
-def test_student_version_gets_zero_and_says_what_to_do(course, graded):
-    assert graded["untouched"] == dict.fromkeys(GRADED, 0.0)
-    assert "is not written yet" in graded_outputs(course, LESSON, "untouched", GRADED[0])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("answer", "key"), WRONG, ids=[a.__name__ for a, _ in WRONG])
-def test_wrong_answer_loses_points_and_is_named(course, graded, answer, key):
-    student = f"wrong-{answer.__name__}"
-    assert sum(graded[student].values()) < sum(_points().values()), graded[student]
-    feedback = "\n".join(graded_outputs(course, LESSON, student, cell) for cell in GRADED)
-    assert DESCRIPTIONS[key] in feedback, feedback
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("answer", RIGHT, ids=[a.__name__ for a in RIGHT])
-def test_right_answer_written_differently_gets_full_marks(graded, answer):
-    assert graded[f"right-{answer.__name__}"] == _points()

@@ -1,18 +1,12 @@
-"""Lesson 08 (efficiency) through real nbgrader autogrades, and its learner-side helpers.
+"""Lesson 08 (efficiency): its memory rule, its learner-side helpers, and what its batch of
+real autogrades shows beyond every lesson's contract (``tests/test_lesson_contract.py``).
 
-The solution notebook gets full marks and runs top to bottom without an error; the student
-version gets zero; wrong answers to ``blockwise_attention`` (from ``answer_variants``) lose
-points and their feedback names the mistake — including an answer that builds the full
-``Tq × Tk`` scores, stopped by the grader's memory-limited run (``grader.judging.memory_check``);
-right
-answers written differently (einsum, log-sum-exp, one query row at a time, a helper in a cell
-the learner added) get full marks; answers that hold the full scores where a measurement in the
-kernel would not see them (``tests/memory_attacks.py``: TensorFlow's memory, ``np.empty``, a
-child process, ``/dev/shm``, a patched ``tracemalloc``) lose the memory point, the limit named.
-
-A wrong or right answer only changes the answer cell, so its notebook is graded with the free
-demo cells emptied (they are not graded, and the full solution test runs them); all of them
-are graded in one parallel batch.
+The batch (``tests/lesson_table.py``) also holds answers that hold the full ``Tq × Tk`` scores
+where a measurement in the kernel would not see them (``tests/memory_attacks.py``: TensorFlow's
+memory, ``np.empty``, a child process, ``/dev/shm``, a patched ``tracemalloc``): they lose the
+memory point, the limit named, as the grader's memory-limited run
+(``grader.judging.memory_check``) measures. Where that limit cannot be enforced (no cgroup or no
+bubblewrap), the memory point goes to the instructor's review.
 """
 
 from __future__ import annotations
@@ -22,12 +16,11 @@ import json
 import matplotlib
 import numpy as np
 import pytest
-from answer_variants import VARIANTS, notebook_source
-from memory_attacks import HONEST_ANSWER, HONEST_HELPER_CELL, MEMORY_ATTACKS
-from nbformat.v4 import new_code_cell
-from nbgrader_utils import find_cell, grade, grade_batch, graded_outputs, solution_notebook
+from answer_variants import blockwise_row_by_row
+from lesson_table import LESSONS, MEMORY_POINTS
+from memory_attacks import MEMORY_ATTACKS
+from nbgrader_utils import graded_outputs, solution_notebook
 
-from course_lib.cases.calls import LIMITED_RUN, LimitedCall
 from course_lib.cases.records import layout, record_count
 from course_lib.efficiency_plots import (
     GB,
@@ -38,57 +31,21 @@ from course_lib.efficiency_plots import (
     plot_running_statistics,
     running_statistics,
 )
-from course_lib.exercises import plan
 from course_lib.feedback import PartialCredit
 from course_lib.misconceptions import DESCRIPTIONS
+from course_lib.probe_cases import LIMITED_RUN, LimitedCall, plan
 from course_lib.probes import MIME, run_plan
 from grader import reference as ref
 from grader.judging import memory_check
-from grader.judging.judges.functions import judge_blockwise, limited_run
-from grader.judging.probe_data import ProbeData
+from grader.judging.judge import ProbeData, judge_blockwise, limited_run
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 LESSON = "08_efficiency"
 EXERCISE = "blockwise_attention"
-GRADED = (f"check_{EXERCISE}", f"hidden_{EXERCISE}")
-
-
-def blockwise_row_by_row(q, k, v, block_size, mask=None):
-    """A right answer: one query row at a time, with scalars m and ℓ as in the derivation."""
-    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    t_q, t_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
-    q = np.broadcast_to(q / np.sqrt(q.shape[-1]), batch + q.shape[-2:])
-    k = np.broadcast_to(k, batch + k.shape[-2:])
-    v = np.broadcast_to(v, batch + v.shape[-2:])
-    allowed = np.broadcast_to(True if mask is None else mask, batch + (t_q, t_k))
-    output = np.zeros(batch + (t_q, d_v))
-    for *b, i in np.ndindex(*batch, t_q):
-        b = tuple(b)
-        query, keys, values, allowed_keys = q[b][i], k[b], v[b], allowed[b][i]
-        m, total, acc = -np.inf, 0.0, np.zeros(d_v)
-        for start in range(0, t_k, block_size):
-            block = slice(start, start + block_size)
-            s = keys[block] @ query
-            if mask is not None:
-                s = np.where(allowed_keys[block], s, -np.inf)
-            new_m = max(m, s.max())
-            if new_m == -np.inf:
-                continue  # no allowed key yet: nothing to add
-            p = np.exp(s - new_m)
-            rescale = np.exp(m - new_m)
-            total = rescale * total + p.sum()
-            acc = rescale * acc + p @ values[block]
-            m = new_m
-        if total > 0:
-            output[b + (i,)] = acc / total
-    return output
-
-
-RIGHT = [*VARIANTS[EXERCISE]["right"], blockwise_row_by_row]
-# The lesson's own mistakes (the corpus has a few more, generic ones, tested in test_checks.py
-# and test_hidden.py): each costs an autograde, so only these go through nbgrader here.
+# The lesson's own mistakes, first in the corpus, go through the lesson's batch of autogrades
+# (``tests/lesson_table.py``); its generic ones are judged in-process only.
 LESSON_MISTAKES = (
     "blockwise_no_rescale",
     "blockwise_drops_last_block",
@@ -97,69 +54,14 @@ LESSON_MISTAKES = (
     "blockwise_masked_block_nan",
     "full_score_matrix",
 )
-WRONG = [(answer, key) for answer, key in VARIANTS[EXERCISE]["wrong"] if key in LESSON_MISTAKES]
-
-
-def _points() -> dict[str, float]:
-    cells = (cell.metadata.get("nbgrader", {}) for cell in solution_notebook(LESSON).cells)
-    return {meta["grade_id"]: meta["points"] for meta in cells if meta.get("grade")}
-
-
 #: Whether this machine's grader can enforce lesson 08's memory limit (a cgroup and bubblewrap);
 #: where it cannot, the memory part's point goes to the instructor's review, for every answer.
 MEMORY_ENFORCED = memory_check.unavailable_reason() is None
-MEMORY_POINTS = 1
-
-
-def _full_marks() -> dict[str, float]:
-    """What a right answer scores on this machine (see :data:`MEMORY_ENFORCED`)."""
-    points = _points()
-    if MEMORY_ENFORCED:
-        return points
-    return {**points, f"hidden_{EXERCISE}": points[f"hidden_{EXERCISE}"] - MEMORY_POINTS}
-
-
-def _with_answer(answer, helper_cell: str | None = None):
-    """The solution notebook with ``answer`` (a function, or an answer cell's source) in the
-    answer cell and the demo cells emptied; ``helper_cell``: a cell the learner added just
-    above the answer cell."""
-    notebook = solution_notebook(LESSON)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
-            cell.source = ""
-    source = answer if isinstance(answer, str) else notebook_source(answer, EXERCISE)
-    find_cell(notebook, f"answer_{EXERCISE}").source = "import numpy as np\n\n\n" + source
-    if helper_cell is not None:
-        at = next(i for i, cell in enumerate(notebook.cells)
-                  if cell.metadata.get("nbgrader", {}).get("grade_id") == f"answer_{EXERCISE}")
-        notebook.cells.insert(at, new_code_cell(helper_cell))
-    return notebook
-
-
-def _errors(course, student: str) -> list[str]:
-    path = course.root / "autograded" / student / LESSON / f"{LESSON}.ipynb"
-    return [
-        f"cell {index}: {output['ename']}: {output['evalue']}"
-        for index, cell in enumerate(json.loads(path.read_text())["cells"])
-        for output in cell.get("outputs", [])
-        if output["output_type"] == "error"
-    ]
+#: the tests that read the lesson's batch of autogrades run where it is graded
+BATCH = pytest.mark.xdist_group("batch-08_efficiency")
 
 
 # The lesson's structure ----------------------------------------------------------------------
-
-
-def test_graded_cells_and_points():
-    notebook = solution_notebook(LESSON)
-    points = _points()
-    assert set(points) == set(GRADED)
-    assert find_cell(notebook, f"check_{EXERCISE}").source == f"check_{EXERCISE}({EXERCISE})"
-    hidden = find_cell(notebook, f"hidden_{EXERCISE}").source
-    assert f'probe("{EXERCISE}", {EXERCISE}' in hidden
-    answer = find_cell(notebook, f"answer_{EXERCISE}")
-    assert answer.metadata.nbgrader["solution"]
-    assert f"def {EXERCISE}(q, k, v, block_size, mask=None):" in answer.source
-    assert f"({sum(points.values()):g} points)" in "".join(c.source for c in notebook.cells)
 
 
 def test_nothing_before_the_exercise_computes_blockwise_results():
@@ -173,79 +75,38 @@ def test_nothing_before_the_exercise_computes_blockwise_results():
     assert f"{EXERCISE}(" in later and "measure_cost(blockwise_attention" in later
 
 
-def test_every_non_answer_cell_but_the_demos_is_locked():
-    for cell in solution_notebook(LESSON).cells:
-        meta = cell.metadata.get("nbgrader")
-        if cell.cell_type == "markdown" or (meta and not meta["solution"]):
-            assert meta and meta["locked"], cell.source[:60]
-
-
 # Autogrades ----------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_solution_gets_full_marks_and_runs_without_error(course):
-    """Full marks where the memory limit can be enforced; elsewhere every point but the
-    memory part's, which the feedback leaves to the instructor's review."""
-    student = "solution-06"
-    assert grade(course, LESSON, solution_notebook(LESSON), student=student) == _full_marks()
+@BATCH
+def test_the_solutions_feedback_gives_its_score_and_names_what_goes_to_review(course,
+                                                                              lesson_batches):
+    """Where the memory limit cannot be enforced, the memory part's point goes to the
+    instructor's review, and the feedback says so."""
+    lesson_batches(LESSON)
     if not MEMORY_ENFORCED:
-        hidden = graded_outputs(course, LESSON, student, f"hidden_{EXERCISE}")
+        hidden = graded_outputs(course, LESSON, "solution", f"hidden_{EXERCISE}")
         assert "left to your instructor's review" in hidden, hidden
-    assert _errors(course, student) == []
-    printed = graded_outputs(course, LESSON, student, f"check_{EXERCISE}")
-    assert f"{EXERCISE}: {_points()[f'check_{EXERCISE}']:g}/" in printed, printed
-
-
-@pytest.mark.slow
-def test_student_version_gets_zero_and_says_what_to_do(course):
-    student = "untouched-06"
-    notebook = course.released / LESSON / f"{LESSON}.ipynb"
-    assert grade(course, LESSON, notebook, student=student) == dict.fromkeys(GRADED, 0.0)
-    assert "is not written yet" in graded_outputs(course, LESSON, student, f"check_{EXERCISE}")
-
-
-@pytest.fixture(scope="module")
-def batch(course) -> dict[str, dict[str, float]]:
-    """``{student: {grade_id: score}}``: every wrong, right and memory-attack answer below,
-    graded in one parallel batch."""
-    submissions = {
-        **{f"wrong-{answer.__name__}": _with_answer(answer) for answer, _ in WRONG},
-        **{f"right-{answer.__name__}": _with_answer(answer) for answer in RIGHT},
-        **{f"memory-{name}": _with_answer(source) for name, source in MEMORY_ATTACKS.items()},
-        "right-helper-in-an-added-cell": _with_answer(HONEST_ANSWER, HONEST_HELPER_CELL),
-    }
-    return grade_batch(course, LESSON, submissions)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("answer", "misconception"), WRONG, ids=[w.__name__ for w, _ in WRONG])
-def test_wrong_answer_loses_points_and_is_named(course, batch, answer, misconception):
-    student = f"wrong-{answer.__name__}"
-    assert sum(batch[student].values()) < sum(_points().values()), batch[student]
-    feedback = "\n".join(graded_outputs(course, LESSON, student, cell) for cell in GRADED)
-    assert DESCRIPTIONS[misconception] in feedback, feedback
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("student", [f"right-{r.__name__}" for r in RIGHT]
-                         + ["right-helper-in-an-added-cell"])
-def test_right_answer_written_differently_gets_full_marks(batch, student):
-    assert batch[student] == _full_marks()
+    printed = graded_outputs(course, LESSON, "solution", f"check_{EXERCISE}")
+    points = LESSONS[LESSON].points()
+    assert f"{EXERCISE}: {points[f'check_{EXERCISE}']:g}/" in printed, printed
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not MEMORY_ENFORCED, reason="the memory limit cannot be enforced here: "
                     f"{memory_check.unavailable_reason()}")
 @pytest.mark.parametrize("name", MEMORY_ATTACKS)
-def test_full_scores_held_anywhere_lose_the_memory_point_with_the_limit_named(course, batch,
+@BATCH
+def test_full_scores_held_anywhere_lose_the_memory_point_with_the_limit_named(course,
+                                                                              lesson_batches,
                                                                               name):
     """Right results, with the full scores in TensorFlow's memory, an np.empty array, a child
     process or /dev/shm (or tracemalloc patched): everything but the memory point."""
     student = f"memory-{name}"
-    points = _points()
-    assert batch[student] == {**points, f"hidden_{EXERCISE}": points[f"hidden_{EXERCISE}"]
-                              - MEMORY_POINTS}
+    points = LESSONS[LESSON].points()
+    assert lesson_batches(LESSON)[student] == {
+        **points, f"hidden_{EXERCISE}": points[f"hidden_{EXERCISE}"] - MEMORY_POINTS}
     feedback = graded_outputs(course, LESSON, student, f"hidden_{EXERCISE}")
     memory = next(line for line in feedback.splitlines() if "✗ memory" in line)
     assert f"limited to {memory_check.MEMORY_LIMIT_BYTES >> 20} MiB" in memory, feedback
@@ -322,9 +183,9 @@ def test_the_memory_run_keeps_imports_and_definitions_only():
     assert memory_check.definitions("def broken(:\n") == ""
 
 
-def test_every_mistake_of_the_lesson_has_a_wrong_answer_and_enough_right_answers():
-    assert sorted(key for _, key in WRONG) == sorted(LESSON_MISTAKES)
-    assert len(RIGHT) >= 2
+def test_the_batch_of_autogrades_holds_every_mistake_of_the_lesson():
+    batched = LESSONS[LESSON].batched_answers("wrong")
+    assert sorted(key for _, _, key in batched) == sorted(LESSON_MISTAKES)
 
 
 # The lesson's helpers --------------------------------------------------------------------------

@@ -1,34 +1,17 @@
-"""Lesson 10 (other scores): its answer keys, public checks, judge and helpers, and one batch of
-real nbgrader autogrades.
-
-The batch holds the solution notebook (full marks, no error), the student version (zero, "not
-written yet"), and notebooks that each hold one wrong answer of ``nadaraya_watson`` *and* one of
-``additive_scores`` from ``answer_variants`` (each exercise loses points and its feedback names
-the mistake), or one right answer of each written differently (full marks). Those notebooks are
-graded with the free demo cells emptied (the solution runs them all), which keeps the batch
-short.
-"""
+"""Lesson 10 (other scores): its answer keys, its plans, its policy and its learner-side helpers.
+What every lesson promises (structure, points, a batch of real autogrades) is
+``tests/test_lesson_contract.py``'s; its answers are judged in ``test_answer_corpus.py``."""
 
 from __future__ import annotations
 
 import matplotlib
 import numpy as np
 import pytest
-from answer_variants import VARIANTS, notebook_source
-from judging import full_marks, judged
-from nbgrader_utils import (
-    AnswerRows,
-    autograde_errors,
-    find_cell,
-    grade_batch,
-    graded_outputs,
-    solution_notebook,
-)
+from answer_variants import VARIANTS
+from nbgrader_utils import find_cell, solution_notebook
 
 import grader.reference as ref
-from course_lib.checks import CheckFailed, check_additive_scores, check_nadaraya_watson
 from course_lib.exercises import plan
-from course_lib.misconceptions import DESCRIPTIONS
 from course_lib.other_scores import (
     best_time,
     nw_weights,
@@ -45,21 +28,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LESSON = "10_other_scores"
 EXERCISES = ("nadaraya_watson", "additive_scores")
-CHECKS = {"nadaraya_watson": check_nadaraya_watson, "additive_scores": check_additive_scores}
-SIGNATURES = {"nadaraya_watson": "def nadaraya_watson(x_query, x_train, y_train, width):",
-              "additive_scores": "def additive_scores(q, k, w_q, w_k, v):"}
-RIGHT = [(exercise, answer) for exercise in EXERCISES for answer in VARIANTS[exercise]["right"]]
-WRONG = [(exercise, answer, key) for exercise in EXERCISES
-         for answer, key in VARIANTS[exercise]["wrong"]]
-
-
-def _points() -> dict[str, float]:
-    cells = (cell.metadata.get("nbgrader", {}) for cell in solution_notebook(LESSON).cells)
-    return {meta["grade_id"]: meta["points"] for meta in cells if meta.get("grade")}
-
-
-def _graded(exercise: str) -> tuple[str, str]:
-    return f"check_{exercise}", f"hidden_{exercise}"
 
 
 # The answer keys ---------------------------------------------------------------------------------
@@ -111,26 +79,6 @@ def test_additive_scores_equal_the_formula_pair_by_pair():
 
 
 # The public checks, the judge and the policy -----------------------------------------------------
-
-
-@pytest.mark.parametrize(("exercise", "answer"), RIGHT, ids=[a.__name__ for _, a in RIGHT])
-def test_right_answers_pass_the_check_and_get_full_marks(exercise, answer, capsys):
-    CHECKS[exercise](answer)
-    assert "checks passed" in capsys.readouterr().out
-    for cell in ("check", "hidden"):
-        for seed in (0, 1, 2):
-            credit = judged(exercise, answer, seed, cell)
-            assert credit.points == full_marks(exercise, cell), credit.lines
-
-
-@pytest.mark.parametrize(("exercise", "answer", "key"), WRONG,
-                         ids=[a.__name__ for _, a, _ in WRONG])
-def test_each_wrong_answer_is_named_by_the_check_and_the_judge(exercise, answer, key):
-    with pytest.raises(CheckFailed) as failure:
-        CHECKS[exercise](answer)
-    assert DESCRIPTIONS[key] in str(failure.value)
-    credit = judged(exercise, answer)
-    assert credit.points < full_marks(exercise) and key in credit.misconceptions, credit.lines
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
@@ -233,21 +181,6 @@ def test_the_plots_draw_what_they_are_given():
 # The lesson's structure --------------------------------------------------------------------------
 
 
-def test_graded_cells_points_and_text():
-    notebook = solution_notebook(LESSON)
-    assert _points() == {grade_id: points for exercise in EXERCISES
-                         for grade_id, points in zip(_graded(exercise), (2, 4), strict=True)}
-    text = "".join(cell.source for cell in notebook.cells)
-    for exercise in EXERCISES:
-        check, hidden = _graded(exercise)
-        assert find_cell(notebook, check).source == f"{check}({exercise})"
-        assert f'probe("{exercise}", {exercise}, seed=0)' in find_cell(notebook, hidden).source
-        answer = find_cell(notebook, f"answer_{exercise}")
-        assert answer.metadata.nbgrader["solution"] and SIGNATURES[exercise] in answer.source
-        assert f"`{exercise}(" in text
-    assert text.count("(6 points)") == 2 and text.count("**Your own code.**") == 2
-
-
 def test_the_softmax_helper_is_locked_and_comes_first():
     """The learner's lesson-02 softmax, with a stable copy as its stand-in."""
     notebook = solution_notebook(LESSON)
@@ -257,75 +190,3 @@ def test_the_softmax_helper_is_locked_and_comes_first():
     assert 'softmax = mine("softmax", "softmax", fallback=stable_softmax)' in helper.source
     assert notebook.cells.index(helper) < notebook.cells.index(
         find_cell(notebook, "answer_nadaraya_watson"))
-
-
-def test_nothing_before_an_exercise_calls_it():
-    notebook = solution_notebook(LESSON)
-    for exercise in EXERCISES:
-        answer_at = notebook.cells.index(find_cell(notebook, f"answer_{exercise}"))
-        assert all(f"{exercise}(" not in c.source for c in notebook.cells[:answer_at]
-                   if c.cell_type == "code")
-
-
-def test_every_non_answer_cell_but_the_demos_is_locked():
-    for cell in solution_notebook(LESSON).cells:
-        meta = cell.metadata.get("nbgrader")
-        if cell.cell_type == "markdown" or (meta and not meta["solution"]):
-            assert meta and meta["locked"], cell.source[:60]
-
-
-# One batch of real autogrades --------------------------------------------------------------------
-
-
-def _with_answers(answers: dict):
-    """The solution notebook with ``answers`` (``{exercise: function}``) in their answer cells
-    and the demo cells emptied."""
-    notebook = solution_notebook(LESSON)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
-            cell.source = ""
-    for exercise, answer in answers.items():
-        find_cell(notebook, f"answer_{exercise}").source = (
-            "import numpy as np\n\n\n" + notebook_source(answer, exercise))
-    return notebook
-
-
-BATCH = AnswerRows({exercise: VARIANTS[exercise] for exercise in EXERCISES}, _with_answers)
-
-
-@pytest.fixture(scope="module")
-def graded(course):
-    """``{student: {grade_id: score}}`` after one parallel autograde of the whole batch."""
-    return grade_batch(course, LESSON, BATCH.submissions(solution_notebook(LESSON)))
-
-
-@pytest.mark.slow
-def test_solution_gets_full_marks_and_runs_without_error(course, graded):
-    assert graded["solution"] == _points()
-    assert autograde_errors(course, LESSON, "solution") == []
-
-
-@pytest.mark.slow
-def test_student_version_gets_zero_and_says_what_to_do(course, graded):
-    assert graded["untouched"] == dict.fromkeys(_points(), 0.0)
-    for exercise in EXERCISES:
-        assert "is not written yet" in graded_outputs(course, LESSON, "untouched",
-                                                      f"check_{exercise}")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("exercise", "answer", "key"), WRONG,
-                         ids=[a.__name__ for _, a, _ in WRONG])
-def test_wrong_answer_loses_points_and_is_named(course, graded, exercise, answer, key):
-    student = BATCH.student_of(answer)
-    scores = graded[student]
-    assert sum(scores[cell] for cell in _graded(exercise)) < 6, scores
-    feedback = "\n".join(graded_outputs(course, LESSON, student, cell)
-                         for cell in _graded(exercise))
-    assert DESCRIPTIONS[key] in feedback, feedback
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("exercise", "answer"), RIGHT, ids=[a.__name__ for _, a in RIGHT])
-def test_right_answer_written_differently_gets_full_marks(graded, exercise, answer):
-    assert graded[BATCH.student_of(answer)] == _points()
