@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.cases import blocks, decoding, fixture_inputs, layers, translator
+from course_lib import language_model_misconceptions as lesson_12
+from course_lib.cases import blocks, decoding, fixture_inputs, language_model, layers, translator
 from course_lib.cases import function_plans as plans
 from course_lib.cases.records import Part
 
@@ -142,6 +143,14 @@ EXERCISES: dict[str, Exercise] = {exercise.name: exercise for exercise in (
              "check_cached_greedy_decode",
              ("greedy_not_fed_back", "greedy_start_included", "greedy_prefix_recomputed",
               "greedy_encoder_per_step")),
+    Exercise("cosine_schedule", "12_language_model", "function",
+             language_model.cosine_schedule, "check_cosine_schedule", tuple(lesson_12.SCHEDULE),
+             language_model.FIXTURES["cosine_schedule"]),
+    Exercise("adamw_step", "12_language_model", "function", language_model.adamw_step,
+             "check_adamw_step", tuple(lesson_12.ADAMW), language_model.FIXTURES["adamw_step"]),
+    Exercise("sampling_distribution", "12_language_model", "function",
+             language_model.sampling_distribution, "check_sampling_distribution",
+             tuple(lesson_12.SAMPLING), language_model.FIXTURES["sampling_distribution"]),
 )}
 
 #: The exercises that have a public fixture, ``course_lib/fixtures/<name>.npz``.

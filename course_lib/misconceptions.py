@@ -3,7 +3,10 @@
 Only descriptions live here. The wrong variants themselves (code) live in
 ``grader.judging.wrong_variants``; the public fixtures store their outputs on fixed inputs.
 A description completes the sentence "it matches ..." and then says what to do instead.
+Lesson 12's are written in ``course_lib.language_model_misconceptions`` and merged here.
 """
+
+from course_lib.language_model_misconceptions import DESCRIPTIONS as LESSON_12
 
 DESCRIPTIONS = {
     # 00 dot product
@@ -450,4 +453,6 @@ DESCRIPTIONS = {
         "a source encoded again at every step: the encoder's output does not change while "
         "decoding, so call translator.encode(source) once, before the loop"
     ),
+    # 12 cosine_schedule, sampling_distribution, adamw_step
+    **LESSON_12,
 }

@@ -55,6 +55,7 @@ MODULES = {
         'MultiHeadAttention = mine("keras_layer", "MultiHeadAttention",\n'
         "                          fallback=keras.layers.MultiHeadAttention, quiet=True)\n",
     ),
+    "language_model": Module("12_language_model", "import numpy as np\n"),
 }
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from course_lib.exercises import EXERCISES
 from grader import reference as ref
+from grader.judging import language_model_variants as lesson_12
 from grader.judging import wrong_variants as wrong
 from grader.reference import decoding, numpy_layers, translator
 
@@ -77,6 +78,12 @@ GRADED: dict[str, Graded] = {graded.name: graded for graded in (
            "the scores q_t·k_j / √d_k, a stable softmax and a weighted sum, with NumPy"),
     Graded("decode_step", decoding.TranslatorForward, decoding.DECODE_VARIANTS),
     Graded("cached_greedy_decode", decoding.TranslatorForward, decoding.GREEDY_VARIANTS),
+    Graded("cosine_schedule", ref.cosine_schedule, lesson_12.SCHEDULE, ("schedules",),
+           "np.where and np.cos, as the lesson derives the schedule"),
+    Graded("adamw_step", ref.adamw_step, lesson_12.ADAMW, ("optimizers",),
+           "the global norm, the moments and their bias correction, with NumPy"),
+    Graded("sampling_distribution", ref.sampling_distribution, lesson_12.SAMPLING,
+           ("softmax", "sampling"), "np.sort, a stable softmax and np.cumsum, with NumPy"),
 )}
 
 

@@ -18,6 +18,7 @@ import inspect
 import textwrap
 
 import numpy as np
+from language_model_variants import VARIANTS as LANGUAGE_MODEL  # lesson 12's corpus
 
 # 00 dot_product -------------------------------------------------------------------------------
 
@@ -1251,6 +1252,7 @@ VARIANTS = {
             (blockwise_no_max, "softmax_unstable"),
         ],
     },
+    **LANGUAGE_MODEL,
 }
 
 

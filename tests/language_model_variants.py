@@ -3,14 +3,12 @@
 ``VARIANTS[exercise]``: ``{"right": [answer], "wrong": [(answer, misconception key)]}``. The
 right ones are written differently from the answer key (loops, ``np.select``, ``np.vectorize``,
 Keras's form of Adam's step size) and must get full marks; each wrong one makes the one mistake
-its key names and must lose points with that key named. Each answer is a whole function that
-needs only ``import numpy as np`` above it in its cell.
+its key names and must lose points with that key named. Every answer is self-contained (it only
+uses ``np``), so ``answer_variants.notebook_source`` can paste it into a notebook cell under the
+exercise's name; ``answer_variants.VARIANTS`` holds this corpus too.
 """
 
 from __future__ import annotations
-
-import inspect
-import textwrap
 
 import numpy as np
 
@@ -115,65 +113,82 @@ def sampling_partition(logits, temperature=1.0, top_k=None, top_p=None):
     return p / p.sum(axis=-1, keepdims=True)
 
 
-def _softmax_rows(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _keep_top_k(z, k):
-    if k is None:
-        return z
-    return np.where(z >= np.sort(z, axis=-1)[..., -k, None], z, -np.inf)
-
-
-def _nucleus(p, top_p, strict=False):
-    order = np.argsort(-p, axis=-1)
-    sorted_p = np.take_along_axis(p, order, axis=-1)
-    cumulative = np.cumsum(sorted_p, axis=-1)
-    keep_sorted = cumulative < top_p if strict else cumulative - sorted_p < top_p
-    keep_sorted[..., 0] = True
-    keep = np.zeros(p.shape, dtype=bool)
-    np.put_along_axis(keep, order, keep_sorted, axis=-1)
-    return np.where(keep, p, 0.0)
-
-
 def sampling_times_temperature(logits, temperature=1.0, top_k=None, top_p=None):
-    p = _softmax_rows(_keep_top_k(np.asarray(logits, dtype=float) * temperature, top_k))
+    z = np.asarray(logits, dtype=float) * temperature
+    if top_k is not None:
+        z = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], z, -np.inf)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
     if top_p is not None:
-        p = _nucleus(p, top_p)
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        p = np.where(keep, p, 0.0)
     return p / p.sum(axis=-1, keepdims=True)
 
 
 def sampling_without_crossing_token(logits, temperature=1.0, top_k=None, top_p=None):
-    p = _softmax_rows(_keep_top_k(np.asarray(logits, dtype=float) / temperature, top_k))
+    z = np.asarray(logits, dtype=float) / temperature
+    if top_k is not None:
+        z = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], z, -np.inf)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
     if top_p is not None:
-        p = _nucleus(p, top_p, strict=True)
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        below = np.cumsum(sorted_p, axis=-1) < top_p  # stops before the crossing token
+        below[..., 0] = True
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, below, axis=-1)
+        p = np.where(keep, p, 0.0)
     return p / p.sum(axis=-1, keepdims=True)
 
 
 def sampling_not_renormalised(logits, temperature=1.0, top_k=None, top_p=None):
-    p = _softmax_rows(_keep_top_k(np.asarray(logits, dtype=float) / temperature, top_k))
+    z = np.asarray(logits, dtype=float) / temperature
+    if top_k is not None:
+        z = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], z, -np.inf)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
     if top_p is not None:
-        p = _nucleus(p, top_p)
-    return p
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        p = np.where(keep, p, 0.0)
+    return p  # the dropped tokens' share is missing
 
 
 def sampling_top_p_first(logits, temperature=1.0, top_k=None, top_p=None):
     z = np.asarray(logits, dtype=float) / temperature
-    p = _softmax_rows(z)
-    if top_p is not None:
-        p = _nucleus(p, top_p)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
+    if top_p is not None:  # on every token's probability, before top-k
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        p = np.where(keep, p, 0.0)
     if top_k is not None:
         p = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], p, 0.0)
     return p / p.sum(axis=-1, keepdims=True)
 
 
 def sampling_top_p_untempered(logits, temperature=1.0, top_k=None, top_p=None):
-    z = _keep_top_k(np.asarray(logits, dtype=float), top_k)
-    p = _softmax_rows(z / temperature)
-    if top_p is not None:
-        kept = _nucleus(_softmax_rows(z), top_p) > 0
-        p = np.where(kept, p, 0.0)
+    z = np.asarray(logits, dtype=float)
+    if top_k is not None:
+        z = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], z, -np.inf)
+    if top_p is not None:  # the set chosen at temperature 1
+        plain = np.exp(z - z.max(axis=-1, keepdims=True))
+        plain = plain / plain.sum(axis=-1, keepdims=True)
+        order = np.argsort(-plain, axis=-1)
+        sorted_p = np.take_along_axis(plain, order, axis=-1)
+        keep = np.zeros(z.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        z = np.where(keep, z, -np.inf)
+    z = z / temperature
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
     return p / p.sum(axis=-1, keepdims=True)
 
 
@@ -181,18 +196,29 @@ def sampling_k_plus_one(logits, temperature=1.0, top_k=None, top_p=None):
     z = np.asarray(logits, dtype=float) / temperature
     if top_k is not None and top_k < z.shape[-1]:
         z = np.where(z >= np.sort(z, axis=-1)[..., -(top_k + 1), None], z, -np.inf)
-    p = _softmax_rows(z)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
     if top_p is not None:
-        p = _nucleus(p, top_p)
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        p = np.where(keep, p, 0.0)
     return p / p.sum(axis=-1, keepdims=True)
 
 
 def sampling_exp_of_logits(logits, temperature=1.0, top_k=None, top_p=None):
-    z = _keep_top_k(np.asarray(logits, dtype=float) / temperature, top_k)
-    e = np.exp(z)
-    p = e / e.sum(axis=-1, keepdims=True)
+    z = np.asarray(logits, dtype=float) / temperature
+    if top_k is not None:
+        z = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], z, -np.inf)
+    p = np.exp(z)  # overflows for logits of a thousand
+    p = p / p.sum(axis=-1, keepdims=True)
     if top_p is not None:
-        p = _nucleus(p, top_p)
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        p = np.where(keep, p, 0.0)
     return p / p.sum(axis=-1, keepdims=True)
 
 
@@ -230,15 +256,11 @@ def adamw_keras_step_size(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999,
     return out_p, out_m, out_v
 
 
-def _clipped(grads, max_norm):
-    norm = np.sqrt(sum((g**2).sum() for g in grads))
-    return [g * min(1.0, max_norm / norm) for g in grads]
-
-
 def adamw_as_l2(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
                 weight_decay=0.01, max_norm=1.0):
+    scale = min(1.0, max_norm / np.sqrt(sum((g**2).sum() for g in grads)))
     out = [], [], []
-    for p, g, m_i, v_i in zip(params, _clipped(grads, max_norm), m, v, strict=True):
+    for p, g, m_i, v_i in zip(params, [g * scale for g in grads], m, v, strict=True):
         g = g + weight_decay * p  # L2: the decay goes through the moments
         m_i = beta1 * m_i + (1 - beta1) * g
         v_i = beta2 * v_i + (1 - beta2) * g**2
@@ -250,8 +272,9 @@ def adamw_as_l2(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
 
 def adamw_uncorrected(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
                       weight_decay=0.01, max_norm=1.0):
+    scale = min(1.0, max_norm / np.sqrt(sum((g**2).sum() for g in grads)))
     out = [], [], []
-    for p, g, m_i, v_i in zip(params, _clipped(grads, max_norm), m, v, strict=True):
+    for p, g, m_i, v_i in zip(params, [g * scale for g in grads], m, v, strict=True):
         m_i = beta1 * m_i + (1 - beta1) * g
         v_i = beta2 * v_i + (1 - beta2) * g**2
         p = p - lr * (m_i / (np.sqrt(v_i) + eps) + weight_decay * p)
@@ -277,7 +300,8 @@ def adamw_clip_too_late(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, e
                         weight_decay=0.01, max_norm=1.0):
     new_m = [beta1 * a + (1 - beta1) * g for a, g in zip(m, grads, strict=True)]
     new_v = [beta2 * a + (1 - beta2) * g**2 for a, g in zip(v, grads, strict=True)]
-    grads = _clipped(grads, max_norm)  # noqa: F841 (clipped after the moments took them)
+    scale = min(1.0, max_norm / np.sqrt(sum((g**2).sum() for g in grads)))
+    grads = [g * scale for g in grads]  # noqa: F841 (clipped after the moments took them)
     new_p = [p - lr * ((a / (1 - beta1**step)) / (np.sqrt(b / (1 - beta2**step)) + eps)
                        + weight_decay * p) for p, a, b in zip(params, new_m, new_v, strict=True)]
     return new_p, new_m, new_v
@@ -299,27 +323,15 @@ def adamw_always_rescaled(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999,
 
 def adamw_decay_outside_lr(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
                            weight_decay=0.01, max_norm=1.0):
+    scale = min(1.0, max_norm / np.sqrt(sum((g**2).sum() for g in grads)))
     out = [], [], []
-    for p, g, m_i, v_i in zip(params, _clipped(grads, max_norm), m, v, strict=True):
+    for p, g, m_i, v_i in zip(params, [g * scale for g in grads], m, v, strict=True):
         m_i = beta1 * m_i + (1 - beta1) * g
         v_i = beta2 * v_i + (1 - beta2) * g**2
         update = (m_i / (1 - beta1**step)) / (np.sqrt(v_i / (1 - beta2**step)) + eps)
         for kept, value in zip(out, (p - lr * update - weight_decay * p, m_i, v_i), strict=True):
             kept.append(value)
     return out
-
-
-#: What every answer cell of the lesson holds above its answer: NumPy and the helpers some
-#: answers call.
-HELPERS = (_softmax_rows, _keep_top_k, _nucleus, _clipped)
-
-
-def answer_cell(exercise: str, answer) -> str:
-    """The code of an answer cell holding ``answer`` under the name ``exercise``."""
-    helpers = "\n\n".join(textwrap.dedent(inspect.getsource(h)) for h in HELPERS)
-    source = textwrap.dedent(inspect.getsource(answer))
-    return (f"import numpy as np\n\n\n{helpers}\n\n"
-            + source.replace(f"def {answer.__name__}(", f"def {exercise}(", 1))
 
 
 VARIANTS = {

@@ -229,6 +229,8 @@ LESSONS = {lesson.name: lesson for lesson in (
                                "decode_step"], decoding_cell),
                            Exercise("cached_greedy_decode", (1, 2), decoding_variants.VARIANTS[
                                "cached_greedy_decode"], decoding_cell))),
+    Lesson("12_language_model", (_numpy("cosine_schedule", (2, 4)), _numpy("adamw_step", (2, 4)),
+                                 _numpy("sampling_distribution", (2, 4)))),
 )}
 
 EXERCISES = {exercise.name: (lesson, exercise)

@@ -9,5 +9,7 @@ case holds an answer.
 * :mod:`~course_lib.cases.layers`: lesson 04's Keras layers;
 * :mod:`~course_lib.cases.blocks`: lesson 06's Transformer block;
 * :mod:`~course_lib.cases.translator`: lesson 07's translator;
-* :mod:`~course_lib.cases.decoding`: lesson 11's decoding with a KV cache.
+* :mod:`~course_lib.cases.decoding`: lesson 11's decoding with a KV cache;
+* :mod:`~course_lib.cases.language_model`: the plans and fixture inputs of lesson 12's
+  functions (calls).
 """

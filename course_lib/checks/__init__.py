@@ -34,6 +34,11 @@ from course_lib.checks.kv_cache import (
     check_cached_greedy_decode,
     check_decode_step,
 )
+from course_lib.checks.language_model import (
+    check_adamw_step,
+    check_cosine_schedule,
+    check_sampling_distribution,
+)
 from course_lib.checks.modern_block import (
     check_apply_rope,
     check_grouped_query_attention,
@@ -65,6 +70,7 @@ __all__ = [
     "FIXTURES",
     "MEMORY_TEST",
     "CheckFailed",
+    "check_adamw_step",
     "check_additive_scores",
     "check_alignment",
     "check_apply_rope",
@@ -78,6 +84,7 @@ __all__ = [
     "check_cached_greedy_decode",
     "check_causal_mask",
     "check_combine_masks",
+    "check_cosine_schedule",
     "check_decode_step",
     "check_dot_product",
     "check_greedy_decode",
@@ -88,6 +95,7 @@ __all__ = [
     "check_nadaraya_watson",
     "check_padding_mask",
     "check_rms_norm",
+    "check_sampling_distribution",
     "check_scaled_dot_product_attention",
     "check_sinusoidal_encoding",
     "check_softmax",

@@ -114,6 +114,21 @@ COMPARE_OPTIONS = {
         "hint": "Query head h reads key-value head h // (H // G): np.repeat(k, H // G, axis=-3), "
         f"the same for v; then q kᵀ / √d_k, the masked softmax over the keys, @ v. {_MASK_HINT}"
     },
+    "cosine_schedule": {
+        "hint": "Below warmup: peak·step/warmup; from warmup to total: peak·½(1 + cos(π(step − "
+        "warmup)/(total − warmup))); after total: 0. np.where picks, entry by entry."
+    },
+    "sampling_distribution": {
+        "hint": "Divide by the temperature; keep the top_k largest logits (the others −inf); a "
+        "stable softmax; keep each token whose more probable tokens add up to less than "
+        "top_p; divide by the sum of what is kept."
+    },
+    "adamw_step": {
+        "hint": "Scale every gradient by min(1, max_norm/‖g‖), ‖g‖ over all of them; m and v "
+        "from the clipped gradients; m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ); "
+        "θ − lr·(m̂/(√v̂ + ε) + λθ).",
+        "parts": ("params", "m", "v"),
+    },
 }
 
 

@@ -79,6 +79,12 @@ FAMILIES = (
     Family("kernel_regression", r"kernelreg|kernel_regression|nadaraya", re.I),
     Family("additive", r"additive\w*attention|bahdanau", re.I),
     Family("translator", r"translator", re.I),
+    # lesson 12: learning-rate schedules, optimizers and clipping, drawing tokens
+    Family("schedules", r"cosine_?decay|cosine_?anneal|warm_?up|learning_?rate_?schedule|"
+                        r"lr_?schedul|one_?cycle", re.I),
+    Family("optimizers", r"adam|clip_?by_?global_?norm|clip_?grad_?norm|^global_norm$", re.I),
+    Family("sampling", r"^(?:stateless_|random_)?categorical$|multinomial|sampler$|top_?p_|"
+                       r"nucleus|sample_?logits", re.I),
     Family("grading_code", r"(?!)"),  # only whole modules (COURSE_FALLBACKS)
 )
 

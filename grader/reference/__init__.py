@@ -1,6 +1,6 @@
 """The course's answer key: ``grader.reference``.
 
-The NumPy functions (lessons 00–03, 05, 08–11 and 13, and lesson 07's data and decoding steps in
+The NumPy functions (lessons 00–03, 05, 08–13, and lesson 07's data and decoding steps in
 ``grader.reference.translator``) import at once; the Keras layers and lesson 11's decoding
 steps (and TensorFlow with them) load on first use, so the NumPy lessons stay fast.
 """
@@ -9,6 +9,7 @@ import importlib
 
 from grader.reference.decoding import attend_step
 from grader.reference.gradients import attention_backward
+from grader.reference.language_model import adamw_step, cosine_schedule, sampling_distribution
 from grader.reference.modern_block import (
     apply_rope,
     grouped_query_attention,
@@ -52,6 +53,9 @@ __all__ = [
     "greedy_decode",
     "alignment",
     "attend_step",
+    "cosine_schedule",
+    "sampling_distribution",
+    "adamw_step",
     "apply_rope",
     "rms_norm",
     "swiglu",
