@@ -37,6 +37,7 @@ from grader.state import (
     remove_entry,
     submitters,
 )
+from grader.terminal_report import progress_over
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -374,13 +375,11 @@ class Course:
         again. A student whose feedback fails does not stop the others: with ``messages``, each
         failure is a line there (``student / lesson: feedback failed: why``); without, the
         failures are raised together at the end."""
-        from tqdm.auto import tqdm
-
         if students is None:
             students = self.submissions(lesson, "autograded")
         files, notes, failed = [], [], []
-        for student in tqdm(students, desc=f"feedback {lesson}", unit="student",
-                            disable=len(students) < 2):
+        for student in progress_over(students, f"feedback {lesson}", "student",
+                                     shown=len(students) > 1):
             try:
                 files += self._feedback_of(lesson, student, release, notes)
             except Exception as error:  # noqa: BLE001 — one student's failure stops no other

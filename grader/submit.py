@@ -27,7 +27,7 @@ from grader.terminal_report import Style, attempt_report, exercise_results, prin
 def course_of(settings: Settings) -> Course:
     """The course ``settings`` say where to find."""
     return Course(settings.state_dir, settings.db_url, settings.solutions_dir,
-                  settings.exchange_dir, settings.cell_timeout)
+                  settings.exchange_dir, settings.cell_timeout, settings=settings)
 
 
 def lesson_of(path: Path, known: list[str]) -> tuple[str, list[Path]]:

@@ -32,8 +32,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from grader.batch.cluster_trust import Scheduler, lesson_cells, refusal
 from grader.batch.cluster_worker import (
     describe_worker,
@@ -52,6 +50,7 @@ from grader.judging.seeds import Seeds
 from grader.layout import CourseLayout
 from grader.settings import Settings
 from grader.state import copy_safely
+from grader.terminal_report import Progress
 
 CONNECT_SECONDS = 10  # to reach the scheduler
 WORKERS_SECONDS = 30  # for a first worker to join it
@@ -145,8 +144,8 @@ def run_on_cluster(layout: CourseLayout, terms: GradingTerms, todo, scheduler: S
                 key = f"autograde-{lesson}-{student}-{package['batch']}"
                 futures[client.submit(grade_task, shared, student, files, seeds[student],
                                       key=key, pure=False)] = student
-            bar = tqdm(total=len(todo), desc=f"autograde {lesson} on {scheduler.address}",
-                       unit="submission", disable=not progress)
+            bar = Progress(len(todo), f"autograde {lesson} on {scheduler.address}",
+                           "submission", shown=progress)
             try:
                 for future in as_completed(futures):
                     student = futures.pop(future)

@@ -21,7 +21,6 @@ from collections import deque
 from multiprocessing.connection import wait
 
 import psutil
-from tqdm.auto import tqdm
 
 from grader.batch import workers
 from grader.batch.gradebook import finish
@@ -38,6 +37,7 @@ from grader.batch.slots import Slot, make_slot_folders, new_batch_folder
 from grader.judging.seeds import Seeds
 from grader.kernel import sandbox, warm_kernels
 from grader.layout import CourseLayout
+from grader.terminal_report import Progress
 
 
 def grade_here(job: GradingJob) -> tuple[dict | None, str | None]:
@@ -89,8 +89,7 @@ def run_on_pool(layout: CourseLayout, terms: GradingTerms, todo: deque[str],
     for slot, server in zip(slots, warm_servers, strict=False):  # none: cold kernels
         server.serve_slot(slot.folder)
         slot.server = server
-    bar = tqdm(total=len(todo), desc=f"autograde {lesson}", unit="submission",
-               disable=not progress)
+    bar = Progress(len(todo), f"autograde {lesson}", "submission", shown=progress)
 
     def job_of(slot: Slot) -> GradingJob:
         student = todo.popleft()
