@@ -106,7 +106,7 @@ def test_the_cluster_grades_as_the_local_pool_does(cluster, courses, capsys):
     out = capsys.readouterr().out
     assert out.count("sandbox: ") == 2, out  # one line per worker
     assert f"{LESSON}: 3 graded" in out, out
-    if warm_kernels.available():  # the workers' kernels were forked warm
+    if warm_kernels.available(on_cluster.settings):  # the workers' kernels were forked warm
         assert "waiting for the kernel server" in out, out
 
     report = local.autograde_all(LESSON, list(ANSWERS), jobs=2, progress=False)
