@@ -49,9 +49,10 @@ class KerasBlock(layers.Layer):
     ``d_model`` (the last axis of ``x``) is known.
 
     The attention layers are always asked for their weights (``return_attention_scores=True``):
-    Keras's layer then gives a query row with nothing to attend to zero weights, so that it
-    reads nothing from the values, as the course's layer does. (Without them, Keras 3.15 takes
-    a fused path, ``ops.dot_product_attention``, that averages all the values on such a row.)
+    since Keras 3.10 (keras-team/keras#21149), Keras's layer then gives a query row with nothing
+    to attend to zero weights, so that it reads nothing from the values, as the course's layer
+    does. (Without them, Keras 3.15 takes a fused path, ``ops.dot_product_attention``, that
+    averages all the values on such a row; Keras 3.7 to 3.9 average them on both paths.)
     """
 
     def __init__(self, num_heads, key_dim, ff_dim, cross_attention=False, norm_first=True,

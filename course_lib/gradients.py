@@ -54,7 +54,8 @@ def identity_attention(layer_class, d: int):
     weights, in the same order: query kernel ``(d, 1, d)`` and bias ``(1, d)``, key, value, and
     the output kernel ``(1, d, d)`` and bias ``(d,)``)."""
     layer = layer_class(num_heads=1, key_dim=d)
-    probe = np.zeros((1, 1, d), dtype="float32")  # (B, T, d): builds the weights
+    probe = np.zeros((1, 2, d), dtype="float32")  # (B, T, d): builds the weights (T = 2: a
+    # softmax over a single key makes Keras warn)
     layer(probe, probe, probe)
     identity = np.eye(d, dtype="float32")  # (d, d)
     weights = []
