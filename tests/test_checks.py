@@ -1,4 +1,6 @@
-"""The public checks: right answers pass, wrong ones fail and name their mistake."""
+"""The public checks: the answer key passes; unwritten, unreturned, hard-coded, mutating and
+crashing answers are reported, and wrong answers raise no warnings (every answer of the corpora
+meets its check in ``test_answer_corpus.py``)."""
 
 from __future__ import annotations
 
