@@ -3,10 +3,12 @@
 Only descriptions live here. The wrong variants themselves (code) live in
 ``grader.judging.wrong_variants``; the public fixtures store their outputs on fixed inputs.
 A description completes the sentence "it matches ..." and then says what to do instead.
-Lesson 12's are written in ``course_lib.language_model_misconceptions`` and merged here.
+Lessons 12's and 13's are written in ``course_lib.language_model_misconceptions`` and
+``course_lib.modern_block_misconceptions`` and merged here.
 """
 
 from course_lib.language_model_misconceptions import DESCRIPTIONS as LESSON_12
+from course_lib.modern_block_misconceptions import DESCRIPTIONS as LESSON_13
 
 DESCRIPTIONS = {
     # 00 dot product
@@ -455,4 +457,6 @@ DESCRIPTIONS = {
     ),
     # 12 cosine_schedule, sampling_distribution, adamw_step
     **LESSON_12,
+    # 13 apply_rope, rms_norm, swiglu, grouped_query_attention
+    **LESSON_13,
 }

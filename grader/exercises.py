@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from course_lib.exercises import EXERCISES
 from grader import reference as ref
 from grader.judging import language_model_variants as lesson_12
+from grader.judging import modern_block_variants as lesson_13
 from grader.judging import wrong_variants as wrong
 from grader.reference import decoding, numpy_layers, translator
 
@@ -84,6 +85,16 @@ GRADED: dict[str, Graded] = {graded.name: graded for graded in (
            "the global norm, the moments and their bias correction, with NumPy"),
     Graded("sampling_distribution", ref.sampling_distribution, lesson_12.SAMPLING,
            ("softmax", "sampling"), "np.sort, a stable softmax and np.cumsum, with NumPy"),
+    Graded("apply_rope", ref.apply_rope, lesson_13.APPLY_ROPE, ("rotary", "positions"),
+           "np.cos and np.sin of the angles position · base^(-2i/d), on x[..., 0::2] and "
+           "x[..., 1::2]"),
+    Graded("rms_norm", ref.rms_norm, lesson_13.RMS_NORM, ("rms_norm",),
+           "np.mean of x² over the last axis and np.sqrt, as the lesson derives RMSNorm"),
+    Graded("swiglu", ref.swiglu, lesson_13.SWIGLU),
+    Graded("grouped_query_attention", ref.grouped_query_attention,
+           lesson_13.GROUPED_QUERY_ATTENTION, ("attention",),
+           "np.repeat of the key-value heads, the scaled scores, the lesson's masked_softmax "
+           "and @ v"),
 )}
 
 

@@ -1,6 +1,7 @@
 """What the NumPy lessons' public checks share: the stored fixtures, how each exercise's results
-are compared (:data:`COMPARE_OPTIONS`, which the judge uses too), and the properties several
-checks test (rows that are distributions, fresh random inputs).
+are compared (:data:`COMPARE_OPTIONS`, a view of the exercises' records in
+``course_lib.exercises``, which the judge reads too), and the properties several checks test
+(rows that are distributions, fresh random inputs).
 
 A check compares the learner's function with the answer key on the fixed cases of a fixture
 (built by ``grader/make_fixtures.py``), then tests properties the right answer must have on
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.exercises import EXERCISES
 from course_lib.feedback import RTOL, CheckFailed, call_answer, compare, describe_call
 from course_lib.misconceptions import DESCRIPTIONS
 
@@ -21,115 +23,11 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 SEP = "__"  # the separator of a fixture's flat keys (see grader/make_fixtures.py)
 
-_SOFTMAX_HINT = (
-    "np.exp(1000) overflows to inf: subtract the max along the axis (keepdims=True) before exp."
-)
-
-_MASK_HINT = "True = may attend: set the other scores to -np.inf before the softmax."
-
-# How each exercise's results are compared: the hint shown when no known mistake matches, the
-# names of the returned arrays, and the tolerance. The hidden tests use the same settings.
-COMPARE_OPTIONS = {
-    "dot_product": {"hint": "A dot product is one number: the sum of a[i] * b[i]."},
-    "attention_scores": {
-        "hint": "Each entry (i, j) is the dot product of query i with key j, divided by √d_k."
-    },
-    "softmax": {"hint": _SOFTMAX_HINT},
-    "masked_softmax": {"hint": f"{_MASK_HINT} {_SOFTMAX_HINT}"},
-    "causal_mask": {"hint": "Entry (i, j) is True when key j is not in the future: j ≤ i."},
-    "padding_mask": {"hint": "Entry (b, 0, j) is True when j < lengths[b]; shape (B, 1, t)."},
-    "weighted_sum": {"hint": "Output row i is Σ_j weights[i, j] · v[j]."},
-    "scaled_dot_product_attention": {
-        "hint": f"scores → masked softmax over the keys → weights @ v. {_MASK_HINT}",
-        "parts": ("output", "weights"),
-    },
-    "blockwise_attention": {
-        "hint": (
-            "Keep a running max m, sum ℓ and output o per query; rescale ℓ and o by "
-            "exp(m_old - m_new) when m grows, and divide o by ℓ at the end."
-        ),
-        # Streaming must not change the result: only the order of the additions differs.
-        "rtol": 1e-10,
-        "atol": 1e-12,
-    },
-    "sinusoidal_encoding": {
-        "hint": "Row t is position t = 0 … T-1; column 2i holds sin(t / 10000^(2i/d)) and column "
-        "2i + 1 cos(t / 10000^(2i/d)).",
-        # float32 angles of up to a few hundred radians are off by about 1e-5
-        "rtol": 1e-4,
-        "atol": 1e-6,
-    },
-    "attention_backward": {
-        "hint": "dv = Aᵀ dO; dA = dO vᵀ; dS = A ⊙ (dA − rowsum(dA ⊙ A)); dq = dS k/√d_k; "
-        "dk = dSᵀ q/√d_k, with A the masked softmax of the forward pass.",
-        "parts": ("dq", "dk", "dv"),
-    },
-    "nadaraya_watson": {
-        "hint": "Scores −(x_query − x_train)² / (2 w²) for every (query, training point) pair, "
-        "(..., n_query, n_train); a stable softmax over the training points (axis=-1); then "
-        "the weighted sum of y_train.",
-        # float32 answers: exp of scores of a few hundred is off by about 1e-5
-        "rtol": 1e-4,
-        "atol": 1e-6,
-    },
-    "additive_scores": {
-        "hint": "Project once, q @ w_q (..., Tq, h) and k @ w_k (..., Tk, h); add them for every "
-        "pair as (..., Tq, 1, h) + (..., 1, Tk, h); tanh; then @ v.",
-        "rtol": 1e-4,
-        "atol": 1e-6,
-    },
-    "teacher_forcing": {
-        "hint": "Put START_ID in front and drop the last character: the decoder reads START, "
-                "t₀, …, t₈ and predicts t₀, …, t₉.",
-        "parts": ("decoder_inputs", "decoder_targets"),
-    },
-    "greedy_decode": {
-        "hint": "At step i, read the logits at position i, take the argmax, and write it into "
-                "the decoder input at position i + 1."
-    },
-    "alignment": {"hint": "Average the weights over the heads, then argmax over the sources."},
-    "attend_step": {
-        "hint": "Score every cached position j = 0 … t, q_t·k_j / √d_k, (..., t + 1); a stable "
-        "softmax over them (axis=-1); then the weighted sum of the cached values, (..., d_v)."
-    },
-    "apply_rope": {
-        "hint": "Pair i is x[..., 2i] and x[..., 2i + 1] (x[..., 0::2] and x[..., 1::2]); its "
-        "angle is positions[:, None] · base^(-2i/d), (T, d/2); y_2i = x_2i cos θ - x_2i+1 sin θ "
-        "and y_2i+1 = x_2i sin θ + x_2i+1 cos θ.",
-        # float32 angles of a few hundred radians are off by about 1e-5
-        "rtol": 1e-4,
-        "atol": 1e-6,
-    },
-    "rms_norm": {
-        "hint": "x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * gain: the mean square "
-        "over each vector's features, eps inside the square root, no mean subtracted."
-    },
-    "swiglu": {
-        "hint": "SiLU(z) = z · σ(z) of the gate x @ w_gate, times x @ w_up (no activation), then "
-        "@ w_down.",
-        "rtol": 1e-4,
-        "atol": 1e-6,
-    },
-    "grouped_query_attention": {
-        "hint": "Query head h reads key-value head h // (H // G): np.repeat(k, H // G, axis=-3), "
-        f"the same for v; then q kᵀ / √d_k, the masked softmax over the keys, @ v. {_MASK_HINT}"
-    },
-    "cosine_schedule": {
-        "hint": "Below warmup: peak·step/warmup; from warmup to total: peak·½(1 + cos(π(step − "
-        "warmup)/(total − warmup))); after total: 0. np.where picks, entry by entry."
-    },
-    "sampling_distribution": {
-        "hint": "Divide by the temperature; keep the top_k largest logits (the others −inf); a "
-        "stable softmax; keep each token whose more probable tokens add up to less than "
-        "top_p; divide by the sum of what is kept."
-    },
-    "adamw_step": {
-        "hint": "Scale every gradient by min(1, max_norm/‖g‖), ‖g‖ over all of them; m and v "
-        "from the clipped gradients; m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ); "
-        "θ − lr·(m̂/(√v̂ + ε) + λθ).",
-        "parts": ("params", "m", "v"),
-    },
-}
+#: How each exercise's results are compared (its learner's record's ``compare``): the hint
+#: shown when no known mistake matches, the names of the returned arrays, and the tolerance.
+#: The hidden tests use the same settings.
+COMPARE_OPTIONS = {name: exercise.compare for name, exercise in EXERCISES.items()
+                   if exercise.compare}
 
 
 def _scalars(value):

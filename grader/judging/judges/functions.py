@@ -11,8 +11,7 @@ import numpy as np
 
 from course_lib.cases.calls import LIMITED_RUN, Call, LimitedCall, ShiftCall, StandIn
 from course_lib.cases.records import Part, Slot
-from course_lib.checks import COMPARE_OPTIONS
-from course_lib.exercises import plan
+from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import (
     CheckFailed,
     PartialCredit,
@@ -52,7 +51,7 @@ def _judge_call(exercise: str, call: Call, slot: Slot, data: ProbeData) -> None:
     compare_hidden(received, graded.answer(*args, **kwargs),
                    what=describe_hidden_call(exercise, call.args, kwargs),
                    misconceptions=wrong_outputs(graded.variants, *args, **kwargs),
-                   **COMPARE_OPTIONS.get(exercise, {}))
+                   **EXERCISES[exercise].compare)
 
 
 def judge_function(exercise: str, parts: list[Part], data: ProbeData, credit: PartialCredit,
@@ -121,7 +120,7 @@ def _check_memory(exercise: str, call: LimitedCall, slot: Slot, n_calls: int,
     args["q"] = args["q"][rows]
     compare_hidden(np.asarray(received)[rows],
                    GRADED[exercise].answer(*args.values(), **kwargs),
-                   what=f"{what}, on 64 of its rows", **COMPARE_OPTIONS.get(exercise, {}))
+                   what=f"{what}, on 64 of its rows", **EXERCISES[exercise].compare)
 
 
 def limited_run(exercise: str, kind: str, seed: int, cells) -> memory_check.LimitedRun | None:
@@ -143,7 +142,7 @@ def _check_rotation(exercise: str, call: ShiftCall, received) -> None:
     encoding it matches is named."""
     T, d = call.args["T"], call.args["d"]
     what = describe_hidden_call(exercise, call.args)
-    tolerance = {key: COMPARE_OPTIONS[exercise][key] for key in ("rtol", "atol")}
+    tolerance = {key: EXERCISES[exercise].compare[key] for key in ("rtol", "atol")}
     encoding = to_numpy(received, what=f"The result of {what}")
     wrong = wrong_outputs(GRADED[exercise].variants, T, d)
     own_base = encoding_with_its_own_base(encoding, T, d)
@@ -179,7 +178,7 @@ def judge_encoding(exercise: str, parts: list[Part], data: ProbeData, credit: Pa
     :func:`judge_function` does, except a :class:`~course_lib.cases.calls.ShiftCall`, judged
     by the rotation property on the learner's own result (:func:`_check_rotation`)."""
     graded = GRADED[exercise]
-    options = COMPARE_OPTIONS[exercise]
+    options = EXERCISES[exercise].compare
     for laid_out, part_points in scored_parts(parts, points):
         with judging(credit, part_points, laid_out.part.label):
             for placed in laid_out.placed:
