@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml
 # Validate and the Assignments tab, no Create Assignment, Formgrader or Course List, no news.
 LEARNER_JUPYTER := $(CURDIR)/learner/jupyter
 LAB_ARGS ?=
+# COURSE_LANG=zh-CN opens the Chinese edition (notebooks/zh-CN/, from `course generate --lang zh-CN`)
+COURSE_LANG ?= en
+LAB_NOTEBOOKS := notebooks$(if $(filter-out en,$(COURSE_LANG)),/$(COURSE_LANG))
 lab: setup  ## set up, then open the course in JupyterLab
-	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 \
+	cd $(LAB_NOTEBOOKS) && PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=2 \
 		JUPYTER_CONFIG_PATH="$(LEARNER_JUPYTER)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 		$(CURDIR)/$(BIN)/jupyter lab --LabApp.app_settings_dir="$(LEARNER_JUPYTER)/share/jupyter/lab/settings" \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS) 00_welcome/00_welcome.ipynb

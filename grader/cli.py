@@ -35,10 +35,25 @@ def _print_batch(report) -> int:
 
 
 def cmd_generate(args, settings: Settings) -> int:
+    if args.lang != "en":
+        return _generate_edition(args.lang, args.lessons, settings)
     course = course_of(settings)
     for lesson in args.lessons or lessons():
         path = course.generate(lesson, NOTEBOOKS)
         print(f"generated {path.relative_to(NOTEBOOKS.parent)}")
+    return 0
+
+
+def _generate_edition(language: str, chosen: list[str], settings: Settings) -> int:
+    from grader import translations  # polib: an instructor's dependency
+
+    solutions = settings.solutions_dir
+    for lesson in translations.edition_lessons(language, chosen, solutions):
+        path = translations.generate(language, lesson, settings, solutions=solutions)
+        print(f"generated {path.relative_to(NOTEBOOKS.parent)}")
+    missing = [] if chosen else translations.untranslated_lessons(language, solutions)
+    if missing:
+        print(f"not translated into {language} yet: {', '.join(missing)}")
     return 0
 
 
@@ -185,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("generate", cmd_generate, "regenerate notebooks/ from solutions/")
     sub.add_argument("lessons", nargs="*", help="lessons to generate (default: all)")
+    sub.add_argument("--lang", default="en", help="the edition: en (notebooks/, the default) or "
+                     "zh-CN, whose completely translated lessons go to notebooks/zh-CN/ "
+                     "(translations/; see the instructor guide)")
 
     sub = command("check", cmd_check, "health check: solutions get full marks, student "
                   "versions zero, student versions hold no solution or hidden test")

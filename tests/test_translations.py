@@ -1,0 +1,193 @@
+"""The translated editions (grader/translations.py): every shipped catalogue is complete and up to
+date, a changed English cell makes its translation out of date, a translated notebook has the
+English one's graded cells, ids and points, and the committed ones are what generation makes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from grader import translations
+from grader.course import NOTEBOOKS, SOLUTIONS, lessons
+from grader.settings import Settings
+from grader.translations import (
+    LOCALES,
+    TRANSLATIONS,
+    catalogue_path,
+    complete_lessons,
+    lesson_problems,
+    load_catalogue,
+    merge,
+    problems,
+    read_lesson,
+    texts_of,
+    translated_lessons,
+    translated_notebook,
+    update_catalogue,
+)
+
+EDITIONS = [(language, lesson) for language in LOCALES
+            for lesson in translated_lessons(language)]
+GLOSSARY = TRANSLATIONS / "glossary.md"
+
+
+def _notebook(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _glossary() -> list[list[str]]:
+    """The glossary's rows below its header: ``[中文, English, 不译作]``."""
+    rows = [line for line in GLOSSARY.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ")]
+    return [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows[2:]]
+
+
+def test_some_lesson_is_translated():
+    assert EDITIONS, f"no catalogue in {TRANSLATIONS}"
+    assert "00_welcome" in complete_lessons("zh-CN")
+
+
+@pytest.mark.parametrize(("language", "lesson"), EDITIONS)
+def test_every_shipped_catalogue_is_complete_and_up_to_date(language, lesson):
+    found = lesson_problems(language, lesson)
+    assert not found, (f"{catalogue_path(language, lesson)}: {found}. Run update_catalogue, "
+                       "then translate the empty and fuzzy entries")
+
+
+@pytest.mark.parametrize(("language", "lesson"), EDITIONS)
+def test_a_catalogue_has_one_entry_per_markdown_cell(language, lesson):
+    catalogue = load_catalogue(language, lesson)
+    live = [entry.msgctxt for entry in catalogue if not entry.obsolete]
+    assert live == list(texts_of(read_lesson(lesson)))
+    assert not [entry for entry in catalogue if entry.obsolete], "obsolete entries: remove them"
+
+
+def _copy_lesson(tmp_path, lesson="00_welcome"):
+    """A copy of the lesson's source and of its zh-CN catalogue, to change."""
+    solutions, catalogues = tmp_path / "solutions", tmp_path / "translations"
+    shutil.copytree(SOLUTIONS / lesson, solutions / lesson)
+    target = catalogue_path("zh-CN", lesson, catalogues)
+    target.parent.mkdir(parents=True)
+    shutil.copy2(catalogue_path("zh-CN", lesson), target)
+    return solutions, catalogues
+
+
+def _edit_cell(solutions, lesson, cell_id, change):
+    path = solutions / lesson / f"{lesson}.ipynb"
+    notebook = _notebook(path)
+    notebook["cells"] = change(notebook["cells"], cell_id)
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def _reworded(cells, cell_id):
+    for cell in cells:
+        if cell["id"] == cell_id:
+            cell["source"] = "".join(cell["source"]) + "\nOne more sentence."
+    return cells
+
+
+def test_a_changed_english_cell_is_reported_out_of_date(tmp_path):
+    solutions, catalogues = _copy_lesson(tmp_path)
+    before = load_catalogue("zh-CN", "00_welcome")
+    _edit_cell(solutions, "00_welcome", "text-02", _reworded)
+
+    found = lesson_problems("zh-CN", "00_welcome", solutions, catalogues)
+    assert found == ["cell text-02: out of date, its English changed (run update_catalogue, "
+                     "then revise the fuzzy entry)"]
+    assert "00_welcome" not in complete_lessons("zh-CN", solutions, catalogues)
+    with pytest.raises(ValueError, match="text-02"):
+        translations.edition_lessons("zh-CN", ["00_welcome"], solutions, catalogues)
+
+    update_catalogue("zh-CN", "00_welcome", solutions, catalogues)  # as msgmerge
+    entry = next(e for e in load_catalogue("zh-CN", "00_welcome", catalogues)
+                 if e.msgctxt == "text-02")
+    old = next(e for e in before if e.msgctxt == "text-02")
+    assert "fuzzy" in entry.flags
+    assert entry.previous_msgid == old.msgid and entry.msgstr == old.msgstr
+    assert entry.msgid.endswith("One more sentence.")
+    assert lesson_problems("zh-CN", "00_welcome", solutions, catalogues) == [
+        "cell text-02: out of date (fuzzy)"]
+
+
+def test_new_and_removed_cells_are_merged_as_msgmerge_does():
+    catalogue = translations.new_catalogue("zh-CN", "00_welcome")
+    merge(catalogue, {"a": "Alpha", "b": "Beta"})
+    for entry in catalogue:
+        entry.msgstr = entry.msgid.upper()
+    merge(catalogue, {"b": "Beta", "c": "Gamma"})
+    assert [(e.msgctxt, e.obsolete) for e in catalogue] == [("b", False), ("c", False),
+                                                            ("a", True)]
+    assert problems(catalogue, {"b": "Beta", "c": "Gamma"}) == ["cell c: not translated"]
+    assert problems(catalogue, {"b": "Beta", "d": "Delta"}) == [
+        "cell d: missing (run update_catalogue)"]
+    assert problems(None, {"b": "Beta"}) == ["no catalogue"]
+    with pytest.raises(ValueError, match="cell c: not translated"):
+        translated_notebook({"cells": [{"cell_type": "markdown", "id": "c", "source": "Gamma"}]},
+                            catalogue)
+
+
+def test_an_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="Received: language='fr'"):
+        catalogue_path("fr", "00_welcome")
+
+
+def _graded_cells(notebook):
+    """Each cell's id, kind and nbgrader metadata (a locked text's checksum aside: it is the
+    checksum of its own language's text), and the source of every code cell."""
+    cells = []
+    for cell in notebook["cells"]:
+        grading = dict(cell["metadata"].get("nbgrader", {}))
+        if cell["cell_type"] == "markdown":
+            grading.pop("checksum", None)
+        cells.append((cell["id"], cell["cell_type"], grading,
+                      cell["source"] if cell["cell_type"] == "code" else None))
+    return cells
+
+
+@pytest.mark.parametrize(("language", "lesson"), EDITIONS)
+def test_a_translated_notebook_has_the_english_graded_cells_ids_and_points(language, lesson):
+    committed = NOTEBOOKS / language / lesson / f"{lesson}.ipynb"
+    assert committed.is_file(), f"{committed} is missing: run `course generate --lang {language}`"
+    translated, english = _notebook(committed), _notebook(NOTEBOOKS / lesson / f"{lesson}.ipynb")
+    assert _graded_cells(translated) == _graded_cells(english)
+    assert translated["metadata"] == english["metadata"]
+    texts = texts_of(translated)
+    assert all(texts[cell_id] != text for cell_id, text in texts_of(english).items()), (
+        "a markdown cell is still in English")
+
+
+@pytest.mark.parametrize(("language", "lesson"), EDITIONS)
+def test_committed_translated_notebooks_are_what_generation_produces(tmp_path, language,
+                                                                     lesson):
+    generated = translations.generate(language, lesson, Settings.from_environment({}),
+                                      notebooks=tmp_path)
+    committed = NOTEBOOKS / language / lesson / f"{lesson}.ipynb"
+    assert _notebook(committed) == _notebook(generated), (
+        f"{committed} drifted from solutions/{lesson} and its catalogue: run "
+        f"`course generate --lang {language}` and commit")
+
+
+def test_only_complete_lessons_are_generated():
+    for language in LOCALES:
+        folder = NOTEBOOKS / language
+        assert (lessons(folder) if folder.is_dir() else []) == complete_lessons(language)
+
+
+def test_lesson_00_shows_the_glossary():
+    text = "\n".join(texts_of(_notebook(NOTEBOOKS / "zh-CN" / "00_welcome" /
+                                        "00_welcome.ipynb")).values())
+    for chinese, english, _ in _glossary():
+        assert f"| {chinese} | {english} |" in text, f"lesson 00 lacks the glossary's {chinese}"
+
+
+@pytest.mark.parametrize("lesson", translated_lessons("zh-CN"))
+def test_translations_use_the_glossary_terms(lesson):
+    avoided = {word.strip(): chinese for chinese, _, words in _glossary()
+               for word in re.split("[、,]", words) if word.strip()}
+    for entry in load_catalogue("zh-CN", lesson):
+        for word, term in avoided.items():
+            assert word not in entry.msgstr, (
+                f"{lesson}, cell {entry.msgctxt}: {word!r}; the glossary's term is {term!r}")
