@@ -108,7 +108,7 @@ def stage(source: Path) -> None:
     mathjax = source / "_static" / "mathjax" / MATHJAX
     mathjax.parent.mkdir(parents=True)
     mathjax.write_text(str(mathjax_component(MATHJAX)), encoding="utf-8")
-    for lesson in lessons():
+    for lesson in lessons(NOTEBOOKS):  # the lessons released to learners
         student = NOTEBOOKS / lesson / f"{lesson}.ipynb"
         shutil.copy2(student, source / STUDENT_NOTEBOOKS / student.name)
         solution = json.loads((SOLUTIONS / lesson / student.name).read_text(encoding="utf-8"))
