@@ -19,6 +19,7 @@ import textwrap
 
 import numpy as np
 from language_model_variants import VARIANTS as LANGUAGE_MODEL  # lesson 12's corpus
+from modern_block_variants import VARIANTS as MODERN_BLOCK  # lesson 13's corpus
 
 # 00 dot_product -------------------------------------------------------------------------------
 
@@ -1253,6 +1254,7 @@ VARIANTS = {
         ],
     },
     **LANGUAGE_MODEL,
+    **MODERN_BLOCK,
 }
 
 

@@ -231,6 +231,9 @@ LESSONS = {lesson.name: lesson for lesson in (
                                "cached_greedy_decode"], decoding_cell))),
     Lesson("12_language_model", (_numpy("cosine_schedule", (2, 4)), _numpy("adamw_step", (2, 4)),
                                  _numpy("sampling_distribution", (2, 4)))),
+    Lesson("13_modern_block", (_numpy("apply_rope", (2, 4)), _numpy("rms_norm", (2, 4)),
+                               _numpy("swiglu", (2, 4)),
+                               _numpy("grouped_query_attention", (2, 4)))),
 )}
 
 EXERCISES = {exercise.name: (lesson, exercise)

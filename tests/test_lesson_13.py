@@ -24,6 +24,7 @@ from course_lib.modern_block import (
     plot_receptive_field,
     swappable,
 )
+from grader.judging import policy
 from grader.judging.modern_block_variants import (
     APPLY_ROPE,
     GROUPED_QUERY_ATTENTION,
@@ -248,3 +249,27 @@ def test_the_plots_draw_what_they_are_given():
     assert len(fig.axes) >= 3
     assert plot_receptive_field(np.eye(3, 5, dtype=bool), 2).get_xlabel() == "position t"
     plt.close("all")
+
+
+# the policy --------------------------------------------------------------------------------------
+
+
+def test_library_stand_ins_are_refused():
+    """Each exercise's text names these; Keras 3.15's own are checked in its installed source."""
+    for exercise, source, name in [
+        ("rms_norm", "import keras\nkeras.layers.RMSNormalization()(x)\n",
+         "keras.layers.RMSNormalization"),
+        ("rms_norm", "from keras import ops\nops.rms_normalization(x, gain)\n",
+         "keras.ops.rms_normalization"),
+        ("grouped_query_attention", "import keras\nkeras.ops.dot_product_attention(q, k, v)\n",
+         "keras.ops.dot_product_attention"),
+        ("grouped_query_attention", "import keras\nkeras.layers.GroupQueryAttention(8, 4, 2)\n",
+         "keras.layers.GroupQueryAttention"),
+        ("apply_rope", "import keras_hub\nkeras_hub.layers.RotaryEmbedding()(x)\n",
+         "keras_hub.layers.RotaryEmbedding"),
+    ]:
+        assert policy.stand_ins(exercise, source).refused == [name], source
+    allowed = ("import numpy as np\nfrom keras import ops\n"
+               "ops.silu(x) * np.cos(x) @ np.repeat(k, 2)\n")
+    for exercise in EXERCISES:
+        assert policy.stand_ins(exercise, allowed).refused == [], exercise

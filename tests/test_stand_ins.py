@@ -141,7 +141,8 @@ def test_every_refusing_exercise_says_so_in_its_text(exercise):
     lesson = next(lesson for lesson in ("02_softmax", "03_weighted_sum", "04_keras_layer",
                                         "05_positions", "06_transformer_block",
                                         "07_application", "08_efficiency", "09_gradients",
-                                        "10_other_scores", "11_kv_cache", "12_language_model")
+                                        "10_other_scores", "11_kv_cache", "12_language_model",
+                                        "13_modern_block")
                   if any(c.metadata.get("nbgrader", {}).get("grade_id") == f"answer_{exercise}"
                          for c in solution_notebook(lesson).cells))
     cells = solution_notebook(lesson).cells

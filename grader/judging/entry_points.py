@@ -85,6 +85,9 @@ FAMILIES = (
     Family("optimizers", r"adam|clip_?by_?global_?norm|clip_?grad_?norm|^global_norm$", re.I),
     Family("sampling", r"^(?:stateless_|random_)?categorical$|multinomial|sampler$|top_?p_|"
                        r"nucleus|sample_?logits", re.I),
+    # lesson 13: rotary position embeddings, RMS normalisation
+    Family("rotary", r"rotary", re.I),
+    Family("rms_norm", r"rms_?norm", re.I),
     Family("grading_code", r"(?!)"),  # only whole modules (COURSE_FALLBACKS)
 )
 
