@@ -11,6 +11,7 @@ import shutil
 import pytest
 
 from grader import translations
+from grader.cli import main as course
 from grader.course import NOTEBOOKS, SOLUTIONS, lessons
 from grader.settings import Settings
 from grader.translations import (
@@ -191,3 +192,13 @@ def test_translations_use_the_glossary_terms(lesson):
         for word, term in avoided.items():
             assert word not in entry.msgstr, (
                 f"{lesson}, cell {entry.msgctxt}: {word!r}; the glossary's term is {term!r}")
+
+
+@pytest.mark.parametrize(("argv", "why"), [
+    (["--lang", "zh-CN", "02_softmax"], "02_softmax is not translated into zh-CN yet: no "
+                                        "catalogue. Received: lesson='02_softmax'"),
+    (["--lang", "fr"], "the course has no 'fr' edition"),
+])
+def test_course_generate_refuses_an_edition_that_is_not_there(capsys, argv, why):
+    assert course(["generate", *argv]) == 1
+    assert why in capsys.readouterr().err
