@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from grader import translations
-from grader.cli import main as course
+from grader.cli import main as course_command
 from grader.course import NOTEBOOKS, SOLUTIONS, lessons
 from grader.settings import Settings
 from grader.translations import (
@@ -200,5 +200,5 @@ def test_translations_use_the_glossary_terms(lesson):
     (["--lang", "fr"], "the course has no 'fr' edition"),
 ])
 def test_course_generate_refuses_an_edition_that_is_not_there(capsys, argv, why):
-    assert course(["generate", *argv]) == 1
+    assert course_command(["generate", *argv]) == 1
     assert why in capsys.readouterr().err
