@@ -115,20 +115,27 @@ def learner_environment(base: Path) -> Path:
                      cwd=base).stdout.strip())
     (site / "course-shared-packages.pth").write_text(f"{SITE_PACKAGES}\n")
     _run(python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", wheel, cwd=base)
-    # JupyterLab's assets, kernelspecs and labextensions: the full install's.
-    (env / "share").mkdir(exist_ok=True)
-    (env / "share" / "jupyter").symlink_to(VENV / "share" / "jupyter")
-    # The server extensions a learner gets: JupyterLab's and nbgrader's, without the formgrader.
+    # JupyterLab's assets, kernelspecs and labextensions: the full install's, beside the
+    # settings the wheel installed (share/jupyter/lab/settings: no question about the news).
+    _link_missing(VENV / "share" / "jupyter", env / "share" / "jupyter")
+    # The server extensions: the full install's list, less nbgrader's instructor tools, which
+    # the wheel's nbgrader_learner.json turns off (read after nbgrader's own files).
     extensions = env / "etc" / "jupyter" / "jupyter_server_config.d"
-    extensions.mkdir(parents=True, exist_ok=True)
     for source in (VENV / "etc" / "jupyter" / "jupyter_server_config.d").glob("*.json"):
-        settings = json.loads(source.read_text())
-        enabled = settings.get("ServerApp", {}).get("jpserver_extensions", {})
-        for name in list(enabled):
-            if "formgrader" in name:
-                enabled[name] = False
-        (extensions / source.name).write_text(json.dumps(settings))
+        if not (extensions / source.name).exists():
+            shutil.copy2(source, extensions / source.name)
     return python
+
+
+def _link_missing(source: Path, target: Path) -> None:
+    """Make ``target`` hold everything of ``source``: what it lacks as links, into the folders
+    both have."""
+    for entry in source.iterdir():
+        if (target / entry.name).is_dir() and entry.is_dir():
+            _link_missing(entry, target / entry.name)
+        elif not (target / entry.name).exists():
+            target.mkdir(parents=True, exist_ok=True)
+            (target / entry.name).symlink_to(entry)
 
 
 # -- accounts ----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ page, the browser's console and the hub's log (with every server's) are kept in
 from __future__ import annotations
 
 import csv
+import json
 import pwd
 import re
 import time
@@ -35,6 +36,7 @@ pytest.importorskip("playwright.sync_api", reason="the browser test needs playwr
 
 from e2e_support import Notebook  # noqa: E402  (after the import check above)
 from hub_support import (  # noqa: E402
+    ARTIFACTS,
     Recorder,
     chromium,
     home_left_as_found,
@@ -197,6 +199,17 @@ def status_of(page, url: str) -> int:
     return page.request.get(url).status
 
 
+# nbgrader's instructor tools: on the instructor's server, never on a learner's.
+INSTRUCTOR_TOOLS = {"@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
+                    "@jupyter/nbgrader:course-list"}
+
+
+def disabled_extensions(page) -> set[str]:
+    """The JupyterLab extensions that the server's page config disables."""
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    return set(config["disabledExtensions"])
+
+
 def test_classroom_on_jupyterhub():
     started = time.monotonic()
     laps = []
@@ -234,6 +247,7 @@ def test_classroom_on_jupyterhub():
                 # 1. The instructor releases the lesson.
                 page = pages["instructor"]
                 wait_for_lab(page, INSTRUCTOR)
+                assert not INSTRUCTOR_TOOLS & disabled_extensions(page)
                 instructor = Instructor(page, work)
                 lap("instructor logged in, terminal open")
                 instructor.run("release", f"course release {LESSON}", timeout=120)
@@ -244,12 +258,15 @@ def test_classroom_on_jupyterhub():
                 learners = {}
                 for role in names:
                     wait_for_lab(pages[role], names[role])
+                    assert INSTRUCTOR_TOOLS <= disabled_extensions(pages[role])
                     learners[role] = Learner(pages[role], names[role])
                 ana, ben = learners["ana"], learners["ben"]
                 ana_cell = ana.fetch_and_open()
                 ana.start_validating(ana_cell, SLOW)
                 lap("ana fetched the lesson, validates an answer over the time limit")
                 ben_cell = ben.fetch_and_open()
+                ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)  # kept, failure or not
+                ben.page.screenshot(path=str(ARTIFACTS.parent / "hub-learner-lab.png"))
                 said = ben.validate(ben_cell, MISTAKE)
                 assert said.startswith("failure") and MISTAKE_NAMED in said, said
                 ben.submit()
