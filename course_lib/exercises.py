@@ -187,8 +187,9 @@ EXERCISES: dict[str, Exercise] = {exercise.name: exercise for exercise in (
              }),
     Exercise("nadaraya_watson", "10_other_scores", "function", plans.nadaraya_watson,
              "check_nadaraya_watson",
-             ("nw_softmax_over_queries", "nw_width_not_squared", "nw_farthest_point",
-              "nw_unnormalised", "nw_unstable_softmax"), fixture_inputs.nadaraya_watson,
+             ("nw_softmax_over_queries", "nw_width_not_squared", "nw_width_without_two",
+              "nw_farthest_point", "nw_unnormalised", "nw_unstable_softmax"),
+             fixture_inputs.nadaraya_watson,
              compare={
                  "hint": "Scores −(x_query − x_train)² / (2 w²) for every (query, training point) "
                  "pair, (..., n_query, n_train); a stable softmax over the training points "

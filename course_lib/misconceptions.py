@@ -210,6 +210,10 @@ DESCRIPTIONS = {
         "the distance divided by 2w instead of 2w²: the score is −(x − x_i)² / (2w²), the "
         "exponent of a Gaussian of standard deviation w"
     ),
+    "nw_width_without_two": (
+        "the distance divided by w² instead of 2w²: the score is −(x − x_i)² / (2w²), the "
+        "exponent of a Gaussian of standard deviation w; without the 2 the width acts as w/√2"
+    ),
     "nw_farthest_point": (
         "a positive squared distance, which gives the most weight to the farthest training "
         "point: the score is −(x − x_i)², larger for closer points"

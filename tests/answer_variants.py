@@ -942,6 +942,12 @@ def nw_width_not_squared(x_query, x_train, y_train, width):
     return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
 
 
+def nw_width_without_two(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / width**2
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
 def nw_positive_distance(x_query, x_train, y_train, width):
     scores = (x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
@@ -1211,6 +1217,7 @@ VARIANTS = {
         "wrong": [
             (nw_over_queries, "nw_softmax_over_queries"),
             (nw_width_not_squared, "nw_width_not_squared"),
+            (nw_width_without_two, "nw_width_without_two"),
             (nw_positive_distance, "nw_farthest_point"),
             (nw_kernel_sum, "nw_unnormalised"),
             (nw_unstable, "nw_unstable_softmax"),

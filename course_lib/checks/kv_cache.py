@@ -93,8 +93,10 @@ def check_decode_step(decode_step) -> None:
                 raise CheckFailed(f"After step {t} the cache should be (2, B, t + 1, H, key_dim) "
                                   f"= {expected_cache}. Received: {tuple(cache.shape)}")
             compare_keras(logits, full[:, t], what=f"the logits of decode_step at step {t}",
-                          hint="Step 0 right and later steps wrong: look at what the cache holds "
-                               "and at the position the token is embedded at." if t else
+                          hint="Step 0 right and later steps wrong: look at what the cache holds, "
+                               "at the position the token is embedded at, and at the scale "
+                               "1/√key_dim (at step 0 a single key gets weight 1 whatever the "
+                               "scale)." if t else
                                "The first step attends to its own key alone: check the "
                                "projections, the scale and the rest of the block.")
     passed("decode_step", 3)

@@ -333,10 +333,10 @@ ATTENTION_BACKWARD = {
 
 
 def _nadaraya_watson(x_query, x_train, y_train, width, *, axis=-1, sign=-1.0, power=2,
-                     normalised=True, stable=True):
+                     factor=2.0, normalised=True, stable=True):
     """Nadaraya–Watson regression with one switch turned off: the mistake it names."""
     distance = x_query[..., :, None] - x_train[..., None, :]  # (..., n_query, n_train)
-    scores = sign * distance**2 / (2 * width**power)  # (..., n_query, n_train)
+    scores = sign * distance**2 / (factor * width**power)  # (..., n_query, n_train)
     if not normalised:
         weights = np.exp(scores)  # the kernel alone, (..., n_query, n_train)
     elif stable:
@@ -355,6 +355,7 @@ def _nadaraya_watson_with(**switches):
 NADARAYA_WATSON = {
     "nw_softmax_over_queries": _nadaraya_watson_with(axis=-2),
     "nw_width_not_squared": _nadaraya_watson_with(power=1),
+    "nw_width_without_two": _nadaraya_watson_with(factor=1.0),
     "nw_farthest_point": _nadaraya_watson_with(sign=1.0),
     "nw_unnormalised": _nadaraya_watson_with(normalised=False),
     "nw_unstable_softmax": _nadaraya_watson_with(stable=False),
