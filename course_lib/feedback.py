@@ -59,11 +59,34 @@ def describe_array(x) -> str:
     return f"a {type(x).__name__}"
 
 
+def _sequence(x, describe) -> str:
+    """A list or tuple as a message shows it: arrays of one shape counted, others one by one."""
+    shapes = {a.shape for a in x if isinstance(a, np.ndarray) and a.ndim > 0}
+    if len(x) > 1 and len(shapes) == 1 and all(isinstance(a, np.ndarray) for a in x):
+        return f"{type(x).__name__} of {len(x)} arrays of shape {shapes.pop()}"
+    inner = ", ".join(describe(a) for a in x)
+    return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
+
+
 def describe_value(x) -> str:
-    """An argument as a message shows it: arrays by shape, small values as written."""
+    """An argument as a message shows it: arrays by shape (in a list or tuple too), small
+    values as written."""
     if isinstance(x, np.ndarray) and x.ndim > 0:
         return f"array of shape {x.shape}"
+    if isinstance(x, list | tuple):
+        return _sequence(x, describe_value)
     return repr(x.item() if isinstance(x, np.generic | np.ndarray) else x)
+
+
+def describe_hidden_value(x) -> str:
+    """An argument of a hidden test as its feedback shows it: as :func:`describe_value`, but
+    any number that is not a whole one only by its kind (``a float``), wherever it stands."""
+    if isinstance(x, float | np.floating) or (
+            isinstance(x, np.ndarray) and x.ndim == 0 and np.issubdtype(x.dtype, np.floating)):
+        return "a float"
+    if isinstance(x, list | tuple):
+        return _sequence(x, describe_hidden_value)
+    return describe_value(x)
 
 
 def describe_call(name: str, args: Mapping, kwargs: Mapping | None = None) -> str:
@@ -76,8 +99,7 @@ def describe_hidden_call(name: str, args: Mapping, kwargs: Mapping | None = None
     """A call of a hidden test as its feedback shows it: arrays by shape, sizes and options as
     written, any other number only by its kind (``width=a float``), so that no input leaves
     the judge."""
-    shown = [f"{key}=a float" if isinstance(value, float | np.floating)
-             else f"{key}={describe_value(value)}"
+    shown = [f"{key}={describe_hidden_value(value)}"
              for key, value in {**args, **(kwargs or {})}.items()]
     return f"{name}({', '.join(shown)})"
 
