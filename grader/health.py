@@ -40,6 +40,7 @@ class LessonHealth:
     solution: tuple[float, float] = (0.0, 0.0)
     blank: tuple[float, float] = (0.0, 0.0)
     attack: tuple[float, float] = (0.0, 0.0)
+    generated: bool = True  # False: the lesson could not be generated, nothing was graded
 
     def line(self) -> str:
         mark = "✗" if self.problems else "✓"
@@ -78,13 +79,18 @@ def leaks(source: Path, released: Path) -> list[str]:
     return found
 
 
-def attack_submission(source: Path, path: Path) -> Path:
+def attack_notebook(source: Path) -> nbformat.NotebookNode:
     """The solution notebook with every answer cell replaced by :data:`ATTACK`."""
     notebook = nbformat.read(source, as_version=4)
     for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+        if _answer_cell(cell):
             cell.source = ATTACK
-    nbformat.write(notebook, path)
+    return notebook
+
+
+def attack_submission(source: Path, path: Path) -> Path:
+    """:func:`attack_notebook`, written to ``path``."""
+    nbformat.write(attack_notebook(source), path)
     return path
 
 
@@ -101,27 +107,48 @@ def _check_scores(health: LessonHealth, course: Course, student: str, full: bool
                                    f"(expected {expected:g})")
 
 
-def check_lesson(course: Course, lesson: str, jobs: int) -> LessonHealth:
-    """Generate ``lesson``, check its student version for leaks and autograde both versions."""
+SUBMISSIONS = ("solution", "blank", "attack")  # what a lesson's check grades
+
+
+def stage_lesson(course: Course, lesson: str) -> LessonHealth:
+    """Generate ``lesson``, check its student version for leaks and add the check's three
+    submissions (:data:`SUBMISSIONS`) to ``course``, ready for one batch (a batch of other
+    submissions may hold them too)."""
     health = LessonHealth(lesson)
     source = course.solutions / lesson / f"{lesson}.ipynb"
     try:
         released = course.generate(lesson, destination=None)
     except RuntimeError as error:
         health.problems.append(str(error).splitlines()[0])
+        health.generated = False
         return health
     health.problems += leaks(source, released)
     course.add_submission(lesson, "solution", source)
     course.add_submission(lesson, "blank", released)
     course.add_submission(lesson, "attack", attack_submission(
         source, course.root / f"attack-{lesson}.ipynb"))
-    report = course.autograde_all(lesson, ["solution", "blank", "attack"], jobs=jobs,
-                                  force=True, progress=False)
-    health.problems += [m for m in report.messages if not m.startswith("attack /")]
+    return health
+
+
+def assess_lesson(health: LessonHealth, course: Course, messages: list[str]) -> LessonHealth:
+    """After the batch: the solution's full marks, the student version's and the attack's
+    zero; ``messages``: what the batch said about the solution and the student version."""
+    health.problems += messages
     _check_scores(health, course, "solution", full=True)
     _check_scores(health, course, "blank", full=False)
     _check_scores(health, course, "attack", full=False)
     return health
+
+
+def check_lesson(course: Course, lesson: str, jobs: int) -> LessonHealth:
+    """Stage ``lesson``, autograde its three submissions in one batch and assess them."""
+    health = stage_lesson(course, lesson)
+    if not health.generated:
+        return health
+    report = course.autograde_all(lesson, list(SUBMISSIONS), jobs=jobs, force=True,
+                                  progress=False)
+    return assess_lesson(health, course,
+                         [m for m in report.messages if not m.startswith("attack /")])
 
 
 def health_check(solutions: Path, lessons: list[str] | None = None, jobs: int = 2,

@@ -6,11 +6,12 @@ cell, and the batch of submissions that real autogrades judge.
 cells, one batch of real autogrades), ``tests/test_answer_corpus.py`` judges every answer of
 every corpus in-process; the per-lesson test files keep the lessons' own mathematics.
 
-A lesson's batch (:meth:`Lesson.submissions`) holds the solution notebook, the student version
-untouched, notebooks ``wrong-<i>`` and ``right-<i>`` (row ``i`` holds the ``i``-th wrong, or
-right, answer of every exercise, from the first ``batched`` answers of each), and the lesson's
-own extra submissions (those named ``right-…`` must get full marks; the lesson's test file
-asserts the others).
+A lesson's batch (:meth:`Lesson.submissions`) holds what ``course check`` grades (the solution
+notebook, the student version untouched as ``blank``, an ``attack``: ``grader.health``),
+notebooks ``wrong-<i>`` and ``right-<i>`` (row ``i`` holds the ``i``-th wrong, or right, answer
+of every exercise, from the first ``batched`` answers of each), and the lesson's own extra
+submissions (those named ``right-…`` must get full marks; the lesson's test file asserts the
+others).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import decoding_variants
 import keras_variants
 import memory_attacks
 from nbformat.v4 import new_code_cell
-from nbgrader_utils import find_cell, solution_notebook
+from nbgrader_utils import SOLUTIONS, find_cell, solution_notebook
 
+from grader.health import attack_notebook
 from grader.judging import memory_check
 
 #: ``(wrong, right)`` answers of each exercise in a lesson's batch of real autogrades; the rest
@@ -121,7 +123,8 @@ class Lesson:
 
     def submissions(self) -> dict:
         """``{student: notebook, or None for the student version untouched}``: the batch."""
-        submissions = {"solution": solution_notebook(self.name), "untouched": None}
+        submissions = {"solution": solution_notebook(self.name), "blank": None,
+                       "attack": attack_notebook(SOLUTIONS / self.name / f"{self.name}.ipynb")}
         for index, row in enumerate(self.rows("wrong")):
             submissions[f"wrong-{index}"] = self.notebook(
                 {name: answer for name, (answer, _) in row.items()},

@@ -4,10 +4,11 @@ Structure: each exercise has its answer, public-check and hidden-test cells, wit
 points, and its points and "**Your own code.**" paragraph in the text; nothing before an
 exercise calls it; every cell but the answers and the free demos is locked.
 
-One batch of real nbgrader autogrades per lesson (``autograde_all``, two processes): the
-solution gets full marks and runs without an error, the student version gets zero and says
-what to do, each wrong answer of the batch loses points on its exercise and its feedback names
-the mistake, and each right answer written differently gets full marks.
+One batch of real nbgrader autogrades per lesson (``autograde_all``, two processes), which also
+holds what ``course check`` grades: the solution gets full marks and runs without an error, the
+student version gets zero and says what to do, an attack gets zero, each wrong answer of the
+batch loses points on its exercise and its feedback names the mistake, and each right answer
+written differently gets full marks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from nbgrader_utils import autograde_errors, find_cell, graded_outputs, solution
 
 import grader.reference as ref
 from course_lib.misconceptions import DESCRIPTIONS
+from grader.course import SOLUTIONS
+from grader.health import LessonHealth, assess_lesson, leaks
 from grader.judging import policy
 
 
@@ -123,11 +126,21 @@ def test_solution_gets_full_marks_and_runs_without_error(course, graded, lesson)
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", [pytest.param(name, marks=_batch(name)) for name in LESSONS])
 def test_student_version_gets_zero_and_says_what_to_do(course, graded, lesson):
-    assert graded["untouched"] == dict.fromkeys(LESSONS[lesson].points(), 0.0)
+    assert graded["blank"] == dict.fromkeys(LESSONS[lesson].points(), 0.0)
     for exercise in LESSONS[lesson].exercises:
-        feedback = "\n".join(graded_outputs(course, lesson, "untouched", cell)
+        feedback = "\n".join(graded_outputs(course, lesson, "blank", cell)
                              for cell in exercise.graded)
         assert "is not written yet" in feedback, feedback
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", [pytest.param(name, marks=_batch(name)) for name in LESSONS])
+def test_course_check_finds_the_lesson_healthy(course, graded, lesson):
+    """``course check`` on this batch (``grader.health``): the student version hands out no
+    solution, the solution gets full marks, the student version and an attack zero."""
+    health = LessonHealth(lesson, leaks(SOLUTIONS / lesson / f"{lesson}.ipynb",
+                                        course.released / lesson / f"{lesson}.ipynb"))
+    assert assess_lesson(health, course, []).problems == [], health.line()
 
 
 @pytest.mark.slow

@@ -143,3 +143,12 @@ def test_ruff_is_clean():
         [command, "check", "--no-cache", "."], cwd=REPO, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.xdist_group("project")
+def test_a_test_marked_with_a_group_keeps_it(request):
+    """``make test`` (xdist's ``--dist loadgroup``) runs a group's tests in one process, so each
+    lesson's batch is graded once: the group is in the test's id (pytest 9.2's ids lost it)."""
+    if request.config.getoption("dist", "no") != "loadgroup":
+        pytest.skip("run without --dist loadgroup")
+    assert request.node.nodeid.endswith("@project"), request.node.nodeid
