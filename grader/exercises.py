@@ -18,7 +18,13 @@ from grader import reference as ref
 from grader.judging import language_model_variants as lesson_12
 from grader.judging import modern_block_variants as lesson_13
 from grader.judging import wrong_variants as wrong
-from grader.reference import decoding, numpy_layers, translator
+from grader.reference import (
+    decoding,
+    numpy_block,
+    numpy_layer_variants,
+    numpy_layers,
+    translator,
+)
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,14 @@ GRADED: dict[str, Graded] = {graded.name: graded for graded in (
            wrong.SCALED_DOT_PRODUCT_ATTENTION, ("softmax", "attention"),
            "your attention_scores, masked_softmax and weighted_sum"),
     Graded("AttentionLayer", numpy_layers.LAYERS["AttentionLayer"],
-           numpy_layers.VARIANTS["AttentionLayer"], ("attention",),
+           numpy_layer_variants.VARIANTS["AttentionLayer"], ("attention",),
            "Dense projections and keras.ops (matmul, softmax, where)"),
     Graded("MultiHeadAttention", numpy_layers.LAYERS["MultiHeadAttention"],
-           numpy_layers.VARIANTS["MultiHeadAttention"], ("attention",),
+           numpy_layer_variants.VARIANTS["MultiHeadAttention"], ("attention",),
            "your own projections and keras.ops (einsum, softmax)"),
     Graded("sinusoidal_encoding", ref.sinusoidal_encoding, wrong.SINUSOIDAL_ENCODING,
            ("positions",), "np.sin and np.cos of the angles t / 10000^(2i/d)"),
-    Graded("TransformerBlock", numpy_layers.TransformerBlockForward, numpy_layers.BLOCK_VARIANTS,
+    Graded("TransformerBlock", numpy_block.TransformerBlockForward, numpy_block.BLOCK_VARIANTS,
            ("blocks",), "MultiHeadAttention, LayerNormalization and Dense layers, as the lesson "
            "derives the block"),
     Graded("teacher_forcing", ref.teacher_forcing, wrong.TEACHER_FORCING),

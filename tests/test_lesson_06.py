@@ -19,7 +19,7 @@ from course_lib.cases.inputs import two_sided_mask
 from course_lib.exercises import plan
 from course_lib.misconceptions import DESCRIPTIONS
 from grader.judging import policy
-from grader.reference import numpy_layers
+from grader.reference import numpy_block
 
 LESSON = "06_transformer_block"
 EXERCISE = "TransformerBlock"
@@ -72,7 +72,7 @@ def test_numpy_twin_equals_the_keras_answer_key(cross, norm_first):
                     {"attention_mask": mask, "context_mask": context_mask}):
         options = {k: v for k, v in options.items() if v is not None}
         y, scores = block(x, context=context, return_attention_scores=True, **options)
-        expected_y, expected_scores = numpy_layers.block_forward(config, weights, x, context,
+        expected_y, expected_scores = numpy_block.block_forward(config, weights, x, context,
                                                                  **options)
         np.testing.assert_allclose(np.asarray(y), expected_y, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(np.asarray(scores), expected_scores, rtol=1e-4, atol=1e-5)
@@ -96,7 +96,7 @@ def test_a_block_holding_keras_attention_equals_the_twin(monkeypatch):
     context_mask[0, 0] = False
     options = {"attention_mask": mask, "context_mask": context_mask, "use_causal_mask": True}
     y, scores = block(x, context=context, return_attention_scores=True, **options)
-    expected_y, expected_scores = numpy_layers.block_forward(config, weights, x, context,
+    expected_y, expected_scores = numpy_block.block_forward(config, weights, x, context,
                                                              **options)
     np.testing.assert_allclose(np.asarray(y), expected_y, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(np.asarray(scores), expected_scores, rtol=1e-4, atol=1e-5)
@@ -108,13 +108,13 @@ def test_every_wrong_block_differs_somewhere_on_the_plan():
         for case in part.calls:
             inputs = (case.config, case.weights, case.x, case.context)
             for options in case.calls:
-                right = numpy_layers.block_forward(*inputs, **options)
-                for key, wrong in numpy_layers.block_variant_outputs(*inputs, **options).items():
+                right = numpy_block.block_forward(*inputs, **options)
+                for key, wrong in numpy_block.block_variant_outputs(*inputs, **options).items():
                     if any(a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4)
                            for a, b in zip(wrong, right, strict=True)):
                         caught.add(key)
-    assert caught == set(numpy_layers.BLOCK_VARIANTS)
-    assert set(numpy_layers.BLOCK_VARIANTS) <= set(DESCRIPTIONS)
+    assert caught == set(numpy_block.BLOCK_VARIANTS)
+    assert set(numpy_block.BLOCK_VARIANTS) <= set(DESCRIPTIONS)
 
 
 def test_the_plan_has_every_dimension_different_and_nonzero_weights():

@@ -22,6 +22,7 @@ import pytest
 import tensorflow as tf
 
 from grader.reference import keras_layers
+from grader.reference import numpy_layer_variants as nlv
 from grader.reference import numpy_layers as nl
 
 pytestmark = pytest.mark.xdist_group("keras")
@@ -161,7 +162,7 @@ def test_module_imports_without_tensorflow():
 
 # -- the wrong variants --------------------------------------------------------------------------
 def test_every_variant_overrides_exactly_one_step():
-    for layer_name, variants in nl.VARIANTS.items():
+    for layer_name, variants in nlv.VARIANTS.items():
         base = nl.LAYERS[layer_name]
         for key, cls in variants.items():
             assert cls.__bases__ == (base,), key
@@ -174,9 +175,9 @@ def test_variant_keys():
     shared = {"layer_values_not_projected", "layer_no_scaling", "layer_softmax_wrong_axis",
               "layer_mask_ignored", "layer_mask_inverted", "layer_mask_after_softmax",
               "layer_causal_ignored", "layer_fully_masked_uniform", "layer_fully_masked_nan"}
-    assert set(nl.VARIANTS["AttentionLayer"]) == shared | {"layer_scale_by_input_dim",
+    assert set(nlv.VARIANTS["AttentionLayer"]) == shared | {"layer_scale_by_input_dim",
                                                           "layer_no_output_projection"}
-    assert set(nl.VARIANTS["MultiHeadAttention"]) == shared | {
+    assert set(nlv.VARIANTS["MultiHeadAttention"]) == shared | {
         "layer_scale_by_model_dim", "layer_heads_not_split",
         "layer_heads_merged_without_transpose", "layer_key_from_query", "layer_biases_ignored"}
 
@@ -211,19 +212,19 @@ def _standard_cases(layer_name, seed=0):
     ]
 
 
-@pytest.mark.parametrize("layer_name", list(nl.VARIANTS))
+@pytest.mark.parametrize("layer_name", list(nlv.VARIANTS))
 def test_every_variant_is_exposed_by_a_standard_case(layer_name):
     config = STANDARD[layer_name][0]
     exposed, ran = set(), set()
     for _, weights, query, value, key, options in _standard_cases(layer_name):
         out, _ = nl.forward(layer_name, config, weights, query, value, key, **options)
-        for variant, (wrong, _) in nl.variant_outputs(layer_name, config, weights, query,
+        for variant, (wrong, _) in nlv.variant_outputs(layer_name, config, weights, query,
                                                       value, key, **options).items():
             ran.add(variant)
             if wrong.shape != out.shape or not np.allclose(wrong, out, rtol=1e-3, atol=1e-3):
                 exposed.add(variant)
-    assert ran == set(nl.VARIANTS[layer_name])
-    assert exposed == set(nl.VARIANTS[layer_name])
+    assert ran == set(nlv.VARIANTS[layer_name])
+    assert exposed == set(nlv.VARIANTS[layer_name])
 
 
 # Cases on which a variant's mistake cannot show, so that it must give the right answer there.
@@ -238,19 +239,19 @@ HARMLESS = {
 }
 
 
-@pytest.mark.parametrize("layer_name", list(nl.VARIANTS))
+@pytest.mark.parametrize("layer_name", list(nlv.VARIANTS))
 def test_variants_are_right_where_their_mistake_cannot_show(layer_name):
     config = STANDARD[layer_name][0]
     for label, weights, query, value, key, options in _standard_cases(layer_name):
         expected = nl.forward(layer_name, config, weights, query, value, key, **options)
-        variants = nl.variant_outputs(layer_name, config, weights, query, value, key, **options)
+        variants = nlv.variant_outputs(layer_name, config, weights, query, value, key, **options)
         for variant in HARMLESS.get(label, set()) & set(variants):
             for received, right in zip(variants[variant], expected, strict=True):
                 np.testing.assert_allclose(received, right, err_msg=f"{variant}, {label}")
     # the fully masked row alone tells the two fully-masked variants from the right answer
     *_, (_, weights, query, value, key, options) = _standard_cases(layer_name)
     _, right = nl.forward(layer_name, config, weights, query, value, key, **options)
-    variants = nl.variant_outputs(layer_name, config, weights, query, value, key, **options)
+    variants = nlv.variant_outputs(layer_name, config, weights, query, value, key, **options)
     uniform = variants["layer_fully_masked_uniform"][1][0, ..., -1, :]
     np.testing.assert_allclose(uniform, 1 / value.shape[1])
     assert np.all(np.isnan(variants["layer_fully_masked_nan"][1][0, ..., -1, :]))
@@ -264,7 +265,7 @@ def test_biases_ignored_is_right_without_biases():
     query, value, key = _inputs(rng, 2, 3, 4, 5, 6, 7)
     _, weights = _answer_key("MultiHeadAttention", config, query, value, key, rng)
     right = nl.forward("MultiHeadAttention", config, weights, query, value, key)
-    wrong = nl.variant_outputs("MultiHeadAttention", config, weights, query, value, key)
+    wrong = nlv.variant_outputs("MultiHeadAttention", config, weights, query, value, key)
     np.testing.assert_allclose(wrong["layer_biases_ignored"][0], right[0])
 
 
@@ -275,11 +276,11 @@ def test_variant_outputs_runs_quietly_and_leaves_out_what_cannot_run():
     _, weights = _answer_key("AttentionLayer", config, query, value, key, rng)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        outputs = nl.variant_outputs("AttentionLayer", config, weights, query, value, key,
+        outputs = nlv.variant_outputs("AttentionLayer", config, weights, query, value, key,
                                      attention_mask=_mask(rng, 2, 3, 4, fully_masked_row=True))
     assert "layer_values_not_projected" not in outputs
     assert np.isnan(outputs["layer_fully_masked_nan"][0]).any()
-    assert set(outputs) == set(nl.VARIANTS["AttentionLayer"]) - {"layer_values_not_projected"}
+    assert set(outputs) == set(nlv.VARIANTS["AttentionLayer"]) - {"layer_values_not_projected"}
 
 
 def test_wrong_weights_are_refused():

@@ -21,7 +21,7 @@ import numpy as np
 
 from course_lib.dates import PAD_ID, START_ID
 from grader.reference.numpy_attention import _as_float_array, softmax
-from grader.reference.numpy_layers import TransformerBlockForward
+from grader.reference.numpy_block import TransformerBlockForward
 
 
 def attend_step(q_t, k_cache, v_cache):

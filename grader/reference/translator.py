@@ -65,7 +65,7 @@ class TranslatorForward:
     to the logits. Pre-LN blocks may each be followed by a ``LayerNormalization``.
 
     Args:
-        encoder, decoder: the blocks (``grader.reference.numpy_layers.TransformerBlockForward``).
+        encoder, decoder: the blocks (``grader.reference.numpy_block.TransformerBlockForward``).
         tables: ``{"source": (token (Vs, d), positions (Ls, d)), "target": (token, positions)}``.
         logits: the ``Dense``'s kernel ``(d, V)`` and bias ``(V,)``.
         final_norms: ``{"encoder" | "decoder": (γ, β, epsilon)}``, the LayerNorms after a block.

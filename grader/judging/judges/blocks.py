@@ -19,7 +19,7 @@ from grader.judging.judges.layers import (
 )
 from grader.judging.judges.scoring import judging, scored_parts
 from grader.judging.probe_data import ProbeData, received_result
-from grader.reference import numpy_layers
+from grader.reference import numpy_block
 
 
 def block_text(case: BlockCase) -> str:
@@ -33,9 +33,9 @@ def _block_call(case: BlockCase, options: dict, received) -> None:
     """The learner's ``(y, attention weights)`` equal the answer key's on these weights; a
     known wrong block that matches is named."""
     inputs = (case.config, case.weights, case.x, case.context)
-    compare_hidden(received, numpy_layers.block_forward(*inputs, **options),
+    compare_hidden(received, numpy_block.block_forward(*inputs, **options),
                    what=f"{block_text(case)}{described_options(options)}",
-                   misconceptions=numpy_layers.block_variant_outputs(*inputs, **options),
+                   misconceptions=numpy_block.block_variant_outputs(*inputs, **options),
                    parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
@@ -52,7 +52,7 @@ def _block_extra(case: BlockCase, extra: str, record: dict, received) -> None:
                 "ff_norm).\n  Create the sublayers in that order, and no others.")
     elif extra == "config":
         check_config_values("TransformerBlock", case, record)
-        expected = numpy_layers.block_forward(case.config, case.weights, case.x, case.context)[0]
+        expected = numpy_block.block_forward(case.config, case.weights, case.x, case.context)[0]
         compare_hidden(received, expected, what="the output of TransformerBlock rebuilt with "
                        "from_config(get_config())", rtol=KERAS_RTOL, atol=KERAS_ATOL)
 

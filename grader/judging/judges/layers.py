@@ -15,7 +15,7 @@ from course_lib.keras_harness import KERAS_ATOL, KERAS_RTOL
 from grader.judging import policy
 from grader.judging.judges.scoring import judging, scored_parts
 from grader.judging.probe_data import ProbeData, received_result, text
-from grader.reference import numpy_layers
+from grader.reference import numpy_layer_variants, numpy_layers
 from grader.reference.numeric_gradients import directional_derivatives, wrong_gradients
 
 DATA_ONLY_EXTRAS = ("weight_shapes",)  # their records hold the data, not arrays
@@ -71,7 +71,7 @@ def _layer_call(layer: str, case: LayerCase, options: dict, received) -> None:
     inputs = (case.config, case.weights, case.query, case.value, case.key)
     compare_hidden(received, numpy_layers.forward(layer, *inputs, **options),
                    what=f"{built_text(layer, case)}{described_options(options)}",
-                   misconceptions=numpy_layers.variant_outputs(layer, *inputs, **options),
+                   misconceptions=numpy_layer_variants.variant_outputs(layer, *inputs, **options),
                    parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 

@@ -16,7 +16,7 @@ from course_lib.keras_harness import KERAS_ATOL, KERAS_RTOL, translator_batch
 from course_lib.misconceptions import DESCRIPTIONS
 from grader.judging.judges.scoring import judging, scored_parts
 from grader.judging.probe_data import ProbeData, array, received_result
-from grader.reference import numpy_layers
+from grader.reference import numpy_block
 from grader.reference.numeric_gradients import directional_derivatives, wrong_gradients
 from grader.reference.translator import TranslatorForward
 
@@ -83,7 +83,7 @@ def _block_twin(settings, weights, config: dict, cross: bool):
             not isinstance(settings.get("epsilon"), float):
         raise CheckFailed("the blocks' settings are missing from the data")
     try:
-        return numpy_layers.TransformerBlockForward(
+        return numpy_block.TransformerBlockForward(
             weights, config["num_heads"], config["key_dim"], np.shape(weights[-6])[-1],
             cross_attention=cross, norm_first=settings["norm_first"],
             epsilon=settings["epsilon"])
