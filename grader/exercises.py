@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from course_lib.exercises import EXERCISES
 from grader import reference as ref
+from grader.judging import decoding_variants as decoding_wrong
 from grader.judging import language_model_variants as lesson_12
 from grader.judging import modern_block_variants as lesson_13
 from grader.judging import wrong_variants as wrong
@@ -67,12 +68,12 @@ GRADED: dict[str, Graded] = {graded.name: graded for graded in (
     Graded("TransformerBlock", numpy_block.TransformerBlockForward, numpy_block.BLOCK_VARIANTS,
            ("blocks",), "MultiHeadAttention, LayerNormalization and Dense layers, as the lesson "
            "derives the block"),
-    Graded("teacher_forcing", ref.teacher_forcing, wrong.TEACHER_FORCING),
+    Graded("teacher_forcing", ref.teacher_forcing, decoding_wrong.TEACHER_FORCING),
     Graded("build_translator", translator.TranslatorForward, {},
            ("translator",),  # lesson 06's and lesson 11's own models
            "the `block` argument, PositionalEmbedding and a Dense layer"),
-    Graded("greedy_decode", ref.greedy_decode, wrong.GREEDY_DECODE),
-    Graded("alignment", ref.alignment, wrong.ALIGNMENT),
+    Graded("greedy_decode", ref.greedy_decode, decoding_wrong.GREEDY_DECODE),
+    Graded("alignment", ref.alignment, decoding_wrong.ALIGNMENT),
     Graded("blockwise_attention", ref.blockwise_attention, wrong.BLOCKWISE_ATTENTION,
            ("softmax", "attention"), "the running max, sum and output of the online softmax"),
     Graded("attention_backward", ref.attention_backward, wrong.ATTENTION_BACKWARD,
@@ -81,7 +82,7 @@ GRADED: dict[str, Graded] = {graded.name: graded for graded in (
            ("kernel_regression",), "the squared distances, a stable softmax and a weighted sum"),
     Graded("additive_scores", ref.additive_scores, wrong.ADDITIVE_SCORES, ("additive",),
            "q @ w_q and k @ w_k added for every pair, np.tanh, @ v"),
-    Graded("attend_step", ref.attend_step, wrong.ATTEND_STEP, ("softmax", "attention"),
+    Graded("attend_step", ref.attend_step, decoding_wrong.ATTEND_STEP, ("softmax", "attention"),
            "the scores q_t·k_j / √d_k, a stable softmax and a weighted sum, with NumPy"),
     Graded("decode_step", decoding.TranslatorForward, decoding.DECODE_VARIANTS),
     Graded("cached_greedy_decode", decoding.TranslatorForward, decoding.GREEDY_VARIANTS),
