@@ -21,6 +21,7 @@ from lesson_table import LESSONS, MEMORY_POINTS
 from memory_attacks import MEMORY_ATTACKS
 from nbgrader_utils import graded_outputs, solution_notebook
 
+from course_lib.cases.calls import LIMITED_RUN, LimitedCall
 from course_lib.cases.records import layout, record_count
 from course_lib.efficiency_plots import (
     GB,
@@ -31,13 +32,14 @@ from course_lib.efficiency_plots import (
     plot_running_statistics,
     running_statistics,
 )
+from course_lib.exercises import plan
 from course_lib.feedback import PartialCredit
 from course_lib.misconceptions import DESCRIPTIONS
-from course_lib.probe_cases import LIMITED_RUN, LimitedCall, plan
 from course_lib.probes import MIME, run_plan
 from grader import reference as ref
 from grader.judging import memory_check
-from grader.judging.judge import ProbeData, judge_blockwise, limited_run
+from grader.judging.judges.functions import judge_blockwise, limited_run
+from grader.judging.probe_data import ProbeData
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
