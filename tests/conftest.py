@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from lesson_table import LESSONS
-from nbgrader_utils import grade_batch
+from nbgrader_utils import grade_batch, new_course
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # every `course submit` grades in its own process unless a test asks for the warm grader
@@ -38,15 +38,8 @@ def isolated_jupyter(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def course(tmp_path_factory, isolated_jupyter):
-    """A temporary course with every lesson generated (its student versions in ``released``)."""
-    from grader.course import Course, lessons
-
-    root = tmp_path_factory.mktemp("course")
-    course = Course(state_dir=root / "state")
-    course.released = root / "released"
-    for lesson in lessons():
-        course.generate(lesson, destination=course.released)
-    return course
+    """A temporary course with every lesson generated, shared by the tests of a process."""
+    return new_course(tmp_path_factory.mktemp("course"))
 
 
 @pytest.fixture(scope="session")

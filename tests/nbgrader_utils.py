@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import SOLUTIONS
+from grader.course import SOLUTIONS, Course
+from grader.course import lessons as every_lesson
 from grader.reports import cell_text
 
 _student_ids = itertools.count()
@@ -90,3 +91,11 @@ def autograde_errors(course, lesson: str, student: str) -> list[str]:
             for output in cell.get("outputs", []) if output["output_type"] == "error"]
 
 
+def new_course(root: Path, lessons: list[str] | None = None):
+    """A course in ``root`` with ``lessons`` (default: all) generated, their student versions
+    in ``course.released``."""
+    course = Course(state_dir=root / "state")
+    course.released = root / "released"
+    for lesson in lessons or every_lesson():
+        course.generate(lesson, destination=course.released)
+    return course

@@ -21,7 +21,7 @@ from answer_variants import VARIANTS as NUMPY_VARIANTS
 from judging import full_marks
 from keras_variants import VARIANTS as KERAS_VARIANTS
 from nbformat.v4 import new_code_cell
-from nbgrader_utils import find_cell, solution_notebook
+from nbgrader_utils import find_cell, new_course, solution_notebook
 
 from grader.judging import policy
 from grader.judging.autograde import METADATA
@@ -187,8 +187,10 @@ OWN_CELLS = {
 
 
 @pytest.fixture(scope="module")
-def graded(course, tmp_path_factory):
+def graded(isolated_jupyter, tmp_path_factory):
+    """A course of its own, so that its class report counts this batch alone."""
     folder = tmp_path_factory.mktemp("stand_ins")
+    course = new_course(folder / "course", sorted({*GRADED, *(c[0] for c in OWN_CELLS.values())}))
     for lesson, students in GRADED.items():
         notebooks = {}
         for student, (exercise, source, _) in students.items():

@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader_utils import find_cell, solution_notebook
 
 from grader.cli import main
-from grader.course import NOTEBOOKS
+from grader.course import NOTEBOOKS, REPO
 from grader.terminal_report import (
     ANSI,
     NOT_WRITTEN,
@@ -128,6 +128,25 @@ MASK_AFTER_SOFTMAX = """def masked_softmax(scores, mask):
 """
 
 
+ARTIFACTS = REPO / "test-artifacts" / "terminal"
+
+
+def _keep_picture(report: list[str], name: str) -> None:
+    """The report as a terminal shows it, drawn into ``test-artifacts/terminal/<name>.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    figure = plt.figure(figsize=(9.5, 0.22 * len(report) + 0.4), facecolor="#1e1e1e")
+    figure.text(0.01, 0.98, "\n".join(report), family="DejaVu Sans Mono", size=9,
+                color="#e8e8e8", va="top")
+    figure.savefig(ARTIFACTS / f"{name}.png", dpi=110, facecolor=figure.get_facecolor())
+    plt.close(figure)
+    (ARTIFACTS / f"{name}.txt").write_text("\n".join(report) + "\n")
+
+
 def _submit(tmp_path, notebook, capsys) -> list[str]:
     work = tmp_path / "notebooks" / LESSON
     work.mkdir(parents=True, exist_ok=True)
@@ -152,6 +171,7 @@ def test_course_submit_of_lesson_02_blank_then_half_right(tmp_path, isolated_jup
         solution_notebook(LESSON), "answer_causal_mask").source
     find_cell(half, "answer_masked_softmax").source = MASK_AFTER_SOFTMAX
     report = _submit(tmp_path, half, capsys)
+    _keep_picture(report, "course-submit-02-half-right")
     text = "\n".join(report)
     words = " ".join(text.split())  # a mistake's words, wrapped over lines
     assert words.count(WRONG_AXIS) == 1 and words.count(MASK_AFTER) == 1, text
