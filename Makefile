@@ -52,8 +52,12 @@ test-fast: setup  ## the tests without real autogrades of the lessons, browser, 
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ruff check .
 	$(PYTEST) -m "not slow and not e2e"
 
-notebooks: setup  ## regenerate notebooks/ from solutions/
+# Then each edition in another language (grader.translations.LOCALES): notebooks/<language>/
+# holds every lesson whose catalogue is complete.
+notebooks: setup  ## regenerate notebooks/ and notebooks/<language>/ from solutions/
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/course generate
+	for language in $$($(BIN)/python -c "from grader.translations import LOCALES; print(*LOCALES)"); do \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/course generate --lang $$language || exit 1; done
 
 fixtures: setup  ## regenerate the public checks' fixtures from the answer key
 	$(BIN)/python -m grader.make_fixtures

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 
 import pytest
 
 from grader import translations
 from grader.cli import main as course_command
-from grader.course import NOTEBOOKS, SOLUTIONS, lessons
+from grader.course import NOTEBOOKS, REPO, SOLUTIONS, lessons
 from grader.settings import Settings
 from grader.translations import (
     LOCALES,
@@ -151,7 +152,7 @@ def _graded_cells(notebook):
 @pytest.mark.parametrize(("language", "lesson"), EDITIONS)
 def test_a_translated_notebook_has_the_english_graded_cells_ids_and_points(language, lesson):
     committed = NOTEBOOKS / language / lesson / f"{lesson}.ipynb"
-    assert committed.is_file(), f"{committed} is missing: run `course generate --lang {language}`"
+    assert committed.is_file(), f"{committed} is missing: run `make notebooks`"
     translated, english = _notebook(committed), _notebook(NOTEBOOKS / lesson / f"{lesson}.ipynb")
     assert _graded_cells(translated) == _graded_cells(english)
     assert translated["metadata"] == english["metadata"]
@@ -168,7 +169,17 @@ def test_committed_translated_notebooks_are_what_generation_produces(tmp_path, l
     committed = NOTEBOOKS / language / lesson / f"{lesson}.ipynb"
     assert _notebook(committed) == _notebook(generated), (
         f"{committed} drifted from solutions/{lesson} and its catalogue: run "
-        f"`course generate --lang {language}` and commit")
+        "`make notebooks` and commit")
+
+
+def test_make_notebooks_generates_every_edition():
+    """`make notebooks` runs `course generate --lang` for each language of LOCALES after the
+    English one, so that a change to a lesson regenerates its translations too."""
+    dry_run = subprocess.run(["make", "-n", "notebooks"], cwd=REPO, capture_output=True,
+                             text=True, check=True).stdout
+    assert "course generate\n" in dry_run
+    assert "from grader.translations import LOCALES" in dry_run
+    assert "course generate --lang $language" in dry_run
 
 
 def test_only_complete_lessons_are_generated():
