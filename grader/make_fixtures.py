@@ -20,7 +20,7 @@ import numpy as np
 
 from course_lib.exercises import EXERCISES, WITH_FIXTURES
 from grader.exercises import GRADED
-from grader.judging.wrong_variants import wrong_outputs
+from grader.judging.variant_outputs import wrong_outputs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "course_lib" / "fixtures"
 SEP = "__"  # separates the parts of a key; no case, argument or misconception name holds it

@@ -26,8 +26,8 @@ from course_lib.checks import (
 )
 from course_lib.exercises import plan
 from course_lib.misconceptions import DESCRIPTIONS
+from grader.exercises import WRONG_VARIANTS
 from grader.judging import policy
-from grader.judging.language_model_variants import VARIANTS as WRONG_VARIANTS
 
 LESSON = "12_language_model"
 EXERCISES = ("cosine_schedule", "sampling_distribution", "adamw_step")

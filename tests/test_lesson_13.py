@@ -13,7 +13,7 @@ import pytest
 from modern_block_variants import VARIANTS
 
 import grader.reference as ref
-from course_lib.cases import modern_block as cases
+from course_lib.exercises import EXERCISES as RECORDS
 from course_lib.modern_block import (
     SwappableBlock,
     matched_gated_width,
@@ -24,22 +24,15 @@ from course_lib.modern_block import (
     plot_receptive_field,
     swappable,
 )
+from grader.exercises import WRONG_VARIANTS
 from grader.judging import policy
-from grader.judging.modern_block_variants import (
-    APPLY_ROPE,
-    GROUPED_QUERY_ATTENTION,
-    RMS_NORM,
-    SWIGLU,
-)
 from grader.reference.modern_block import rope_angles, silu
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 EXERCISES = ("apply_rope", "rms_norm", "swiglu", "grouped_query_attention")
-PLANS = {name: getattr(cases, name) for name in EXERCISES}
-WRONG_VARIANTS = dict(zip(EXERCISES, (APPLY_ROPE, RMS_NORM, SWIGLU, GROUPED_QUERY_ATTENTION),
-                          strict=True))
+PLANS = {name: RECORDS[name].plan for name in EXERCISES}
 
 
 # apply_rope --------------------------------------------------------------------------------------
@@ -73,7 +66,7 @@ def test_the_halves_pairing_is_the_interleaved_one_on_reordered_features():
     order = np.stack([np.arange(d // 2), np.arange(d // 2) + d // 2], axis=1).reshape(-1)
     halves = ref.apply_rope(x[:, order], np.arange(5) + 3)[:, np.argsort(order)]
     np.testing.assert_allclose(
-        halves, APPLY_ROPE["rope_halves_pairing"](x, np.arange(5) + 3))
+        halves, WRONG_VARIANTS["apply_rope"]["rope_halves_pairing"](x, np.arange(5) + 3))
 
 
 def test_rope_refuses_odd_widths_and_mismatched_positions():

@@ -12,6 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def case(kwargs=None, **args):
+    """One stored call of a public fixture, ``(args, kwargs)``: its positional arguments by
+    name, its keyword ones."""
+    return args, kwargs or {}
+
+
 def sizes(rng, n: int, low: int = 2, high: int = 12) -> list[int]:
     """``n`` different sizes in ``[low, high)``, so that no two axes can be confused."""
     return [int(size) for size in rng.choice(np.arange(low, high), n, replace=False)]

@@ -27,7 +27,8 @@ from grader.exercises import GRADED
 from grader.judging import memory_check
 from grader.judging.judges.scoring import judging, scored_parts
 from grader.judging.probe_data import BadProbe, ProbeData, read_probe, received_result
-from grader.judging.wrong_variants import encoding_with_its_own_base, wrong_outputs
+from grader.judging.variant_outputs import wrong_outputs
+from grader.lessons.lesson_05_positions import encoding_with_its_own_base
 from grader.reference.positions import shift_matrix
 from grader.reference.translator import chain_model
 

@@ -1,6 +1,5 @@
-"""The known mistakes of lesson ``12_language_model``'s exercises, by key, in a learner's words
-(merged into ``course_lib.misconceptions.DESCRIPTIONS``, the one catalogue). Each description
-completes the sentence "it matches …" and then says what to change.
+"""The mistakes lesson 12 · A language model of your own is the first to name, by key: what each
+one is, in a learner's words, completing "it matches ..." and saying what to do instead.
 """
 
 SCHEDULE = {

@@ -1,13 +1,10 @@
-"""The inputs of lesson ``13_modern_block``'s exercises (see ``course_lib.exercises``): the plan
-each graded cell is judged on, a pure function of a random generator, and the fixed cases of
-each public check's fixture (``grader.make_fixtures`` adds the answer key's outputs and the wrong
-variants'). Inputs only, no answer.
+"""Lesson 13 · The modern block: RoPE, RMSNorm, SwiGLU and grouped-query attention: its exercises
+as the learner's side knows them.
 
-Every dimension differs (batch, heads, key–value heads, Tq, Tk, d_k, d_v, the widths of the
-feed-forward), so that a transpose or a wrong axis cannot hide; the positions of RoPE do not
-start at 0; RMSNorm meets an ``ε`` that matters; grouped-query attention has more than one
-query head per key–value head *and* more than one key–value head, so that repeating and
-tiling the heads differ, and masks with fully masked rows.
+Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
+and the inputs of their public fixtures, in one place; the mistakes they name are described in
+``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
+``grader.lessons.lesson_13_modern_block``.
 """
 
 from __future__ import annotations
@@ -15,13 +12,25 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.cases.calls import Call
-from course_lib.cases.inputs import extreme_logits, random_mask, sizes
+from course_lib.cases.inputs import (
+    extreme_logits,
+    random_mask,
+    sizes,
+)
 from course_lib.cases.records import Part
+from course_lib.exercise_record import Exercise
+from course_lib.lessons.lesson_02_softmax import MASK_HINT
+from course_lib.misconceptions.lesson_13_modern_block import (
+    GROUPED_QUERY_ATTENTION,
+    RMS_NORM,
+    ROPE,
+    SWIGLU,
+)
 
 # apply_rope ------------------------------------------------------------------------------------
 
 
-def apply_rope(rng) -> list[Part]:
+def apply_rope_plan(rng) -> list[Part]:
     batch, heads, t = sizes(rng, 3, low=2, high=9)
     d, d_small = (2 * s for s in sizes(rng, 2, low=5, high=12))  # even, above T
     t_small = t + 3 if t + 3 != d_small else t + 4
@@ -50,7 +59,7 @@ def apply_rope(rng) -> list[Part]:
 # rms_norm --------------------------------------------------------------------------------------
 
 
-def rms_norm(rng) -> list[Part]:
+def rms_norm_plan(rng) -> list[Part]:
     batch, t, d = sizes(rng, 3, low=3, high=14)
 
     def call(shape, scale=1.0, offset=0.0, **kwargs):
@@ -75,7 +84,7 @@ def rms_norm(rng) -> list[Part]:
 # swiglu ----------------------------------------------------------------------------------------
 
 
-def swiglu(rng) -> list[Part]:
+def swiglu_plan(rng) -> list[Part]:
     batch, t, d, f, d_out = sizes(rng, 5, low=2, high=16)
 
     def call(leading, scale=1.0):
@@ -96,7 +105,7 @@ def swiglu(rng) -> list[Part]:
 # grouped_query_attention -----------------------------------------------------------------------
 
 
-def grouped_query_attention(rng) -> list[Part]:
+def grouped_query_attention_plan(rng) -> list[Part]:
     groups = int(rng.choice([2, 3]))
     per_group = int(rng.choice([2, 3]))  # query heads per key–value head
     heads = groups * per_group
@@ -131,7 +140,7 @@ def grouped_query_attention(rng) -> list[Part]:
 # The public checks' fixtures: {case: (args, kwargs)}, hand-worked cases first ---------------
 
 
-def _apply_rope_fixture(rng):
+def apply_rope_fixture(rng):
     return {
         # d = 4, base 10000: pair 0 turns by the position, pair 1 by position / 100; the unit
         # vector (1, 0) of pair 0 at position 1 becomes (cos 1, sin 1)
@@ -146,7 +155,7 @@ def _apply_rope_fixture(rng):
     }
 
 
-def _rms_norm_fixture(rng):
+def rms_norm_fixture(rng):
     return {
         # mean square (9 + 16) / 2 = 12.5: the row becomes (3, 4) / √12.5, times the gain
         "hand_worked": ({"x": np.array([[3.0, 4.0], [-1, 1]]), "gain": np.array([1.0, 2.0])},
@@ -159,7 +168,7 @@ def _rms_norm_fixture(rng):
     }
 
 
-def _swiglu_fixture(rng):
+def swiglu_fixture(rng):
     def inputs(leading, d, f, d_out):
         return {"x": rng.standard_normal((*leading, d)), "w_gate": rng.standard_normal((d, f)),
                 "w_up": rng.standard_normal((d, f)), "w_down": rng.standard_normal((f, d_out))}
@@ -175,7 +184,7 @@ def _swiglu_fixture(rng):
     }
 
 
-def _grouped_query_attention_fixture(rng):
+def grouped_query_attention_fixture(rng):
     def qkv(batch, heads, groups, t_q, t_k, d_k, d_v):
         return {"q": rng.standard_normal((*batch, heads, t_q, d_k)),
                 "k": rng.standard_normal((*batch, groups, t_k, d_k)),
@@ -189,5 +198,40 @@ def _grouped_query_attention_fixture(rng):
     }
 
 
-FIXTURES = {"apply_rope": _apply_rope_fixture, "rms_norm": _rms_norm_fixture,
-            "swiglu": _swiglu_fixture, "grouped_query_attention": _grouped_query_attention_fixture}
+EXERCISES = (
+    Exercise("apply_rope", "13_modern_block", "function", apply_rope_plan,
+             "check_apply_rope", tuple(ROPE), apply_rope_fixture,
+             compare={
+                 "hint": "Pair i is x[..., 2i] and x[..., 2i + 1] (x[..., 0::2] and x[..., 1::2]); "
+                 "its angle is positions[:, None] · base^(-2i/d), (T, d/2); y_2i = x_2i cos θ - "
+                 "x_2i+1 sin θ and y_2i+1 = x_2i sin θ + x_2i+1 cos θ.",
+                 # float32 angles of a few hundred radians are off by about 1e-5
+                 "rtol": 1e-4,
+                 "atol": 1e-6,
+             }),
+    Exercise("rms_norm", "13_modern_block", "function", rms_norm_plan, "check_rms_norm",
+             tuple(RMS_NORM), rms_norm_fixture,
+             compare={
+                 "hint": "x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * gain: the "
+                 "mean square over each vector's features, eps inside the square root, no mean "
+                 "subtracted.",
+             }),
+    Exercise("swiglu", "13_modern_block", "function", swiglu_plan, "check_swiglu",
+             tuple(SWIGLU), swiglu_fixture,
+             compare={
+                 "hint": "SiLU(z) = z · σ(z) of the gate x @ w_gate, times x @ w_up (no "
+                 "activation), then @ w_down.",
+                 "rtol": 1e-4,
+                 "atol": 1e-6,
+             }),
+    Exercise("grouped_query_attention", "13_modern_block", "function",
+             grouped_query_attention_plan, "check_grouped_query_attention",
+             (*GROUPED_QUERY_ATTENTION, "no_scaling", "mask_after_softmax",
+              "mask_fully_masked_nan", "mask_large_negative", "softmax_wrong_axis"),
+             grouped_query_attention_fixture,
+             compare={
+                 "hint": "Query head h reads key-value head h // (H // G): np.repeat(k, H // G, "
+                 "axis=-3), the same for v; then q kᵀ / √d_k, the masked softmax over the keys, @ "
+                 f"v. {MASK_HINT}",
+             }),
+)

@@ -1,7 +1,6 @@
-"""The known mistakes of lesson ``13_modern_block``'s exercises, by key, in a learner's words
-(merged into ``course_lib.misconceptions.DESCRIPTIONS``, the one catalogue). Each description
-completes the sentence "it matches ..." and then says what to do instead. Grouped-query
-attention's other mistakes are lesson 03's (``no_scaling``, ``mask_after_softmax``, …).
+"""The mistakes lesson 13 · The modern block: RoPE, RMSNorm, SwiGLU and grouped-query attention is
+the first to name, by key: what each one is, in a learner's words, completing "it matches ..."
+and saying what to do instead.
 """
 
 ROPE = {

@@ -1,6 +1,10 @@
-"""Known wrong variants of decoding, as live code (as ``grader.judging.wrong_variants``, which
-holds the other function exercises'): lesson 07's teacher forcing, greedy decoding and
-alignment, and lesson 11's one step of attention over a cache.
+"""Lesson 07_application: its exercises as the instructor's side knows them: their records
+(:class:`~grader.graded.Graded`: the answer key, the wrong variants, the refused calls) and the
+wrong variants of its functions, as live code. Each variant makes exactly one mistake and is
+otherwise right, so that its output tells it apart; the judge runs them on the learner's inputs
+to name the mistake an answer makes, and ``grader.make_fixtures`` stores their outputs for the
+public checks. The learner's side of the same exercises is
+``course_lib.lessons.lesson_07_application``.
 """
 
 from __future__ import annotations
@@ -9,10 +13,10 @@ import numpy as np
 
 from course_lib.dates import START_ID, TARGET_LEN
 from grader import reference as ref
-from grader.judging.wrong_variants import ATTENTION_SCORES, SOFTMAX
+from grader.graded import Graded
+from grader.reference import translator
 
 
-# 07 the translator's data and decoding --------------------------------------------------------
 def _start_column(n, dtype):
     return np.full((n, 1), START_ID, dtype=dtype)
 
@@ -74,34 +78,11 @@ ALIGNMENT = {
 }
 
 
-# 11 attend_step ------------------------------------------------------------------------------
-
-
-def _attend_step(q_t, k_cache, v_cache, *, scores=ref.attention_scores, weights=ref.softmax):
-    """The newest query's attention over its cache, from (possibly wrong) parts: ``scores`` of
-    lesson 01 (on the query as a row) and ``weights`` of lesson 02, one of them wrong."""
-    step_scores = scores(q_t[..., None, :], k_cache)[..., 0, :]  # (..., t+1)
-    return np.einsum("...t,...tv->...v", weights(step_scores), v_cache)  # (..., d_v)
-
-
-def _attend_step_with(**parts):
-    return lambda q_t, k_cache, v_cache: _attend_step(q_t, k_cache, v_cache, **parts)
-
-
-def _without_newest(scores):
-    """Weights over positions ``0 … t-1`` only: all zero when the cache holds the newest alone."""
-    length = scores.shape[-1]
-    return ref.masked_softmax(scores, np.arange(length) < length - 1)  # (..., t+1)
-
-
-ATTEND_STEP = {
-    "step_no_scaling": _attend_step_with(scores=ATTENTION_SCORES["no_scaling"]),
-    "step_scale_by_length": _attend_step_with(scores=ATTENTION_SCORES["scale_by_tk"]),
-    "step_softmax_wrong_axis": _attend_step_with(weights=SOFTMAX["softmax_wrong_axis"]),
-    "step_newest_missing": _attend_step_with(weights=_without_newest),
-    "step_cache_ignored": lambda q_t, k_cache, v_cache: v_cache[..., -1, :],
-    "step_unnormalised": _attend_step_with(weights=SOFTMAX["softmax_no_normalise"]),
-    "step_unstable_softmax": _attend_step_with(weights=SOFTMAX["softmax_unstable"]),
-    "step_query_axis_kept": lambda q_t, k_cache, v_cache: ref.attend_step(
-        q_t, k_cache, v_cache)[..., None, :],
-}
+GRADED = (
+    Graded("teacher_forcing", ref.teacher_forcing, TEACHER_FORCING),
+    Graded("build_translator", translator.TranslatorForward, {},
+           ("translator",),  # lesson 06's and lesson 11's own models
+           "the `block` argument, PositionalEmbedding and a Dense layer"),
+    Graded("greedy_decode", ref.greedy_decode, GREEDY_DECODE),
+    Graded("alignment", ref.alignment, ALIGNMENT),
+)

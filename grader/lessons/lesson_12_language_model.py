@@ -1,12 +1,18 @@
-"""Known wrong variants of lesson ``12_language_model``'s exercises, as live code, keyed like
-``course_lib.language_model_misconceptions``: each makes exactly one mistake and is otherwise
-the answer key (``grader.reference.language_model``), so that it is told apart by its output.
+"""Lesson 12_language_model: its exercises as the instructor's side knows them: their records
+(:class:`~grader.graded.Graded`: the answer key, the wrong variants, the refused calls) and the
+wrong variants of its functions, as live code. Each variant makes exactly one mistake and is
+otherwise right, so that its output tells it apart; the judge runs them on the learner's inputs
+to name the mistake an answer makes, and ``grader.make_fixtures`` stores their outputs for the
+public checks. The learner's side of the same exercises is
+``course_lib.lessons.lesson_12_language_model``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from grader import reference as ref
+from grader.graded import Graded
 from grader.reference.numpy_attention import softmax
 
 # cosine_schedule -------------------------------------------------------------------------------
@@ -159,6 +165,12 @@ ADAMW = {
     "adamw_decay_without_lr": _adamw_with(decay_times_lr=False),
 }
 
-#: ``{exercise: {mistake key: wrong variant}}``.
-VARIANTS = {"cosine_schedule": SCHEDULE, "sampling_distribution": SAMPLING,
-            "adamw_step": ADAMW}
+
+GRADED = (
+    Graded("cosine_schedule", ref.cosine_schedule, SCHEDULE, ("schedules",),
+           "np.where and np.cos, as the lesson derives the schedule"),
+    Graded("adamw_step", ref.adamw_step, ADAMW, ("optimizers",),
+           "the global norm, the moments and their bias correction, with NumPy"),
+    Graded("sampling_distribution", ref.sampling_distribution, SAMPLING,
+           ("softmax", "sampling"), "np.sort, a stable softmax and np.cumsum, with NumPy"),
+)

@@ -1,15 +1,18 @@
-"""Known wrong variants of lesson ``13_modern_block``'s exercises, as live code, keyed like
-``course_lib.misconceptions.DESCRIPTIONS``.
-
-As in ``grader.judging.wrong_variants``: each variant makes exactly one mistake and is otherwise
-right, so that its output tells it apart; the judge and the public fixtures run them on the same
-inputs as the learner's answer to name the mistake an answer makes.
+"""Lesson 13_modern_block: its exercises as the instructor's side knows them: their records
+(:class:`~grader.graded.Graded`: the answer key, the wrong variants, the refused calls) and the
+wrong variants of its functions, as live code. Each variant makes exactly one mistake and is
+otherwise right, so that its output tells it apart; the judge runs them on the learner's inputs
+to name the mistake an answer makes, and ``grader.make_fixtures`` stores their outputs for the
+public checks. The learner's side of the same exercises is
+``course_lib.lessons.lesson_13_modern_block``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from grader import reference as ref
+from grader.graded import Graded
 from grader.reference import modern_block as key
 from grader.reference.numpy_attention import masked_softmax, softmax
 
@@ -153,3 +156,16 @@ GROUPED_QUERY_ATTENTION = {
             np.broadcast_to(m, s.shape), -1, -2)), -1, -2)),
 }
 
+
+GRADED = (
+    Graded("apply_rope", ref.apply_rope, APPLY_ROPE, ("rotary", "positions"),
+           "np.cos and np.sin of the angles position · base^(-2i/d), on x[..., 0::2] and "
+           "x[..., 1::2]"),
+    Graded("rms_norm", ref.rms_norm, RMS_NORM, ("rms_norm",),
+           "np.mean of x² over the last axis and np.sqrt, as the lesson derives RMSNorm"),
+    Graded("swiglu", ref.swiglu, SWIGLU),
+    Graded("grouped_query_attention", ref.grouped_query_attention,
+           GROUPED_QUERY_ATTENTION, ("attention",),
+           "np.repeat of the key-value heads, the scaled scores, the lesson's masked_softmax "
+           "and @ v"),
+)

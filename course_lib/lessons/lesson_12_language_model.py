@@ -1,13 +1,9 @@
-"""The inputs lesson ``12_language_model``'s graded cells are judged on (see
-``course_lib.exercises``): one plan per exercise, a pure function of a seed. Inputs only, no
-answer.
+"""Lesson 12 · A language model of your own: its exercises as the learner's side knows them.
 
-The schedule is asked for every step at once (the lesson promises arrays of steps), for single
-steps as Python integers, and past ``total``. The logits of the sampling distribution have no
-ties (so that the ``top_k`` largest are one set) and a vocabulary axis of its own size; a part
-has logits of a thousand and more. The AdamW step gets several tensors of one shape (the probe
-hands back one array per returned list), gradients above the clipping norm and below it, a first
-step from zero moments and a later one, and its other settings by keyword.
+Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
+and the inputs of their public fixtures, in one place; the mistakes they name are described in
+``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
+``grader.lessons.lesson_12_language_model``.
 """
 
 from __future__ import annotations
@@ -15,8 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.cases.calls import Call
-from course_lib.cases.inputs import sizes
+from course_lib.cases.inputs import (
+    sizes,
+)
 from course_lib.cases.records import Part
+from course_lib.exercise_record import Exercise
+from course_lib.misconceptions.lesson_12_language_model import ADAMW, SAMPLING, SCHEDULE
 
 # cosine_schedule -------------------------------------------------------------------------------
 
@@ -27,7 +27,7 @@ def _settings(rng, warmup=None, length=None):
     return {"warmup": warmup, "total": total, "peak": float(rng.uniform(1e-4, 1e-2))}
 
 
-def cosine_schedule(rng) -> list[Part]:
+def cosine_schedule_plan(rng) -> list[Part]:
     first, single, grid = (_settings(rng) for _ in range(3))
     long = _settings(rng, warmup=1, length=int(rng.integers(500, 2000)))
     w, s = single["warmup"], single["total"]
@@ -55,7 +55,7 @@ def _logits(rng, shape, scale) -> np.ndarray:
     return scale * rng.standard_normal(shape) + spread + rng.uniform(-0.5, 0.5, shape) * 1e-3
 
 
-def sampling_distribution(rng) -> list[Part]:
+def sampling_distribution_plan(rng) -> list[Part]:
     batch, t, vocab, vocab_small = sizes(rng, 4, low=3, high=9)
     vocab, vocab_small = vocab + 20, vocab_small + 8  # vocabularies of their own sizes
     top_k = int(rng.integers(vocab // 3, vocab // 2))
@@ -97,7 +97,7 @@ def _state(rng, n, shape, grad_scale, first=False):
     return state
 
 
-def adamw_step(rng) -> list[Part]:
+def adamw_step_plan(rng) -> list[Part]:
     n, rows, cols = sizes(rng, 3, low=2, high=8)
 
     def call(grad_scale, step, first=False, **kwargs):
@@ -117,15 +117,11 @@ def adamw_step(rng) -> list[Part]:
     ]
 
 
-PLANS = {"cosine_schedule": cosine_schedule, "sampling_distribution": sampling_distribution,
-         "adamw_step": adamw_step}
-
-
 # The public checks' fixtures (``grader.make_fixtures``): fixed inputs, hand-worked ones first;
 # every known mistake is told apart by at least one case. A case is ``(args, kwargs)``.
 
 
-def _schedule_fixture(rng):
+def cosine_schedule_fixture(rng):
     return {
         # warmup 4, total 12, peak 1: 0, ¼, ½, ¾, then 1 at step 4, ½ at step 8 (cos π/2 = 0),
         # 0 at step 12 and after
@@ -136,7 +132,7 @@ def _schedule_fixture(rng):
     }
 
 
-def _sampling_fixture(rng):
+def sampling_distribution_fixture(rng):
     return {
         # probabilities ½, 0.3, 0.15, 0.05 and top_p 0.7: ½ is below 0.7, so 0.3 crosses it
         # and stays: (½, 0.3) / 0.8 = (0.625, 0.375, 0, 0)
@@ -152,7 +148,7 @@ def _sampling_fixture(rng):
     }
 
 
-def _adamw_fixture(rng):
+def adamw_step_fixture(rng):
     def state(grad_scale, first=False):
         return _state(rng, 3, (2, 4), grad_scale, first)
 
@@ -163,5 +159,29 @@ def _adamw_fixture(rng):
     }
 
 
-FIXTURES = {"cosine_schedule": _schedule_fixture, "sampling_distribution": _sampling_fixture,
-            "adamw_step": _adamw_fixture}
+EXERCISES = (
+    Exercise("cosine_schedule", "12_language_model", "function",
+             cosine_schedule_plan, "check_cosine_schedule", tuple(SCHEDULE),
+             cosine_schedule_fixture,
+             compare={
+                 "hint": "Below warmup: peak·step/warmup; from warmup to total: peak·½(1 + "
+                 "cos(π(step − warmup)/(total − warmup))); after total: 0. np.where picks, entry "
+                 "by entry.",
+             }),
+    Exercise("adamw_step", "12_language_model", "function", adamw_step_plan,
+             "check_adamw_step", tuple(ADAMW), adamw_step_fixture,
+             compare={
+                 "hint": "Scale every gradient by min(1, max_norm/‖g‖), ‖g‖ over all of them; m "
+                 "and v from the clipped gradients; m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ); θ − "
+                 "lr·(m̂/(√v̂ + ε) + λθ).",
+                 "parts": ("params", "m", "v"),
+             }),
+    Exercise("sampling_distribution", "12_language_model", "function",
+             sampling_distribution_plan, "check_sampling_distribution",
+             tuple(SAMPLING), sampling_distribution_fixture,
+             compare={
+                 "hint": "Divide by the temperature; keep the top_k largest logits (the others "
+                 "−inf); a stable softmax; keep each token whose more probable tokens add up to "
+                 "less than top_p; divide by the sum of what is kept.",
+             }),
+)

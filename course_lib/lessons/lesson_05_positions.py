@@ -1,0 +1,65 @@
+"""Lesson 05 · Positions: telling attention where each word stands: its exercises as the learner's
+side knows them.
+
+Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
+and the inputs of their public fixtures, in one place; the mistakes they name are described in
+``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
+``grader.lessons.lesson_05_positions``.
+"""
+
+from __future__ import annotations
+
+from course_lib.cases.calls import Call, ShiftCall
+from course_lib.cases.inputs import (
+    case,
+)
+from course_lib.cases.records import Part
+from course_lib.exercise_record import Exercise
+
+# The plans: from a random generator, the parts each exercise is judged on ----------
+
+
+def sinusoidal_encoding_plan(rng) -> list[Part]:
+    def sizes_t_d(t_range, d_range, parity):
+        d = 2 * int(rng.integers(*d_range)) + parity
+        t = int(rng.integers(*t_range))
+        return {"T": t + (t == d), "d": d}  # T ≠ d, so that a transpose cannot hide
+
+    even, odd = sizes_t_d((10, 60), (4, 17), 0), sizes_t_d((3, 30), (2, 8), 1)
+    long, shifted = sizes_t_d((80, 121), (24, 33), 0), sizes_t_d((20, 50), (3, 12), 0)
+    shifts = (1, int(rng.integers(2, 10)))
+    return [
+        Part(f"T = {even['T']}, d = {even['d']}", [Call(even)]),
+        Part(f"odd d = {odd['d']}: the last column is a sin", [Call(odd)]),
+        Part(f"a long sequence, T = {long['T']}, d = {long['d']}", [Call(long)]),
+        Part(f"a shift by k = {shifts[0]} and {shifts[1]} positions rotates each (sin, cos) pair: "
+             "PE[t + k] = M_k PE[t]", [ShiftCall(shifted, shifts=shifts)]),
+    ]
+
+
+# The public checks' fixtures: {case: (args, kwargs)}, hand-worked cases first ---
+
+
+def sinusoidal_encoding_fixture(rng):
+    return {
+        # rows (0, 1, 0, 1), (sin 1, cos 1, sin 0.01, cos 0.01), (sin 2, cos 2, sin 0.02, …)
+        "hand_worked": case(T=3, d=4),
+        "odd_d": case(T=6, d=5),
+        "long": case(T=64, d=16),
+    }
+
+
+EXERCISES = (
+    Exercise("sinusoidal_encoding", "05_positions", "encoding", sinusoidal_encoding_plan,
+             "check_sinusoidal_encoding",
+             ("pe_sin_cos_swapped", "pe_frequency_per_column", "pe_exponent_i_over_d",
+              "pe_halves_concatenated", "pe_positions_from_one", "pe_transposed",
+              "pe_wrong_base"), sinusoidal_encoding_fixture,
+             compare={
+                 "hint": "Row t is position t = 0 … T-1; column 2i holds sin(t / 10000^(2i/d)) and "
+                 "column 2i + 1 cos(t / 10000^(2i/d)).",
+                 # float32 angles of up to a few hundred radians are off by about 1e-5
+                 "rtol": 1e-4,
+                 "atol": 1e-6,
+             }),
+)

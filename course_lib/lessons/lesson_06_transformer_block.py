@@ -1,0 +1,21 @@
+"""Lesson 06 · The Transformer block: its exercises as the learner's side knows them.
+
+Its records (:class:`~course_lib.exercise_record.Exercise`), in one place; the mistakes they
+name are described in ``course_lib.misconceptions.{mod}``. The instructor's side of the same
+exercises is ``grader.lessons.lesson_06_transformer_block``.
+"""
+
+from __future__ import annotations
+
+from course_lib.cases import blocks
+from course_lib.exercise_record import Exercise
+
+EXERCISES = (
+    Exercise("TransformerBlock", "06_transformer_block", "block", blocks.transformer_block,
+             "check_transformer_block",
+             ("block_no_residual", "block_norm_first_ignored", "block_always_pre_norm",
+              "block_residual_normalised", "block_residual_from_normalised",
+              "block_norm_over_positions", "block_epsilon_ignored", "block_no_relu",
+              "block_context_mask_ignored", "block_mask_ignored", "block_causal_ignored",
+              "block_self_attention_scores")),
+)
