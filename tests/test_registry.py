@@ -68,14 +68,25 @@ def _twice_plan(rng) -> list[Part]:
 
 @pytest.fixture
 def toy(monkeypatch):
-    """The toy exercise ``twice`` on both sides: its learner's record, its instructor's record
-    and the description of its one mistake, as a real addition writes them in
-    ``course_lib/exercises.py``, ``grader/exercises.py`` and ``course_lib/misconceptions.py``."""
+    """The toy exercise ``twice`` on both sides, as a real addition to lesson 00 writes it in
+    three modules (the fourth file is the lesson's notebook): its learner's record and plan in
+    ``course_lib/lessons/lesson_00_welcome.py``, the description of its one mistake in
+    ``course_lib/misconceptions/lesson_00_welcome.py``, and its instructor's record, answer key
+    and wrong variant in ``grader/lessons/lesson_00_welcome.py``. Its public check is the
+    fixture's (``check_fixture``); the registries gather the records from those modules."""
     monkeypatch.setitem(EXERCISES, "twice", Exercise(
-        "twice", "00_welcome", "function", _twice_plan, "check_dot_product", ("twice_squared",)))
+        "twice", "00_welcome", "function", _twice_plan, "check_fixture", ("twice_squared",)))
     monkeypatch.setitem(GRADED, "twice", Graded("twice", _twice, {"twice_squared": np.square}))
     monkeypatch.setitem(DESCRIPTIONS, "twice_squared", "x², the square: double x instead")
     return "twice"
+
+
+def test_a_public_check_of_its_fixture_alone_names_the_mistake(capsys):
+    """``check_fixture``: the public check of an exercise with no property of its own."""
+    course_lib.checks.check_fixture("dot_product", lambda a, b: float(np.sum(a * b)))
+    assert "dot_product: all" in capsys.readouterr().out
+    with pytest.raises(course_lib.checks.CheckFailed, match="elementwise product"):
+        course_lib.checks.check_fixture("dot_product", lambda a, b: a * b)
 
 
 def _judged(answer, seed: int = 3):

@@ -48,7 +48,7 @@ from course_lib.checks.modern_block import (
 from course_lib.checks.other_scores import check_additive_scores, check_nadaraya_watson
 from course_lib.checks.positions import check_sinusoidal_encoding
 from course_lib.checks.scores import check_attention_scores, check_dot_product
-from course_lib.checks.shared import COMPARE_OPTIONS, FIXTURES, load_fixture
+from course_lib.checks.shared import COMPARE_OPTIONS, FIXTURES, check_fixture, load_fixture
 from course_lib.checks.softmax import (
     check_causal_mask,
     check_masked_softmax,
@@ -87,6 +87,7 @@ __all__ = [
     "check_cosine_schedule",
     "check_decode_step",
     "check_dot_product",
+    "check_fixture",
     "check_greedy_decode",
     "check_grouped_query_attention",
     "check_masked_softmax",

@@ -81,6 +81,13 @@ def check_cases(fn, exercise: str) -> int:
     return len(cases)
 
 
+def check_fixture(exercise: str, answer) -> None:
+    """The public check of a NumPy exercise that tests no property of its own: every stored case
+    of its fixture, a known mistake named. Its check cell reads
+    ``check_fixture("<name>", <name>)``, and its record's ``check`` is ``"check_fixture"``."""
+    passed(exercise, check_cases(answer, exercise))
+
+
 def require(holds, message: str) -> None:
     if not holds:
         raise CheckFailed(message)
