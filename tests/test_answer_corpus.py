@@ -80,16 +80,18 @@ def test_right_answer_passes_the_check_and_gets_full_marks(exercise, answer):
 
 @pytest.mark.parametrize(("exercise", "answer", "key"), WRONG)
 def test_wrong_answer_loses_points_and_is_named(exercise, answer, key):
-    """The judge takes points and the feedback names the mistake. A function's public check
-    fails (a NumPy one names the mistake) and its judge records the mistake's key; a block's
-    public check may pass an answer that only the hidden test's parts tell apart."""
+    """The judge takes points and the feedback names the mistake (unless the corpus records
+    ``None``: a mistake known to go unnamed, which ``test_mistakes_are_named`` counts). A
+    function's public check fails (a NumPy one names the mistake) and its judge records the
+    mistake's key; a block's public check may pass an answer that only the hidden test's parts
+    tell apart."""
     cell = EXERCISES[exercise][1].cell
     defined = _answer(exercise, answer)
     try:
         printed = _public_check(exercise, defined)
     except CheckFailed as failure:
         printed = str(failure)
-        assert cell is not numpy_cell or DESCRIPTIONS[key] in printed, printed
+        assert key is None or cell is not numpy_cell or DESCRIPTIONS[key] in printed, printed
     else:
         assert cell is block_cell, f"the public check passed {answer.__name__}"
     if key in NAMED_OUTSIDE_THE_PROBE:
@@ -97,9 +99,32 @@ def test_wrong_answer_loses_points_and_is_named(exercise, answer, key):
     decoding_variants.SEEN.clear()
     credit = judged(exercise, defined)
     assert credit.points < full_marks(exercise), credit.lines
+    if key is None:
+        return
     assert DESCRIPTIONS[key] in "\n".join([printed, *credit.lines]), credit.lines
     if cell in (numpy_cell, decoding_cell):  # recorded as data for the class report
         assert key in credit.misconceptions, credit.lines
+
+
+#: the share of an exercise's known wrong answers that the feedback must name
+NAMED_AT_LEAST = 0.9
+
+
+def test_mistakes_are_named(capsys):
+    """Per exercise, the share of the corpus's wrong answers whose mistake the feedback names
+    (``test_wrong_answer_loses_points_and_is_named`` proves each): printed, and at least
+    :data:`NAMED_AT_LEAST` for every exercise."""
+    rates = {}
+    for name, (_, exercise) in EXERCISES.items():
+        keys = [key for _, key in exercise.corpus["wrong"]]
+        rates[name] = (sum(key is not None for key in keys), len(keys))
+    with capsys.disabled():
+        print("\nknown wrong answers named, per exercise:")
+        for name, (named, total) in rates.items():
+            print(f"  {name:<30} {named:>3} of {total:<3} {named / total:>6.0%}")
+    below = {name: f"{named} of {total}" for name, (named, total) in rates.items()
+             if named < NAMED_AT_LEAST * total}
+    assert not below, below
 
 
 def test_the_noisy_answers_really_write_to_stderr(capfd):
