@@ -95,6 +95,7 @@ def _graded(course) -> int:
     return len(list((course.root / "autograded").glob(f"*/{LESSON}")))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
 def test_interrupted_batch_keeps_its_grades_and_a_rerun_finishes(tiny, tmp_path, how):
     slow = {"add": "import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b",

@@ -47,6 +47,7 @@ class CausalIgnored(ref.MultiHeadAttention):
     (NoUseBias, ["use_bias=False"]),
     (CausalIgnored, ["use_causal_mask=True", "the causal mask together"]),
 ], ids=["use_bias", "causal"])
+@pytest.mark.slow
 def test_a_layer_that_fails_one_part_keeps_the_others(answer, failing):
     credit = judged("MultiHeadAttention", answer)
     lost = [line for line in credit.lines if line.startswith("✗")]

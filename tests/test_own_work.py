@@ -312,6 +312,7 @@ def test_the_layer_classes_the_probe_reports_are_refused_by_the_table():
                                 "grader.reference.keras_layers.MultiHeadAttention") is None
 
 
+@pytest.mark.slow
 def test_the_table_is_read_from_the_cache_in_milliseconds():
     entry_points.table()  # built (or read) once
     entry_points.table.cache_clear()
@@ -363,6 +364,7 @@ def _corpora():
             yield exercise, f"answer_{exercise}", source
 
 
+@pytest.mark.slow
 def test_every_answer_of_the_corpora_is_clean_in_its_notebook():
     answers = list(_corpora())
     assert len(answers) >= 100
@@ -400,6 +402,7 @@ def test_a_lookup_by_a_computed_name_and_a_written_module_are_listed(source):
     assert _judged("softmax", source).review
 
 
+@pytest.mark.slow
 def test_without_the_libraries_table_entry_points_are_known_by_their_names(
         monkeypatch, tmp_path, capsys):
     def fails():

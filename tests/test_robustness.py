@@ -39,6 +39,9 @@ needs_cgroups = pytest.mark.skipif(cgroups.unavailable_reason() is not None,
                                    reason=f"no control groups: {cgroups.unavailable_reason()}")
 
 
+#: a batch of hostile and broken submissions: in `make test`, not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 def leak_probe(paths: list[Path]) -> str:
     """An answer cell that defines ``add`` right, then tries to read ``paths``, the answer
     key's source and the network, and prints what it got."""

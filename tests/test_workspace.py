@@ -203,11 +203,13 @@ def exported(tmp_path_factory):
             del sys.modules[name]
 
 
+@pytest.mark.slow
 def test_lessons_02_03_and_04_write_their_modules(exported):
     assert sorted(p.name for p in exported.iterdir()) == ["keras_layer.py", "softmax.py",
                                                           "weighted_sum.py"]
 
 
+@pytest.mark.slow
 def test_lesson_02s_softmax_is_what_lesson_10_gets(exported, monkeypatch):
     monkeypatch.setenv("COURSE_WORKSPACE", str(exported))
     softmax = mine("softmax", "softmax", fallback=None)
@@ -216,6 +218,7 @@ def test_lesson_02s_softmax_is_what_lesson_10_gets(exported, monkeypatch):
                                [[0.5, 0.5], [1.0, 0.0]])
 
 
+@pytest.mark.slow
 def test_lesson_03s_attention_loads_and_works(exported, monkeypatch):
     from course_lib.data import random_qkv
     from grader import reference as ref
@@ -230,6 +233,7 @@ def test_lesson_03s_attention_loads_and_works(exported, monkeypatch):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_lesson_04s_layer_is_what_a_later_lesson_gets(exported, monkeypatch):
     import keras
 
