@@ -1,14 +1,40 @@
-"""Pictures of attention weights: one heatmap, or one per head side by side.
+"""Pictures of attention weights: one heatmap, or one per head side by side; and the course's
+CJK font, so that Matplotlib draws Chinese labels.
 
 Rows are queries, columns are keys, and each row of the weights is what that query reads.
 The functions only draw what they are given; they compute nothing.
+
+Importing this module registers the course's CJK font (:func:`use_cjk_font`): Matplotlib's own
+font, DejaVu Sans, has no Chinese characters. The font ships in ``course_lib/fonts/`` with its
+licence (a subset of Noto Sans SC, built by ``grader/cjk_font.py``); nothing is downloaded.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import matplotlib
 import numpy as np
+from matplotlib import font_manager
 
 ANNOTATE_UP_TO = 12  # write each weight in its cell when both axes are at most this long
+CJK_FONT = Path(__file__).resolve().parent / "fonts" / "CourseSansSC-Regular.otf"
+CJK_FAMILY = "Course Sans SC"  # the font's family name: a subset of Noto Sans SC, renamed
+
+
+def use_cjk_font() -> None:
+    """Let Matplotlib draw Chinese: register the course's CJK font and add its family after
+    the families of ``font.family``, so that each glyph the default font lacks (every Chinese
+    character) is drawn from it (Matplotlib's fallback, glyph by glyph). English text keeps
+    DejaVu Sans, so every English figure is drawn as before. Calling it again changes nothing."""
+    if CJK_FAMILY not in {entry.name for entry in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(CJK_FONT))
+    families = list(matplotlib.rcParams["font.family"])
+    if CJK_FAMILY not in families:
+        matplotlib.rcParams["font.family"] = [*families, CJK_FAMILY]
+
+
+use_cjk_font()
 
 
 def _as_weights(weights, rank: int, what: str) -> np.ndarray:

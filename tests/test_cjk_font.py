@@ -1,0 +1,101 @@
+"""The course's CJK font (course_lib/fonts/, grader/cjk_font.py): Matplotlib draws a Chinese label
+with it, not with empty boxes, English text keeps DejaVu Sans, and the font holds every CJK
+character the course uses."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from course_lib.plotting import CJK_FAMILY, CJK_FONT, attention_heatmap, use_cjk_font
+from grader.cjk_font import characters_needed, gb2312
+
+CHINESE = "注意力权重：查询与键"
+DATES = ["1979年5月3日", "一九七九年五月三日"]  # lesson 07's Chinese dates, on an axis
+
+
+def _draw(title: str, labels: list[str]) -> tuple[Figure, list[str]]:
+    """A heatmap with a Chinese title and tick labels, drawn: the figure and the messages of
+    Matplotlib's warnings (a glyph missing from the font is one)."""
+    figure = Figure()
+    FigureCanvasAgg(figure)  # drawn as in a notebook (the inline backend is Agg's)
+    ax = figure.subplots()
+    attention_heatmap([[0.7, 0.3], [0.4, 0.6]], labels, labels, ax=ax, title=title)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure.canvas.draw()
+    return figure, [str(warning.message) for warning in caught]
+
+
+def _fonts_of(text) -> dict[str, str]:
+    """``{character: font file}``: the font Matplotlib draws each character of ``text`` with,
+    the first of the text's families (``font.family``'s, in order) that holds its glyph."""
+    chain = []
+    for family in text.get_fontproperties().get_family():
+        properties = text.get_fontproperties().copy()
+        properties.set_family(family)
+        path = font_manager.findfont(properties, fallback_to_default=False)
+        chain.append((path, font_manager.get_font(path).get_charmap()))
+    return {character: next((path for path, charmap in chain if ord(character) in charmap),
+                            "missing")
+            for character in text.get_text()}
+
+
+def test_a_chinese_label_is_drawn_with_the_course_font():
+    figure, messages = _draw(CHINESE, DATES)
+    assert not [m for m in messages if "missing from font" in m], messages
+    ax = figure.axes[0]
+    for text in [ax.title, *ax.get_xticklabels()]:
+        fonts = _fonts_of(text)
+        chinese = {c for c in text.get_text() if ord(c) > 0x2E80}
+        assert chinese and all(fonts[c] == str(CJK_FONT) for c in chinese), fonts
+    assert font_manager.findfont(font_manager.FontProperties(family=CJK_FAMILY),
+                                 fallback_to_default=False) == str(CJK_FONT)
+
+
+def test_english_text_keeps_matplotlibs_font():
+    figure, _ = _draw("attention weights", ["I", "am"])
+    fonts = set(_fonts_of(figure.axes[0].title).values())
+    assert {font_manager.Path(f).name for f in fonts} == {"DejaVuSans.ttf"}
+
+
+def test_without_the_course_font_chinese_is_tofu():
+    """The test above would see missing glyphs: without the fallback they are reported."""
+    with matplotlib.rc_context({"font.family": ["sans-serif"]}):
+        _, messages = _draw(CHINESE, DATES)
+    assert [m for m in messages if "missing from font" in m]
+
+
+def test_use_cjk_font_is_idempotent():
+    before = list(matplotlib.rcParams["font.family"])
+    use_cjk_font()
+    assert list(matplotlib.rcParams["font.family"]) == before
+    assert before.count(CJK_FAMILY) == 1
+    assert [e.fname for e in font_manager.fontManager.ttflist].count(str(CJK_FONT)) == 1
+
+
+@pytest.fixture(scope="module")
+def font_characters() -> set[str]:
+    return {chr(code) for code in TTFont(str(CJK_FONT)).getBestCmap()}
+
+
+def test_the_font_holds_every_cjk_character_the_course_uses(font_characters):
+    needed = characters_needed()
+    assert {"年", "月", "日", "查", "询"} <= needed
+    missing = sorted(needed - font_characters)
+    assert not missing, (f"{CJK_FONT.name} lacks {''.join(missing)}: rebuild it "
+                         "(course_lib/fonts/README.md)")
+
+
+def test_the_font_holds_everyday_chinese_and_its_licence_ships_beside_it(font_characters):
+    assert gb2312() <= font_characters
+    names = TTFont(str(CJK_FONT))["name"]
+    assert names.getDebugName(1) == CJK_FAMILY
+    assert "Open Font License" in names.getDebugName(13)
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (CJK_FONT.parent / "OFL.txt").read_text()
