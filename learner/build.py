@@ -4,7 +4,9 @@
 
 setuptools packages only what lies inside the project folder, so the wheel is built from a
 temporary staging folder holding learner/pyproject.toml and README.md, a copy of course_lib/,
-and the package attention_course_notebooks with the lessons of notebooks/ as its data.
+and the package attention_course_notebooks with the lessons of notebooks/ as its data, and
+those of each edition in another language in a folder of its own (notebooks/zh-CN/ as
+attention_course_notebooks/zh-CN/).
 Nothing is ever copied from grader/ or solutions/.
 """
 
@@ -31,9 +33,25 @@ def stage(folder: Path) -> None:
     shutil.copytree(REPO / "course_lib", folder / "course_lib", ignore=SKIP)
     notebooks = folder / "attention_course_notebooks"
     shutil.copytree(LEARNER / "attention_course_notebooks", notebooks, ignore=SKIP)
-    for lesson in sorted((REPO / "notebooks").iterdir()):
-        if (lesson / f"{lesson.name}.ipynb").is_file():  # not my_attention/: a learner's answers
-            shutil.copytree(lesson, notebooks / lesson.name, ignore=SKIP)
+    released = REPO / "notebooks"
+    for edition in [released, *editions(released)]:  # notebooks/ and notebooks/zh-CN/
+        for lesson in lesson_folders(edition):
+            target = notebooks / lesson.relative_to(released)
+            shutil.copytree(lesson, target, ignore=SKIP)
+
+
+def lesson_folders(folder: Path) -> list[Path]:
+    """The lessons in ``folder``: its subfolders that hold their notebook (not my_attention/,
+    a learner's answers)."""
+    return [path for path in sorted(folder.iterdir())
+            if (path / f"{path.name}.ipynb").is_file()]
+
+
+def editions(folder: Path) -> list[Path]:
+    """The editions in other languages in ``folder`` (notebooks/zh-CN/): its subfolders that
+    are not a lesson and hold lessons."""
+    return [path for path in sorted(folder.iterdir())
+            if path.is_dir() and path not in lesson_folders(folder) and lesson_folders(path)]
 
 
 def build(out: Path) -> Path:

@@ -1,4 +1,5 @@
-"""The learner install (learner/): course_lib and the released notebooks, never the answer key.
+"""The learner install (learner/): course_lib (with its CJK font) and the released notebooks, in
+English and in each edition in another language (notebooks/zh-CN/), never the answer key.
 
 Builds the wheel with learner/build.py, installs it into a fresh virtual environment (offline,
 without dependencies) and looks at everything installed there.
@@ -25,6 +26,7 @@ ANSWER_KEY = [*sorted((REPO / "grader" / "reference").glob("*.py")),
               *sorted((REPO / "grader").glob("hidden*.py"))]
 SOLUTIONS = sorted((REPO / "solutions").glob("*/*.ipynb"))
 RELEASED = sorted((REPO / "notebooks").glob("*/*.ipynb"))
+CHINESE = sorted((REPO / "notebooks" / "zh-CN").glob("*/*.ipynb"))  # the zh-CN edition
 
 pytestmark = pytest.mark.xdist_group("learner_install")
 
@@ -89,7 +91,12 @@ def test_learner_wheel_holds_course_lib_and_the_released_notebooks_only(learner)
     ]
     assert not [n for n in names if {"grader", "solutions"} & set(n.split("/"))]
     shipped = {n.split("/", 1)[1] for n in names if n.endswith(".ipynb")}
-    assert shipped == {str(p.relative_to(REPO / "notebooks")) for p in RELEASED}
+    assert CHINESE, "no Chinese lesson in notebooks/zh-CN/"
+    assert shipped == {str(p.relative_to(REPO / "notebooks")) for p in [*RELEASED, *CHINESE]}
+    fonts = {n for n in names if n.startswith("course_lib/fonts/")}
+    assert fonts == {f"course_lib/fonts/{p.name}" for p in (REPO / "course_lib" / "fonts").iterdir()
+                     if p.suffix in (".otf", ".txt", ".md")}, "the CJK font or its licence"
+    assert {"course_lib/fonts/CourseSansSC-Regular.otf", "course_lib/fonts/OFL.txt"} <= fonts
     fixtures = {n for n in names if n.startswith("course_lib/fixtures/")}
     assert fixtures == {f"course_lib/fixtures/{p.name}"
                         for p in (REPO / "course_lib" / "fixtures").glob("*.npz")}
@@ -114,6 +121,29 @@ def test_learner_install_imports_course_lib_and_not_grader(learner, tmp_path):
     _run(command, tmp_path / "lessons", cwd=tmp_path)
     assert edited.read_text(encoding="utf-8") == "my work"
 
+    # The Chinese edition, with --lang zh-CN: the lessons of notebooks/zh-CN/, byte for byte.
+    _run(command, tmp_path / "课程", "--lang", "zh-CN", cwd=tmp_path)
+    copied = sorted((tmp_path / "课程").glob("*/*.ipynb"))
+    assert [p.relative_to(tmp_path / "课程") for p in copied] == [
+        p.relative_to(REPO / "notebooks" / "zh-CN") for p in CHINESE]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(copied, CHINESE, strict=True))
+    refused = _run(command, tmp_path / "x", "--lang", "fr", cwd=tmp_path, check=False)
+    assert refused.returncode == 2 and "invalid choice: 'fr'" in refused.stderr
+
+
+def test_learner_install_draws_chinese_with_its_own_font(learner, tmp_path):
+    """The installed course_lib registers its CJK font from the install, not from the repo."""
+    _, python, site = learner
+    script = ("import json, matplotlib; from course_lib import plotting; "
+              "print(json.dumps([str(plotting.CJK_FONT), plotting.CJK_FONT.is_file(), "
+              "matplotlib.rcParams['font.family']]))")
+    # The wheel was installed without its dependencies: Matplotlib is this Python's.
+    found = _run(sys.executable, "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {script}",
+                 cwd=tmp_path)
+    font, exists, families = json.loads(found.stdout.strip().splitlines()[-1])
+    assert Path(font) == site / "course_lib" / "fonts" / "CourseSansSC-Regular.otf" and exists
+    assert families[-1] == "Course Sans SC"
+
 
 def test_learner_jupyterlab_has_the_learners_tools_only(learner):
     """nbgrader's instructor tools are off (JupyterLab's and the server's), Validate and the
@@ -137,7 +167,8 @@ def test_learner_install_holds_no_answer_key_text(learner):
     venv = python.parents[1]
     # Long lines of the answer key and of the solutions, except those public anyway
     # (signatures, imports, the lessons' own text).
-    public = "\n".join(_source(p) for p in [*(REPO / "course_lib").rglob("*.py"), *RELEASED])
+    public = "\n".join(_source(p) for p in [*(REPO / "course_lib").rglob("*.py"), *RELEASED,
+                                            *CHINESE])
     secret = {line.strip() for path in [*ANSWER_KEY, *SOLUTIONS]
               for line in _source(path).splitlines()
               if len(line.strip()) >= 40 and line.strip() not in public}
