@@ -750,6 +750,137 @@ def sinusoidal_encoding_base_1000(T, d):
     return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
 
 
+def sinusoidal_encoding_tutorial(T, d):
+    # the TensorFlow tutorial's way: one angle per column, then sin/cos in place
+    def get_angles(pos, i, d_model):
+        angle_rates = 1 / np.power(10000, (2 * (i // 2)) / np.float32(d_model))
+        return pos * angle_rates
+
+    angle_rads = get_angles(np.arange(T)[:, np.newaxis], np.arange(d)[np.newaxis, :], d)
+    angle_rads[:, 0::2] = np.sin(angle_rads[:, 0::2])
+    angle_rads[:, 1::2] = np.cos(angle_rads[:, 1::2])
+    return angle_rads
+
+
+def sinusoidal_encoding_comprehension(T, d):
+    table = np.array([[pos / np.power(10000, 2 * (j // 2) / d) for j in range(d)]
+                      for pos in range(T)])
+    return np.where(np.arange(d) % 2 == 0, np.sin(table), np.cos(table))
+
+
+def sinusoidal_encoding_div_term(T, d):
+    position = np.arange(0, T, dtype=np.float64).reshape(-1, 1)
+    div_term = np.exp(np.arange(0, d, 2) * (-np.log(10000.0) / d))
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(position * div_term)
+    pe[:, 1::2] = np.cos(position * div_term)[:, : d // 2]
+    return pe
+
+
+def sinusoidal_encoding_two_pi(T, d):
+    angles = 2 * np.pi * np.arange(T)[:, None] / 10000 ** (2 * (np.arange(d) // 2) / d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
+
+
+def sinusoidal_encoding_over_wavelength(T, d):
+    wavelengths = 2 * np.pi * 10000 ** (np.arange(0, d, 2) / d)
+    angles = np.arange(T)[:, None] / wavelengths
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_times_power(T, d):
+    angles = np.arange(T)[:, None] * 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_doubled_exponent(T, d):
+    two_i = np.arange(0, d, 2)
+    angles = np.arange(T)[:, None] / np.power(10000, 2 * two_i / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_over_length(T, d):
+    positions = np.arange(T)[:, None] / T
+    angles = positions / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_sines_only(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (2 * (np.arange(d) // 2) / d)
+    return np.sin(angles)
+
+
+def sinusoidal_encoding_odd_crash(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles)
+    return pe
+
+
+def sinusoidal_encoding_pair_loop(T, d):
+    pe = np.zeros((T, d))
+    for i in range(d // 2):
+        angle = np.arange(T) / 10000 ** (2 * i / d)
+        pe[:, 2 * i] = np.sin(angle)
+        pe[:, 2 * i + 1] = np.cos(angle)
+    return pe
+
+
+def sinusoidal_encoding_integers(T, d):
+    positions = np.arange(T)[:, None]
+    angles = positions / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros_like(positions, shape=(T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_d_first(d, T):
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_base_1e5(T, d):
+    angles = np.arange(T)[:, None] / 1e5 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_odd_columns_exponent(T, d):
+    # the exponent from the cosine's column, 2i + 1, for both columns of a pair
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(1, d + 1, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_degrees(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(np.deg2rad(angles))
+    pe[:, 1::2] = np.cos(np.deg2rad(angles[:, : d // 2]))
+    return pe
+
+
 # 09 attention_backward ------------------------------------------------------------------------
 
 
@@ -1189,7 +1320,9 @@ VARIANTS = {
     },
     "sinusoidal_encoding": {
         "right": [sinusoidal_encoding_outer, sinusoidal_encoding_loops,
-                  sinusoidal_encoding_float32, sinusoidal_encoding_stacked],
+                  sinusoidal_encoding_float32, sinusoidal_encoding_stacked,
+                  sinusoidal_encoding_tutorial, sinusoidal_encoding_comprehension,
+                  sinusoidal_encoding_div_term],
         "wrong": [
             (sinusoidal_encoding_swapped, "pe_sin_cos_swapped"),
             (sinusoidal_encoding_halves, "pe_halves_concatenated"),
@@ -1198,6 +1331,19 @@ VARIANTS = {
             (sinusoidal_encoding_per_column, "pe_frequency_per_column"),
             (sinusoidal_encoding_pair_index, "pe_exponent_i_over_d"),
             (sinusoidal_encoding_base_1000, "pe_wrong_base"),
+            (sinusoidal_encoding_two_pi, "pe_two_pi"),
+            (sinusoidal_encoding_over_wavelength, "pe_divided_by_wavelength"),
+            (sinusoidal_encoding_times_power, "pe_frequency_inverted"),
+            (sinusoidal_encoding_doubled_exponent, "pe_exponent_doubled"),
+            (sinusoidal_encoding_over_length, "pe_positions_over_length"),
+            (sinusoidal_encoding_sines_only, "pe_sines_only"),
+            (sinusoidal_encoding_odd_crash, "pe_odd_d_cosines"),
+            (sinusoidal_encoding_pair_loop, "pe_odd_d_last_column_zero"),
+            (sinusoidal_encoding_integers, "pe_integer_array"),
+            (sinusoidal_encoding_d_first, "pe_arguments_swapped"),
+            (sinusoidal_encoding_base_1e5, "pe_wrong_base"),
+            (sinusoidal_encoding_odd_columns_exponent, "pe_wrong_frequencies"),
+            (sinusoidal_encoding_degrees, "pe_wrong_frequencies"),
         ],
     },
     "attention_backward": {

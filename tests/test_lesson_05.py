@@ -102,10 +102,43 @@ def test_numpy_integers_are_sizes():
 
 
 def test_the_lessons_wrong_answers_cover_every_mistake():
-    from grader.exercises import WRONG_VARIANTS
+    from course_lib.exercises import EXERCISES
 
-    assert sorted(key for _, key in WRONG) == sorted(WRONG_VARIANTS[EXERCISE])
+    assert {key for _, key in WRONG} == set(EXERCISES[EXERCISE].mistakes)
     assert len(WRONG) >= 6 and len(RIGHT) >= 2
+
+
+def test_an_odd_d_that_does_not_fit_is_named_not_a_traceback():
+    """``np.cos(angles)`` of all ⌈d/2⌉ angles into the ⌊d/2⌋ odd columns: a broadcast error on
+    an odd ``d`` only, named by the public check and the judge; the even parts keep their
+    points."""
+    def odd_d_fails(T, d):
+        angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+        encoding = np.zeros((T, d))
+        encoding[:, 0::2], encoding[:, 1::2] = np.sin(angles), np.cos(angles)
+        return encoding
+
+    with pytest.raises(CheckFailed, match="⌊d/2⌋ cosines") as failure:
+        check_sinusoidal_encoding(odd_d_fails)
+    assert failure.value.misconception == "pe_odd_d_cosines"
+    credit = judged(EXERCISE, odd_d_fails)
+    assert credit.misconceptions == ["pe_odd_d_cosines"] and 0 < credit.points < 3, credit.lines
+    assert "Traceback" not in "\n".join(credit.lines)
+
+
+@pytest.mark.parametrize("turn", [lambda omega: omega * 1.7, lambda omega: omega + 0.01,
+                                  lambda omega: omega * np.linspace(1, 2, omega.size)])
+def test_a_sinusoidal_encoding_of_other_frequencies_is_named(turn):
+    """Whatever changed the frequencies, an encoding that is still sin and cos of t·θ_i
+    (interleaved, from t = 0) is told so, not only "wrong values"."""
+    def other_frequencies(T, d):
+        angles = np.arange(T)[:, None] * turn(frequencies(d))  # (T, ⌈d/2⌉)
+        encoding = np.zeros((T, d))
+        encoding[:, 0::2], encoding[:, 1::2] = np.sin(angles), np.cos(angles[:, : d // 2])
+        return encoding
+
+    credit = judged(EXERCISE, other_frequencies)
+    assert credit.points < 1 and "pe_wrong_frequencies" in credit.misconceptions, credit.lines
 
 
 def test_the_rotation_part_judges_the_property_not_the_values():

@@ -53,8 +53,12 @@ EXERCISES = (
     Exercise("sinusoidal_encoding", "05_positions", "encoding", sinusoidal_encoding_plan,
              "check_sinusoidal_encoding",
              ("pe_sin_cos_swapped", "pe_frequency_per_column", "pe_exponent_i_over_d",
-              "pe_halves_concatenated", "pe_positions_from_one", "pe_transposed",
-              "pe_wrong_base"), sinusoidal_encoding_fixture,
+              "pe_exponent_doubled", "pe_frequency_inverted", "pe_halves_concatenated",
+              "pe_positions_from_one", "pe_positions_over_length", "pe_two_pi",
+              "pe_divided_by_wavelength", "pe_sines_only", "pe_odd_d_cosines",
+              "pe_odd_d_last_column_zero", "pe_integer_array", "pe_transposed",
+              "pe_arguments_swapped", "pe_wrong_base", "pe_wrong_frequencies"),
+             sinusoidal_encoding_fixture,
              compare={
                  "hint": "Row t is position t = 0 … T-1; column 2i holds sin(t / 10000^(2i/d)) and "
                  "column 2i + 1 cos(t / 10000^(2i/d)).",

@@ -16,6 +16,16 @@ DESCRIPTIONS = {
         "the exponent i/d with i the pair's index, so the frequencies fall half as fast as they "
         "should: the exponent is 2i/d, the index of the pair's first column over d"
     ),
+    "pe_exponent_doubled": (
+        "the exponent doubled, 4i/d (2·2i/d, or 2i over d/2), so the frequencies fall twice as "
+        "fast as they should: the exponent is 2i/d, where 2i is the pair's first column "
+        "(np.arange(0, d, 2) already holds the 2i)"
+    ),
+    "pe_frequency_inverted": (
+        "the angle t · 10000^(2i/d), multiplied by the power of 10000 instead of divided by it: "
+        "the angle is t / 10000^(2i/d), so that the frequencies fall from 1 and the wavelengths "
+        "grow from 2π"
+    ),
     "pe_halves_concatenated": (
         "the sines in the first half of the columns and the cosines in the second, [sin | cos]: "
         "a valid encoding, which some libraries use, but not this exercise's convention, which "
@@ -25,6 +35,46 @@ DESCRIPTIONS = {
     "pe_positions_from_one": (
         "positions counted from 1: the first position is t = 0, so PE[0] = (0, 1, 0, 1, …); "
         "use np.arange(T)"
+    ),
+    "pe_positions_over_length": (
+        "positions divided by the sequence's length, t / T: then position 3 means something "
+        "else in every sequence; the angle is t / 10000^(2i/d) with t = 0, 1, …, T - 1 itself"
+    ),
+    "pe_two_pi": (
+        "an extra factor 2π, sin(2π t / 10000^(2i/d)): the angle is t / 10000^(2i/d) in "
+        "radians, so that the first pair turns by 1 radian per position and its wavelength is 2π"
+    ),
+    "pe_divided_by_wavelength": (
+        "the position divided by the wavelength, t / (2π · 10000^(2i/d)): the angle is "
+        "t / 10000^(2i/d), and the wavelength 2π · 10000^(2i/d) is how many positions a full turn"
+        " takes, not the divisor"
+    ),
+    "pe_sines_only": (
+        "sines in every column: the odd columns hold the cosines, PE[t, 2i+1] = "
+        "cos(t / 10000^(2i/d)), so that each pair is a point (sin, cos) on the unit circle"
+    ),
+    "pe_odd_d_cosines": (
+        "an odd d that does not fit: an odd d has ⌈d/2⌉ sines and ⌊d/2⌋ cosines, the last column "
+        "a sine, so take the cosines of the first ⌊d/2⌋ angles only, np.cos(angles[:, : d // 2])"
+    ),
+    "pe_odd_d_last_column_zero": (
+        "an odd d whose last column is left at 0: it is the sine of one more frequency, "
+        "PE[t, d-1] = sin(t / 10000^((d-1)/d)), without its cosine"
+    ),
+    "pe_integer_array": (
+        "an array of integers, which cuts every sine and cosine to 0 or ±1: make the array of "
+        "floats, np.zeros((T, d)), not np.zeros((T, d), dtype=int) or np.zeros_like of integer "
+        "positions"
+    ),
+    "pe_arguments_swapped": (
+        "the arguments swapped, sinusoidal_encoding(d, T): the signature is "
+        "sinusoidal_encoding(T, d), T positions first, then d columns"
+    ),
+    "pe_wrong_frequencies": (
+        "sines and cosines of other frequencies than ω_i = 1/10000^(2i/d): pair i (columns 2i "
+        "and 2i + 1) turns by ω_i per position, ω_0 = 1 and each pair 10000^(-2/d) times slower;"
+        " check the exponent 2i/d, the base 10000, and that nothing else multiplies or divides "
+        "the angle t·ω_i"
     ),
     "pe_transposed": "the encoding transposed, (d, T): one row per position, shape (T, d)",
     "pe_wrong_base": (

@@ -35,27 +35,37 @@ def _halves(T, d):
     return np.concatenate([np.sin(angles), np.cos(angles[:, : d // 2])], axis=1)  # (T, d)
 
 
+def _interleaved_of(T, d, **angles):
+    """The interleaved encoding (sin on the even columns, cos on the odd) of :func:`_angles`."""
+    return _interleaved(_angles(T, d, **angles))
+
+
+def _odd_last_column_zero(T, d):
+    """An odd ``d`` whose last column, the sine without its cosine, is left at 0."""
+    encoding = ref.sinusoidal_encoding(T, d)
+    if d % 2:
+        encoding[:, -1] = 0.0
+    return encoding
+
+
 SINUSOIDAL_ENCODING = {
     "pe_sin_cos_swapped": lambda T, d: _interleaved(_angles(T, d), even=np.cos, odd=np.sin),
-    "pe_frequency_per_column": lambda T, d: _interleaved(_angles(T, d, exponent=lambda j: j)),
-    "pe_exponent_i_over_d": lambda T, d: _interleaved(_angles(T, d, exponent=lambda j: j // 2)),
+    "pe_frequency_per_column": lambda T, d: _interleaved_of(T, d, exponent=lambda j: j),
+    "pe_exponent_i_over_d": lambda T, d: _interleaved_of(T, d, exponent=lambda j: j // 2),
+    "pe_exponent_doubled": lambda T, d: _interleaved_of(T, d, exponent=lambda j: 2 * (j - j % 2)),
+    "pe_frequency_inverted": lambda T, d: _interleaved_of(T, d, exponent=lambda j: j % 2 - j),
     "pe_halves_concatenated": _halves,
-    "pe_positions_from_one": lambda T, d: _interleaved(_angles(T, d, first=1)),
+    "pe_positions_from_one": lambda T, d: _interleaved_of(T, d, first=1),
+    "pe_positions_over_length": lambda T, d: _interleaved(_angles(T, d) / T),
+    "pe_two_pi": lambda T, d: _interleaved(2 * np.pi * _angles(T, d)),
+    "pe_divided_by_wavelength": lambda T, d: _interleaved(_angles(T, d) / (2 * np.pi)),
+    "pe_sines_only": lambda T, d: np.sin(_angles(T, d)),
+    "pe_odd_d_last_column_zero": _odd_last_column_zero,
+    "pe_integer_array": lambda T, d: ref.sinusoidal_encoding(T, d).astype(np.int64),
     "pe_transposed": lambda T, d: ref.sinusoidal_encoding(T, d).T,
-    "pe_wrong_base": lambda T, d: _interleaved(_angles(T, d, base=1000.0)),
+    "pe_arguments_swapped": lambda T, d: ref.sinusoidal_encoding(d, T),
+    "pe_wrong_base": lambda T, d: _interleaved_of(T, d, base=1000.0),
 }
-
-def encoding_with_its_own_base(received, T, d):
-    """The encoding of base ``b``, where ``b`` is the base ``received`` would have if it were a
-    sinusoidal encoding of another base than 10000 (read from ``PE[1, 2] = sin(b^(-2/d))``), or
-    None. It names the mistake whatever base an answer used, not 1000 alone."""
-    received = np.asarray(received, dtype=np.float64)
-    if received.shape != (T, d) or T < 2 or d < 3 or not 0 < received[1, 2] < 1:
-        return None
-    base = np.arcsin(received[1, 2]) ** (-d / 2)  # ω_1 = b^(-2/d) ≤ 1, read back
-    if not np.isfinite(base) or base <= 1:
-        return None
-    return _interleaved(_angles(T, d, base=base))
 
 
 GRADED = (

@@ -11,6 +11,7 @@ import numpy as np
 
 from course_lib.cases.calls import LIMITED_RUN, Call, LimitedCall, ShiftCall, StandIn
 from course_lib.cases.records import Part, Slot
+from course_lib.checks.positions import encoding_of_its_own_base, encoding_of_its_own_frequencies
 from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import (
     CheckFailed,
@@ -28,7 +29,6 @@ from grader.judging import memory_check
 from grader.judging.judges.scoring import judging, scored_parts
 from grader.judging.probe_data import BadProbe, ProbeData, read_probe, received_result
 from grader.judging.variant_outputs import wrong_outputs
-from grader.lessons.lesson_05_positions import encoding_with_its_own_base
 from grader.reference.positions import shift_matrix
 from grader.reference.translator import chain_model
 
@@ -136,6 +136,37 @@ def limited_run(exercise: str, kind: str, seed: int, cells) -> memory_check.Limi
 
 
 # -- lesson 05: the position encodings ------------------------------------------------------------
+def _encoding_mistakes(received, T: int, d: int) -> dict:
+    """``{key: output}`` of every known wrong encoding of ``(T, d)``: the variants, the
+    encoding of the base ``received`` has (any base, not 1000 alone), and last the encoding of
+    its own frequencies (a sinusoidal encoding whose pairs turn at other speeds, whatever the
+    mistake that changed them)."""
+    wrong = wrong_outputs(GRADED["sinusoidal_encoding"].variants, T, d)
+    try:
+        received = np.asarray(received, dtype=np.float64)  # (T, d), if the answer is right
+    except (TypeError, ValueError):
+        return wrong
+    own_base = encoding_of_its_own_base(received, T, d)
+    if own_base is not None:
+        wrong["pe_wrong_base"] = own_base
+    own_frequencies = encoding_of_its_own_frequencies(received, T, d)
+    if own_frequencies is not None:
+        wrong["pe_wrong_frequencies"] = own_frequencies
+    return wrong
+
+
+def _odd_d_failure(exercise: str, call: Call, data: ProbeData, slot: Slot) -> None:
+    """An odd ``d`` that made the answer fail on the columns' counts (``⌈d/2⌉`` sines and
+    ``⌊d/2⌋`` cosines): that mistake, named."""
+    record = data.records[slot.index]
+    message = str(record.get("message", ""))
+    if (record.get("status") == "error" and call.args["d"] % 2
+            and ("broadcast" in message or "out of bounds" in message)):
+        raise CheckFailed(f"{describe_hidden_call(exercise, call.args)} raised "
+                          f"{str(record.get('type'))[:80]}: it matches "
+                          f"{DESCRIPTIONS['pe_odd_d_cosines']}.", "pe_odd_d_cosines")
+
+
 def _check_rotation(exercise: str, call: ShiftCall, received) -> None:
     """The learner's own encoding has the property that makes it work: every pair of columns
     ``(2i, 2i+1)`` lies on the unit circle, and a shift by ``k`` positions rotates it by
@@ -145,11 +176,7 @@ def _check_rotation(exercise: str, call: ShiftCall, received) -> None:
     what = describe_hidden_call(exercise, call.args)
     tolerance = {key: EXERCISES[exercise].compare[key] for key in ("rtol", "atol")}
     encoding = to_numpy(received, what=f"The result of {what}")
-    wrong = wrong_outputs(GRADED[exercise].variants, T, d)
-    own_base = encoding_with_its_own_base(encoding, T, d)
-    if own_base is not None:
-        wrong["pe_wrong_base"] = own_base
-    named = matching_misconception(encoding, wrong, **tolerance)
+    named = matching_misconception(encoding, _encoding_mistakes(encoding, T, d), **tolerance)
 
     def require(holds: bool, message: str) -> None:
         if holds:
@@ -177,21 +204,20 @@ def judge_encoding(exercise: str, parts: list[Part], data: ProbeData, credit: Pa
                    points: float) -> None:
     """Lesson 05's ``sinusoidal_encoding``: each call's values against the answer key, as
     :func:`judge_function` does, except a :class:`~course_lib.cases.calls.ShiftCall`, judged
-    by the rotation property on the learner's own result (:func:`_check_rotation`)."""
+    by the rotation property on the learner's own result (:func:`_check_rotation`). A known
+    wrong encoding is named, and so is an odd ``d`` that made the answer fail."""
     graded = GRADED[exercise]
     options = EXERCISES[exercise].compare
     for laid_out, part_points in scored_parts(parts, points):
         with judging(credit, part_points, laid_out.part.label):
             for placed in laid_out.placed:
                 call, (slot,) = placed.case, placed.slots
+                _odd_d_failure(exercise, call, data, slot)
                 received = _received(exercise, data, slot, call)
                 if isinstance(call, ShiftCall):
                     _check_rotation(exercise, call, received)
                     continue
-                wrong = wrong_outputs(graded.variants, **call.args)
-                own_base = encoding_with_its_own_base(received, **call.args)
-                if own_base is not None:
-                    wrong["pe_wrong_base"] = own_base
                 compare_hidden(received, graded.answer(**call.args),
                                what=describe_hidden_call(exercise, call.args),
-                               misconceptions=wrong, **options)
+                               misconceptions=_encoding_mistakes(received, **call.args),
+                               **options)
