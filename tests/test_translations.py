@@ -220,3 +220,22 @@ def test_course_generate_refuses_a_lesson_that_is_not_translated(capsys, tmp_pat
     assert course_command(argv) == 1
     assert ("99_untranslated is not translated into zh-CN yet: no catalogue. "
             "Received: lesson='99_untranslated'") in capsys.readouterr().err
+
+
+def test_lesson_00_and_the_readme_list_every_lesson_in_both_languages():
+    """Lesson 00's course table (English and Chinese) and the README's lesson table have a row
+    for every lesson; the README links the Chinese one, which gives the Chinese edition's
+    commands."""
+    english = "\n".join(texts_of(read_lesson("00_welcome")).values())
+    chinese = "\n".join(texts_of(_notebook(NOTEBOOKS / "zh-CN" / "00_welcome" /
+                                           "00_welcome.ipynb")).values())
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for lesson in lessons():
+        number, name = lesson[:2], lesson[3:].replace("_", " ")
+        row = re.compile(rf"^\| (\*\*)?{number} {name}", re.MULTILINE | re.IGNORECASE)
+        assert row.search(english), f"English lesson 00 lacks {lesson}"
+        assert f"（`{lesson}`） |" in chinese, f"Chinese lesson 00 lacks {lesson}"
+        assert f"| `{lesson}` |" in readme, f"README.md's lesson table lacks {lesson}"
+    assert "README.zh-CN.md" in readme and "make lab COURSE_LANG=zh-CN" in readme
+    chinese_readme = (REPO / "README.zh-CN.md").read_text(encoding="utf-8")
+    assert "make lab COURSE_LANG=zh-CN" in chinese_readme and "make test" in chinese_readme
