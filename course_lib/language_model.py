@@ -13,11 +13,14 @@ a training loop packaged as a function, and the lesson's pictures.
   the class it is given, a last LayerNorm and a ``Dense`` to the vocabulary.
 - :func:`train`: lesson 12's training loop (next-character loss, AdamW with global-norm
   clipping, a learning rate per step) for ``steps`` steps; the losses it saw.
+- :func:`generation_step`: one step of the whole model with lesson 11's ``decode_step``, block
+  after block (:class:`LayerAsTranslator` shows it one block as lesson 11's translator), and
+  :func:`checked_step`, the learner's step where it gives the full pass's logits.
 - :func:`draw`: one id per row from given probabilities.
 - :func:`plot_losses`, :func:`plot_schedule`, :func:`plot_distribution`: the pictures.
 
 Nothing here is an answer: the schedule, the sampling distribution and the AdamW step are the
-learner's.
+learner's, and so is the cached step (lesson 11's ``decode_step``) that generation runs.
 """
 
 from __future__ import annotations
@@ -219,6 +222,93 @@ def train(model, train_ids, val_ids, learning_rates, *, batch=LESSON_RUN.batch,
     history.seconds = time.perf_counter() - start
     history.cpu_seconds = time.process_time() - cpu_start
     return history
+
+
+# -- generation with lesson 11's cache -----------------------------------------------------------
+class _WithoutSource:
+    """A block of the model as lesson 11's step sees its translator's decoder: the block's own
+    parts, and a cross-attention that adds nothing (a language model reads no source) behind a
+    normalisation that changes nothing, so that ``run_block`` with a ``cross_attend`` leaves the
+    hidden state as it is, pre-LN (``x + 0``) or post-LN (``x``)."""
+
+    def __init__(self, block):
+        self._block = block
+
+    def __getattr__(self, name):
+        return getattr(self._block, name)
+
+    @staticmethod
+    def cross_attention_layer(h, context=None, **kwargs):
+        return keras.ops.zeros_like(h)  # (B, 1, d)
+
+    @staticmethod
+    def cross_attention_norm(h):
+        return h
+
+
+class LayerAsTranslator:
+    """Block ``layer`` of a :class:`LanguageModel` as lesson 11's ``Translator``, so that lesson
+    11's ``decode_step(translator, token, cache, context, context_mask)`` runs it unchanged.
+
+    ``decoder``: the block, with no cross-attention. ``embed_target(ids, start)``: the first
+    block embeds the ids at positions ``start …``; a later one is given the hidden vectors
+    ``(B, 1, d)`` of the block before as its "ids" and passes them on. ``to_logits(y)``: the last
+    block gives the logits ``(B, 1, V)``, the others their hidden vectors, which the step returns
+    as ``y[:, 0]`` ``(B, d)``, the next block's "token"."""
+
+    def __init__(self, model: LanguageModel, layer: int):
+        self.model, self.layer = model, layer
+        self.decoder = _WithoutSource(model.blocks[layer])
+        self.num_heads, self.key_dim = model.num_heads, model.key_dim
+        self.max_length = model.max_length
+
+    def embed_target(self, ids, start=0):
+        return self.model.embed(ids, start=start) if self.layer == 0 else ids  # (B, 1, d)
+
+    def to_logits(self, y):  # (B, 1, d) -> (B, 1, V) after the last block, else (B, 1, d)
+        if self.layer + 1 < len(self.model.blocks):
+            return y
+        return self.model.to_logits(self.model.final_norm(y))
+
+
+def generation_step(decode_step, model: LanguageModel, token, cache):
+    """One step of the whole model with lesson 11's ``decode_step``, one block after the other:
+    ``token (B,)`` at position ``t`` (the cache's length), ``cache (L, 2, B, t, H, key_dim)``
+    -> ``(logits (B, V) of the next token, cache (L, 2, B, t + 1, H, key_dim))``."""
+    x, grown = token, []
+    for layer in range(len(model.blocks)):
+        x, kv = decode_step(LayerAsTranslator(model, layer), x, cache[layer], None, None)
+        grown.append(kv)  # (2, B, t + 1, H, key_dim)
+    return x, keras.ops.stack(grown)  # (B, V), (L, 2, B, t + 1, H, key_dim)
+
+
+def step_gap(decode_step, model: LanguageModel, ids) -> float:
+    """The largest difference between the logits of :func:`generation_step` with
+    ``decode_step``, fed ``ids (B, T)`` one position at a time, and the full pass's."""
+    full = np.asarray(model(ids))  # (B, T, V)
+    cache, gap = model.empty_cache(ids.shape[0]), 0.0
+    for t in range(ids.shape[1]):
+        logits, cache = generation_step(decode_step, model, ids[:, t], cache)  # (B, V)
+        gap = max(gap, float(np.abs(np.asarray(logits) - full[:, t]).max()))
+    return gap
+
+
+def checked_step(decode_step, given, model: LanguageModel, ids, tolerance: float = 1e-4):
+    """``(step, gap)``: ``decode_step`` when :func:`generation_step` with it gives the full
+    pass's logits on ``ids (B, T)`` to ``tolerance``, else ``given`` (saying why); ``gap``, the
+    largest difference of the step chosen."""
+    if decode_step is not given:
+        try:
+            gap = step_gap(decode_step, model, ids)
+        except Exception as error:  # the learner's saved code: any error at all
+            print(f"Your decode_step does not run on this model ({type(error).__name__}: "
+                  f"{error}): the given step writes instead.")
+        else:
+            if gap <= tolerance:
+                return decode_step, gap
+            print(f"Your decode_step's logits differ from the full pass's by {gap:.1e}: the "
+                  "given step writes instead (lesson 11's check says where yours goes wrong).")
+    return given, step_gap(given, model, ids)
 
 
 def draw(probabilities, rng) -> np.ndarray:

@@ -2,7 +2,8 @@
 feed-forward network can be swapped, for the lesson's training runs, and the lesson's pictures.
 
 - :class:`SwappableBlock`: lesson 06's pre-LN block (``course_lib.blocks.run_block``'s data
-  flow) with Keras's ``LayerNormalization`` or ``RMSNormalization`` and a ReLU or a gated SiLU
+  flow) around a given attention layer (lesson 04's ``MultiHeadAttention``, or Keras's), with
+  Keras's ``LayerNormalization`` or ``RMSNormalization`` and a ReLU or a gated SiLU
   feed-forward network (:class:`GatedHidden` then ``Dense`` without a bias), of the contract
   ``course_lib.language_model.LanguageModel`` builds its blocks with.
 - :func:`matched_gated_width`: the hidden width of a gated network with as many weights as a
@@ -11,7 +12,7 @@ feed-forward network can be swapped, for the lesson's training runs, and the les
   :func:`plot_alibi`, :func:`plot_receptive_field`: the pictures.
 
 Nothing here is an answer: the lesson's exercises are NumPy functions, and these layers are
-Keras's own, for the training runs only.
+Keras's own (the attention excepted, which is given), for the training runs only.
 """
 
 from __future__ import annotations
@@ -52,13 +53,16 @@ class SwappableBlock(layers.Layer):
         feed_forward: ``"relu"`` (``Dense(ff_dim, relu)``, ``Dense(d)``) or ``"gated"``
             (:class:`GatedHidden` of ``ff_dim`` units, ``Dense(d)`` without a bias).
         norm_first, epsilon: as ``KerasBlock``.
+        attention: the self-attention's class, built as ``attention(num_heads=, key_dim=)`` and
+            called as lesson 04's ``MultiHeadAttention``: ``keras.layers.MultiHeadAttention``
+            or the learner's.
 
     Sublayers as ``KerasBlock``'s without cross-attention: ``self_attention``,
     ``self_attention_norm``, ``ff_hidden``, ``ff_output``, ``ff_norm``.
     """
 
     def __init__(self, num_heads, key_dim, ff_dim, norm="layer", feed_forward="relu",
-                 norm_first=True, epsilon=1e-6, **kwargs):
+                 norm_first=True, epsilon=1e-6, attention=layers.MultiHeadAttention, **kwargs):
         super().__init__(**kwargs)
         if norm not in ("layer", "rms") or feed_forward not in ("relu", "gated"):
             raise ValueError("norm should be 'layer' or 'rms' and feed_forward 'relu' or "
@@ -66,7 +70,7 @@ class SwappableBlock(layers.Layer):
         self.num_heads, self.key_dim, self.ff_dim = num_heads, key_dim, ff_dim
         self.norm, self.feed_forward = norm, feed_forward
         self.norm_first, self.epsilon = norm_first, epsilon
-        self.self_attention = layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim)
+        self.self_attention = attention(num_heads=num_heads, key_dim=key_dim)
         self.self_attention_norm = self._normalisation()
         self.ff_hidden = GatedHidden(ff_dim) if feed_forward == "gated" else \
             layers.Dense(ff_dim, activation="relu")
@@ -91,10 +95,11 @@ class SwappableBlock(layers.Layer):
                 "norm_first": self.norm_first, "epsilon": self.epsilon}
 
 
-def swappable(norm: str = "layer", feed_forward: str = "relu"):
+def swappable(norm: str = "layer", feed_forward: str = "relu", attention=layers.MultiHeadAttention):
     """The block class ``LanguageModel`` needs, ``block(num_heads, key_dim, ff_dim, ...)``,
-    with this normalisation and feed-forward network."""
-    return functools.partial(SwappableBlock, norm=norm, feed_forward=feed_forward)
+    with this normalisation, feed-forward network and attention layer's class."""
+    return functools.partial(SwappableBlock, norm=norm, feed_forward=feed_forward,
+                             attention=attention)
 
 
 def matched_gated_width(ff_dim: int, multiple: int = 8) -> int:

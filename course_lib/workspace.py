@@ -55,7 +55,13 @@ MODULES = {
         'MultiHeadAttention = mine("keras_layer", "MultiHeadAttention",\n'
         "                          fallback=keras.layers.MultiHeadAttention, quiet=True)\n",
     ),
+    "kv_cache": Module(
+        "11_kv_cache",
+        "import keras\nimport numpy as np\nimport tensorflow as tf\nfrom keras import ops\n\n"
+        "from course_lib.blocks import run_block\n",
+    ),
     "language_model": Module("12_language_model", "import numpy as np\n"),
+    "modern_block": Module("13_modern_block", "import numpy as np\n"),
 }
 
 

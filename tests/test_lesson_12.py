@@ -259,6 +259,29 @@ def test_the_model_is_causal_and_built_of_the_given_parts():
     assert tuple(model.empty_cache(3).shape) == (2, 2, 3, 0, 3, 8)
 
 
+def test_lesson_11s_step_runs_the_model_block_after_block_and_a_wrong_one_is_replaced(capsys):
+    keras.utils.set_random_seed(0)
+    model = lm.build_language_model(KerasBlock, ref.sinusoidal_encoding, 11, max_length=16,
+                                    d_model=24, num_heads=3, num_layers=3)
+    ids = np.random.default_rng(1).integers(0, 11, (2, 9)).astype("int32")
+    assert lm.step_gap(ref.decode_step, model, ids) < 1e-5  # the answer key's, unchanged
+    logits, cache = lm.generation_step(ref.decode_step, model, ids[:, 0], model.empty_cache(2))
+    assert logits.shape == (2, 11) and tuple(cache.shape) == (3, 2, 2, 1, 3, 8)
+
+    def doubled(*args):  # a step whose logits are wrong
+        logits, cache = ref.decode_step(*args)
+        return 2 * logits, cache
+
+    def broken(translator, token, cache, context, context_mask):
+        return translator.encode(token)  # a language model has no source to encode
+
+    assert lm.checked_step(ref.decode_step, doubled, model, ids)[0] is ref.decode_step
+    for wrong, said in ((doubled, "differ from the full pass's"), (broken, "does not run")):
+        step, gap = lm.checked_step(wrong, ref.decode_step, model, ids)
+        assert step is ref.decode_step and gap < 1e-5
+        assert said in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_a_short_training_run_learns():
     text = lm.load_text("austen")
@@ -288,6 +311,9 @@ def test_the_lesson_states_the_array_promise_and_its_settings():
     source = find_cell(notebook, "setup").source
     assert 'mine("transformer_block", "TransformerBlock", fallback=KerasBlock)' in source
     assert 'mine("positions", "sinusoidal_encoding", fallback=learned_positions)' in source
+    generation = "".join(cell.source for cell in notebook.cells if cell.get("id") == "d54c7d18")
+    assert 'mine("kv_cache", "decode_step", fallback=given_decode_step)' in generation
+    assert "checked_step(decode_step, given_decode_step, model, ids)" in generation
     exported = 'export("language_model", cosine_schedule, sampling_distribution, adamw_step)'
     assert any(cell.source == exported for cell in notebook.cells)
 

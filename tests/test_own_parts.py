@@ -1,4 +1,5 @@
-"""Lesson 07 on a learner's own parts, its stand-ins, and the facts its text states.
+"""Lessons 07, 12 and 13 on a learner's own parts, lesson 07's stand-ins, and the facts its text
+states.
 
 A learner who finished every lesson trains lesson 07's translator on their own code alone: the
 export cells of lessons 03-06 save their answers to ``$COURSE_WORKSPACE``, and lesson 07's
@@ -8,7 +9,8 @@ notebooks' own code and export cells in this process (a lesson that is not writt
 export cell, is replaced by a small module written here with the same contract); the lesson's
 ``build_translator`` must then build its model from those parts, and a few training steps must
 lower the loss. With an empty workspace, the lesson falls back to ``course_lib.blocks`` and says
-which lesson to finish.
+which lesson to finish. Lesson 12 builds its model of the same parts and writes with lesson 11's
+``decode_step``; lesson 13 trains on the parts of lessons 04, 05 and 12, and exports its own.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import numpy as np
 import pytest
 from nbgrader_utils import SOLUTIONS, find_cell, solution_notebook
 
+import grader.reference as ref
 from course_lib.blocks import KerasBlock, learned_positions
 from course_lib.dates import date_dataset, formats_of
 from course_lib.feedback import CheckFailed
-from course_lib.workspace import MODULES
+from course_lib.language_model import History
+from course_lib.workspace import MODULES, mine
 
 LESSON = "07_application"
 # lesson -> (module, the names its export cell saves), for the lessons lesson 07 builds on
@@ -164,9 +168,9 @@ def finished(workspace):
     return how
 
 
-def _cell_source(key: str) -> str:
-    """The source of lesson 07's cell with this grade id or cell id."""
-    return next(cell.source for cell in solution_notebook(LESSON).cells
+def _cell_source(key: str, lesson: str = LESSON) -> str:
+    """The source of a lesson's cell (lesson 07's by default) with this grade id or cell id."""
+    return next(cell.source for cell in solution_notebook(lesson).cells
                 if key in (cell.get("id"), cell.metadata.get("nbgrader", {}).get("grade_id")))
 
 
@@ -231,6 +235,83 @@ def test_without_the_learners_parts_the_lesson_falls_back_and_says_which_lesson_
 
     before, after = _loss_falls(namespace["build_translator"](d_model=32, num_heads=2))
     assert after < 0.8 * before, (before, after)
+
+
+# -- lessons 12 and 13 on the learner's parts ------------------------------------------------------
+def _run_lesson(lesson: str, keys, *exported: str) -> tuple[dict, str]:
+    """The export cells of the lessons ``exported``, then these cells of ``lesson``, run here:
+    (namespace, what the cells printed)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert all(_export(earlier) for earlier in exported), exported
+    namespace, printed = {}, io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for key in keys:
+            _run_cell(_cell_source(key, lesson), namespace, f"{lesson}-{key}")
+    return namespace, printed.getvalue()
+
+
+LESSON_12_CELLS = ("setup", "ac857976", "056e7f0f", "d54c7d18")  # the text, the model, the step
+
+
+@pytest.mark.slow
+def test_lesson_12_is_made_of_the_learners_parts_and_writes_with_lesson_11s_step(workspace):
+    namespace, printed = _run_lesson("12_language_model", LESSON_12_CELLS, "04_keras_layer",
+                                     "05_positions", "06_transformer_block", "11_kv_cache")
+    for name in ("TransformerBlock", "decode_step", "sinusoidal_encoding"):
+        assert f"{name}: yours, from lesson" in printed, printed
+    block = namespace["model"].blocks[0]
+    assert type(block).__module__ == "my_attention.transformer_block"
+    assert type(block.self_attention).__module__ == "my_attention.keras_layer"
+    assert namespace["decode_step"].__module__ == "my_attention.kv_cache"
+    assert namespace["gap"] < 1e-4 and "decode_step: largest difference" in printed
+
+
+@pytest.mark.slow
+def test_without_lesson_11s_step_lesson_12_writes_with_the_given_one(workspace):
+    namespace, printed = _run_lesson("12_language_model", LESSON_12_CELLS)
+    assert "given_decode_step: finish lesson 11_kv_cache" in printed, printed
+    assert namespace["decode_step"] is namespace["given_decode_step"] and namespace["gap"] < 1e-4
+
+
+@pytest.mark.slow
+def test_lesson_13_trains_on_the_learners_parts_and_exports_its_own(workspace):
+    namespace, printed = _run_lesson("13_modern_block", ("setup", "demo-31"), "04_keras_layer",
+                                     "05_positions", "12_language_model")
+    for name in ("MultiHeadAttention", "cosine_schedule", "sinusoidal_encoding"):
+        assert f"{name}: yours, from lesson" in printed, printed
+    built = []  # the model train_variant builds, not trained
+    namespace["train"] = lambda model, *args, **kwargs: built.append(model) or History(val=[0.0])
+    namespace["train_variant"]("RMSNorm, SwiGLU", "rms", "gated", ff_dim=88)
+    block = built[0].blocks[0]
+    assert type(block.self_attention).__module__ == "my_attention.keras_layer"
+    assert (block.norm, block.feed_forward) == ("rms", "gated")
+    np.testing.assert_allclose(namespace["rates"], ref.cosine_schedule(np.arange(150), 20, 150,
+                                                                       4e-3))
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert _export("13_modern_block")
+        saved = {name: mine("modern_block", name, fallback=None) for name in
+                 ("apply_rope", "rms_norm", "swiglu", "grouped_query_attention")}
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 5, 8)), rng.standard_normal((8, 6))
+    np.testing.assert_allclose(saved["apply_rope"](x, np.arange(4, 9)),
+                               ref.apply_rope(x, np.arange(4, 9)))
+    np.testing.assert_allclose(saved["rms_norm"](x, w[:, 0]), ref.rms_norm(x, w[:, 0]))
+    np.testing.assert_allclose(saved["swiglu"](x, w, w + 1, w.T), ref.swiglu(x, w, w + 1, w.T))
+    q, kv = rng.standard_normal((2, 4, 5, 8)), rng.standard_normal((2, 2, 7, 8))
+    np.testing.assert_allclose(saved["grouped_query_attention"](q, kv, kv),
+                               ref.grouped_query_attention(q, kv, kv))
+
+
+@pytest.mark.slow
+def test_without_the_learners_parts_lesson_13_trains_on_keras_stand_ins(workspace):
+    namespace, printed = _run_lesson("13_modern_block", ("setup", "demo-31"))
+    assert "cosine_schedule: using" in printed and "finish lesson 12_language_model" in printed
+    assert namespace["cosine_schedule"] is namespace["keras_cosine_schedule"]
+    assert namespace["MultiHeadAttention"] is keras.layers.MultiHeadAttention
+    assert namespace["sinusoidal_encoding"] is learned_positions
+    rates = ref.cosine_schedule(np.arange(150), 20, 150, 4e-3)  # Keras's CosineDecay: the same
+    np.testing.assert_allclose(namespace["rates"], rates, atol=1e-9)
 
 
 # -- the stand-in block keeps lesson 06's contract -------------------------------------------------
