@@ -4,7 +4,9 @@
 builds it with MyST-NB and the book theme into ``book/_build/html``, with every warning an
 error, and prints where the site is and how long the build took.
 
-A lesson's page is its student notebook from ``notebooks/``, executed: the answer cells are
+A lesson's page is its student notebook from ``notebooks/``, executed (the Chinese edition's,
+from ``notebooks/zh-CN/``, under ``zh-CN/lessons/``; its section's page is ``zh-CN/index.md``,
+and its text is drawn with course_lib's CJK font, which the site serves): the answer cells are
 shown as the student version has them (``raise NotImplementedError()``), and each check cell
 that runs before an answer exists shows the learner's message ("`softmax` is not written yet").
 So that the demonstration cells after an exercise run (a plot of your softmax needs a softmax),
@@ -15,7 +17,8 @@ staged notebooks are build files only (git-ignored) and are not copied into the 
 links to its lesson's student notebook, byte for byte the one in ``notebooks/``.
 
 Executed notebooks are cached by their code (jupyter-cache, ``book/_build/jupyter_cache``): a
-second build executes only the lessons whose code changed. Each lesson runs in a temporary
+second build executes only the lessons whose code changed. A Chinese page runs the English
+page's code, so the cache serves both. Each lesson runs in a temporary
 folder of its own, with its export cells saving into a ``my_attention/`` there, so a page
 never depends on another lesson's build.
 
@@ -34,13 +37,25 @@ import sys
 import time
 from pathlib import Path
 
+from course_lib.plotting import CJK_FONT
 from grader.course import NOTEBOOKS, SOLUTIONS, lessons
 from grader.offline_math import mathjax_component
+from grader.translations import LOCALES
 
 BOOK = Path(__file__).resolve().parent
 BUILD_ONLY = shutil.ignore_patterns("_build", "build.py", "__pycache__")  # the rest: pages
 MATHJAX = "tex-svg-full.js"  # the TeX input and SVG output in one file, as the feedback pages
 STUDENT_NOTEBOOKS = "student_notebooks"  # the downloads, kept out of the pages by conf.py
+ENGLISH = "en"
+EDITIONS = [ENGLISH, *LOCALES]  # each edition's lessons: notebooks/ and notebooks/<language>/
+# The line under each lesson's title: a link to its notebook, and how to work on it.
+DOWNLOAD = {
+    ENGLISH: "{{download}}`Download this lesson's notebook <{}>`: open it in JupyterLab "
+             "(`make lab`) to write the exercises and check them.",
+    "zh-CN": "{{download}}`下载本课的笔记本 <{}>`：在 JupyterLab 中打开它"
+             "（`make lab COURSE_LANG=zh-CN`），完成练习并检查答案。",
+}
+CJK_FONT_FILE = "fonts/CourseSansSC-Regular.otf"  # course_lib's CJK font, for the Chinese pages
 # Each lesson's kernel: its exports stay in its own folder; no GPU; TensorFlow quiet on stderr.
 KERNEL_SETUP = 'import os\nos.environ["COURSE_WORKSPACE"] = "my_attention"'
 KERNEL_ENVIRONMENT = {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -65,9 +80,17 @@ def _tagged(cell: dict, tag: str) -> dict:
     return cell
 
 
-def page_notebook(student: dict, solution: dict, download: str) -> dict:
+def edition_folder(language: str) -> str:
+    """Where ``language``'s lessons are, under ``notebooks/`` and under the site: ``""`` for
+    English, the language's tag (``zh-CN``) for another."""
+    return "" if language == ENGLISH else language
+
+
+def page_notebook(student: dict, solution: dict, download: str,
+                  language: str = ENGLISH) -> dict:
     """The notebook of a lesson's page: ``student`` with ``solution``'s answer cells hidden
-    before the first demonstration cell after each exercise, and a link to ``download``."""
+    before the first demonstration cell after each exercise, and a link to ``download`` (in
+    the page's ``language``)."""
     answers = {_grading(c)["grade_id"]: "".join(c["source"]) for c in solution["cells"]
                if _grading(c).get("solution") and c["cell_type"] == "code"}
     shown = {_grading(c)["grade_id"] for c in student["cells"] if _grading(c).get("solution")}
@@ -89,33 +112,47 @@ def page_notebook(student: dict, solution: dict, download: str) -> dict:
         if grading.get("solution") and cell["cell_type"] == "code":
             waiting.append(grading["grade_id"])
         if number == 0:  # after the title and the lesson's introduction
-            cells.append({"cell_type": "markdown", "metadata": {}, "source": (
-                f"{{download}}`Download this lesson's notebook <{download}>`: open it in "
-                "JupyterLab (`make lab`) to write the exercises and check them.")})
+            cells.append({"cell_type": "markdown", "metadata": {},
+                          "source": DOWNLOAD[language].format(download)})
     cells += [_hidden_cell(answers[grade_id]) for grade_id in waiting]
     page["cells"] = cells
     return page
 
 
 def stage(source: Path) -> None:
-    """Lay out the Sphinx source folder: the book's pages, MathJax, a page per lesson and the
-    student notebooks to download."""
+    """Lay out the Sphinx source folder: the book's pages, MathJax, the CJK font, a page per
+    lesson of each edition and the student notebooks to download."""
     if source.exists():
         shutil.rmtree(source)
     shutil.copytree(BOOK, source, ignore=BUILD_ONLY)
-    (source / "lessons").mkdir()
-    (source / STUDENT_NOTEBOOKS).mkdir()
     mathjax = source / "_static" / "mathjax" / MATHJAX
     mathjax.parent.mkdir(parents=True)
     mathjax.write_text(str(mathjax_component(MATHJAX)), encoding="utf-8")
-    for lesson in lessons(NOTEBOOKS):  # the lessons released to learners
-        student = NOTEBOOKS / lesson / f"{lesson}.ipynb"
-        shutil.copy2(student, source / STUDENT_NOTEBOOKS / student.name)
+    font = source / "_static" / CJK_FONT_FILE
+    font.parent.mkdir(parents=True)
+    shutil.copy2(CJK_FONT, font)
+    for language in EDITIONS:
+        stage_lessons(source, language)
+
+
+def stage_lessons(source: Path, language: str) -> None:
+    """A page for each lesson released in ``language`` (``notebooks/`` or
+    ``notebooks/<language>/``) into ``<folder>/lessons/``, and its student notebook to download
+    into ``student_notebooks/<folder>/``."""
+    folder = edition_folder(language)
+    released = NOTEBOOKS / folder
+    pages = source / folder / "lessons"
+    downloads = source / STUDENT_NOTEBOOKS / folder
+    pages.mkdir(parents=True)
+    downloads.mkdir(parents=True, exist_ok=True)
+    for lesson in lessons(released) if released.is_dir() else []:
+        student = released / lesson / f"{lesson}.ipynb"
+        shutil.copy2(student, downloads / student.name)
         solution = json.loads((SOLUTIONS / lesson / student.name).read_text(encoding="utf-8"))
         page = page_notebook(json.loads(student.read_text(encoding="utf-8")), solution,
-                             f"../{STUDENT_NOTEBOOKS}/{student.name}")
-        (source / "lessons" / student.name).write_text(json.dumps(page, indent=1),
-                                                       encoding="utf-8")
+                             os.path.relpath(downloads / student.name, pages), language)
+        (pages / student.name).write_text(json.dumps(page, indent=1, ensure_ascii=False),
+                                          encoding="utf-8")
 
 
 def build(out: Path, cache: Path) -> float:

@@ -26,7 +26,8 @@ mathjax_path = "mathjax/tex-svg-full.js"
 
 html_theme = "sphinx_book_theme"
 html_title = project
-html_static_path = ["_static"]  # MathJax, written there by book/build.py
+html_static_path = ["_static"]  # MathJax and the CJK font, written there by book/build.py
+html_css_files = ["cjk.css"]  # Chinese text in the course's CJK font
 html_copy_source = False  # the page sources hold hidden cells: each page links its notebook
 html_show_sourcelink = False
 html_theme_options = {

@@ -1,5 +1,6 @@
-"""The course website (``make book``): a page per lesson as the learner sees it, nothing of the
-answer key, and pages that work offline in Chromium.
+"""The course website (``make book``): a page per lesson as the learner sees it, in English and
+in the Chinese edition's section, nothing of the answer key, and pages that work offline in
+Chromium (Chinese pages drawn with the site's own CJK font).
 
 The site is built once for this module with ``book/build.py`` (warnings are errors), into a
 temporary folder; executed lessons are cached in ``book/_build/jupyter_cache``, so a second
@@ -26,10 +27,12 @@ from pathlib import Path
 
 import pytest
 
+from course_lib.plotting import CJK_FAMILY, CJK_FONT
 from grader.course import NOTEBOOKS, SOLUTIONS, lessons
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = lessons(NOTEBOOKS)  # the released lessons, each a page
+CHINESE = lessons(NOTEBOOKS / "zh-CN")  # the Chinese edition's, each a page under zh-CN/
 ARTIFACTS = REPO / "test-artifacts" / "book"
 CHROMIUM = Path("/usr/bin/chromium")
 SEARCH_TERM = ("sinusoidal", "05_positions")  # a word of lesson 05, and its page
@@ -107,18 +110,39 @@ def _secret_lines() -> set[str]:
             if len(line.strip()) >= 24 and line.strip() not in public}
 
 
-def test_every_lesson_has_a_page_and_its_student_notebook_to_download(site):
-    for lesson in LESSONS:
-        page = site / "lessons" / f"{lesson}.html"
-        assert page.is_file(), f"no page for {lesson}: {sorted(site.rglob('*.html'))}"
+def _assert_pages_link_their_notebooks(pages: Path, released: Path, lessons_: list[str]):
+    """Each lesson of ``released`` has a page in ``pages`` linking its student notebook."""
+    for lesson in lessons_:
+        page = pages / f"{lesson}.html"
+        assert page.is_file(), f"no page for {lesson}: {sorted(pages.rglob('*.html'))}"
         links = re.findall(r'href="([^"]*_downloads/[^"]*\.ipynb)"', page.read_text("utf-8"))
         assert len(set(links)) == 1, f"{lesson}: one notebook to download. Received: {links}"
         download = (page.parent / links[0]).resolve()
-        student = NOTEBOOKS / lesson / f"{lesson}.ipynb"
+        student = released / lesson / f"{lesson}.ipynb"
         assert download.read_bytes() == student.read_bytes(), f"{lesson}: not the student's"
+
+
+def test_every_lesson_has_a_page_and_its_student_notebook_to_download(site):
+    _assert_pages_link_their_notebooks(site / "lessons", NOTEBOOKS, LESSONS)
     instructor = _text(site / "instructor.html")
     for words in ("course autograde", "course similarity", "learner-wheel", "bubblewrap"):
         assert words in instructor, f"the instructor guide lacks {words!r}"
+
+
+def test_the_chinese_edition_has_a_section_of_its_own(site):
+    """中文版: a page per Chinese lesson under zh-CN/lessons/, each linking its notebook of
+    notebooks/zh-CN/, all listed on the section's page, which the home page links; the site
+    serves the CJK font its pages are drawn with."""
+    assert CHINESE, "no Chinese lesson in notebooks/zh-CN/"
+    _assert_pages_link_their_notebooks(site / "zh-CN" / "lessons", NOTEBOOKS / "zh-CN", CHINESE)
+    assert 'href="zh-CN/index.html"' in (site / "index.html").read_text("utf-8")
+    section = (site / "zh-CN" / "index.html").read_text("utf-8")
+    assert all(f'href="lessons/{lesson}.html"' in section for lesson in CHINESE)
+    assert "make lab COURSE_LANG=zh-CN" in _text(site / "zh-CN" / "index.html")
+    page = _text(site / "zh-CN" / "lessons" / f"{CHINESE[0]}.html")
+    assert "下载本课的笔记本" in page and "Download this lesson" not in page
+    assert (site / "_static" / "fonts" / CJK_FONT.name).read_bytes() == CJK_FONT.read_bytes()
+    assert CJK_FAMILY in (site / "_static" / "cjk.css").read_text("utf-8")
 
 
 def test_lesson_pages_show_the_demonstrations_and_the_student_answer_cells(site):
@@ -138,7 +162,7 @@ def test_the_site_holds_nothing_of_the_answer_key_or_the_solutions(site):
     solutions = {(SOLUTIONS / lesson / f"{lesson}.ipynb").read_bytes() for lesson in lessons()}
     leaks = []
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        if path.suffix in (".png", ".svg", ".woff", ".woff2", ".ttf", ".ico"):
+        if path.suffix in (".png", ".svg", ".woff", ".woff2", ".ttf", ".otf", ".ico"):
             continue
         if path.read_bytes() in solutions:
             leaks.append(f"{path.relative_to(site)}: a solution notebook")
@@ -163,7 +187,8 @@ def test_the_site_loads_nothing_from_a_network(site):
                     reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium`")
 def test_pages_load_render_their_formulas_and_figures_and_search_works(site):
     sync_api = pytest.importorskip("playwright.sync_api")
-    pages = ["index.html", "instructor.html", *(f"lessons/{lesson}.html" for lesson in LESSONS)]
+    pages = ["index.html", "instructor.html", *(f"lessons/{lesson}.html" for lesson in LESSONS),
+             "zh-CN/index.html", *(f"zh-CN/lessons/{lesson}.html" for lesson in CHINESE)]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     failed = []
     with _served(site) as base, sync_api.sync_playwright() as playwright:
@@ -188,6 +213,11 @@ def test_pages_load_render_their_formulas_and_figures_and_search_works(site):
             broken = page.evaluate("[...document.querySelectorAll('main img')]"
                                    ".filter(i => !(i.complete && i.naturalWidth > 0)).length")
             assert not broken, f"{path}: {broken} figures missing"
+            if path.startswith("zh-CN/"):  # Chinese text drawn with the site's CJK font
+                page.evaluate("document.fonts.ready.then(() => true)")
+                assert page.evaluate(f"[...document.fonts].some(f => f.family.includes("
+                                     f"'{CJK_FAMILY}') && f.status === 'loaded')"), path
+                assert page.evaluate(f"document.fonts.check('16px \"{CJK_FAMILY}\"', '注意力')")
             if path == "lessons/07_application.html":
                 assert page.locator("main img").count() > 0
                 page.screenshot(path=str(ARTIFACTS / "07_application.png"), full_page=False)
