@@ -3,20 +3,23 @@
 One attempt: the learner's notebooks of the lesson become a new submission in the course's
 state folder (every attempt is kept), graded at once in this process, in the sandboxed kernel
 (forked warm by the lesson's kernel fork server where bubblewrap works); the scores, the
-reasons and the feedback page are printed. :mod:`grader.submit_server` runs it: in the
-command's own process, or in a process forked by the warm grader an earlier attempt left
-behind, which hands it that grader's kernel fork server.
+reasons and the feedback page are printed, in the language of the learner's notebook.
+:mod:`grader.submit_server` runs it: in the command's own process, or in a process forked by
+the warm grader an earlier attempt left behind, which hands it that grader's kernel fork
+server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import sys
 import threading
 import time
 from pathlib import Path
 
+from course_lib.language import notebook_language
 from grader import timing
 from grader.course import Course, lessons
 from grader.kernel import sandbox, warm_kernels
@@ -83,6 +86,7 @@ def attempt(settings: Settings, path: Path, profile: bool, started: float,
     begun = time.perf_counter()
     start_up = time.time() - started
     lesson, notebooks, sources = submitted_lesson(path, settings)
+    style = Style.of(sys.stdout, notebook_language(json.loads(notebooks[0].read_bytes())))
     servers = kernel_servers
     if servers is None:  # it starts warming up now, while this process imports nbgrader
         servers = warm_kernels.start_servers(1, sources, settings)
@@ -118,14 +122,13 @@ def attempt(settings: Settings, path: Path, profile: bool, started: float,
         if results is not None:
             notebooks.append((name, results))
     kept_in = f"attempt {student}, kept in {course.folder('submitted', student, lesson)}"
-    print("\n".join(attempt_report(lesson, notebooks, tuple(total), kept_in,
-                                   Style.of(sys.stdout))))
+    print("\n".join(attempt_report(lesson, notebooks, tuple(total), kept_in, style)))
     if graded.is_dir():
         messages = []
         files = course.feedback(lesson, [student], release=False, messages=messages)
         print_messages(messages)
         for path in files:
-            print(f"feedback: {path}")
+            print(style.say(f"feedback: {path}"))
     if profile:
         rows = [("starting the command" if kernel_servers is None else
                  "starting the command and handing it to the warm grader", start_up),

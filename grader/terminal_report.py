@@ -11,6 +11,9 @@ progress and settings, read at a glance.
 - **Progress**: tqdm's bar in a terminal; in a pipe, where a bar's redrawing comes out as copies
   of itself on one line, a plain line at each tenth of the way.
 - **Messages and errors**: ``  ! student / notebook: what`` and ``course COMMAND: why``.
+- **Language**: an attempt's report is in the submitted notebook's language (``Style.language``):
+  it is built in English, from the judge's lines as the cells' metadata keep them in English,
+  and rendered line by line (``course_lib.messages.render``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from course_lib.language import ENGLISH
+from course_lib.messages import render
 from grader.settings import Settings
 
 #: A part the judge scored: ``✗ label (0/1): reason`` or ``✓ label (1/1)``.
@@ -55,14 +60,19 @@ def width_of(stream) -> int:
 
 @dataclass(frozen=True)
 class Style:
-    """How the report is written: with colour or not, and how wide."""
+    """How the report is written: with colour or not, how wide, and in which language."""
 
     colour: bool = False
     width: int = 100
+    language: str = ENGLISH
 
     @classmethod
-    def of(cls, stream) -> Style:
-        return cls(wants_colour(stream), max(width_of(stream), 40))
+    def of(cls, stream, language: str = ENGLISH) -> Style:
+        return cls(wants_colour(stream), max(width_of(stream), 40), language)
+
+    def say(self, text: str) -> str:
+        """An English ``text`` in the report's language."""
+        return render(text, self.language)
 
     def paint(self, text: str, kind: str) -> str:
         return f"\x1b[{_COLOURS[kind]}m{text}\x1b[0m" if self.colour else text
@@ -70,7 +80,8 @@ class Style:
     def wrap(self, text: str, first: str, rest: str) -> list[str]:
         """``text`` wrapped to the width after ``first`` (then ``rest``), whole words only."""
         return textwrap.wrap(text, self.width, initial_indent=first, subsequent_indent=rest,
-                             break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
+                             break_long_words=self.language != ENGLISH,  # Chinese: no spaces
+                             break_on_hyphens=False) or [first.rstrip()]
 
 
 # -- an attempt's results ------------------------------------------------------------------------
@@ -103,7 +114,10 @@ def lost_parts(cell) -> list[tuple[str, str]]:
     """``(part, what is wrong)`` for each part a graded cell lost: the judge's ``✗`` lines, or,
     from a cell the judge did not score part by part, its errors and printed lines."""
     parts, other = [], []
-    for output in cell.get("outputs", []):
+    judged = cell.get("metadata", {}).get("course_judge", {}).get("lines")
+    outputs = cell.get("outputs", []) if judged is None else [
+        {"output_type": "stream", "text": "\n".join(judged)}]  # the judge's, in English
+    for output in outputs:
         if output.get("output_type") == "error":
             if output.get("ename") == "NotImplementedError":
                 other.append(NOT_WRITTEN)
@@ -146,13 +160,13 @@ def exercise_lines(exercises: list[ExerciseResult], style: Style) -> list[str]:
         points = f"{exercise.score:g} / {exercise.max_score:g}"
         head = f"  {mark} {exercise.name:<{column}}  {style.paint(points, 'strong')}"
         if exercise.not_written:
-            lines.append(f"{head}  {style.paint(NOT_WRITTEN, 'note')}")
+            lines.append(f"{head}  {style.paint(style.say(NOT_WRITTEN), 'note')}")
             continue
         lines.append(head)
         said = set()
         for part, what in exercise.lost:
-            text = f"{part}: {SAME}" if part and what in said else (
-                f"{part}: {what}" if part else what)
+            shown = style.say(SAME if part and what in said else what)
+            text = f"{style.say(part)}: {shown}" if part else shown
             said.add(what)
             wrapped = style.wrap(text, "      ✗ ", "        ")
             lines += [line.replace("✗", style.paint("✗", "bad"), 1) if i == 0 else line
@@ -169,11 +183,11 @@ def attempt_report(lesson: str, notebooks: list[tuple[str, list[ExerciseResult] 
         if len(notebooks) > 1:
             lines.append(f"{name}.ipynb")
         if isinstance(results, str):
-            lines += style.wrap(f"{name}.ipynb: not read ({results})", "  ! ", "    ")
+            lines += style.wrap(style.say(f"{name}.ipynb: not read ({results})"), "  ! ", "    ")
         else:
             lines += exercise_lines(results, style)
-    points = style.paint(f"{total[0]:g} / {total[1]:g} points", "strong")
-    lines += style.wrap(f"{lesson}: {points} ({kept_in})", "", "    ")
+    points = style.paint(style.say(f"{total[0]:g} / {total[1]:g} points"), "strong")
+    lines += style.wrap(f"{lesson}: {points} ({style.say(kept_in)})", "", "    ")
     return lines
 
 

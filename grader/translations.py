@@ -23,6 +23,7 @@ from pathlib import Path
 
 import polib
 
+from course_lib.language import mark_language
 from grader.course import IGNORED, NOTEBOOKS, REPO, SOLUTIONS, Course, lessons
 from grader.settings import Settings
 
@@ -202,6 +203,7 @@ def write_translated_source(language: str, lesson: str, destination: Path,
     shutil.copytree(Path(solutions) / lesson, target, ignore=IGNORED)
     notebook = translated_notebook(read_lesson(lesson, solutions),
                                    load_catalogue(language, lesson, translations))
+    mark_language(notebook, language)  # the judge writes its feedback in it
     path = target / f"{lesson}.ipynb"
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

@@ -14,8 +14,10 @@ anything in it. So grading happens in two steps, both nbgrader preprocessors of 
   (:mod:`grader.judging.probe_data`), recomputes the inputs from the seed, has the judge of the
   exercise's kind (:mod:`grader.judging.judges`) compare the learner's results with the answer
   key and name the known mistake an answer matches, and replaces the cell's outputs with its
-  verdict and score. Whatever the kernel printed, displayed or raised in a graded cell is
-  dropped; missing, malformed or oversized data scores zero with a reason.
+  verdict and score, in the submitted notebook's language (``course_lib.language``; the
+  lines, in English, stay in the cell's metadata too). Whatever the kernel printed, displayed
+  or raised in a graded cell is dropped; missing, malformed or oversized data scores zero
+  with a reason.
 
 An exercise whose answer uses a library call that does the exercise itself
 (``grader.judging.policy``, read from the answer cells' source as submitted) scores zero,
@@ -36,6 +38,8 @@ from traitlets import Int, Unicode
 from course_lib.cases.records import layout, record_count
 from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import CheckFailed, PartialCredit
+from course_lib.language import ENGLISH, notebook_language
+from course_lib.messages import render
 from grader.exercises import GRADED
 from grader.judging import memory_check, policy
 from grader.judging.judges import JUDGES
@@ -45,6 +49,7 @@ from grader.judging.seeds import read_seeds
 from grader.timing import record_in_notebook
 
 METADATA = "course_judge"
+LANGUAGE = "course_language"  # the resources' field: the submitted notebook's language
 STAND_INS = "course_stand_ins"
 CELL_KINDS = ("check", "hidden")
 
@@ -78,6 +83,7 @@ class PlantProbes(NbGraderPreprocessor):
         names = resources.get("nbgrader", {})
         seeds = read_seeds(self.seeds_file, names.get("student", ""), names.get("notebook", ""))
         resources[STAND_INS] = _stand_ins(nb)  # the answers' source as submitted, before it runs
+        resources[LANGUAGE] = notebook_language(nb)  # before ClearMetadata drops it
         planted = {}
         for cell in nb.cells:
             graded = _graded(cell)
@@ -104,6 +110,7 @@ class Judge(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         started = time.perf_counter()
         planted = resources.get(METADATA, {})
+        language = resources.get(LANGUAGE, ENGLISH)
         for number, cell in enumerate(nb.cells):
             graded = _graded(cell)
             if graded is None or graded[0] not in planted:
@@ -117,15 +124,17 @@ class Judge(NbGraderPreprocessor):
                 self.verdict(cell, exercise, kind, seed, limited)
             cell.source = planted[grade_id]["source"]
             lines = [*credit.lines, credit.summary()]
+            shown = "\n".join(render(line, language) for line in lines)
             cell.outputs = [
-                NotebookNode(output_type="stream", name="stdout", text="\n".join(lines) + "\n"),
+                NotebookNode(output_type="stream", name="stdout", text=shown + "\n"),
                 NotebookNode(output_type="execute_result", execution_count=None, metadata={},
                              data={"text/plain": f"{credit.points:g}"}),
             ]
             cell.metadata[METADATA] = {"exercise": exercise, "cell": kind,
                                        "misconceptions": credit.misconceptions,
                                        "refused": found.refused, "refused_at": found.evidence,
-                                       "review": [*found.review, *memory_check.review(limited)]}
+                                       "review": [*found.review, *memory_check.review(limited)],
+                                       "lines": lines}  # in English, for the terminal report
         record_in_notebook(nb, "judge", time.perf_counter() - started)
         return nb, resources
 

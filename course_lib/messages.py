@@ -1,0 +1,137 @@
+"""The course's messages in the learner's language: one gettext catalogue per language, rendered
+at the edge.
+
+Checks, judges and the ``course`` command build their messages in English, as they always did;
+:func:`render` turns a finished message into another language where it leaves for the learner
+(``CheckFailed`` shown in the kernel, the judge's verdict lines, the terminal report). The
+catalogue, ``course_lib/locale/<locale>/LC_MESSAGES/course.po`` (compiled to the ``.mo`` beside
+it, which the learner install ships and Python's own ``gettext`` format defines), holds:
+
+* the mistake descriptions, ``msgctxt`` the mistake's key (``course_lib.misconceptions``);
+* exact texts (hints, the labels of the judged parts, fixed phrases), ``msgctxt`` where they
+  come from;
+* templates, ``msgctxt`` ``template ...``: an English message with ``{placeholders}``, e.g.
+  ``{what} is wrong: it matches {description}.``, matched against a whole message; each
+  placeholder's text is rendered in turn, so that a template's pieces (a description, a hint)
+  are translated too;
+* phrases, ``msgctxt`` ``phrase ...``: words inside code-like text that no entry matches
+  whole, e.g. ``array of shape {shape}`` in ``softmax(x=array of shape (3, 4))``, replaced
+  wherever they occur. Other text no entry matches (code, names, numbers) stays as it is.
+
+``grader/message_catalogue.py`` keeps the catalogue in step with the English texts.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from course_lib.language import ENGLISH, LOCALES, checked
+
+LOCALE = Path(__file__).parent / "locale"
+DOMAIN = "course"
+TEMPLATE = "template"  # the msgctxt prefix of a template
+PHRASE = "phrase"  # the msgctxt prefix of a phrase
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_NUMBER = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"  # what a placeholder named n, n0, n1 ... matches
+_SHAPE = r"\([^()]*\)"  # what a placeholder named shape matches
+_EDGES = re.compile(r"(\s*)(.*?)(\s*)", re.DOTALL)
+
+
+def catalogue_file(language: str, suffix: str = ".mo") -> Path:
+    """Where the compiled (``.mo``) or editable (``.po``) catalogue of ``language`` lives."""
+    return LOCALE / LOCALES[checked(language)] / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
+def read_mo(path: Path) -> dict[tuple[str, str], str]:
+    """``{(msgctxt, msgid): msgstr}`` of a compiled gettext catalogue (GNU ``.mo``), its
+    header left out."""
+    data = path.read_bytes()
+    order = "<" if struct.unpack("<I", data[:4])[0] == 0x950412DE else ">"
+    count, originals, translations = struct.unpack(order + "3I", data[8:20])
+    entries = {}
+    for i in range(count):
+        length, start = struct.unpack(order + "2I", data[originals + 8 * i:originals + 8 * i + 8])
+        key = data[start:start + length].decode("utf-8")
+        length, start = struct.unpack(order + "2I",
+                                      data[translations + 8 * i:translations + 8 * i + 8])
+        if key:
+            context, _, msgid = key.rpartition("\x04")
+            entries[(context, msgid)] = data[start:start + length].decode("utf-8")
+    return entries
+
+
+def template_pattern(english: str, whole_words: bool = False) -> re.Pattern:
+    """The regular expression a template matches whole messages with: its text literally,
+    each ``{name}`` (a name once per template) any text, each ``{n}``, ``{n0}``... a number,
+    ``{shape}`` a tuple as Python writes it. ``whole_words``: the match neither starts nor ends
+    inside a word (a phrase, searched for in a longer text)."""
+    pieces, last = [], 0
+    for found in _PLACEHOLDER.finditer(english):
+        text = (_NUMBER if re.fullmatch(r"n\d*", found[1]) else
+                _SHAPE if found[1] == "shape" else ".+?")
+        pieces += [re.escape(english[last:found.start()]), f"(?P<{found[1]}>{text})"]
+        last = found.end()
+    pieces.append(re.escape(english[last:]))
+    edge = r"(?<!\w)", r"(?!\w)"
+    return re.compile(edge[0] * whole_words + "".join(pieces) + edge[1] * whole_words, re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Messages:
+    """One language's texts (``{English: translation}``), templates and phrases (``(pattern,
+    translation)``, the most specific first)."""
+
+    texts: dict[str, str]
+    templates: tuple[tuple[re.Pattern, str], ...]
+    phrases: tuple[tuple[re.Pattern, str], ...] = ()
+
+    @classmethod
+    def from_entries(cls, entries: dict[tuple[str, str], str]) -> Messages:
+        def patterns(prefix: str) -> tuple[tuple[re.Pattern, str], ...]:
+            chosen = sorted(((msgid, msgstr) for (context, msgid), msgstr in entries.items()
+                             if context.startswith(prefix)),
+                            key=lambda pair: -len(_PLACEHOLDER.sub("", pair[0])))
+            return tuple((template_pattern(msgid, whole_words=prefix == PHRASE), msgstr)
+                         for msgid, msgstr in chosen)
+
+        texts = {msgid: msgstr for (context, msgid), msgstr in entries.items()
+                 if not context.startswith((TEMPLATE, PHRASE))}
+        return cls(texts, patterns(TEMPLATE), patterns(PHRASE))
+
+    def render(self, message: str) -> str:
+        """``message`` in this language: a known text's translation, else the first template
+        that matches it whole (its placeholders rendered in turn), else line by line, else with
+        its phrases translated; what nothing matches stays as it is."""
+        before, core, after = _EDGES.fullmatch(message).groups()
+        if not core:
+            return message
+        if core in self.texts:
+            return before + self.texts[core] + after
+        for pattern, translation in self.templates:
+            found = pattern.fullmatch(core)
+            if found:
+                pieces = {name: self.render(text) for name, text in found.groupdict().items()}
+                return before + translation.format_map(pieces) + after
+        if "\n" in core:
+            return before + "\n".join(map(self.render, core.split("\n"))) + after
+        for pattern, translation in self.phrases:
+            core = pattern.sub(lambda found, text=translation: text.format_map(found.groupdict()),
+                               core)
+        return before + core + after
+
+
+@cache
+def messages(language: str) -> Messages:
+    """The catalogue of ``language`` (none for English, the messages' own language)."""
+    if checked(language) == ENGLISH or not catalogue_file(language).is_file():
+        return Messages({}, ())
+    return Messages.from_entries(read_mo(catalogue_file(language)))
+
+
+def render(message: str, language: str) -> str:
+    """A finished English ``message`` in ``language`` (see :class:`Messages.render`)."""
+    return message if language == ENGLISH else messages(language).render(message)

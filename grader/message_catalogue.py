@@ -1,0 +1,143 @@
+"""The English of every message a learner reads that the code writes, and the catalogue that
+translates it (``course_lib/locale/<locale>/LC_MESSAGES/course.po``, read through
+:mod:`course_lib.messages`).
+
+:func:`english_texts` gathers, each under a stable ``msgctxt``:
+
+* every mistake description (``course_lib.misconceptions``), keyed by its mistake key;
+* each exercise's hint (its record's ``compare``), the labels of the parts it is judged on and
+  the names of its public fixture's cases, keyed by the exercise (a label that holds numbers,
+  which vary with the seed, becomes a template with one ``{nI}`` per number);
+* the fixed texts, templates and phrases the checks, the judge and the ``course`` command build
+  their messages from (``grader.message_templates``).
+
+:func:`update_catalogue` brings the catalogue in step, as ``msgmerge`` does
+(``grader.translations.merge``: a changed English text keeps its translation marked fuzzy, with
+the English it translated), and compiles the ``.mo`` the learner's kernel reads;
+:func:`catalogue_problems` says what keeps it from being shipped. ``python -m
+grader.message_catalogue`` updates every language's catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import polib
+
+from course_lib.exercises import EXERCISES, plan
+from course_lib.feedback import CRASH_HINTS
+from course_lib.language import ENGLISH, LOCALES
+from course_lib.messages import PHRASE, TEMPLATE, catalogue_file
+from course_lib.misconceptions import DESCRIPTIONS
+from grader.message_templates import FIXED, PHRASES, TEMPLATES
+from grader.translations import WRAP, merge, problems
+
+#: a number that varies with a part's inputs (not one inside a name such as beta1 or v_0)
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
+
+
+def as_template(text: str) -> str:
+    """``text`` with each number a placeholder: ``t = 7`` -> ``t = {n0}``."""
+    count = iter(range(len(text)))
+    return NUMBER.sub(lambda _: f"{{n{next(count)}}}", text)
+
+
+def _labelled(context: str, text: str) -> tuple[str, str]:
+    """The ``(msgctxt, msgid)`` of a label: a template when it holds numbers."""
+    template = as_template(text)
+    return (f"{TEMPLATE} {context}", template) if template != text else (context, text)
+
+
+def english_texts() -> dict[str, str]:
+    """``{msgctxt: English}`` of every message text and template (see the module doc)."""
+    texts = dict(DESCRIPTIONS)
+    texts.update({f"crash hint {i}": hint for i, hint in enumerate(CRASH_HINTS.values())})
+    for name, exercise in EXERCISES.items():
+        if exercise.compare.get("hint"):
+            texts[f"hint {name}"] = exercise.compare["hint"]
+        labels = dict.fromkeys(part.label for kind in ("check", "hidden")
+                               for part in plan(name, 0, kind))
+        for i, label in enumerate(labels):
+            context, text = _labelled(f"part {name} {i}", label)
+            texts[context] = text
+        cases = exercise.fixture(np.random.default_rng(0)) if exercise.fixture else {}
+        for case in cases:
+            context, text = _labelled(f"case {name} {case}", case.replace("_", " "))
+            texts[context] = text
+    texts.update({f"text {name}": text for name, text in FIXED.items()})
+    texts.update({f"{TEMPLATE} {name}": text for name, text in TEMPLATES.items()})
+    texts.update({f"{PHRASE} {name}": text for name, text in PHRASES.items()})
+    return texts
+
+
+def new_catalogue(language: str) -> polib.POFile:
+    catalogue = polib.POFile(wrapwidth=WRAP)
+    catalogue.metadata = {
+        "Project-Id-Version": "attention-step-by-step messages",
+        "Language": LOCALES[language],
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+    }
+    return catalogue
+
+
+def load_catalogue(language: str) -> polib.POFile | None:
+    path = catalogue_file(language, ".po")
+    return polib.pofile(str(path), wrapwidth=WRAP) if path.is_file() else None
+
+
+def update_catalogue(language: str) -> polib.POFile:
+    """Bring ``language``'s catalogue in step with :func:`english_texts`, save it and compile
+    its ``.mo`` (translated, up-to-date entries only); returns it."""
+    catalogue = load_catalogue(language) or new_catalogue(language)
+    merge(catalogue, english_texts())
+    path = catalogue_file(language, ".po")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    catalogue.save(str(path))
+    catalogue.save_as_mofile(str(catalogue_file(language)))
+    return catalogue
+
+
+def placeholder_problems(catalogue: polib.POFile) -> list[str]:
+    """Templates and phrases whose translation does not hold exactly the English one's
+    placeholders."""
+    found = []
+    for entry in catalogue:
+        patterned = (entry.msgctxt or "").startswith((TEMPLATE, PHRASE))
+        if entry.obsolete or not patterned or not entry.msgstr:
+            continue
+        english, translated = (sorted(re.findall(r"\{\w+\}", text))
+                               for text in (entry.msgid, entry.msgstr))
+        if english != translated:
+            found.append(f"{entry.msgctxt}: its placeholders {translated} are not {english}")
+    return found
+
+
+def catalogue_problems(language: str) -> list[str]:
+    """What keeps ``language``'s catalogue from translating every message: an entry missing,
+    untranslated or out of date, a template's placeholders changed, a ``.mo`` not compiled
+    from the ``.po``. Empty when it can be shipped."""
+    catalogue = load_catalogue(language)
+    found = problems(catalogue, english_texts())
+    if catalogue is None:
+        return found
+    found += placeholder_problems(catalogue)
+    compiled = catalogue_file(language)
+    if not compiled.is_file() or compiled.read_bytes() != catalogue.to_binary():
+        found.append(f"{compiled.name} is not compiled from {compiled.with_suffix('.po').name} "
+                     "(run python -m grader.message_catalogue)")
+    return found
+
+
+def main() -> None:
+    for language in LOCALES:
+        if language != ENGLISH:
+            catalogue = update_catalogue(language)
+            print(f"{catalogue_file(language, '.po')}: {catalogue.percent_translated()}% "
+                  f"translated, {len(catalogue.fuzzy_entries())} out of date")
+
+
+if __name__ == "__main__":
+    main()
