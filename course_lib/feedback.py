@@ -9,12 +9,15 @@ tries the outputs of known wrong variants ("misconceptions") and names the one i
 from __future__ import annotations
 
 import contextlib
+import re
 import tracemalloc
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib.language import kernel_language
+from course_lib.messages import render
 from course_lib.misconceptions import DESCRIPTIONS
 
 RTOL = 1e-5  # accepts float32 casts, einsum, loops, another summation order
@@ -48,8 +51,10 @@ class CheckFailed(AssertionError):
         self.misconception = misconception
 
     def _render_traceback_(self):
-        """IPython shows the verdict alone, not the frames of the checking code."""
-        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+        """IPython shows the verdict alone, not the frames of the checking code, in the
+        learner's language (the message itself stays English: the judge renders its own)."""
+        shown = render(str(self), kernel_language())
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {shown}"]
 
 
 def describe_array(x) -> str:
@@ -125,6 +130,23 @@ def answer_errors(name: str, args: Sequence = (), kwargs: Mapping | None = None)
             f"`{name}` raised {type(error).__name__}: {error}\n"
             f"  It was called with: {inputs}{extra}" + (f"\n  {advice}" if advice else "")
         ) from error
+
+
+def error_text(error: BaseException) -> str:
+    """An exception as the checks compare it with another: ``"<type>: <message>"``."""
+    return f"{type(error).__name__}: {error}"
+
+
+def same_error(error: str, other: str) -> bool:
+    """Whether two errors (:func:`error_text`) are one mistake's: the same type, and the same
+    message or at least the same numbers (the sizes and shapes it quotes) in the same order.
+    A mistake that shows as a shape or library error is named this way, by the error a known
+    wrong variant raises on the same inputs."""
+    (kind, _, message), (other_kind, _, other_message) = (error.partition(": "),
+                                                          other.partition(": "))
+    numbers = re.findall(r"\d+", message)
+    return kind == other_kind and (
+        message == other_message or numbers == re.findall(r"\d+", other_message) != [])
 
 
 def _copy(x):
@@ -391,7 +413,7 @@ class PartialCredit:
     def _say(self, line: str) -> None:
         self.lines.append(line)
         if self.echo:
-            print(line)
+            print(render(line, kernel_language()))
 
     def summary(self) -> str:
         return f"{self.name + ': ' if self.name else ''}{self.points:g}/{self.possible:g} points"

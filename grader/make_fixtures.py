@@ -3,8 +3,10 @@
 Each ``course_lib/fixtures/<exercise>.npz`` holds a few cases. A case has fixed inputs, the
 answer key's output on them and the outputs of the known wrong variants, stored under flat
 keys ``<case>__args__<name>``, ``<case>__kwargs__<name>``, ``<case>__expected`` and
-``<case>__wrong__<misconception>``; a function that returns several arrays gets one key per
-array, ending in ``__0``, ``__1``… The inputs are the exercise's record's (``fixture``, in
+``<case>__wrong__<misconception>``, and the error of each variant that fails on them under
+``<case>__errors__<misconception>`` (``"<type>: <message>"``, so that a check names an answer
+that fails alike); a function that returns several arrays gets one key per array, ending in
+``__0``, ``__1``… The inputs are the exercise's record's (``fixture``, in
 ``course_lib.exercises``), the answer key and the wrong variants its instructor record's
 (``grader.exercises``). The public checks read them (``course_lib.checks``), so the
 learner-side package holds results, never solution code.
@@ -20,7 +22,7 @@ import numpy as np
 
 from course_lib.exercises import EXERCISES, WITH_FIXTURES
 from grader.exercises import GRADED
-from grader.judging.variant_outputs import wrong_outputs
+from grader.judging.variant_outputs import wrong_errors, wrong_outputs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "course_lib" / "fixtures"
 SEP = "__"  # separates the parts of a key; no case, argument or misconception name holds it
@@ -52,6 +54,7 @@ def build(exercise: str) -> dict[str, np.ndarray]:
             "kwargs": kwargs,
             "expected": graded.answer(*values, **kwargs),
             "wrong": wrong_outputs(graded.variants, *values, **kwargs),
+            "errors": wrong_errors(graded.variants, *values, **kwargs),
         }
         arrays.update(_flatten(label, case))
     return arrays

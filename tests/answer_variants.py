@@ -676,6 +676,295 @@ def blockwise_full_matrix(q, k, v, block_size, mask=None):
     return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0) @ v
 
 
+def blockwise_finite_start(q, k, v, block_size, mask=None):
+    """The running max starts at -1e30, not -inf: exp(m - m') is then never NaN."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    allowed = None if mask is None else np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    q = q / np.sqrt(q.shape[-1])
+    m = np.full(batch + (q.shape[-2], 1), -1e30)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    start = 0
+    while start < k.shape[-2]:
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2)
+        if allowed is not None:
+            s = np.where(allowed[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        p = np.exp(s - m_new)
+        total = np.exp(m - m_new) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - m_new) * out + p @ v[..., start:stop, :]
+        m, start = m_new, stop
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+
+def blockwise_max_never_updated(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        # m = m_new forgotten: m stays -inf
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_output_not_rescaled(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = out + p @ v[..., start:stop, :]  # the sum rescaled, the output not
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_sum_not_rescaled(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = total + p.sum(axis=-1, keepdims=True)  # the output rescaled, the sum not
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_blocks_of_queries(q, k, v, block_size, mask=None):
+    """The loop counts blocks up to Tq, the number of queries, and slices the keys with it."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, q.shape[-2], block_size):
+        stop = min(start + block_size, q.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_mask_rows_sliced(q, k, v, block_size, mask=None):
+    m = np.full((*q.shape[:-1], 1), -np.inf)
+    total = np.zeros((*q.shape[:-1], 1))
+    out = np.zeros((*q.shape[:-1], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop, :], s, -np.inf)  # the query axis sliced
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_mask_second_axis(q, k, v, block_size, mask=None):
+    """Written for a 2-D mask (Tq, Tk): mask[:, start:stop] slices axis 1, whatever its rank."""
+    m = np.full((*q.shape[:-1], 1), -np.inf)
+    total = np.zeros((*q.shape[:-1], 1))
+    out = np.zeros((*q.shape[:-1], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[:, start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_global_max(q, k, v, block_size, mask=None):
+    """One running max for every row at once: a scalar."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = -np.inf
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = max(m, s.max())
+        safe = m_new if np.isfinite(m_new) else 0.0
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_unscaled(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2)  # no 1/√d_k
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_over_dk(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / q.shape[-1]
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_mask_inverted(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], -np.inf, s)  # True taken as "hide"
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_mask_ignored(q, k, v, block_size, mask=None):
+    m = np.full((*q.shape[:-1], 1), -np.inf)
+    total = np.zeros((*q.shape[:-1], 1))
+    out = np.zeros((*q.shape[:-1], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        p = np.exp(s - m_new)
+        total = np.exp(m - m_new) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - m_new) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return out / total
+
+
+def blockwise_step_of_one(q, k, v, block_size, mask=None):
+    """range(0, Tk) without its step: the blocks overlap and count keys several times."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(k.shape[-2]):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_dot_t(q, k, v, block_size, mask=None):
+    """k_block.T reverses every axis of a batched block, not only the last two."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ k[..., start:stop, :].T / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:stop, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
 # 05 sinusoidal_encoding -----------------------------------------------------------------------
 
 
@@ -1029,6 +1318,236 @@ def backward_nan_rows(q, k, v, d_out, mask=None):
     return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
 
 
+def backward_flash_rowsum(q, k, v, d_out, mask=None):
+    """rowsum(dA ⊙ A) = rowsum(dO ⊙ O), as FlashAttention computes it."""
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    out = a @ v
+    delta = np.sum(d_out * out, axis=-1, keepdims=True)  # (..., Tq, 1)
+    ds = a * (d_out @ np.swapaxes(v, -1, -2) - delta)
+    return (ds @ k / np.sqrt(q.shape[-1]), np.swapaxes(ds, -1, -2) @ q / np.sqrt(q.shape[-1]),
+            np.swapaxes(a, -1, -2) @ d_out)
+
+
+def backward_full_jacobian(q, k, v, d_out, mask=None):
+    """The softmax's Jacobian of every row at once, (..., Tq, Tk, Tk), then one einsum."""
+    s = np.einsum("...qd,...kd->...qk", q, k) / np.sqrt(q.shape[-1])
+    allowed = np.broadcast_to(True if mask is None else mask, s.shape)
+    s = np.where(allowed, s, -np.inf)
+    m = np.max(s, axis=-1, keepdims=True)
+    e = np.exp(s - np.nan_to_num(m, neginf=0.0))
+    a = np.nan_to_num(e / e.sum(axis=-1, keepdims=True))
+    jacobian = a[..., :, None] * np.eye(k.shape[-2]) - a[..., :, None] * a[..., None, :]
+    ds = np.einsum("...qij,...qj->...qi", jacobian, np.einsum("...qd,...kd->...qk", d_out, v))
+    return (np.einsum("...qk,...kd->...qd", ds, k) / np.sqrt(q.shape[-1]),
+            np.einsum("...qk,...qd->...kd", ds, q) / np.sqrt(q.shape[-1]),
+            np.einsum("...qk,...qd->...kd", a, d_out))
+
+
+def backward_rowsum_over_queries(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-2, keepdims=True))  # summed over the queries
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_rowsum_no_keepdims(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1))  # (..., Tq) lines up with the keys' axis
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_rowsum_without_weights(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - da.sum(axis=-1, keepdims=True))  # rowsum(dA), not rowsum(dA ⊙ A)
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_rowsum_outside(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * da - (da * a).sum(axis=-1, keepdims=True)  # the row sum not multiplied by A
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_scale_multiplied(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = np.sqrt(q.shape[-1])  # multiplied by √d_k
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_scaled_twice(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True)) / np.sqrt(q.shape[-1])
+    scale = 1 / np.sqrt(q.shape[-1])  # a second time: dq and dk over d_k
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_minus_1e9(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -1e9)  # a fully masked row gets uniform weights
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    a = e / e.sum(axis=-1, keepdims=True)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_dv_from_scores(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(scores, -1, -2) @ d_out
+
+
+def backward_dq_k_transposed(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    dq = ds @ np.swapaxes(k, -1, -2) * scale  # kᵀ as in the forward pass
+    return dq, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_dot_t(q, k, v, d_out, mask=None):
+    """.T to transpose: on (B, H, Tq, Tk) it reverses all four axes."""
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    dv = a.T @ d_out
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, ds.T @ q * scale, dv
+
+
+def backward_q_k_swapped(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ q * scale, np.swapaxes(ds, -1, -2) @ k * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_da_v_untransposed(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ v  # v not transposed
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_in_computing_order(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    dv = np.swapaxes(a, -1, -2) @ d_out
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return dv, np.swapaxes(ds, -1, -2) @ q * scale, ds @ k * scale  # (dv, dk, dq)
+
+
+def backward_weights_unscaled(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2)  # the forward pass recomputed without 1/√d_k
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
 # 10 nadaraya_watson ----------------------------------------------------------------------------
 
 
@@ -1095,6 +1614,65 @@ def nw_unstable(x_query, x_train, y_train, width):
     return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)  # 0/0 for a tiny width
 
 
+def nw_gaussian_density(x_query, x_train, y_train, width):
+    """The kernel as a normalised Gaussian density: its constant 1/(w√(2π)) cancels."""
+    distance = np.subtract.outer(x_query, x_train) if x_query.ndim == 1 else (
+        x_query[..., :, None] - x_train[..., None, :])
+    log_kernel = -0.5 * (distance / width) ** 2 - np.log(width * np.sqrt(2 * np.pi))
+    kernel = np.exp(log_kernel - log_kernel.max(axis=-1, keepdims=True))
+    return np.sum(kernel * y_train[..., None, :], axis=-1) / np.sum(kernel, axis=-1)
+
+
+def nw_absolute_distance(x_query, x_train, y_train, width):
+    scores = -np.abs(x_query[..., :, None] - x_train[..., None, :]) / (2 * width**2)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_signed_distance(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) / (2 * width**2)  # not squared
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_width_multiplied(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / 2 * width**2  # precedence
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_returns_weights(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)  # the weights, not ŷ
+
+
+def nw_averages_x_train(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * x_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)  # x_train as the values
+
+
+def nw_matmul_targets(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) @ y_train  # a batch of y_train read as a matrix
+
+
+def nw_max_without_keepdims(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
+    e = np.exp(scores - scores.max(axis=-1))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_global_max(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width**2)
+    e = np.exp(scores - scores.max())  # one max for every query
+    total = e.sum(axis=-1)
+    return np.divide((e * y_train[..., None, :]).sum(axis=-1), total,
+                     out=np.zeros_like(total), where=total > 0)
+
+
 # 10 additive_scores ----------------------------------------------------------------------------
 
 
@@ -1136,6 +1714,49 @@ def additive_position_by_position(q, k, w_q, w_k, v):
 
 def additive_swapped(q, k, w_q, w_k, v):
     return np.tanh((q @ w_k)[..., :, None, :] + (k @ w_q)[..., None, :, :]) @ v
+
+
+def additive_concatenated(q, k, w_q, w_k, v):
+    """[q_i ; k_j] @ [W_q ; W_k]: the concatenation form of the same score."""
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    pairs = np.concatenate([np.broadcast_to(q[..., :, None, :], (*q.shape[:-1], t_k, q.shape[-1])),
+                            np.broadcast_to(k[..., None, :, :], (*k.shape[:-2], t_q, t_k,
+                                                                 k.shape[-1]))], axis=-1)
+    return np.tanh(pairs @ np.concatenate([w_q, w_k], axis=0)) @ v
+
+
+def additive_tanh_each(q, k, w_q, w_k, v):
+    return (np.tanh(q @ w_q)[..., :, None, :] + np.tanh(k @ w_k)[..., None, :, :]) @ v
+
+
+def additive_v_ignored(q, k, w_q, w_k, v):
+    return np.tanh((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :]).sum(axis=-1)
+
+
+def additive_scaled(q, k, w_q, w_k, v):
+    features = np.tanh((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :])
+    return features @ v / np.sqrt(v.shape[-1])  # scaled as dot-product scores are
+
+
+def additive_multiplied(q, k, w_q, w_k, v):
+    return np.tanh((q @ w_q)[..., :, None, :] * (k @ w_k)[..., None, :, :]) @ v
+
+
+def additive_weights_transposed(q, k, w_q, w_k, v):
+    return np.tanh((q @ w_q.T)[..., :, None, :] + (k @ w_k.T)[..., None, :, :]) @ v
+
+
+def additive_v_first(q, k, w_q, w_k, v):
+    return v @ np.tanh((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :])
+
+
+def additive_column_vectors(q, k, w_q, w_k, v):
+    """W q as in the paper's column convention: the matrix on the left."""
+    return np.tanh((w_q @ q)[..., :, None, :] + (w_k @ k)[..., None, :, :]) @ v
+
+
+def additive_one_projection(q, k, w_q, w_k, v):
+    return np.tanh((q @ w_q)[..., :, None, :] + (k @ w_q)[..., None, :, :]) @ v  # w_k unused
 
 
 # 11 attend_step --------------------------------------------------------------------------------
@@ -1347,7 +1968,8 @@ VARIANTS = {
         ],
     },
     "attention_backward": {
-        "right": [backward_einsum, backward_row_jacobians, backward_float32],
+        "right": [backward_einsum, backward_row_jacobians, backward_float32,
+                  backward_flash_rowsum, backward_full_jacobian],
         "wrong": [
             (backward_no_rowsum, "grad_softmax_no_rowsum"),
             (backward_unscaled, "grad_no_scaling"),
@@ -1356,10 +1978,24 @@ VARIANTS = {
             (backward_returns_ds, "grad_scores_as_dq"),
             (backward_mask_forgotten, "grad_mask_ignored"),
             (backward_nan_rows, "grad_fully_masked_nan"),
+            (backward_rowsum_over_queries, "grad_rowsum_wrong_axis"),
+            (backward_rowsum_no_keepdims, "grad_rowsum_no_keepdims"),
+            (backward_rowsum_without_weights, "grad_rowsum_without_weights"),
+            (backward_rowsum_outside, "grad_rowsum_outside_weights"),
+            (backward_scale_multiplied, "grad_scale_multiplied"),
+            (backward_scaled_twice, "grad_scaled_twice"),
+            (backward_minus_1e9, "mask_large_negative"),
+            (backward_dv_from_scores, "grad_dv_from_scores"),
+            (backward_dq_k_transposed, "grad_dq_k_transposed"),
+            (backward_dot_t, "transpose_reverses_batch"),
+            (backward_q_k_swapped, "grad_q_k_swapped"),
+            (backward_da_v_untransposed, "grad_da_v_not_transposed"),
+            (backward_in_computing_order, "grad_returns_wrong_order"),
+            (backward_weights_unscaled, "grad_weights_unscaled"),
         ],
     },
     "nadaraya_watson": {
-        "right": [nw_loops, nw_logsumexp, nw_float32],
+        "right": [nw_loops, nw_logsumexp, nw_float32, nw_gaussian_density],
         "wrong": [
             (nw_over_queries, "nw_softmax_over_queries"),
             (nw_width_not_squared, "nw_width_not_squared"),
@@ -1367,16 +2003,32 @@ VARIANTS = {
             (nw_positive_distance, "nw_farthest_point"),
             (nw_kernel_sum, "nw_unnormalised"),
             (nw_unstable, "nw_unstable_softmax"),
+            (nw_absolute_distance, "nw_absolute_distance"),
+            (nw_signed_distance, "nw_distance_not_squared"),
+            (nw_width_multiplied, "nw_width_multiplied"),
+            (nw_returns_weights, "nw_returns_weights"),
+            (nw_averages_x_train, "nw_averages_x_train"),
+            (nw_matmul_targets, "nw_matmul_targets"),
+            (nw_max_without_keepdims, "softmax_no_keepdims"),
+            (nw_global_max, "global_max"),
         ],
     },
     "additive_scores": {
-        "right": [additive_einsum, additive_loops, additive_float32],
+        "right": [additive_einsum, additive_loops, additive_float32, additive_concatenated],
         "wrong": [
             (additive_tanh_last, "add_tanh_after_v"),
             (additive_linear, "add_no_tanh"),
             (additive_transposed, "add_transposed"),
             (additive_position_by_position, "add_pairs_not_broadcast"),
             (additive_swapped, "add_weights_swapped"),
+            (additive_tanh_each, "add_tanh_each_projection"),
+            (additive_v_ignored, "add_v_ignored"),
+            (additive_scaled, "add_scaled_by_sqrt_h"),
+            (additive_multiplied, "add_projections_multiplied"),
+            (additive_weights_transposed, "add_weights_transposed"),
+            (additive_v_first, "add_v_on_the_left"),
+            (additive_column_vectors, "add_column_convention"),
+            (additive_one_projection, "add_keys_projected_with_w_q"),
         ],
     },
     "attend_step": {
@@ -1394,7 +2046,8 @@ VARIANTS = {
         ],
     },
     "blockwise_attention": {
-        "right": [blockwise_einsum, blockwise_logsumexp, blockwise_row_by_row],
+        "right": [blockwise_einsum, blockwise_logsumexp, blockwise_row_by_row,
+                  blockwise_finite_start],
         "wrong": [  # the lesson's own mistakes first (its batch of autogrades), then generic ones
             (blockwise_no_rescale, "blockwise_no_rescale"),
             (blockwise_full_blocks_only, "blockwise_drops_last_block"),
@@ -1404,6 +2057,19 @@ VARIANTS = {
             (blockwise_full_matrix, "full_score_matrix"),
             (blockwise_nan_rows, "mask_fully_masked_nan"),
             (blockwise_no_max, "softmax_unstable"),
+            (blockwise_max_never_updated, "blockwise_max_not_updated"),
+            (blockwise_output_not_rescaled, "blockwise_output_not_rescaled"),
+            (blockwise_sum_not_rescaled, "blockwise_sum_not_rescaled"),
+            (blockwise_blocks_of_queries, "blockwise_blocks_up_to_tq"),
+            (blockwise_step_of_one, "blockwise_overlapping_blocks"),
+            (blockwise_mask_rows_sliced, "blockwise_mask_wrong_axis"),
+            (blockwise_mask_second_axis, "blockwise_mask_wrong_axis"),
+            (blockwise_global_max, "global_max"),
+            (blockwise_unscaled, "no_scaling"),
+            (blockwise_over_dk, "divide_by_dk"),
+            (blockwise_mask_inverted, "mask_inverted"),
+            (blockwise_mask_ignored, "mask_ignored"),
+            (blockwise_dot_t, "transpose_reverses_batch"),
         ],
     },
     **LANGUAGE_MODEL,

@@ -114,6 +114,8 @@ def test_the_nadaraya_watson_plan_has_a_tiny_width_that_underflows():
             distance = args["x_query"][..., :, None] - args["x_train"][..., None, :]
             scores = -(distance**2) / (2 * args["width"] ** 2)
             assert scores.max() < -745  # every e^score is 0 without the row max subtracted
+            row_max = scores.max(axis=-1)  # (..., n_query)
+            assert row_max.max() - row_max.min() > 745  # one max for every row underflows some
             assert np.all(np.isfinite(ref.nadaraya_watson(*args.values())))
 
 

@@ -16,7 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.exercises import EXERCISES
-from course_lib.feedback import RTOL, CheckFailed, call_answer, compare, describe_call
+from course_lib.feedback import (
+    RTOL,
+    CheckFailed,
+    call_answer,
+    compare,
+    describe_call,
+    error_text,
+    same_error,
+)
+from course_lib.language import kernel_language
+from course_lib.messages import render
 from course_lib.misconceptions import DESCRIPTIONS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -56,7 +66,7 @@ def load_fixture(exercise: str) -> dict[str, dict]:
                 node = node.setdefault(name, {})
             node[leaf] = data[key]
     return {
-        label: {"args": {}, "kwargs": {}, "wrong": {}, **_tuples(case)}
+        label: {"args": {}, "kwargs": {}, "wrong": {}, "errors": {}, **_tuples(case)}
         for label, case in tree.items()
     }
 
@@ -66,15 +76,32 @@ def described(wrong: dict) -> dict:
     return {DESCRIPTIONS[key]: output for key, output in wrong.items()}
 
 
+def _called(fn, exercise: str, case: dict, what: str):
+    """``fn`` called on a stored case; an error it raises is named when a known wrong variant
+    raised the same one on that case (the fixture's ``errors``)."""
+    try:
+        return call_answer(fn, *case["args"].values(), name=exercise, **case["kwargs"])
+    except CheckFailed as failure:
+        raised = failure.__cause__
+        named = None if raised is None else next(
+            (key for key, stored in case["errors"].items()
+             if same_error(str(stored), error_text(raised))), None)
+        if named is None:
+            raise
+        raise CheckFailed(f"{what} raised {type(raised).__name__}: it matches "
+                          f"{DESCRIPTIONS[named]}.", named) from None
+
+
 def check_cases(fn, exercise: str) -> int:
     """Compare ``fn`` with every stored case of ``exercise``; the number of cases checked."""
     cases = load_fixture(exercise)
     for label, case in cases.items():
         args, kwargs = case["args"], case["kwargs"]
+        what = f"{describe_call(exercise, args, kwargs)} [{label.replace('_', ' ')}]"
         compare(
-            call_answer(fn, *args.values(), name=exercise, **kwargs),
+            _called(fn, exercise, case, what),
             case["expected"],
-            what=f"{describe_call(exercise, args, kwargs)} [{label.replace('_', ' ')}]",
+            what=what,
             misconceptions=described(case["wrong"]),
             **COMPARE_OPTIONS[exercise],
         )
@@ -109,7 +136,7 @@ def check_distributions(weights, *, what: str, axis: int = -1, allowed=None) -> 
 
 
 def passed(name: str, n_checks: int) -> None:
-    print(f"✓ {name}: all {n_checks} checks passed.")
+    print(render(f"✓ {name}: all {n_checks} checks passed.", kernel_language()))
 
 
 def fresh_rng():

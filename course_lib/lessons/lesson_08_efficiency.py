@@ -42,8 +42,9 @@ def blockwise_attention_plan(rng) -> list[Part]:
     return [
         Part(f"block sizes {uneven} (not dividing Tk = {t_k}), 1, Tk and more than Tk",
              calls([uneven, 1, t_k, t_k + 5])),
-        Part("masks: fully masked blocks and rows, padding",
-             calls([uneven], masks=(mask, padding))),
+        Part("masks: padding, fully masked blocks and rows",  # a padding mask (B, 1, 1, Tk)
+             # first: a mask sliced on its queries' axis fails there as on any axis of size 1
+             calls([uneven], masks=(padding, mask))),
         Part("extreme logits (scores beyond ±1000)", calls([uneven, 1], scale=40.0)),
         Part("memory: never holds the full Tq × Tk scores (a run under a memory limit)",
              [LimitedCall(int(rng.integers(2**63)), masked, int(rng.integers(2**63)))
@@ -83,7 +84,12 @@ EXERCISES = (
              "check_blockwise_attention",
              ("blockwise_no_rescale", "blockwise_drops_last_block", "blockwise_no_final_division",
               "blockwise_average_of_blocks", "blockwise_masked_block_nan",
-              "mask_fully_masked_nan", "softmax_unstable", "full_score_matrix"),
+              "mask_fully_masked_nan", "softmax_unstable", "full_score_matrix",
+              "blockwise_max_not_updated", "blockwise_output_not_rescaled",
+              "blockwise_sum_not_rescaled", "blockwise_blocks_up_to_tq",
+              "blockwise_overlapping_blocks", "blockwise_mask_wrong_axis", "global_max",
+              "no_scaling", "divide_by_dk", "mask_inverted", "mask_ignored",
+              "transpose_reverses_batch"),
              blockwise_attention_fixture,
              compare={
                  "hint": "Keep a running max m, sum ℓ and output o per query; rescale ℓ and o by "

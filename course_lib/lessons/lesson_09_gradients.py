@@ -64,7 +64,8 @@ def attention_backward_fixture(rng):
 
     fully_masked = random_mask(rng, (2, 4, 6), [(0, 1), (1, 3)])
     return {
-        # self-attention first: Tq = Tk, so that every mistake runs and is named
+        # self-attention first: Tq = Tk, so that the mistakes that need it run and are named
+        # by their values (the others fail with an error of their own, which is stored)
         "self_attention": with_d_out(random_qkv(rng, (2,), 5, 5, 4, 3), 5, 3),
         "unmasked": with_d_out(random_qkv(rng, (), 3, 6, 4, 2), 3, 2),
         "causal": with_d_out(random_qkv(rng, (2,), 5, 5, 3, 4), 5, 4,
@@ -79,7 +80,12 @@ EXERCISES = (
              "check_attention_backward",
              ("grad_softmax_no_rowsum", "grad_no_scaling", "grad_dk_not_transposed",
               "grad_dv_not_transposed", "grad_scores_as_dq", "grad_mask_ignored",
-              "grad_fully_masked_nan"), attention_backward_fixture,
+              "grad_fully_masked_nan", "grad_rowsum_wrong_axis", "grad_rowsum_no_keepdims",
+              "grad_rowsum_without_weights", "grad_rowsum_outside_weights",
+              "grad_scale_multiplied", "grad_scaled_twice", "grad_weights_unscaled",
+              "grad_dv_from_scores", "grad_dq_k_transposed", "grad_da_v_not_transposed",
+              "grad_q_k_swapped", "grad_returns_wrong_order", "mask_large_negative",
+              "transpose_reverses_batch"), attention_backward_fixture,
              compare={
                  "hint": "dv = Aᵀ dO; dA = dO vᵀ; dS = A ⊙ (dA − rowsum(dA ⊙ A)); dq = dS k/√d_k; "
                  "dk = dSᵀ q/√d_k, with A the masked softmax of the forward pass.",

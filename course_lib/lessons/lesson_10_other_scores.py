@@ -27,10 +27,12 @@ def nadaraya_watson_plan(rng) -> list[Part]:
     n_query, n_train, batch = sizes(rng, 3, low=3, high=30)
 
     def call(shape=(), width=None, grid=False):
-        if grid:  # training points on the integers, queries a quarter off: distances ≥ 1/4
+        if grid:  # training points on the integers, queries 1/4, 5/16 or 3/8 off the nearest:
+            # the rows' largest scores differ by more than 745, so each row needs its own max
             x_train = rng.permutation(n_train).astype(float) + np.zeros((*shape, 1))
-            x_query = rng.integers(0, n_train, (*shape, n_query)) + rng.choice([0.25, -0.25],
-                                                                             (*shape, n_query))
+            offsets = rng.choice([-0.375, -0.3125, -0.25, 0.25, 0.3125, 0.375], (*shape, n_query))
+            offsets[..., :2] = 0.25, -0.375  # best scores -2048 and -4608 in every curve
+            x_query = rng.integers(0, n_train, (*shape, n_query)) + offsets
         else:
             x_train = rng.uniform(0, 5, (*shape, n_train))
             x_query = rng.uniform(-0.5, 5.5, (*shape, n_query))
@@ -70,7 +72,7 @@ def additive_scores_plan(rng) -> list[Part]:
 
 
 def nadaraya_watson_fixture(rng):
-    grid = np.arange(6.0)  # training points on the integers, queries a quarter off
+    grid = np.arange(6.0)  # training points on the integers, queries 1/4 to 3/8 off
     return {
         # three training points, width 1: weights e^{-d²/2} small enough to check by hand
         "hand_worked": case(x_query=np.array([0.0, 1.0, 2.5]), x_train=np.array([0.0, 1.0, 3.0]),
@@ -79,7 +81,7 @@ def nadaraya_watson_fixture(rng):
                       y_train=toy_curve(np.linspace(0, 5, 11), rng), width=0.5),
         "batched": case(x_query=rng.uniform(0, 5, (2, 4)), x_train=rng.uniform(0, 5, (2, 6)),
                         y_train=rng.standard_normal((2, 6)), width=0.8),
-        "tiny_width": case(x_query=np.array([0.25, 2.75, 4.25, 1.75]), x_train=grid,
+        "tiny_width": case(x_query=np.array([0.25, 2.6875, 4.375, 1.75]), x_train=grid,
                            y_train=rng.standard_normal(6), width=2.0**-8),
     }
 
@@ -90,8 +92,7 @@ def additive_scores_fixture(rng):
                 "w_k": rng.standard_normal((d_k, hidden)) / np.sqrt(d_k),
                 "v": rng.standard_normal(hidden)}
 
-    return {
-        # Tq = Tk and d_q = d_k first, so that every mistake runs and is named
+    cases = {
         "self_attention": case(q=rng.standard_normal((2, 4, 3)), k=rng.standard_normal((2, 4, 3)),
                                **weights(3, 3, 5)),
         "batched": case(q=rng.standard_normal((2, 3, 4)), k=rng.standard_normal((2, 5, 6)),
@@ -99,13 +100,20 @@ def additive_scores_fixture(rng):
         "single_query": case(q=rng.standard_normal((1, 2)), k=rng.standard_normal((6, 3)),
                              **weights(2, 3, 4)),
     }
+    # every size different first: a mistake that fails with a shape error fails there with
+    # sizes of its own (Tq = Tk = 4 and h = 5 make v @ tanh(…) and w_q @ q fail alike); then
+    # Tq = Tk and d_q = d_k, where the mistakes that need them run and are named by their values
+    return {label: cases[label] for label in ("batched", "self_attention", "single_query")}
 
 
 EXERCISES = (
     Exercise("nadaraya_watson", "10_other_scores", "function", nadaraya_watson_plan,
              "check_nadaraya_watson",
              ("nw_softmax_over_queries", "nw_width_not_squared", "nw_width_without_two",
-              "nw_farthest_point", "nw_unnormalised", "nw_unstable_softmax"),
+              "nw_farthest_point", "nw_unnormalised", "nw_unstable_softmax",
+              "nw_absolute_distance", "nw_distance_not_squared", "nw_width_multiplied",
+              "nw_returns_weights", "nw_averages_x_train", "nw_matmul_targets",
+              "softmax_no_keepdims", "global_max"),
              nadaraya_watson_fixture,
              compare={
                  "hint": "Scores −(x_query − x_train)² / (2 w²) for every (query, training point) "
@@ -118,7 +126,10 @@ EXERCISES = (
     Exercise("additive_scores", "10_other_scores", "function", additive_scores_plan,
              "check_additive_scores",
              ("add_tanh_after_v", "add_no_tanh", "add_transposed", "add_pairs_not_broadcast",
-              "add_weights_swapped"), additive_scores_fixture,
+              "add_weights_swapped", "add_tanh_each_projection", "add_v_ignored",
+              "add_scaled_by_sqrt_h", "add_projections_multiplied", "add_weights_transposed",
+              "add_v_on_the_left", "add_column_convention", "add_keys_projected_with_w_q"),
+             additive_scores_fixture,
              compare={
                  "hint": "Project once, q @ w_q (..., Tq, h) and k @ w_k (..., Tk, h); add them "
                  "for every pair as (..., Tq, 1, h) + (..., 1, Tk, h); tanh; then @ v.",

@@ -25,4 +25,39 @@ DESCRIPTIONS = {
         "an answer that builds the full Tq × Tk score matrix: keep only one Tq × block_size "
         "block of scores at a time"
     ),
+    # also named in lessons 09 and 10
+    "global_max": (
+        "one max over the whole array subtracted from every row instead of each row's own max: "
+        "a row whose scores lie far below the largest one underflows to all zeros; subtract "
+        "each row's max, np.max(..., axis=-1, keepdims=True)"
+    ),
+    "transpose_reverses_batch": (
+        "x.T on a batched array: .T reverses every axis, (B, H, T, d) → (d, T, H, B); swap "
+        "the last two only, np.swapaxes(x, -1, -2)"
+    ),
+    "blockwise_max_not_updated": (
+        "a running max that is never updated (m = m_new forgotten): m stays -inf, so "
+        "exp(m - m_new) = 0 wipes out every earlier block and only the last block counts"
+    ),
+    "blockwise_output_not_rescaled": (
+        "a running sum rescaled by exp(m_old - m_new) but a running output that is not: when "
+        "the max grows, rescale both ℓ and o by the same factor"
+    ),
+    "blockwise_sum_not_rescaled": (
+        "a running output rescaled by exp(m_old - m_new) but a running sum that is not: when "
+        "the max grows, rescale both ℓ and o by the same factor"
+    ),
+    "blockwise_blocks_up_to_tq": (
+        "blocks counted up to Tq, the number of queries: the blocks run over the keys, "
+        "for start in range(0, Tk, block_size) with Tk = k.shape[-2]"
+    ),
+    "blockwise_overlapping_blocks": (
+        "blocks that overlap: range(0, Tk) without its step starts a block at every key, so "
+        "each key is counted up to block_size times; use range(0, Tk, block_size)"
+    ),
+    "blockwise_mask_wrong_axis": (
+        "the mask sliced on another axis than the keys' (mask[..., start:stop, :], or "
+        "mask[:, start:stop], which is the keys' axis only for a 2-D mask): broadcast the mask "
+        "to (..., Tq, Tk) and slice its last axis, mask[..., start:stop]"
+    ),
 }

@@ -48,4 +48,59 @@ DESCRIPTIONS = {
         "q projected with w_k and k with w_q: the queries' matrix is w_q (d_q, h), the keys' "
         "w_k (d_k, h)"
     ),
+    "nw_absolute_distance": (
+        "the distance |x − x_i| instead of its square: the Gaussian kernel's score is "
+        "−(x − x_i)² / (2w²)"
+    ),
+    "nw_distance_not_squared": (
+        "the difference x − x_i not squared: the score −(x − x_i)/(2w²) grows toward one side "
+        "instead of falling with the distance; square it, −(x − x_i)² / (2w²)"
+    ),
+    "nw_width_multiplied": (
+        "−(x − x_i)²/2·w², the width multiplied instead of divided (/ 2 * width**2 divides by "
+        "2, then multiplies by w²): write / (2 * width**2)"
+    ),
+    "nw_returns_weights": (
+        "the weights (..., n_query, n_train) returned instead of the prediction: return each "
+        "query's weighted sum of y_train, ŷ (..., n_query)"
+    ),
+    "nw_averages_x_train": (
+        "an average of the training inputs x_train instead of their targets y_train: x_train "
+        "are the keys, y_train the values"
+    ),
+    "nw_matmul_targets": (
+        "weights @ y_train on a batch: a 2-D y_train is multiplied as a matrix; sum over the "
+        "training points, (weights * y_train[..., None, :]).sum(axis=-1) or "
+        "(weights @ y_train[..., None])[..., 0]"
+    ),
+    "add_tanh_each_projection": (
+        "tanh applied to each projection, tanh(q W_q) + tanh(k W_k): the query and the key "
+        "meet inside it, tanh(q W_q + k W_k)"
+    ),
+    "add_v_ignored": (
+        "the h features summed without v: v weighs them, tanh(q W_q + k W_k) @ v"
+    ),
+    "add_scaled_by_sqrt_h": (
+        "additive scores divided by √h: only dot products are scaled; tanh(q W_q + k W_k) v "
+        "is bounded by Σ|v| already"
+    ),
+    "add_projections_multiplied": (
+        "the projections multiplied, tanh(q W_q ⊙ k W_k): additive scores add them, "
+        "tanh(q W_q + k W_k)"
+    ),
+    "add_weights_transposed": (
+        "w_q and w_k transposed (q @ w_q.T): in the course's rows the matrices act from the "
+        "right as given, q @ w_q (d_q → h) and k @ w_k (d_k → h)"
+    ),
+    "add_v_on_the_left": (
+        "v @ tanh(…), v on the left: a 1-D v on the left contracts the keys' axis; "
+        "tanh(…) @ v contracts the h features"
+    ),
+    "add_column_convention": (
+        "W_q q, the paper's column convention: in the course's rows the matrices act from the "
+        "right, q @ w_q (..., Tq, h) and k @ w_k (..., Tk, h)"
+    ),
+    "add_keys_projected_with_w_q": (
+        "the keys projected with w_q: each side has its own projection, q @ w_q and k @ w_k"
+    ),
 }

@@ -5,7 +5,11 @@ the mistake it makes.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+from course_lib.feedback import error_text
 
 
 def _as_arrays(output):
@@ -29,3 +33,18 @@ def wrong_outputs(variants: dict, *args, **kwargs) -> dict[str, np.ndarray | tup
             except (ValueError, IndexError):
                 continue
     return outputs
+
+
+def wrong_errors(variants: dict, *args, **kwargs) -> dict[str, str]:
+    """``{key: error}`` of every wrong variant of an exercise that fails on these inputs, each
+    error as ``course_lib.feedback.error_text`` writes it: an answer that fails as one of them
+    does makes its mistake (``course_lib.feedback.same_error``)."""
+    errors = {}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key, variant in variants.items():
+            try:
+                variant(*args, **kwargs)
+            except Exception as error:  # the variant's own error: what is recorded
+                errors[key] = error_text(error)
+    return errors

@@ -16,24 +16,46 @@ from grader.graded import Graded
 from grader.lessons.shapes import transpose
 
 
-def _backward(q, k, v, d_out, mask=None, *, rowsum=True, scale=True, dk_transposed=True,
-              dv_transposed=True, scores_as_dq=False, mask_in_backward=True, guard_rows=True):
-    """The backward pass of attention with one switch turned off: the mistake it names."""
-    factor = 1 / np.sqrt(q.shape[-1]) if scale else 1.0
-    scores = q @ transpose(k) / np.sqrt(q.shape[-1])  # (..., Tq, Tk)
+def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
+              rowsum_keepdims=True, scale="divide", forward_scaled=True, dk_transposed=True,
+              dv_transposed=True, dv_from="weights", scores_as_dq=False, dq_k_transposed=False,
+              da_v_transposed=True, transpose_with="swapaxes", swap_q_k=False,
+              mask_in_backward=True, guard_rows=True, masked_score=-np.inf,
+              order=("dq", "dk", "dv")):
+    """The backward pass of attention with one switch turned off or done another way: the
+    mistake it names. ``rowsum``: ``"weighted"`` (rowsum(dA ⊙ A)), ``"plain"`` (rowsum(dA)),
+    ``"outside"`` (A ⊙ dA − rowsum(dA ⊙ A)) or ``"none"``."""
+    def t(x):  # the learner's transpose: the last two axes, or every axis with .T
+        return x.T if transpose_with == ".T" else transpose(x)
+
+    root = np.sqrt(q.shape[-1])
+    factor = {"divide": 1 / root, "none": 1.0, "multiply": root, "twice": 1 / q.shape[-1]}[scale]
+    scores = q @ transpose(k) / (root if forward_scaled else 1.0)  # (..., Tq, Tk)
     if not guard_rows:
         shifted = np.where(True if mask is None else mask, scores, -np.inf)  # (..., Tq, Tk)
         exp = np.exp(shifted - shifted.max(axis=-1, keepdims=True))  # NaN: -inf - (-inf)
         weights = exp / exp.sum(axis=-1, keepdims=True)  # (..., Tq, Tk)
+    elif mask is not None and mask_in_backward and masked_score != -np.inf:
+        weights = ref.softmax(np.where(mask, scores, masked_score))  # (..., Tq, Tk)
     else:
         weights = ref.masked_softmax(scores, mask if mask_in_backward else None)
-    d_v = (transpose(weights) if dv_transposed else weights) @ d_out  # (..., Tk, d_v)
-    d_weights = d_out @ transpose(v)  # (..., Tq, Tk)
-    row_dot = np.sum(d_weights * weights, axis=-1, keepdims=True) if rowsum else 0.0
-    d_scores = weights * (d_weights - row_dot)  # (..., Tq, Tk)
-    d_q = d_scores if scores_as_dq else d_scores @ k * factor
-    d_k = (transpose(d_scores) if dk_transposed else d_scores) @ q * factor
-    return d_q, d_k, d_v
+    source = weights if dv_from == "weights" else scores
+    d_v = (t(source) if dv_transposed else source) @ d_out  # (..., Tk, d_v)
+    d_weights = d_out @ (t(v) if da_v_transposed else v)  # (..., Tq, Tk)
+    products = d_weights * weights if rowsum in ("weighted", "outside") else d_weights
+    row_dot = np.sum(products, axis=rowsum_axis, keepdims=rowsum_keepdims)
+    if rowsum == "none":
+        row_dot = 0.0
+    if rowsum == "outside":
+        d_scores = weights * d_weights - row_dot  # (..., Tq, Tk)
+    else:
+        d_scores = weights * (d_weights - row_dot)  # (..., Tq, Tk)
+    first, second = (q, k) if swap_q_k else (k, q)
+    d_q = d_scores if scores_as_dq else d_scores @ (
+        t(first) if dq_k_transposed else first) * factor
+    d_k = (t(d_scores) if dk_transposed else d_scores) @ second * factor
+    grads = {"dq": d_q, "dk": d_k, "dv": d_v}
+    return tuple(grads[name] for name in order)
 
 
 def _backward_with(**switches):
@@ -41,13 +63,27 @@ def _backward_with(**switches):
 
 
 ATTENTION_BACKWARD = {
-    "grad_softmax_no_rowsum": _backward_with(rowsum=False),
-    "grad_no_scaling": _backward_with(scale=False),
+    "grad_softmax_no_rowsum": _backward_with(rowsum="none"),
+    "grad_no_scaling": _backward_with(scale="none"),
     "grad_dk_not_transposed": _backward_with(dk_transposed=False),
     "grad_dv_not_transposed": _backward_with(dv_transposed=False),
     "grad_scores_as_dq": _backward_with(scores_as_dq=True),
     "grad_mask_ignored": _backward_with(mask_in_backward=False),
     "grad_fully_masked_nan": _backward_with(guard_rows=False),
+    "grad_rowsum_wrong_axis": _backward_with(rowsum_axis=-2),
+    "grad_rowsum_no_keepdims": _backward_with(rowsum_keepdims=False),
+    "grad_rowsum_without_weights": _backward_with(rowsum="plain"),
+    "grad_rowsum_outside_weights": _backward_with(rowsum="outside"),
+    "grad_scale_multiplied": _backward_with(scale="multiply"),
+    "grad_scaled_twice": _backward_with(scale="twice"),
+    "grad_weights_unscaled": _backward_with(forward_scaled=False),
+    "grad_dv_from_scores": _backward_with(dv_from="scores"),
+    "grad_dq_k_transposed": _backward_with(dq_k_transposed=True),
+    "grad_da_v_not_transposed": _backward_with(da_v_transposed=False),
+    "grad_q_k_swapped": _backward_with(swap_q_k=True),
+    "grad_returns_wrong_order": _backward_with(order=("dv", "dk", "dq")),
+    "mask_large_negative": _backward_with(masked_score=-1e9),
+    "transpose_reverses_batch": _backward_with(transpose_with=".T"),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.cases.calls import LIMITED_RUN, Call, LimitedCall, ShiftCall, StandIn
-from course_lib.cases.records import Part, Slot
+from course_lib.cases.records import MAX_MESSAGE, Part, Slot
 from course_lib.checks.positions import encoding_of_its_own_base, encoding_of_its_own_frequencies
 from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import (
@@ -21,14 +21,15 @@ from course_lib.feedback import (
     describe_array,
     describe_hidden_call,
     matching_misconception,
+    same_error,
     to_numpy,
 )
 from course_lib.misconceptions import DESCRIPTIONS
 from grader.exercises import GRADED
 from grader.judging import memory_check
 from grader.judging.judges.scoring import judging, scored_parts
-from grader.judging.probe_data import BadProbe, ProbeData, read_probe, received_result
-from grader.judging.variant_outputs import wrong_outputs
+from grader.judging.probe_data import BadProbe, ProbeData, read_probe, received_result, text
+from grader.judging.variant_outputs import wrong_errors, wrong_outputs
 from grader.reference.positions import shift_matrix
 from grader.reference.translator import chain_model
 
@@ -43,12 +44,32 @@ def _received(exercise: str, data: ProbeData, slot: Slot, call: Call):
                            describe_hidden_call(exercise, call.args, call.kwargs))
 
 
+def _crash_named(exercise: str, record: dict, args: list, kwargs: dict) -> str | None:
+    """The key of the first wrong variant that fails on these inputs as the learner's call did
+    (``course_lib.feedback.same_error``), or None."""
+    if record.get("status") != "error":
+        return None
+    received = f"{record.get('type')}: {record.get('message')}"
+    for key, error in wrong_errors(GRADED[exercise].variants, *args, **kwargs).items():
+        kind, _, message = error.partition(": ")
+        if same_error(f"{kind}: {message[:MAX_MESSAGE]}", received):  # as the probe cut it
+            return key
+    return None
+
+
 def _judge_call(exercise: str, call: Call, slot: Slot, data: ProbeData) -> None:
-    """The learner's result of one call against the answer key's, naming a matching variant."""
+    """The learner's result of one call against the answer key's, naming a matching variant;
+    an error the learner's call raised is named when a wrong variant raises it too."""
     graded = GRADED[exercise]
-    received = _received(exercise, data, slot, call)
     args = [_judged(a) for a in call.args.values()]
     kwargs = call.kwargs
+    record = data.records[slot.index]
+    named = _crash_named(exercise, record, args, kwargs)
+    if named is not None:
+        raise CheckFailed(f"{describe_hidden_call(exercise, call.args, kwargs)} raised "
+                          f"{text(record.get('type'), 80)}: it matches {DESCRIPTIONS[named]}.",
+                          named)
+    received = _received(exercise, data, slot, call)
     compare_hidden(received, graded.answer(*args, **kwargs),
                    what=describe_hidden_call(exercise, call.args, kwargs),
                    misconceptions=wrong_outputs(graded.variants, *args, **kwargs),
