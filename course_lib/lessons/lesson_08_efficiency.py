@@ -42,7 +42,7 @@ def blockwise_attention_plan(rng) -> list[Part]:
     return [
         Part(f"block sizes {uneven} (not dividing Tk = {t_k}), 1, Tk and more than Tk",
              calls([uneven, 1, t_k, t_k + 5])),
-        Part("masks: padding, fully masked blocks and rows",  # a padding mask (B, 1, 1, Tk)
+        Part("masks: fully masked blocks and rows, padding",  # the padding mask (B, 1, 1, Tk)
              # first: a mask sliced on its queries' axis fails there as on any axis of size 1
              calls([uneven], masks=(padding, mask))),
         Part("extreme logits (scores beyond ±1000)", calls([uneven, 1], scale=40.0)),
