@@ -11,6 +11,7 @@ licence (a subset of Noto Sans SC, built by ``grader/cjk_font.py``); nothing is 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib
@@ -27,8 +28,14 @@ def use_cjk_font() -> None:
     the families of ``font.family``, so that each glyph the default font lacks (every Chinese
     character) is drawn from it (Matplotlib's fallback, glyph by glyph). English text keeps
     DejaVu Sans, so every English figure is drawn as before. Calling it again changes nothing."""
-    if CJK_FAMILY not in {entry.name for entry in font_manager.fontManager.ttflist}:
-        font_manager.fontManager.addfont(str(CJK_FONT))
+    fonts = font_manager.fontManager
+    if CJK_FAMILY not in {entry.name for entry in fonts.ttflist}:
+        fonts.addfont(str(CJK_FONT))
+        regular = fonts.ttflist[-1]
+        # Its one face stands for every weight: Matplotlib draws a bold Chinese label with it
+        # instead of logging, on stderr, that it found no bold (which scores a graded cell 0).
+        fonts.ttflist += [dataclasses.replace(regular, weight=weight)
+                          for weight in range(100, 1000, 100) if weight != regular.weight]
     families = list(matplotlib.rcParams["font.family"])
     if CJK_FAMILY not in families:
         matplotlib.rcParams["font.family"] = [*families, CJK_FAMILY]
