@@ -247,30 +247,92 @@ class OwnAttentionBlock(keras.layers.Layer):
                 "norm_first": self.norm_first, "epsilon": self.epsilon}
 
 
+def call_own_causal_mask(self, x, context=None, attention_mask=None, context_mask=None,
+                         use_causal_mask=False, return_attention_scores=False):
+    """Right: the causal mask built by hand and combined with attention_mask (logical and),
+    pre-LN and post-LN through one helper that takes the norm and the sublayer."""
+    t = ops.shape(x)[1]
+    mask = attention_mask
+    if use_causal_mask:
+        causal = ops.arange(t)[:, None] >= ops.arange(t)[None, :]  # (T, T)
+        mask = causal if mask is None else ops.logical_and(ops.cast(mask, "bool"), causal)
+
+    def wrapped(x, norm, f):
+        if self.norm_first:
+            out, w = f(norm(x))
+            return x + out, w
+        out, w = f(x)
+        return norm(x + out), w
+
+    x, weights = wrapped(x, self.self_attention_norm, lambda h: self.self_attention(
+        query=h, value=h, key=h, attention_mask=mask, return_attention_scores=True))
+    if self.cross_attention:
+        x, weights = wrapped(x, self.cross_attention_norm, lambda h: self.cross_attention_layer(
+            query=h, value=context, attention_mask=context_mask, return_attention_scores=True))
+    y, _ = wrapped(x, self.ff_norm, lambda h: (self.ff_output(self.ff_hidden(h)), None))
+    return (y, weights) if return_attention_scores else y
+
+
 # == wrong answers: one mistake each =============================================================
 def _call(self, x, context, attention_mask, context_mask, use_causal_mask,
           return_attention_scores, flaw):
     """The solution's call with one ``flaw``."""
     def residual(x, norm, sublayer):
+        norm = self.self_attention_norm if flaw == "shared_norm" else norm
         if flaw == "no_residual":
             return (sublayer(norm(x)) if self.norm_first else
                     (lambda out: (norm(out[0]), out[1]))(sublayer(x)))
-        if self.norm_first and flaw != "post_always":
-            out, weights = sublayer(norm(x))
+        pre = self.norm_first and flaw != "post_always"
+        out, weights = sublayer(norm(x) if pre else x)
+        if flaw == "dropout":
+            out = keras.random.dropout(out, rate=0.1)
+        if pre:
             return (norm(x + out) if flaw == "normalised_sum" else x + out), weights
-        out, weights = sublayer(x)
         return norm(x + out), weights
 
+    if flaw == "mask_inverted" and attention_mask is not None:
+        attention_mask = ops.logical_not(attention_mask)
+    if flaw == "context_mask_inverted" and context_mask is not None:
+        context_mask = ops.logical_not(context_mask)
+    if flaw == "masks_swapped":
+        attention_mask, context_mask = context_mask, attention_mask
     causal = use_causal_mask and flaw != "causal_ignored"
+    self_mask = None if flaw == "masks_not_combined" and causal else attention_mask
     cross_mask = None if flaw == "context_mask_ignored" else context_mask
-    x, weights = residual(x, self.self_attention_norm, lambda h: self.self_attention(
-        h, h, attention_mask=attention_mask, use_causal_mask=causal,
-        return_attention_scores=True))
+    queries_from_context = flaw == "query_from_context"
+
+    def self_attend(h):
+        return self.self_attention(h, h, attention_mask=self_mask, use_causal_mask=causal,
+                                   return_attention_scores=True)
+
+    def cross_attend(h):
+        query, value = (context, h) if queries_from_context else (h, context)
+        return self.cross_attention_layer(
+            query, h if flaw == "keys_from_x" else value, attention_mask=cross_mask,
+            use_causal_mask=flaw == "cross_causal" and use_causal_mask,
+            return_attention_scores=True)
+
+    def feed_forward(h):
+        out = self.ff_output(self.ff_hidden(h))
+        return (ops.relu(out) if flaw == "relu_after_output" else out), None
+
+    sublayers = [(self.self_attention_norm, self_attend)]
     if self.cross_attention:
-        x, weights = residual(x, self.cross_attention_norm, lambda h: self.cross_attention_layer(
-            h, context, attention_mask=cross_mask, return_attention_scores=True))
-    y, _ = residual(x, self.ff_norm, lambda h: (self.ff_output(self.ff_hidden(h)), None))
-    return (y, weights) if return_attention_scores else y
+        cross = (self.cross_attention_norm, cross_attend)
+        sublayers = [cross, *sublayers] if flaw == "cross_first" else [*sublayers, cross]
+    ff = (self.ff_norm, feed_forward)
+    sublayers = [ff, *sublayers] if flaw == "ff_first" else [*sublayers, ff]
+    self_weights = weights = None
+    for norm, sublayer in sublayers:
+        x, out_weights = residual(x, norm, sublayer)
+        if sublayer is self_attend:
+            self_weights = out_weights
+        weights = weights if out_weights is None else out_weights
+    if flaw == "final_norm" and self.norm_first:
+        x = self.ff_norm(x)
+    if flaw == "self_scores":
+        weights = self_weights
+    return (x, weights) if return_attention_scores else x
 
 
 def call_no_residual(self, x, context=None, attention_mask=None, context_mask=None,
@@ -326,7 +388,194 @@ class LinearFeedForwardBlock(OwnAttentionBlock):
         self.ff_hidden = layers.Dense(ff_dim)  # no activation
 
 
-RIGHT = [call_spelled_out, EinsumFeedForwardBlock, OwnAttentionBlock]
+def call_masks_not_combined(self, x, context=None, attention_mask=None, context_mask=None,
+                            use_causal_mask=False, return_attention_scores=False):
+    """Wrong: attention_mask dropped whenever the self-attention is causal."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "masks_not_combined")
+
+
+def call_mask_inverted(self, x, context=None, attention_mask=None, context_mask=None,
+                       use_causal_mask=False, return_attention_scores=False):
+    """Wrong: attention_mask inverted."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "mask_inverted")
+
+
+def call_context_mask_inverted(self, x, context=None, attention_mask=None, context_mask=None,
+                               use_causal_mask=False, return_attention_scores=False):
+    """Wrong: context_mask inverted."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "context_mask_inverted")
+
+
+def call_cross_causal(self, x, context=None, attention_mask=None, context_mask=None,
+                      use_causal_mask=False, return_attention_scores=False):
+    """Wrong: the causal mask given to the cross-attention too."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "cross_causal")
+
+
+def call_masks_swapped(self, x, context=None, attention_mask=None, context_mask=None,
+                       use_causal_mask=False, return_attention_scores=False):
+    """Wrong: attention_mask to the cross-attention, context_mask to the self-attention."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "masks_swapped")
+
+
+def call_keys_from_x(self, x, context=None, attention_mask=None, context_mask=None,
+                     use_causal_mask=False, return_attention_scores=False):
+    """Wrong: the cross-attention's keys and values from x, not from context."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "keys_from_x")
+
+
+def call_query_from_context(self, x, context=None, attention_mask=None, context_mask=None,
+                            use_causal_mask=False, return_attention_scores=False):
+    """Wrong: cross_attention_layer(context, h): queries from the context."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "query_from_context")
+
+
+def call_cross_first(self, x, context=None, attention_mask=None, context_mask=None,
+                     use_causal_mask=False, return_attention_scores=False):
+    """Wrong: the cross-attention before the self-attention."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "cross_first")
+
+
+def call_ff_first(self, x, context=None, attention_mask=None, context_mask=None,
+                  use_causal_mask=False, return_attention_scores=False):
+    """Wrong: the feed-forward network before the attention."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "ff_first")
+
+
+def call_final_norm(self, x, context=None, attention_mask=None, context_mask=None,
+                    use_causal_mask=False, return_attention_scores=False):
+    """Wrong: a pre-LN block that normalises its output again with ff_norm."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "final_norm")
+
+
+def call_relu_after_output(self, x, context=None, attention_mask=None, context_mask=None,
+                           use_causal_mask=False, return_attention_scores=False):
+    """Wrong: a ReLU after ff_output too."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "relu_after_output")
+
+
+def call_shared_norm(self, x, context=None, attention_mask=None, context_mask=None,
+                     use_causal_mask=False, return_attention_scores=False):
+    """Wrong: self_attention_norm for every sublayer (the other norms never built)."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "shared_norm")
+
+
+def call_dropout(self, x, context=None, attention_mask=None, context_mask=None,
+                 use_causal_mask=False, return_attention_scores=False):
+    """Wrong: dropout on every sublayer's output, at inference too."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "dropout")
+
+
+def call_self_scores(self, x, context=None, attention_mask=None, context_mask=None,
+                     use_causal_mask=False, return_attention_scores=False):
+    """Wrong: the self-attention's weights returned with cross-attention."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "self_scores")
+
+
+class SkeletonBlock(OwnAttentionBlock):
+    """The skeleton's sublayers (Keras's attention) and the call of :class:`OwnAttentionBlock`;
+    each wrong answer below changes one of the skeleton's settings."""
+
+    needs = (OwnAttention, OwnAttentionBlock)
+    hidden_activation, hidden_width, norm_epsilon, heads_by_position = "relu", None, None, False
+
+    def __init__(self, num_heads, key_dim, ff_dim, cross_attention=False, norm_first=True,
+                 epsilon=1e-6, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.num_heads, self.key_dim, self.ff_dim = num_heads, key_dim, ff_dim
+        self.cross_attention, self.norm_first, self.epsilon = cross_attention, norm_first, epsilon
+        self.self_attention = self.attention()
+        self.self_attention_norm = self.norm()
+        if cross_attention:
+            self.cross_attention_layer = self.attention()
+            self.cross_attention_norm = self.norm()
+        self.ff_hidden = layers.Dense(self.hidden_width or ff_dim,
+                                      activation=self.hidden_activation)
+
+    def attention(self):
+        if self.heads_by_position:
+            return MultiHeadAttention(self.key_dim, self.num_heads)
+        return MultiHeadAttention(num_heads=self.num_heads, key_dim=self.key_dim)
+
+    def norm(self):
+        if self.norm_epsilon == "keras":
+            return layers.LayerNormalization()
+        return layers.LayerNormalization(epsilon=self.norm_epsilon or self.epsilon)
+
+    def build(self, x_shape, context_shape=None):
+        self.ff_output = layers.Dense(x_shape[-1])
+        self.ff_norm = self.norm()
+
+
+class GeluBlock(SkeletonBlock):
+    """Wrong: Dense(ff_dim, activation="gelu")."""
+
+    needs = (*SkeletonBlock.needs, SkeletonBlock)
+    hidden_activation = "gelu"
+
+
+class FourTimesWiderBlock(SkeletonBlock):
+    """Wrong: the FFN's hidden width 16, ff_dim unused."""
+
+    needs = (*SkeletonBlock.needs, SkeletonBlock)
+    hidden_width = 16
+
+
+class PositionalHeadsBlock(SkeletonBlock):
+    """Wrong: MultiHeadAttention(key_dim, num_heads), the two swapped."""
+
+    needs = (*SkeletonBlock.needs, SkeletonBlock)
+    heads_by_position = True
+
+
+class DefaultEpsilonBlock(SkeletonBlock):
+    """Wrong: LayerNormalization() with Keras's default epsilon, 1e-3."""
+
+    needs = (*SkeletonBlock.needs, SkeletonBlock)
+    norm_epsilon = "keras"
+
+
+class FixedEpsilonBlock(SkeletonBlock):
+    """Wrong: every LayerNorm at 1e-6, whatever epsilon says."""
+
+    needs = (*SkeletonBlock.needs, SkeletonBlock)
+    norm_epsilon = 1e-6
+
+
+class DropoutBlock(SkeletonBlock):
+    """Right: dropout on every sublayer's output, a Dropout layer that follows `training` and
+    so is off at inference (it holds no weights: their order is unchanged)."""
+
+    needs = (*SkeletonBlock.needs, SkeletonBlock)
+
+    def build(self, x_shape, context_shape=None):
+        super().build(x_shape, context_shape)
+        self.dropout = layers.Dropout(0.1)
+
+    def sublayer(self, x, norm, f):
+        if self.norm_first:
+            out, weights = f(norm(x))
+            return x + self.dropout(out), weights
+        out, weights = f(x)
+        return norm(x + self.dropout(out)), weights
+
+
+RIGHT = [call_spelled_out, EinsumFeedForwardBlock, OwnAttentionBlock, call_own_causal_mask,
+         DropoutBlock]
 WRONG = [
     (call_no_residual, "block_no_residual"),
     (call_post_always, "block_norm_first_ignored"),
@@ -334,4 +583,23 @@ WRONG = [
     (call_causal_ignored, "block_causal_ignored"),
     (call_context_mask_ignored, "block_context_mask_ignored"),
     (LinearFeedForwardBlock, "block_no_relu"),
+    (call_masks_not_combined, "block_masks_not_combined"),
+    (call_mask_inverted, "block_mask_inverted"),
+    (call_context_mask_inverted, "block_context_mask_inverted"),
+    (call_cross_causal, "block_cross_attention_causal"),
+    (call_masks_swapped, "block_masks_swapped"),
+    (call_keys_from_x, "block_cross_keys_from_x"),
+    (call_query_from_context, "block_cross_query_from_context"),
+    (call_cross_first, "block_cross_first"),
+    (call_ff_first, "block_feed_forward_first"),
+    (call_final_norm, "block_final_norm_in_pre_norm"),
+    (call_relu_after_output, "block_relu_after_output"),
+    (call_shared_norm, "block_norm_shared"),
+    (call_dropout, "block_random_at_inference"),
+    (call_self_scores, "block_self_attention_scores"),
+    (GeluBlock, "block_gelu"),
+    (FourTimesWiderBlock, "block_ff_dim_unused"),
+    (PositionalHeadsBlock, "block_heads_key_dim_swapped"),
+    (DefaultEpsilonBlock, "block_epsilon_ignored"),
+    (FixedEpsilonBlock, "block_epsilon_fixed"),
 ]

@@ -103,12 +103,15 @@ def test_a_block_holding_keras_attention_equals_the_twin(monkeypatch):
 
 
 def test_every_wrong_block_differs_somewhere_on_the_plan():
+    """Each wrong block gives another output than the right one on some call of the plan, or
+    fails where the right one runs (a shape error, named from the failure)."""
     caught = set()
     for part in plan(EXERCISE, seed=11):
         for case in part.calls:
             inputs = (case.config, case.weights, case.x, case.context)
             for options in case.calls:
                 right = numpy_block.block_forward(*inputs, **options)
+                caught.update(numpy_block.failing_variants(*inputs, **options))
                 for key, wrong in numpy_block.block_variant_outputs(*inputs, **options).items():
                     if any(a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4)
                            for a, b in zip(wrong, right, strict=True)):

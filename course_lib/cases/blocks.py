@@ -89,41 +89,54 @@ def random_block_weights(rng, config: dict, d_model: int, d_context: int | None 
 
 
 def transformer_block(rng) -> list[Part]:
+    """Every option the contract allows, alone and combined: pre-LN and post-LN, the causal
+    mask, a padding mask, the two together, cross-attention with a context mask (and the
+    self-attention's masks beside it), a non-default epsilon on inputs small enough for it to
+    matter, and ``get_config``. Every case also reports its weights' shapes (a wrong shape
+    names its mistake before any call fails on it), and one call is made twice (an output that
+    changes between the two is random at inference)."""
     batch, t, t_c, d_model, d_context = 3, 5, 7, 6, 9  # every size different
     base = {"num_heads": 2, "key_dim": 4, "ff_dim": 10}
 
-    def case(cross, norm_first, calls=({},), extras=(), **config) -> BlockCase:
+    def case(cross, norm_first, calls=({},), extras=(), scale=1.0, **config) -> BlockCase:
         config = {**base, "cross_attention": cross, "norm_first": norm_first, **config}
-        x = rng.standard_normal((batch, t, d_model)).astype("float32")
+        x = (rng.standard_normal((batch, t, d_model)) * scale).astype("float32")
         context = rng.standard_normal((batch, t_c, d_context)).astype("float32") if cross \
             else None
         return BlockCase(config, x, context, random_block_weights(rng, config, d_model,
                                                                    d_context),
-                         list(calls), tuple(extras))
+                         list(calls), ("weight_shapes", *extras))
 
     mask = two_sided_mask(rng, batch, t, t)  # (B, T, T)
     empty = two_sided_mask(rng, batch, t, t)
     empty[0, -1, :] = False  # position T-1 of the first sequence may attend to nothing
     padding = lengths_mask(rng.integers(2, t_c, size=batch), t_c)[:, 0]  # (B, 1, Tc)
+    own_padding = lengths_mask(rng.integers(2, t, size=batch), t)[:, 0]  # (B, 1, T)
     context_mask = two_sided_mask(rng, batch, t, t_c)  # (B, T, Tc)
     context_mask[-1, 0, :] = False  # a fully masked row of the cross-attention
+    causal_padded = {"use_causal_mask": True, "attention_mask": own_padding}
     sizes_text = f"B={batch}, T={t}, d_model={d_model}, 2 heads, key_dim=4, ff_dim=10"
     return [
-        Part(f"pre-LN (norm_first=True), {sizes_text}",
-             [case(False, True, extras=("weight_shapes",))], 2),
-        Part("post-LN (norm_first=False)", [case(False, False)], 1.5),
+        Part(f"pre-LN (norm_first=True), {sizes_text}", [case(False, True)], 2),
+        Part("post-LN (norm_first=False), called twice alike", [case(False, False, [{}, {}])],
+             1.5),
         Part("use_causal_mask=True, pre-LN and post-LN",
              [case(False, True, [{"use_causal_mask": True}]),
               case(False, False, [{"use_causal_mask": True}])], 1),
         Part("attention_mask by keyword, and a fully masked row",
              [case(False, True, [{"attention_mask": mask}, {"attention_mask": empty}])], 1),
+        Part("use_causal_mask=True and a padding attention_mask together: both apply",
+             [case(False, True, [causal_padded]), case(False, False, [causal_padded])], 1),
         Part(f"cross-attention (Tc={t_c}, d_context={d_context}), pre-LN, causal "
-             "self-attention", [case(True, True, [{"use_causal_mask": True}],
-                                     extras=("weight_shapes",))], 2),
+             "self-attention", [case(True, True, [{"use_causal_mask": True}])], 2),
         Part("cross-attention, post-LN, context_mask by keyword (padding, a fully masked row)",
              [case(True, False, [{"context_mask": padding},
                                  {"context_mask": context_mask, "attention_mask": mask}])], 2),
+        Part("cross-attention, pre-LN: a causal self-attention with its padding mask, and a "
+             "context_mask", [case(True, True, [{**causal_padded, "context_mask": padding}])], 1),
+        Part("epsilon=1e-2 on inputs of small scale, pre-LN and post-LN",
+             [case(False, True, scale=0.05, epsilon=1e-2),
+              case(False, False, scale=0.05, epsilon=1e-2)], 1),
         Part("get_config() and from_config()",
              [case(True, False, [], ("config",), epsilon=1e-5)], 1),
     ]
-

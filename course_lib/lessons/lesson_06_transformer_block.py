@@ -17,5 +17,11 @@ EXERCISES = (
               "block_residual_normalised", "block_residual_from_normalised",
               "block_norm_over_positions", "block_epsilon_ignored", "block_no_relu",
               "block_context_mask_ignored", "block_mask_ignored", "block_causal_ignored",
-              "block_self_attention_scores")),
+              "block_self_attention_scores", "block_final_norm_in_pre_norm", "block_norm_shared",
+              "block_epsilon_fixed", "block_gelu", "block_relu_after_output",
+              "block_feed_forward_first", "block_cross_first", "block_masks_not_combined",
+              "block_mask_inverted", "block_cross_attention_causal",
+              "block_context_mask_inverted", "block_masks_swapped", "block_cross_keys_from_x",
+              "block_cross_query_from_context", "block_heads_key_dim_swapped",
+              "block_ff_dim_unused", "block_random_at_inference")),
 )

@@ -47,4 +47,73 @@ DESCRIPTIONS = {
         "the self-attention's weights returned by a block with cross-attention: return the "
         "cross-attention's, (B, H, T, Tc)"
     ),
+    "block_final_norm_in_pre_norm": (
+        "a pre-LN block whose output is normalised again at the end: pre-LN leaves every sum "
+        "unnormalised, y = x + FFN(LN(x)) (a stack of pre-LN blocks gets its one final "
+        "LayerNorm outside them)"
+    ),
+    "block_norm_shared": (
+        "one LayerNorm for several sublayers: each sublayer has its own, self_attention_norm, "
+        "cross_attention_norm and ff_norm, each with its own γ and β"
+    ),
+    "block_epsilon_fixed": (
+        "LayerNorms whose epsilon is fixed, whatever the block's epsilon says: pass "
+        "epsilon=epsilon (self.epsilon in build) to every LayerNormalization"
+    ),
+    "block_gelu": (
+        "a GELU in the feed-forward network: this block's FFN is max(0, xW_1 + b_1)W_2 + b_2, "
+        "ff_hidden = Dense(ff_dim, activation=\"relu\")"
+    ),
+    "block_relu_after_output": (
+        "a ReLU after ff_output too: the FFN ends with the linear map W_2, b_2, "
+        "max(0, xW_1 + b_1)W_2 + b_2, so that it can also lower a feature"
+    ),
+    "block_feed_forward_first": (
+        "the sublayers in the wrong order, the feed-forward network first: attention first (self,"
+        " then cross), then the FFN"
+    ),
+    "block_cross_first": (
+        "the sublayers in the wrong order, the cross-attention before the self-attention: "
+        "self-attention first, then cross-attention to the context, then the FFN"
+    ),
+    "block_masks_not_combined": (
+        "attention_mask dropped when use_causal_mask=True: both apply, pass "
+        "attention_mask=attention_mask and use_causal_mask=use_causal_mask together to the "
+        "self-attention (Keras combines them with a logical and)"
+    ),
+    "block_mask_inverted": (
+        "attention_mask inverted: True = may attend, as always; pass it as it is"
+    ),
+    "block_cross_attention_causal": (
+        "a causal cross-attention: use_causal_mask is for the self-attention alone, the "
+        "cross-attention reads the whole context (only context_mask hides positions of it)"
+    ),
+    "block_context_mask_inverted": (
+        "context_mask inverted: True = may attend, as always; pass it as it is"
+    ),
+    "block_masks_swapped": (
+        "the masks swapped: attention_mask (B, T, T) is the self-attention's, context_mask "
+        "(B, T, Tc) the cross-attention's"
+    ),
+    "block_cross_keys_from_x": (
+        "the cross-attention's keys and values taken from x: they come from `context`, "
+        "cross_attention_layer(h, context, attention_mask=context_mask), the queries from x"
+    ),
+    "block_cross_query_from_context": (
+        "the cross-attention's queries taken from the context: the queries come from the block's"
+        " own positions and the keys and values from `context`, "
+        "cross_attention_layer(h, context, ...) in that order"
+    ),
+    "block_heads_key_dim_swapped": (
+        "num_heads and key_dim swapped: MultiHeadAttention(num_heads=num_heads, "
+        "key_dim=key_dim), by keyword, gives kernels (d_model, num_heads, key_dim)"
+    ),
+    "block_ff_dim_unused": (
+        "`ff_dim` not used: the FFN's hidden width is ff_dim, ff_hidden = Dense(ff_dim, "
+        "activation=\"relu\"), W_1 of shape (d_model, ff_dim)"
+    ),
+    "block_random_at_inference": (
+        "randomness at inference (dropout on, or noise): the block is a function of its inputs "
+        "and weights; leave dropout out, or let it follow `training`"
+    ),
 }

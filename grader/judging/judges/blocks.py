@@ -2,14 +2,24 @@
 forward pass of the answer key on the judge's weights, a known wrong block named when it
 matches, and the extras (the weights' shapes, the config's round trip). The block may hold
 Keras's own ``MultiHeadAttention`` (lesson 04's layer, or Keras's as its stand-in).
+
+Mistakes that show as an error are named too: wrong weights' shapes by the sublayer they
+betray (:func:`shape_mistake`), judged before any call of their case; a call that raises by
+the known wrong block that cannot run there either (``numpy_block.failing_variants``); and a
+block whose output changes between two identical calls, as random at inference.
 """
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
+
 from course_lib.cases.blocks import BlockCase, block_weight_shapes
 from course_lib.cases.records import Part, Slot
-from course_lib.feedback import CheckFailed, PartialCredit, compare_hidden
+from course_lib.feedback import CheckFailed, PartialCredit, close, compare_hidden
 from course_lib.keras_harness import KERAS_ATOL, KERAS_RTOL
+from course_lib.misconceptions import DESCRIPTIONS
 from grader.judging.judges.layers import (
     built_text,
     check_config_values,
@@ -18,8 +28,12 @@ from grader.judging.judges.layers import (
     shapes_of,
 )
 from grader.judging.judges.scoring import judging, scored_parts
-from grader.judging.probe_data import ProbeData, received_result
+from grader.judging.probe_data import ProbeData, received_result, text
 from grader.reference import numpy_block
+
+#: The wrong blocks whose mistake shows in the weights' shapes: named from the shapes, not
+#: from a call that fails on them.
+NAMED_BY_SHAPES = ("block_cross_keys_from_x",)
 
 
 def block_text(case: BlockCase) -> str:
@@ -29,27 +43,68 @@ def block_text(case: BlockCase) -> str:
     return f"{built_text('TransformerBlock', case)} on {', '.join(shapes)}"
 
 
-def _block_call(case: BlockCase, options: dict, received) -> None:
+def _block_call(case: BlockCase, options: dict, received, explaining: str | None) -> None:
     """The learner's ``(y, attention weights)`` equal the answer key's on these weights; a
-    known wrong block that matches is named."""
+    known wrong block that matches is named, first the one whose errors the learner's block
+    shows elsewhere (``explaining``)."""
     inputs = (case.config, case.weights, case.x, case.context)
+    wrong = numpy_block.block_variant_outputs(*inputs, **options)
+    if explaining in wrong:
+        wrong = {explaining: wrong[explaining], **wrong}
     compare_hidden(received, numpy_block.block_forward(*inputs, **options),
                    what=f"{block_text(case)}{described_options(options)}",
-                   misconceptions=numpy_block.block_variant_outputs(*inputs, **options),
+                   misconceptions=wrong,
                    parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
+
+
+def shape_mistake(case: BlockCase, held: list[tuple] | None) -> str | None:
+    """The key of the mistake that gives a block of ``case`` the weights' shapes ``held``, if
+    it is a known one: keys and values of the cross-attention from ``x``, ``ff_dim`` unused,
+    ``num_heads`` and ``key_dim`` swapped, or LayerNorms shared (the unused ones hold none)."""
+    config, d_model = case.config, case.x.shape[-1]
+    d_context = None if case.context is None else case.context.shape[-1]
+    expected = block_weight_shapes(config, d_model, d_context)
+    if held is None or held == expected:
+        return None
+    if case.context is not None and held == block_weight_shapes(config, d_model, d_model):
+        return "block_cross_keys_from_x"
+    swapped = {**config, "num_heads": config["key_dim"], "key_dim": config["num_heads"]}
+    if held == block_weight_shapes(swapped, d_model, d_context):
+        return "block_heads_key_dim_swapped"
+    w1 = held[len(held) - 6] if len(held) == len(expected) else ()  # W_1 (d_model, width)
+    if len(w1) == 2 and held == block_weight_shapes({**config, "ff_dim": w1[1]}, d_model,
+                                                    d_context):
+        return "block_ff_dim_unused"
+    norms = [(8, 9), (len(expected) - 2, len(expected) - 1)] + ([(18, 19)] if d_context else [])
+    for unused in itertools.chain.from_iterable(
+            itertools.combinations(norms, n) for n in range(1, len(norms))):
+        dropped = {index for pair in unused for index in pair}
+        if held == [shape for index, shape in enumerate(expected) if index not in dropped]:
+            return "block_norm_shared"
+    return None
+
+
+def _check_shapes(case: BlockCase, record: dict) -> None:
+    """The weights' shapes the block holds before the judge's weights go in, as listed."""
+    held = shapes_of(record.get("shapes"))
+    expected = block_weight_shapes(
+        case.config, case.x.shape[-1], None if case.context is None else case.context.shape[-1])
+    if held == expected:
+        return
+    what = f"{built_text('TransformerBlock', case)} holds the weights {held_weights(record)}"
+    key = shape_mistake(case, held)
+    if key is not None:
+        raise CheckFailed(f"{what}: it matches {DESCRIPTIONS[key]}.", key)
+    raise CheckFailed(
+        f"{what}; expected, in this order: {expected} (self-attention, its LayerNorm, "
+        "[cross-attention, its LayerNorm,] ff_hidden, ff_output, ff_norm).\n  Create the "
+        "sublayers in that order, and no others.")
 
 
 def _block_extra(case: BlockCase, extra: str, record: dict, received) -> None:
     """Judge one of a block case's extras: its weights' shapes, or its config round trip."""
     if extra == "weight_shapes":
-        expected = block_weight_shapes(
-            case.config, case.x.shape[-1], None if case.context is None else case.context.shape[-1])
-        if shapes_of(record.get("shapes")) != expected:
-            raise CheckFailed(
-                f"{built_text('TransformerBlock', case)} holds the weights "
-                f"{held_weights(record)}; expected, in this order: {expected} (self-attention, "
-                "its LayerNorm, [cross-attention, its LayerNorm,] ff_hidden, ff_output, "
-                "ff_norm).\n  Create the sublayers in that order, and no others.")
+        _check_shapes(case, record)
     elif extra == "config":
         check_config_values("TransformerBlock", case, record)
         expected = numpy_block.block_forward(case.config, case.weights, case.x, case.context)[0]
@@ -57,19 +112,98 @@ def _block_extra(case: BlockCase, extra: str, record: dict, received) -> None:
                        "from_config(get_config())", rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
-def _judge_slot(exercise: str, case: BlockCase, slot: Slot, data: ProbeData) -> None:
+def _ran(slot: Slot) -> dict:
+    """The options a slot's run of the block used: a call's, or none (``from_config``'s)."""
+    return slot.options if slot.extra is None else {}
+
+
+def _failed(record: dict) -> bool:
+    """Whether the block raised in this record (not the probe's own verdicts)."""
+    return record.get("status") == "error" and record.get("type") not in (
+        "NotImplementedError", "CheckFailed")
+
+
+def explaining_variant(laid_out: list, data: ProbeData) -> str | None:
+    """The known wrong block that fails on exactly the runs (calls, ``from_config``) on which
+    the learner's block raised, in the whole plan, if one does: the mistake those errors
+    show."""
+    raised, failing = set(), {}
+    for placed in (placed for part in laid_out for placed in part.placed):
+        case = placed.case
+        for slot in (slot for slot in placed.slots if slot.extra != "weight_shapes"):
+            if _failed(data.records[slot.index]):
+                raised.add(slot.index)
+            for key in numpy_block.failing_variants(case.config, case.weights, case.x,
+                                                    case.context, **_ran(slot)):
+                failing.setdefault(key, set()).add(slot.index)
+    exact = [key for key, where in failing.items() if where == raised and key not in
+             NAMED_BY_SHAPES]
+    return exact[0] if raised and exact else None
+
+
+def _failed_run(case: BlockCase, slot: Slot, record: dict, explaining: str | None) -> None:
+    """A run that raised: named by the known wrong block that cannot run there either, the one
+    that fails exactly where the learner's does first (``explaining``)."""
+    if not _failed(record):
+        return
+    inputs = (case.config, case.weights, case.x, case.context)
+    failing = [key for key in numpy_block.failing_variants(*inputs, **_ran(slot))
+               if key not in NAMED_BY_SHAPES]
+    if explaining in failing:
+        failing.insert(0, explaining)
+    if failing:
+        raise CheckFailed(
+            f"{block_text(case)}{described_options(_ran(slot))} raised "
+            f"{text(record.get('type'), 80)}, where a block that makes this mistake fails too: "
+            f"{DESCRIPTIONS[failing[0]]}.", failing[0])
+
+
+def _judge_slot(exercise: str, case: BlockCase, slot: Slot, data: ProbeData,
+                explaining: str | None) -> None:
+    record = data.records[slot.index]
+    if slot.extra == "weight_shapes" and record.get("status") == "error":
+        return  # the block was not built: its calls and extras fail, and say why
+    if slot.extra != "weight_shapes":
+        _failed_run(case, slot, record, explaining)
     received = received_result(data, slot, exercise, block_text(case),
                                holds_arrays=slot.extra != "weight_shapes")
     if slot.extra is None:
-        _block_call(case, slot.options, received)
+        _block_call(case, slot.options, received, explaining)
     else:
-        _block_extra(case, slot.extra, data.records[slot.index], received)
+        _block_extra(case, slot.extra, record, received)
+
+
+def _check_repeated_calls(exercise: str, case: BlockCase, slots, data: ProbeData) -> None:
+    """Two calls with the same options give the same output: nothing random at inference."""
+    calls = [slot for slot in slots if slot.extra is None and not slot.options]
+    outputs = []
+    for slot in calls:
+        if data.records[slot.index].get("status") != "ok":
+            return
+        received = received_result(data, slot, exercise, block_text(case))
+        outputs.append(np.asarray(received[0] if isinstance(received, tuple | list)
+                                  else received))
+    if len(outputs) == 2 and not close(outputs[0], outputs[1], KERAS_RTOL, KERAS_ATOL):
+        raise CheckFailed(f"{block_text(case)}, called twice on the same inputs, gave two "
+                          f"different outputs: it matches "
+                          f"{DESCRIPTIONS['block_random_at_inference']}.",
+                          "block_random_at_inference")
+
+
+def _first_the_shapes(slots) -> list[Slot]:
+    """A case's slots with its weights' shapes first: a wrong shape names its mistake before
+    the calls that fail on it."""
+    return sorted(slots, key=lambda slot: slot.extra != "weight_shapes")
 
 
 def judge_block(exercise: str, parts: list[Part], data: ProbeData, credit: PartialCredit,
                 points: float) -> None:
     """Judge lesson 06's ``TransformerBlock``: every call and extra of every case."""
-    for laid_out, part_points in scored_parts(parts, points):
+    scored = list(scored_parts(parts, points))
+    explaining = explaining_variant([laid_out for laid_out, _ in scored], data)
+    for laid_out, part_points in scored:
         with judging(credit, part_points, laid_out.part.label):
-            for slot, placed in ((s, p) for p in laid_out.placed for s in p.slots):
-                _judge_slot(exercise, placed.case, slot, data)
+            for placed in laid_out.placed:
+                _check_repeated_calls(exercise, placed.case, placed.slots, data)
+                for slot in _first_the_shapes(placed.slots):
+                    _judge_slot(exercise, placed.case, slot, data, explaining)
