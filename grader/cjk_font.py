@@ -51,11 +51,13 @@ def gb2312() -> set[str]:
 
 
 def _texts(repo: Path) -> list[str]:
-    """The Chinese edition's text (its catalogues, the glossary, its generated notebooks) and
-    the course's code (``course_lib``: lesson 07's vocabulary and the plots' labels)."""
+    """The Chinese edition's text (the lessons' catalogues, the glossary, its generated
+    notebooks), and ``course_lib``'s code and message catalogues (lesson 07's vocabulary, the
+    plots' labels and their translations)."""
     paths = [*sorted(Path(repo, TRANSLATIONS.name).rglob("*.po")),
              *sorted(Path(repo, TRANSLATIONS.name).glob("*.md")),
-             *sorted(Path(repo, "course_lib").rglob("*.py"))]
+             *sorted(Path(repo, "course_lib").rglob("*.py")),
+             *sorted(Path(repo, "course_lib").rglob("*.po"))]
     texts = [path.read_text(encoding="utf-8") for path in paths]
     for language in LOCALES:
         for path in sorted(Path(repo, NOTEBOOKS.name, language).rglob("*.ipynb")):
