@@ -74,6 +74,20 @@ def schedule_restarting(step, warmup, total, peak):
     return np.where(s < warmup, peak * s / warmup, decay)
 
 
+def schedule_over_total(step, warmup, total, peak):
+    s = np.asarray(step, dtype=float)
+    angle = np.pi * np.clip((s - warmup) / total, 0, 1)  # over total, not total - warmup
+    return np.where(s < warmup, peak * s / warmup,
+                    np.where(s > total, 0.0, peak * 0.5 * (1 + np.cos(angle))))
+
+
+def schedule_rising(step, warmup, total, peak):
+    s = np.asarray(step, dtype=float)
+    angle = np.pi * np.clip((s - warmup) / (total - warmup), 0, 1)
+    return np.where(s < warmup, peak * s / warmup,
+                    np.where(s > total, 0.0, peak * 0.5 * (1 - np.cos(angle))))
+
+
 # sampling_distribution -------------------------------------------------------------------------
 
 
@@ -222,6 +236,48 @@ def sampling_exp_of_logits(logits, temperature=1.0, top_k=None, top_p=None):
     return p / p.sum(axis=-1, keepdims=True)
 
 
+def sampling_k_smallest(logits, temperature=1.0, top_k=None, top_p=None):
+    z = np.asarray(logits, dtype=float) / temperature
+    if top_k is not None:
+        z = np.where(z <= np.sort(z, axis=-1)[..., top_k - 1, None], z, -np.inf)  # ascending
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
+    if top_p is not None:
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        p = np.where(keep, p, 0.0)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def sampling_top_p_in_vocabulary_order(logits, temperature=1.0, top_k=None, top_p=None):
+    z = np.asarray(logits, dtype=float) / temperature
+    if top_k is not None:
+        z = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], z, -np.inf)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
+    if top_p is not None:
+        p = np.where(np.cumsum(p, axis=-1) - p < top_p, p, 0.0)  # never sorted
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def sampling_temperature_on_probabilities(logits, temperature=1.0, top_k=None, top_p=None):
+    z = np.asarray(logits, dtype=float)
+    if top_k is not None:
+        z = np.where(z >= np.sort(z, axis=-1)[..., -top_k, None], z, -np.inf)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = p / temperature  # after the softmax: the renormalisation cancels it
+    p = p / p.sum(axis=-1, keepdims=True)
+    if top_p is not None:
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep = np.zeros(p.shape, dtype=bool)
+        np.put_along_axis(keep, order, np.cumsum(sorted_p, axis=-1) - sorted_p < top_p, axis=-1)
+        p = np.where(keep, p, 0.0)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
 # adamw_step ------------------------------------------------------------------------------------
 
 
@@ -334,6 +390,63 @@ def adamw_decay_outside_lr(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999
     return out
 
 
+def adamw_decay_first(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                      weight_decay=0.01, max_norm=1.0):
+    """The decoupled decay as PyTorch writes it: θ ← θ(1 − lr·λ), then the Adam step."""
+    norm = np.sqrt(sum(np.vdot(g, g) for g in grads))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    new = [], [], []
+    for p, g, m_i, v_i in zip(params, grads, m, v, strict=True):
+        g = g * scale
+        m_i = beta1 * m_i + (1 - beta1) * g
+        v_i = beta2 * v_i + (1 - beta2) * np.square(g)
+        p = p * (1 - lr * weight_decay)
+        p = p - lr * (m_i / (1 - beta1**step)) / (np.sqrt(v_i / (1 - beta2**step)) + eps)
+        for kept, value in zip(new, (p, m_i, v_i), strict=True):
+            kept.append(value)
+    return new
+
+
+def adamw_eps_in_root(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                      weight_decay=0.01, max_norm=1.0):
+    scale = min(1.0, max_norm / np.sqrt(sum((g**2).sum() for g in grads)))
+    out = [], [], []
+    for p, g, m_i, v_i in zip(params, [g * scale for g in grads], m, v, strict=True):
+        m_i = beta1 * m_i + (1 - beta1) * g
+        v_i = beta2 * v_i + (1 - beta2) * g**2
+        update = (m_i / (1 - beta1**step)) / np.sqrt(v_i / (1 - beta2**step) + eps)
+        for kept, value in zip(out, (p - lr * (update + weight_decay * p), m_i, v_i), strict=True):
+            kept.append(value)
+    return out
+
+
+def adamw_v_of_gradients(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                         weight_decay=0.01, max_norm=1.0):
+    scale = min(1.0, max_norm / np.sqrt(sum((g**2).sum() for g in grads)))
+    out = [], [], []
+    for p, g, m_i, v_i in zip(params, [g * scale for g in grads], m, v, strict=True):
+        m_i = beta1 * m_i + (1 - beta1) * g
+        v_i = beta2 * v_i + (1 - beta2) * g  # g, not g²
+        update = (m_i / (1 - beta1**step)) / (np.sqrt(v_i / (1 - beta2**step)) + eps)
+        for kept, value in zip(out, (p - lr * (update + weight_decay * p), m_i, v_i), strict=True):
+            kept.append(value)
+    return out
+
+
+def adamw_sum_of_norms(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                       weight_decay=0.01, max_norm=1.0):
+    norm = sum(np.linalg.norm(g) for g in grads)  # Σ‖g_i‖, not √(Σ‖g_i‖²)
+    scale = min(1.0, max_norm / norm)
+    out = [], [], []
+    for p, g, m_i, v_i in zip(params, [g * scale for g in grads], m, v, strict=True):
+        m_i = beta1 * m_i + (1 - beta1) * g
+        v_i = beta2 * v_i + (1 - beta2) * g**2
+        update = (m_i / (1 - beta1**step)) / (np.sqrt(v_i / (1 - beta2**step)) + eps)
+        for kept, value in zip(out, (p - lr * (update + weight_decay * p), m_i, v_i), strict=True):
+            kept.append(value)
+    return out
+
+
 VARIANTS = {
     "cosine_schedule": {
         "right": [schedule_select, schedule_vectorized, schedule_float32],
@@ -341,7 +454,9 @@ VARIANTS = {
                   (schedule_without_half, "schedule_no_half"),
                   (schedule_without_pi, "schedule_never_zero"),
                   (schedule_from_step_zero, "schedule_decay_from_zero"),
-                  (schedule_restarting, "schedule_restarts")],
+                  (schedule_restarting, "schedule_restarts"),
+                  (schedule_over_total, "schedule_progress_over_total"),
+                  (schedule_rising, "schedule_cosine_rises")],
     },
     "sampling_distribution": {
         "right": [sampling_row_by_row, sampling_partition],
@@ -351,15 +466,21 @@ VARIANTS = {
                   (sampling_top_p_first, "sampling_top_p_before_top_k"),
                   (sampling_top_p_untempered, "sampling_top_p_before_temperature"),
                   (sampling_k_plus_one, "sampling_top_k_off_by_one"),
-                  (sampling_exp_of_logits, "sampling_unstable")],
+                  (sampling_exp_of_logits, "sampling_unstable"),
+                  (sampling_k_smallest, "sampling_top_k_smallest"),
+                  (sampling_top_p_in_vocabulary_order, "sampling_top_p_unsorted"),
+                  (sampling_temperature_on_probabilities, "sampling_temperature_ignored")],
     },
     "adamw_step": {
-        "right": [adamw_comprehensions, adamw_keras_step_size],
+        "right": [adamw_comprehensions, adamw_keras_step_size, adamw_decay_first],
         "wrong": [(adamw_as_l2, "adamw_l2_not_decoupled"),
                   (adamw_uncorrected, "adamw_no_bias_correction"),
                   (adamw_clip_each, "adamw_clip_per_tensor"),
                   (adamw_clip_too_late, "adamw_clip_after_moments"),
                   (adamw_always_rescaled, "adamw_clip_always"),
-                  (adamw_decay_outside_lr, "adamw_decay_without_lr")],
+                  (adamw_decay_outside_lr, "adamw_decay_without_lr"),
+                  (adamw_eps_in_root, "adamw_eps_inside_sqrt"),
+                  (adamw_v_of_gradients, "adamw_v_not_squared"),
+                  (adamw_sum_of_norms, "adamw_norm_sum_of_norms")],
     },
 }

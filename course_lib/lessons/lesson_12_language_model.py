@@ -114,6 +114,8 @@ def adamw_step_plan(rng) -> list[Part]:
         Part("the other settings by keyword: beta1 0.8, beta2 0.99, eps 1e-6, "
              "weight_decay 0.2, max_norm 3, step 3",
              [call(2.0, 3, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.2, max_norm=3.0)]),
+        Part("tiny gradients (about 10⁻⁶) on a first step: v̂ far below ε",
+             [call(1e-6, 1, first=True)]),
     ]
 
 
@@ -156,6 +158,8 @@ def adamw_step_fixture(rng):
         "first_step": ({**state(1.0, first=True), "step": 1, "lr": 0.01}, {}),
         "later_step": ({**state(1.0), "step": 5, "lr": 0.003}, {"weight_decay": 0.1}),
         "small_gradients": ({**state(0.01), "step": 20, "lr": 0.01}, {}),
+        # v̂ = g² of about 10⁻¹² on the first step, far below ε: where ε stands shows
+        "tiny_gradients": ({**state(1e-6, first=True), "step": 1, "lr": 0.01}, {}),
     }
 
 

@@ -23,6 +23,14 @@ SCHEDULE = {
         "a schedule that climbs again after `total`: past total the cosine goes on round its "
         "circle (a restart); the learning rate stays 0 for every step after total"
     ),
+    "schedule_progress_over_total": (
+        "the decay's progress over total instead of total − warmup: at step = total the "
+        "cosine must reach π, so divide step − warmup by total − warmup"
+    ),
+    "schedule_cosine_rises": (
+        "½(1 − cos(…)), a rate that rises after the warmup: the decay falls from peak to 0, "
+        "peak·½(1 + cos(π·progress))"
+    ),
 }
 
 SAMPLING = {
@@ -55,6 +63,18 @@ SAMPLING = {
         "a softmax without the max subtracted: logits of 1000 divided by a temperature "
         "overflow np.exp; subtract each row's largest logit before exp"
     ),
+    "sampling_top_k_smallest": (
+        "the k smallest logits kept: np.sort is ascending, so the k largest are the last k, "
+        "np.sort(z, axis=-1)[..., -top_k]"
+    ),
+    "sampling_top_p_unsorted": (
+        "top_p summed in the vocabulary's order: sort the probabilities from the largest "
+        "down before np.cumsum, and keep the most probable tokens"
+    ),
+    "sampling_temperature_ignored": (
+        "a temperature that changes nothing (applied to the probabilities, where renormalising "
+        "cancels it): divide the logits by the temperature before the softmax"
+    ),
 }
 
 ADAMW = {
@@ -81,6 +101,16 @@ ADAMW = {
     "adamw_decay_without_lr": (
         "weight decay not multiplied by the learning rate, θ − lr·update − λθ: the decay is "
         "part of the step, θ ← θ − lr·(m̂/(√v̂ + ε) + λθ)"
+    ),
+    "adamw_eps_inside_sqrt": (
+        "ε inside the square root, √(v̂ + ε): AdamW adds it after, m̂/(√v̂ + ε)"
+    ),
+    "adamw_v_not_squared": (
+        "v from the gradients, not their squares: v ← β₂v + (1 − β₂)g², the second moment"
+    ),
+    "adamw_norm_sum_of_norms": (
+        "the norms of the tensors added up: the global norm is √(Σ_i ‖g_i‖²), the norm of "
+        "all the gradients as one vector"
     ),
 }
 

@@ -19,14 +19,14 @@ from grader.reference.numpy_attention import softmax
 
 
 def _schedule(step, warmup, total, peak, *, warmup_shift=0, half=0.5, angle=np.pi,
-              decay_start=None, stop=True):
+              decay_start=None, stop=True, over_total=False, cosine_sign=1.0):
     """The schedule with one switch turned: the mistake it names."""
     step = np.asarray(step, dtype=np.float64)
     start = warmup if decay_start is None else decay_start
-    progress = (step - start) / (total - start)
+    progress = (step - start) / (total if over_total else total - start)
     if stop:
         progress = np.clip(progress, 0.0, 1.0)
-    decay = peak * half * (1 + np.cos(angle * progress))
+    decay = peak * half * (1 + cosine_sign * np.cos(angle * progress))
     after = 0.0 if stop else decay
     return np.where(step < warmup, peak * (step + warmup_shift) / warmup,
                     np.where(step > total, after, decay))
@@ -42,14 +42,19 @@ SCHEDULE = {
     "schedule_never_zero": _schedule_with(angle=1.0),
     "schedule_decay_from_zero": _schedule_with(decay_start=0),
     "schedule_restarts": _schedule_with(stop=False),
+    "schedule_progress_over_total": _schedule_with(over_total=True),
+    "schedule_cosine_rises": _schedule_with(cosine_sign=-1.0),
 }
 
 # sampling_distribution -------------------------------------------------------------------------
 
 
-def _top_p_mask(probs, top_p, *, crossing=True):
+def _top_p_mask(probs, top_p, *, crossing=True, sorted_first=True):
     """Where the smallest set of the most probable tokens reaching ``top_p`` is (``crossing``)
-    or the set that stays below it (without the crossing token, but never empty)."""
+    or the set that stays below it (without the crossing token, but never empty); without
+    ``sorted_first``, the probabilities are summed in the vocabulary's order."""
+    if not sorted_first:
+        return np.cumsum(probs, axis=-1) - probs < top_p
     order = np.argsort(-probs, axis=-1, kind="stable")
     sorted_probs = np.take_along_axis(probs, order, axis=-1)
     cumulative = np.cumsum(sorted_probs, axis=-1)
@@ -60,19 +65,23 @@ def _top_p_mask(probs, top_p, *, crossing=True):
     return keep
 
 
-def _top_k(scaled, top_k, extra=0):
+def _top_k(scaled, top_k, extra=0, smallest=False):
     if top_k is None:
         return scaled
+    if smallest:  # the k smallest, from an ascending sort
+        return np.where(scaled <= np.sort(scaled, axis=-1)[..., top_k - 1, None], scaled, -np.inf)
     kth = np.sort(scaled, axis=-1)[..., -min(top_k + extra, scaled.shape[-1]), None]
     return np.where(scaled >= kth, scaled, -np.inf)
 
 
 def _sampling(logits, temperature=1.0, top_k=None, top_p=None, *, multiply=False,
               crossing=True, renormalise=True, p_before_k=False, p_before_temperature=False,
-              k_extra=0, stable=True):
+              k_extra=0, stable=True, k_smallest=False, p_sorted=True, tempered=True):
     """The sampling distribution with one switch turned: the mistake it names."""
     logits = np.asarray(logits, dtype=np.float64)
     scaled = logits * temperature if multiply else logits / temperature
+    if not tempered:  # τ applied to the probabilities, where renormalising cancels it
+        scaled = logits
 
     def probabilities(z):
         if stable:
@@ -83,11 +92,12 @@ def _sampling(logits, temperature=1.0, top_k=None, top_p=None, *, multiply=False
     keep = np.ones(logits.shape, dtype=bool)
     if top_p is not None and p_before_k:
         keep &= _top_p_mask(probabilities(scaled), top_p, crossing=crossing)
-    scaled = _top_k(scaled, top_k, k_extra)
+    scaled = _top_k(scaled, top_k, k_extra, k_smallest)
     if top_p is not None and p_before_temperature:
         keep &= _top_p_mask(probabilities(_top_k(logits, top_k, k_extra)), top_p)
     elif top_p is not None and not p_before_k:
-        keep &= _top_p_mask(probabilities(scaled), top_p, crossing=crossing)
+        keep &= _top_p_mask(probabilities(scaled), top_p, crossing=crossing,
+                            sorted_first=p_sorted)
     probs = np.where(keep, probabilities(scaled), 0.0)
     return probs / probs.sum(axis=-1, keepdims=True) if renormalise else probs
 
@@ -107,6 +117,9 @@ SAMPLING = {
     "sampling_top_p_before_temperature": _sampling_with(p_before_temperature=True),
     "sampling_top_k_off_by_one": _sampling_with(k_extra=1),
     "sampling_unstable": _sampling_with(stable=False),
+    "sampling_top_k_smallest": _sampling_with(k_smallest=True),
+    "sampling_top_p_unsorted": _sampling_with(p_sorted=False),
+    "sampling_temperature_ignored": _sampling_with(tempered=False),
 }
 
 # adamw_step ------------------------------------------------------------------------------------
@@ -114,11 +127,14 @@ SAMPLING = {
 
 def _adamw(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
            max_norm=1.0, *, decoupled=True, bias_correction=True, clip="global",
-           clip_moments=True, decay_times_lr=True):
+           clip_moments=True, decay_times_lr=True, eps_inside=False, v_power=2,
+           norm_of_norms=False):
     """One AdamW step with one switch turned: the mistake it names."""
     params, grads, m, v = ([np.asarray(x, dtype=np.float64) for x in group]
                            for group in (params, grads, m, v))
     norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    if norm_of_norms:  # Σ‖g_i‖ instead of √(Σ‖g_i‖²)
+        norm = sum(np.sqrt(np.sum(g**2)) for g in grads)
     clipped = []
     for g in grads:
         if clip == "per_tensor":
@@ -134,11 +150,11 @@ def _adamw(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weig
         if not decoupled:
             g = g + weight_decay * theta
         m_i = beta1 * m_i + (1 - beta1) * g
-        v_i = beta2 * v_i + (1 - beta2) * g**2
+        v_i = beta2 * v_i + (1 - beta2) * g**v_power
         m_hat, v_hat = m_i, v_i
         if bias_correction:
             m_hat, v_hat = m_i / (1 - beta1**step), v_i / (1 - beta2**step)
-        update = m_hat / (np.sqrt(v_hat) + eps)
+        update = m_hat / (np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps)
         decay = weight_decay * theta if decoupled else 0.0
         new_params.append(theta - lr * (update + decay) if decay_times_lr
                           else theta - lr * update - decay)
@@ -163,6 +179,9 @@ ADAMW = {
     "adamw_clip_after_moments": _adamw_with(clip_moments=False),
     "adamw_clip_always": _adamw_with(clip="always"),
     "adamw_decay_without_lr": _adamw_with(decay_times_lr=False),
+    "adamw_eps_inside_sqrt": _adamw_with(eps_inside=True),
+    "adamw_v_not_squared": _adamw_with(v_power=1),
+    "adamw_norm_sum_of_norms": _adamw_with(norm_of_norms=True),
 }
 
 
