@@ -102,6 +102,33 @@ def rope_added(x, positions, base=10000):
     return x + encoding
 
 
+def rope_growing_frequencies(x, positions, base=10000):
+    d = x.shape[-1]
+    angles = np.outer(positions, base ** (np.arange(0, d, 2) / d))  # base^(+2i/d)
+    out = np.empty(x.shape)
+    out[..., 0::2] = x[..., 0::2] * np.cos(angles) - x[..., 1::2] * np.sin(angles)
+    out[..., 1::2] = x[..., 0::2] * np.sin(angles) + x[..., 1::2] * np.cos(angles)
+    return out
+
+
+def rope_positions_as_a_row(x, positions, base=10000):
+    d = x.shape[-1]
+    angles = positions * base ** (-np.arange(0, d, 2) / d)  # (T,) * (d/2,): no outer product
+    out = np.empty(x.shape)
+    out[..., 0::2] = x[..., 0::2] * np.cos(angles) - x[..., 1::2] * np.sin(angles)
+    out[..., 1::2] = x[..., 0::2] * np.sin(angles) + x[..., 1::2] * np.cos(angles)
+    return out
+
+
+def rope_base_fixed(x, positions, base=10000):
+    d = x.shape[-1]
+    angles = np.outer(positions, 10000.0 ** (-np.arange(0, d, 2) / d))  # base not used
+    out = np.empty(x.shape)
+    out[..., 0::2] = x[..., 0::2] * np.cos(angles) - x[..., 1::2] * np.sin(angles)
+    out[..., 1::2] = x[..., 0::2] * np.sin(angles) + x[..., 1::2] * np.cos(angles)
+    return out
+
+
 # rms_norm ---------------------------------------------------------------------------------------
 
 
@@ -144,6 +171,14 @@ def rms_mean_square(x, gain, eps=1e-6):
 
 def rms_l2_normalise(x, gain, eps=1e-6):
     return x / np.sqrt(np.sum(x**2, axis=-1, keepdims=True) + eps) * gain
+
+
+def rms_variance(x, gain, eps=1e-6):
+    return x / np.sqrt(np.var(x, axis=-1, keepdims=True) + eps) * gain  # var: x − mean
+
+
+def rms_without_keepdims(x, gain, eps=1e-6):
+    return x / np.sqrt(np.mean(x**2, axis=-1) + eps) * gain
 
 
 # swiglu -----------------------------------------------------------------------------------------
@@ -189,6 +224,16 @@ def swiglu_no_up(x, w_gate, w_up, w_down):
 def swiglu_silu_of_product(x, w_gate, w_up, w_down):
     product = (x @ w_gate) * (x @ w_up)
     return (product * 0.5 * (1 + np.tanh(product / 2))) @ w_down
+
+
+def swiglu_without_down(x, w_gate, w_up, w_down):
+    gate = x @ w_gate
+    return gate / (1 + np.exp(-gate)) * (x @ w_up)  # w_down never applied
+
+
+def swiglu_down_transposed(x, w_gate, w_up, w_down):
+    gate = x @ w_gate
+    return (gate / (1 + np.exp(-gate)) * (x @ w_up)) @ w_down.T
 
 
 # grouped_query_attention ------------------------------------------------------------------------
@@ -307,6 +352,48 @@ def gqa_over_queries(q, k, v, mask=None):
     return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
 
 
+def gqa_heads_not_repeated(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # H query heads against G
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    top = np.max(scores, axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(top), top, 0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
+
+def gqa_repeated_along_time(q, k, v, mask=None):
+    repeats = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, repeats, axis=-2), np.repeat(v, repeats, axis=-2)  # the keys' axis
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    top = np.max(scores, axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(top), top, 0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
+
+def gqa_over_dk(q, k, v, mask=None):
+    repeats = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, repeats, axis=-3), np.repeat(v, repeats, axis=-3)
+    scores = q @ np.swapaxes(k, -1, -2) / q.shape[-1]
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    top = np.max(scores, axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(top), top, 0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
+
+def gqa_mask_forgotten(q, k, v, mask=None):
+    repeats = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, repeats, axis=-3), np.repeat(v, repeats, axis=-3)
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) @ v
+
+
 VARIANTS = {
     "apply_rope": {
         "right": [rope_complex, rope_matrices, rope_float32_loops, rope_rotate_pairs],
@@ -317,6 +404,9 @@ VARIANTS = {
             (rope_row_index, "rope_positions_ignored"),
             (rope_same_angle, "rope_one_angle"),
             (rope_added, "rope_encoding_added"),
+            (rope_growing_frequencies, "rope_exponent_positive"),
+            (rope_positions_as_a_row, "rope_positions_not_a_column"),
+            (rope_base_fixed, "rope_base_ignored"),
         ],
     },
     "rms_norm": {
@@ -328,6 +418,8 @@ VARIANTS = {
             (rms_without_gain, "rms_gain_forgotten"),
             (rms_mean_square, "rms_no_sqrt"),
             (rms_l2_normalise, "rms_norm_not_rms"),
+            (rms_variance, "rms_variance_not_mean_square"),
+            (rms_without_keepdims, "rms_no_keepdims"),
         ],
     },
     "swiglu": {
@@ -338,6 +430,8 @@ VARIANTS = {
             (swiglu_swapped, "swiglu_gate_up_swapped"),
             (swiglu_no_up, "swiglu_no_up_projection"),
             (swiglu_silu_of_product, "swiglu_silu_after_product"),
+            (swiglu_without_down, "swiglu_no_down_projection"),
+            (swiglu_down_transposed, "swiglu_down_transposed"),
         ],
     },
     "grouped_query_attention": {
@@ -349,6 +443,10 @@ VARIANTS = {
             (gqa_nan_rows, "mask_fully_masked_nan"),
             (gqa_minus_1e9, "mask_large_negative"),
             (gqa_over_queries, "softmax_wrong_axis"),
+            (gqa_heads_not_repeated, "gqa_heads_not_repeated"),
+            (gqa_repeated_along_time, "gqa_repeated_along_time"),
+            (gqa_over_dk, "divide_by_dk"),
+            (gqa_mask_forgotten, "mask_ignored"),
         ],
     },
 }

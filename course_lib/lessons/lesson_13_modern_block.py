@@ -227,7 +227,8 @@ EXERCISES = (
     Exercise("grouped_query_attention", "13_modern_block", "function",
              grouped_query_attention_plan, "check_grouped_query_attention",
              (*GROUPED_QUERY_ATTENTION, "no_scaling", "mask_after_softmax",
-              "mask_fully_masked_nan", "mask_large_negative", "softmax_wrong_axis"),
+              "mask_fully_masked_nan", "mask_large_negative", "softmax_wrong_axis",
+              "divide_by_dk", "mask_ignored"),
              grouped_query_attention_fixture,
              compare={
                  "hint": "Query head h reads key-value head h // (H // G): np.repeat(k, H // G, "

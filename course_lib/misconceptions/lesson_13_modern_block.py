@@ -29,6 +29,18 @@ ROPE = {
         "lesson 05's encodings added to x: RoPE multiplies instead, rotating each pair of x's "
         "features by the position's angle (cos and sin mix the pair's two features)"
     ),
+    "rope_exponent_positive": (
+        "frequencies base^(+2i/d), which grow with i: the angle is position · base^(−2i/d), "
+        "pair 0 turning fastest"
+    ),
+    "rope_positions_not_a_column": (
+        "positions * frequencies without an outer product: (T,) * (d/2,) pairs position i with "
+        "frequency i only; the angles are (T, d/2), positions[:, None] * frequencies"
+    ),
+    "rope_base_ignored": (
+        "the base left at 10000 whatever base is passed: the frequencies are base^(−2i/d) with "
+        "the base argument"
+    ),
 }
 
 RMS_NORM = {
@@ -53,6 +65,15 @@ RMS_NORM = {
         "dividing by the length sqrt(Σ x²) instead of the root mean square: take the mean of "
         "x² over the d features, not the sum (the length is √d times larger)"
     ),
+    "rms_variance_not_mean_square": (
+        "x divided by its standard deviation (np.var or np.std subtract the mean): RMSNorm "
+        "divides by the root of the mean square, np.sqrt(np.mean(x**2, axis=-1, keepdims=True) "
+        "+ eps)"
+    ),
+    "rms_no_keepdims": (
+        "the mean square without keepdims=True: its (..., T) result does not line up with "
+        "x (..., T, d); keep the axis, np.mean(x**2, axis=-1, keepdims=True)"
+    ),
 }
 
 SWIGLU = {
@@ -75,6 +96,13 @@ SWIGLU = {
         "SiLU of the product (x W_gate ⊙ x W_up): only x @ w_gate goes through SiLU, then it "
         "multiplies x @ w_up"
     ),
+    "swiglu_no_down_projection": (
+        "the hidden units returned without the down projection: the output is "
+        "(SiLU(x W_gate) ⊙ x W_up) W_down, (..., d_out)"
+    ),
+    "swiglu_down_transposed": (
+        "w_down transposed: it is (f, d_out) and acts from the right as given, hidden @ w_down"
+    ),
 }
 
 GROUPED_QUERY_ATTENTION = {
@@ -82,6 +110,14 @@ GROUPED_QUERY_ATTENTION = {
         "query head h paired with key–value head h % G (np.tile of the key–value heads): "
         "consecutive query heads share one, head h uses h // (H // G) "
         "(np.repeat(k, H // G, axis=-3))"
+    ),
+    "gqa_heads_not_repeated": (
+        "key–value heads not repeated: H query heads cannot meet G key–value heads; repeat "
+        "each one H // G times along the heads' axis, np.repeat(k, H // G, axis=-3)"
+    ),
+    "gqa_repeated_along_time": (
+        "key–value heads repeated along the wrong axis (the keys', axis=-2): repeat along the "
+        "heads' axis, np.repeat(k, H // G, axis=-3)"
     ),
 }
 

@@ -50,6 +50,17 @@ def _rope_added(x, positions, base=10000):
     return x + encoding
 
 
+def _rope_positions_as_a_row(x, positions, base=10000):
+    """``positions * frequencies`` without the outer product: ``(T,) * (d/2,)`` fails unless
+    T = d/2, and then pairs position ``i`` with frequency ``i`` only."""
+    d = x.shape[-1]
+    angles = np.asarray(positions, dtype=np.float64) * base ** (-2 * np.arange(d // 2) / d)
+    rotated = np.empty_like(x, dtype=np.float64)  # (..., T, d)
+    rotated[..., 0::2] = x[..., 0::2] * np.cos(angles) - x[..., 1::2] * np.sin(angles)
+    rotated[..., 1::2] = x[..., 0::2] * np.sin(angles) + x[..., 1::2] * np.cos(angles)
+    return rotated
+
+
 APPLY_ROPE = {
     "rope_halves_pairing": _rope_with(pairs="halves"),
     "rope_exponent_i_over_d": _rope_with(exponent=1),
@@ -58,17 +69,22 @@ APPLY_ROPE = {
         x, np.arange(x.shape[-2]), base),
     "rope_one_angle": _rope_with(frequencies=False),
     "rope_encoding_added": _rope_added,
+    "rope_exponent_positive": _rope_with(exponent=-2),
+    "rope_positions_not_a_column": _rope_positions_as_a_row,
+    "rope_base_ignored": lambda x, positions, base=10000: key.apply_rope(x, positions, 10000),
 }
 
 # 13 rms_norm ----------------------------------------------------------------------------------
 
 
 def _rms_norm(x, gain, eps=1e-6, *, axis=-1, centred=False, eps_inside=True, sqrt=True,
-              mean=True, scaled=True):
+              mean=True, scaled=True, variance=False, keepdims=True):
     """RMSNorm with one switch turned off: the mistake it names."""
     if centred:  # LayerNorm without its bias
         x = x - np.mean(x, axis=-1, keepdims=True)
-    square = (np.mean if mean else np.sum)(x**2, axis=axis, keepdims=True)
+    square = (np.mean if mean else np.sum)(x**2, axis=axis, keepdims=keepdims)
+    if variance:  # np.var: the mean square of x − mean(x), x itself left as it is
+        square = np.var(x, axis=axis, keepdims=True)
     root = np.sqrt(square) if sqrt else square
     denominator = np.sqrt(square + eps) if eps_inside and sqrt else root + eps
     return x / denominator * (gain if scaled else 1.0)
@@ -85,6 +101,8 @@ RMS_NORM = {
     "rms_gain_forgotten": _rms_norm_with(scaled=False),
     "rms_no_sqrt": _rms_norm_with(sqrt=False),
     "rms_norm_not_rms": _rms_norm_with(mean=False),
+    "rms_variance_not_mean_square": _rms_norm_with(variance=True),
+    "rms_no_keepdims": _rms_norm_with(keepdims=False),
 }
 
 # 13 swiglu ------------------------------------------------------------------------------------
@@ -98,13 +116,16 @@ def _sigmoid(z):
     return 0.5 * (1 + np.tanh(z / 2))  # σ(z), without overflow
 
 
-def _swiglu(x, w_gate, w_up, w_down, *, gate=key.silu, swapped=False, up=True):
+def _swiglu(x, w_gate, w_up, w_down, *, gate=key.silu, swapped=False, up=True, down="w_down"):
     """SwiGLU with one part replaced: the ``gate`` function, the two projections ``swapped``,
-    or no ``up`` projection at all (a plain feed-forward with the gate's activation)."""
+    no ``up`` projection at all (a plain feed-forward with the gate's activation), or the
+    ``down`` projection left out (``"none"``) or transposed (``"transposed"``)."""
     if swapped:
         w_gate, w_up = w_up, w_gate
     hidden = gate(x @ w_gate) * (x @ w_up if up else 1.0)  # (..., f)
-    return hidden @ w_down  # (..., d_out)
+    if down == "none":
+        return hidden
+    return hidden @ (w_down.T if down == "transposed" else w_down)  # (..., d_out)
 
 
 def _swiglu_with(**switch):
@@ -118,19 +139,24 @@ SWIGLU = {
     "swiglu_no_up_projection": _swiglu_with(up=False),
     "swiglu_silu_after_product": lambda x, w_gate, w_up, w_down: (
         key.silu((x @ w_gate) * (x @ w_up)) @ w_down),
+    "swiglu_no_down_projection": _swiglu_with(down="none"),
+    "swiglu_down_transposed": _swiglu_with(down="transposed"),
 }
 
 # 13 grouped_query_attention -------------------------------------------------------------------
 
 
-def _gqa(q, k, v, mask=None, *, tiled=False, scale=True, weights=masked_softmax):
+def _gqa(q, k, v, mask=None, *, tiled=False, scale=True, weights=masked_softmax,
+         repeat_axis=-3, divide_by=None):
     """Grouped-query attention with one mistake: key–value heads ``tiled`` (head ``h`` reads
-    group ``h % G``), no ``scale``, or a wrong masked softmax ``weights``."""
+    group ``h % G``) or repeated along another axis (``repeat_axis``; None: not at all), no
+    ``scale`` or another one (``divide_by``), or a wrong masked softmax ``weights``."""
     repeats = q.shape[-3] // k.shape[-3]
     spread = (lambda a: np.tile(a, (repeats, 1, 1))) if tiled else \
-        (lambda a: np.repeat(a, repeats, axis=-3))
+        (lambda a: a if repeat_axis is None else np.repeat(a, repeats, axis=repeat_axis))
     k, v = spread(k), spread(v)  # (..., H, Tk, d)
-    scores = q @ np.swapaxes(k, -1, -2) / (np.sqrt(q.shape[-1]) if scale else 1.0)
+    root = np.sqrt(q.shape[-1]) if divide_by is None else divide_by(q.shape[-1])
+    scores = q @ np.swapaxes(k, -1, -2) / (root if scale else 1.0)
     return weights(scores, mask) @ v  # (..., H, Tq, d_v)
 
 
@@ -154,6 +180,10 @@ GROUPED_QUERY_ATTENTION = {
     "softmax_wrong_axis": _gqa_with(weights=lambda s, m: np.swapaxes(masked_softmax(
         np.swapaxes(s, -1, -2), None if m is None else np.swapaxes(
             np.broadcast_to(m, s.shape), -1, -2)), -1, -2)),
+    "gqa_heads_not_repeated": _gqa_with(repeat_axis=None),
+    "gqa_repeated_along_time": _gqa_with(repeat_axis=-2),
+    "divide_by_dk": _gqa_with(divide_by=float),
+    "mask_ignored": _gqa_with(weights=lambda s, m: softmax(s)),
 }
 
 
