@@ -56,7 +56,8 @@ test-fast: setup  ## the tests without real autogrades of the lessons, browser, 
 # holds every lesson whose catalogue is complete.
 notebooks: setup  ## regenerate notebooks/ and notebooks/<language>/ from solutions/
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/course generate
-	for language in $$($(BIN)/python -c "from grader.translations import LOCALES; print(*LOCALES)"); do \
+	languages=$$($(BIN)/python -c "from grader.translations import LOCALES; print(*LOCALES)") \
+		&& for language in $$languages; do \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/course generate --lang $$language || exit 1; done
 
 fixtures: setup  ## regenerate the public checks' fixtures from the answer key
