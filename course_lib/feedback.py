@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib.language import kernel_language
+from course_lib.messages import render
 from course_lib.misconceptions import DESCRIPTIONS
 
 RTOL = 1e-5  # accepts float32 casts, einsum, loops, another summation order
@@ -49,8 +51,10 @@ class CheckFailed(AssertionError):
         self.misconception = misconception
 
     def _render_traceback_(self):
-        """IPython shows the verdict alone, not the frames of the checking code."""
-        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+        """IPython shows the verdict alone, not the frames of the checking code, in the
+        learner's language (the message itself stays English: the judge renders its own)."""
+        shown = render(str(self), kernel_language())
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {shown}"]
 
 
 def describe_array(x) -> str:
@@ -409,7 +413,7 @@ class PartialCredit:
     def _say(self, line: str) -> None:
         self.lines.append(line)
         if self.echo:
-            print(line)
+            print(render(line, kernel_language()))
 
     def summary(self) -> str:
         return f"{self.name + ': ' if self.name else ''}{self.points:g}/{self.possible:g} points"

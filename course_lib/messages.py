@@ -38,6 +38,7 @@ PHRASE = "phrase"  # the msgctxt prefix of a phrase
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _NUMBER = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"  # what a placeholder named n, n0, n1 ... matches
 _SHAPE = r"\([^()]*\)"  # what a placeholder named shape matches
+_LINES = ("failure", "error", "rows")  # the placeholders that may span lines (others: one line)
 _EDGES = re.compile(r"(\s*)(.*?)(\s*)", re.DOTALL)
 
 
@@ -66,13 +67,14 @@ def read_mo(path: Path) -> dict[tuple[str, str], str]:
 
 def template_pattern(english: str, whole_words: bool = False) -> re.Pattern:
     """The regular expression a template matches whole messages with: its text literally,
-    each ``{name}`` (a name once per template) any text, each ``{n}``, ``{n0}``... a number,
-    ``{shape}`` a tuple as Python writes it. ``whole_words``: the match neither starts nor ends
+    each ``{name}`` (a name once per template) any text on one line (``{failure}``,
+    ``{error}`` and ``{rows}`` several lines), each ``{n}``, ``{n0}``... a number, ``{shape}``
+    a tuple as Python writes it. ``whole_words``: the match neither starts nor ends
     inside a word (a phrase, searched for in a longer text)."""
     pieces, last = [], 0
     for found in _PLACEHOLDER.finditer(english):
         text = (_NUMBER if re.fullmatch(r"n\d*", found[1]) else
-                _SHAPE if found[1] == "shape" else ".+?")
+                _SHAPE if found[1] == "shape" else ".+?" if found[1] in _LINES else "[^\n]+?")
         pieces += [re.escape(english[last:found.start()]), f"(?P<{found[1]}>{text})"]
         last = found.end()
     pieces.append(re.escape(english[last:]))

@@ -44,6 +44,44 @@ FIXED = {
     "malformed": "a result record is malformed",
     "result malformed": "the result record is malformed",
     "result missing": "a result is missing from the data the cell handed back",
+    "project units": "Project queries, keys and values, scale by 1/√units, softmax, weighted sum, "
+                     "W_o.",
+    "project heads": "Project into heads, scale by 1/√key_dim, softmax over the keys, weighted sum "
+                     "per head, then the output projection sums over heads.",
+    "fill -1e9": "Put -1e9 where the mask is False, take the softmax, then set the weights to 0 "
+                 "where the mask is False.",
+    "no causal": "Without the causal mask, the attention_mask is the mask.",
+    "ops tril": "Query i may attend to keys 0 … i: ops.tril of a (t_q, t_k) matrix of ones.",
+    "logical and": "A key may be attended when both masks allow it: ops.logical_and.",
+    "where broadcasts": "The mask broadcasts to the scores: ops.where broadcasts it.",
+    "attention weights": "attention weights",
+    "the weights": "the weights",
+    "dense kernels": "a Dense(units) is applied to its input's last axis, so its kernel is (that "
+                     "input's features, units): build query_dense on the query's shape, key_dense "
+                     "on the key's, value_dense on the value's, as the skeleton does",
+    "head kernels": "each projection's kernel maps its input's last axis to (heads, head size): "
+                    "(input features, H, key_dim or value_dim), and the output kernel maps them "
+                    "back to the query's width, (H, value_dim, d_query)",
+    "teacher forcing pair": "teacher_forcing should return a pair (decoder_inputs, "
+                            "decoder_targets).",
+    "greedy start": "Start from START_ID; at step i read the logits at position i, take the "
+                    "argmax, and write it into the decoder input at position i + 1.",
+    "alignment axes": "Average the weights over the heads (axis 1), then take the argmax over the "
+                      "source positions (the last axis).",
+    "source ignored": "The model's output does not depend on the source: the decoder block must "
+                      "read the encoder's output as its context.",
+    "output nan": "The model's output holds NaN or inf.",
+    "decoder input ignored": "The model's output does not depend on its decoder input.",
+    "cross rows": "Each row of the cross-attention weights should sum to 1.",
+    "no lower loss": "A step of gradient descent does not lower the loss.",
+    "diagram logits": "the model's logits, against the lesson's diagram computed by the grader on "
+                      "the weights your model holds",
+    "diagram cross": "the decoder block's cross-attention weights, against the diagram's",
+    "stand-in": "greedy_decode on a stand-in model",
+    "alignment example": "alignment of weights (1, 2, 3, 4)",
+    "dates": "decoder_inputs for '1979-05-03' and '2001-12-31'",
+    "follow diagram": "Follow the diagram: both blocks on the path from the inputs to the logits, "
+                      "the encoder's output as the decoder block's context, the masks by keyword.",
 }
 
 #: templates: ``{name}`` any text, rendered in turn; ``{n}``, ``{n0}``... a number
@@ -51,6 +89,7 @@ TEMPLATES = {
     # course_lib.feedback
     "matches": "{what} is wrong: it matches {description}.",
     "matches after": "{what}: it matches {description}.",
+    "it matches": "it matches {description}.",
     "raised matches": "{what} raised {error}: it matches {description}.",
     "failure matches": "{failure}\n  It matches {description}.",
     "raised": "{what} raised {error}",
@@ -98,6 +137,91 @@ TEMPLATES = {
     "boolean not": "{what} should be boolean, not {dtype}.",
     "hidden keys": "{what} gives weight to keys the mask hides (False).",
     "new array": "{name} of a new {shape} array",
+    # Keras layers and blocks (course_lib.checks, grader.judging.judges.layers and .blocks)
+    "output of": "the output of {layer}",
+    "weights of shape": "the weight matrix of {layer}, of shape (B, Tq, Tk) = {shape}",
+    "block returns": "{name}(**{config}) on x {shape} should return y {same} and self-attention "
+                     "weights (B, H, T, T) = {expected}. Received: {y} and {weights}",
+    "layer returns": "{name}({units}) on query (2, 3, 5), value (2, 4, {size}) should return an "
+                     "output (2, 3, {out}) and weights (2, 3, 4). Received: {y} and {weights}",
+    "heads returns": "{name}(**{config}) on query (2, 4, 7), value (2, 6, 5) should return an "
+                     "output (2, 4, 7) and weights (B, H, Tq, Tk) = (2, 2, 4, 6). Received: {y} "
+                     "and {weights}",
+    "other decoder inputs": "{what}, other decoder inputs",
+    "other sources": "{what}, other sources",
+    "lower result of": "the result of {name}",
+    "weights of": "the weight matrix of {layer}",
+    "weights of heads": "the weight matrix of {layer} (B, H, Tq, Tk)",
+    "output with mask": "the output of {layer} with attention_mask=",
+    "weights with mask": "the weight matrix of {layer} with attention_mask=",
+    "layer with mask": "{layer} with attention_mask=",
+    "output causal": "the output of {layer} with use_causal_mask=True",
+    "output both masks": "the output of {layer} with a padding mask and use_causal_mask=True",
+    "fully masked row": "{layer} on a fully masked row",
+    "output unmasked rows": "the output of {layer} on the rows that are not fully masked",
+    "weights unmasked rows": "the weight matrix of {layer} on the rows that are not fully masked",
+    "output without key": "the output of {layer} without a key (key defaults to value)",
+    "called without key": "{layer} called without a key",
+    "output rebuilt": "the output of {layer} rebuilt with from_config(get_config())",
+    "output saved": "the output of {layer} in a model saved to a .keras file and loaded back",
+    "output called as": "the output of {layer} called as layer(query, value, key)",
+    "layer weights": "{layer}'s weights",
+    "layer sizes": "{layer} with Tq={n0} queries and Tk={n1} keys",
+    "layer causal": "{layer} with use_causal_mask=True",
+    "fails without key": "{failure}\n  It fails without `key` and runs with key=value.",
+    "fails when": "{failure}\n  It fails when Tq ≠ Tk and runs when Tq = Tk.",
+    "fails with mask": "{failure}\n  It fails with this mask and runs without it.",
+    "config should hold": "{failure}\n  It should hold the constructor's arguments {expected}; "
+                          "these differ: {wrong}.",
+    "config built with": "{failure}\n  The layer was built with {config}; its config differs in "
+                         "{wrong}.",
+    "weights hint": "{failure}\n  {shapes}: {hint}.",
+    "kernel shape": "{kernel} is {received}, expected {expected}",
+    "kernel shape reordered": "{kernel} is {received}, expected {expected} (the same sizes in "
+                              "another order)",
+    "called on with": "{block} on {inputs} with {options}",
+    "called on": "{block} on {inputs}",
+    "block raised": "{what} raised {error}, where a block that makes this mistake fails too: "
+                    "{description}.",
+    "block twice": "{what}, called twice on the same inputs, gave two different outputs: it "
+                   "matches {description}.",
+    "block holds": "{what} holds the weights {held}",
+    "block order": "{what}; expected, in this order: {expected} (self-attention, its LayerNorm, "
+                   "[cross-attention, its LayerNorm,] ff_hidden, ff_output, ff_norm).\n"
+                   "  Create the sublayers in that order, and no others.",
+    "layer holds": "{what} holds the weights {held}; expected, in the order of {order}: "
+                   "{expected}.\n  Create them in build() as the skeleton does (and no others).",
+    "residual zero": "{name}(norm_first=True) with every sublayer's output set to zero should "
+                     "return x unchanged: x + 0 at each residual connection. It does not: is x "
+                     "itself (not LN(x)) added back, and is the sum left unnormalised in pre-LN?",
+    "post zero": "{name}(norm_first=False) with every sublayer's output zero (LN(x + 0), three "
+                 "times)",
+    "silenced": "y - x of {name} with its attention silenced: FFN(LN(x))",
+    "cross weights of": "the cross-attention weights of {name}",
+    "rebuilt holding": "{name}.from_config(get_config()) holding the same weights",
+    "no context": "{name}(cross_attention=True)'s output does not depend on its context: the "
+                  "cross-attention's keys and values come from it.",
+    "block config": "{name}.get_config() should hold the constructor's arguments {full}; these "
+                    "differ: {wrong}. Return {{**super().get_config(), ...}} with every argument.",
+    "judge config": "{name}.get_config() should hold the constructor's arguments {expected}; it "
+                    "gave {received}. Add them in get_config(): config.update(...).",
+    "gradients missing": "The gradients {layer} computes for {names} are not those of its output: "
+                         "a weight or input that gets no gradient (stop_gradient, a value computed "
+                         "outside TensorFlow) never learns. Is every projection used, on the path "
+                         "from the inputs to the output?",
+    "keras does it": "{layer} is, or holds, {found}: Keras's own layer does this exercise for "
+                     "you. Write it with {advice}.",
+    "not built": "{name}.get_weights() failed: is the layer built (called once)?",
+    "not a layer": "{name} should be a Keras layer: a class that subclasses keras.layers.Layer, "
+                   "as the skeleton's `class ...(keras.layers.Layer):` does. Received: {received}.",
+    "returns pair": "With return_attention_scores=True, {name} should return (output, weights). "
+                    "Received: {received}",
+    "block returns pair": "With return_attention_scores=True, {name} should return (y, weights). "
+                          "Received: {received}",
+    "rows sum": "{what}: each row (one query's weights over the keys) should sum to 1; received "
+                "row sums such as {sums}",
+    "weights order": "{name} holds weights of shapes {got}; expected, in this order:\n{rows}\n"
+                     "  Create them in build() as the skeleton does (and do not create others).",
     # grader.judging
     "scores zero": "{problem}: this cell scores zero.",
     "scores zero raised": "{problem}: this cell scores zero.\n  The cell raised {error}",
@@ -131,4 +255,5 @@ PHRASES = {
     "tuple of arrays": "tuple of {n} arrays of shape {shape}",
     "array": "array of shape {shape}",
     "float": "a float",
+    "stand-in model": "a stand-in model (multiplier {n})",
 }

@@ -25,6 +25,8 @@ from course_lib.feedback import (
     error_text,
     same_error,
 )
+from course_lib.language import kernel_language
+from course_lib.messages import render
 from course_lib.misconceptions import DESCRIPTIONS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -134,7 +136,7 @@ def check_distributions(weights, *, what: str, axis: int = -1, allowed=None) -> 
 
 
 def passed(name: str, n_checks: int) -> None:
-    print(f"✓ {name}: all {n_checks} checks passed.")
+    print(render(f"✓ {name}: all {n_checks} checks passed.", kernel_language()))
 
 
 def fresh_rng():

@@ -1,0 +1,159 @@
+"""The course's messages in the learner's language (``course_lib.messages``): the catalogue is
+complete and up to date, every message the answer corpus's wrong answers produce (public checks
+and the judge, judged in this process as in ``tests/test_answer_corpus.py``) renders in Chinese
+with no English sentence left (code, names and library errors excepted), the learner's kernel
+and the terminal report speak the learner's language, and an autograded Chinese notebook gets
+its lesson's Chinese text back."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import decoding_variants
+import nbformat
+import pytest
+from judging import judged
+from lesson_table import EXERCISES, numpy_cell
+from test_answer_corpus import NAMED_OUTSIDE_THE_PROBE, WRONG, _answer, _public_check
+
+from course_lib import language as course_language
+from course_lib import messages
+from course_lib.feedback import CheckFailed, PartialCredit
+from course_lib.misconceptions import DESCRIPTIONS
+from grader import message_catalogue
+from grader.judging.feedback_language import translated_cells
+from grader.terminal_report import ExerciseResult, Style, exercise_lines, lost_parts
+
+CHINESE = "zh-CN"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+#: a library's own error text, quoted as it is: what follows "raised <Type>:" on its line, and
+#: the indented lines of a TensorFlow error
+LIBRARY_ERROR = re.compile(r"(抛出了 \w+: |raised \w+: )[^\n]*|\n {4,}[^\n]*")
+
+
+def english_left(text: str) -> list[str]:
+    """Runs of three or more English words in ``text`` outside code: backquoted code, calls
+    ``name(...)``, anything in brackets, and a library's quoted error are left out."""
+    text = LIBRARY_ERROR.sub(" ", text)
+    text = re.sub(r"`[^`]*`", " ", text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = re.sub(r"[\w.]*[(（\[][^()（）\[\]]*[)）\]]", " ", text)
+    return re.findall(r"[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,}){2,}", text)
+
+
+def in_chinese(text: str) -> str:
+    """``text`` rendered in Chinese, with no English sentence left (and some Chinese where
+    ``text`` had English words)."""
+    rendered = messages.render(text, CHINESE)
+    assert not english_left(rendered), (text, rendered)
+    assert HAN.search(rendered) or not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", text), rendered
+    return rendered
+
+
+def test_the_catalogue_is_complete_and_up_to_date():
+    assert message_catalogue.catalogue_problems(CHINESE) == []
+
+
+def test_a_changed_english_text_is_out_of_date(monkeypatch):
+    changed = {**DESCRIPTIONS, "mask_ignored": "an answer that pays no attention to the mask"}
+    monkeypatch.setattr(message_catalogue, "DESCRIPTIONS", changed)
+    catalogue = message_catalogue.load_catalogue(CHINESE)
+    message_catalogue.merge(catalogue, message_catalogue.english_texts())
+    entry = next(e for e in catalogue if e.msgctxt == "mask_ignored")
+    assert "fuzzy" in entry.flags and entry.previous_msgid == DESCRIPTIONS["mask_ignored"]
+    assert any("mask_ignored" in problem for problem in
+               message_catalogue.problems(catalogue, message_catalogue.english_texts()))
+
+
+@pytest.mark.parametrize("key", sorted(DESCRIPTIONS))
+def test_every_mistake_is_described_in_chinese(key):
+    in_chinese(f"softmax(x=array of shape (3, 4)) [hand worked] is wrong: it matches "
+               f"{DESCRIPTIONS[key]}.")
+
+
+def test_a_verdict_renders_piece_by_piece():
+    line = (f"✗ padding mask (B, 1, 1, Tk) (0/1.5): `weights` of scaled_dot_product_attention("
+            f"q=array of shape (2, 3), k=list of 2 arrays of shape (4, 3), width=a float) "
+            f"[hand worked] is wrong: it matches {DESCRIPTIONS['mask_inverted']}.")
+    rendered = in_chinese(line)
+    assert rendered.startswith("✗ 填充掩码 (B, 1, 1, Tk) (0/1.5): ")  # the report's structure
+    assert ("scaled_dot_product_attention(q=形状为 (2, 3) 的数组, k=2 个形状为 (4, 3) 的数组"
+            in rendered)
+    assert "[手算示例]" in rendered and "取反了的掩码" in rendered
+    assert messages.render(line, "en") == line
+
+
+def test_a_text_nothing_matches_stays_as_it_is():
+    assert messages.render("np.where(mask, scores, -np.inf)", CHINESE) == \
+        "np.where(mask, scores, -np.inf)"
+
+
+#: the corpus's wrong answers; a Keras, block or translator answer's feedback takes seconds to
+#: produce, so ``make test`` (not ``make test-fast``) renders those
+RENDERED = [pytest.param(*param.values, id=param.id, marks=() if EXERCISES[param.values[0]][1]
+                         .cell is numpy_cell else pytest.mark.slow) for param in WRONG]
+
+
+@pytest.mark.parametrize(("exercise", "answer", "key"), RENDERED)
+def test_every_wrong_answers_feedback_renders_in_chinese(exercise, answer, key):
+    """The public check's message and the judge's lines of each wrong answer of the corpus."""
+    defined = _answer(exercise, answer)
+    try:
+        printed = _public_check(exercise, defined)
+    except CheckFailed as failure:
+        printed = str(failure)
+    in_chinese(printed)
+    if key in NAMED_OUTSIDE_THE_PROBE:
+        return
+    decoding_variants.SEEN.clear()
+    credit = judged(exercise, defined)
+    for line in [*credit.lines, credit.summary()]:
+        in_chinese(line)
+
+
+def test_the_kernel_speaks_the_learners_language(tmp_path, monkeypatch):
+    notebook = tmp_path / "01_scores.ipynb"
+    notebook.write_text('{"metadata": {"course_language": "zh-CN"}, "cells": []}')
+    assert course_language.language_from({"COURSE_LANG": "zh-CN"}) == CHINESE
+    assert course_language.language_from({"JPY_SESSION_NAME": str(notebook)}) == CHINESE
+    assert course_language.language_from({"COURSE_LANG": "fr"}) == "en"
+    assert course_language.language_from({}) == "en"
+    monkeypatch.setenv("COURSE_LANG", CHINESE)
+    course_language.kernel_language.cache_clear()
+    try:
+        failure = CheckFailed("`softmax` is not written yet: replace `raise "
+                              "NotImplementedError()` with your code.")
+        assert "还没有写" in failure._render_traceback_()[0]
+        assert str(failure).startswith("`softmax` is not written yet")  # kept in English
+        credit, printed = PartialCredit("softmax"), io.StringIO()
+        with contextlib.redirect_stdout(printed), credit.part(1, "batch and head axes"):
+            pass
+        assert printed.getvalue() == "✓ 批量轴和头轴 (1/1)\n"
+    finally:
+        course_language.kernel_language.cache_clear()
+
+
+def test_the_terminal_report_speaks_the_notebooks_language():
+    english = [f"✗ t = 7 (0/1): causal_mask(t=7) is wrong: it matches "
+               f"{DESCRIPTIONS['causal_upper']}.", "causal_mask: 0/1 points"]
+    cell = {"outputs": [], "metadata": {"course_judge": {"lines": english}}}
+    result = ExerciseResult("causal_mask", 0.0, 1.0, lost_parts(cell))
+    shown = "\n".join(exercise_lines([result], Style(width=200, language=CHINESE)))
+    assert "✗ t = 7: 与这一常见错误相符：上三角（np.triu）" in shown, shown
+    not_written = ExerciseResult("softmax", 0, 3, [("", "not written yet")])
+    assert "还没有写" in exercise_lines([not_written], Style(language=CHINESE))[0]
+
+
+def test_an_autograded_chinese_notebook_gets_its_lessons_text_back():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Scores", id="text-01"),
+        nbformat.v4.new_markdown_cell("my own answer", id="text-02"),
+    ])
+    replaced = translated_cells(notebook, {"text-01": ("# Scores", "# 注意力分数"),
+                                           "text-02": ("Why?", "为什么？")})
+    assert replaced == 1
+    assert [cell.source for cell in notebook.cells] == ["# 注意力分数", "my own answer"]
