@@ -1673,6 +1673,12 @@ def nw_global_max(x_query, x_train, y_train, width):
                      out=np.zeros_like(total), where=total > 0)
 
 
+def nw_two_w_all_squared(x_query, x_train, y_train, width):
+    scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width) ** 2
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
 # 10 additive_scores ----------------------------------------------------------------------------
 
 
@@ -1757,6 +1763,12 @@ def additive_column_vectors(q, k, w_q, w_k, v):
 
 def additive_one_projection(q, k, w_q, w_k, v):
     return np.tanh((q @ w_q)[..., :, None, :] + (k @ w_q)[..., None, :, :]) @ v  # w_k unused
+
+
+def additive_softmaxed(q, k, w_q, w_k, v):
+    scores = np.tanh((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :]) @ v
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)  # the weights, not the scores
 
 
 # 11 attend_step --------------------------------------------------------------------------------
@@ -2011,6 +2023,7 @@ VARIANTS = {
             (nw_matmul_targets, "nw_matmul_targets"),
             (nw_max_without_keepdims, "softmax_no_keepdims"),
             (nw_global_max, "global_max"),
+            (nw_two_w_all_squared, "nw_width_doubled_squared"),
         ],
     },
     "additive_scores": {
@@ -2029,6 +2042,7 @@ VARIANTS = {
             (additive_v_first, "add_v_on_the_left"),
             (additive_column_vectors, "add_column_convention"),
             (additive_one_projection, "add_keys_projected_with_w_q"),
+            (additive_softmaxed, "add_softmax_applied"),
         ],
     },
     "attend_step": {

@@ -113,7 +113,7 @@ EXERCISES = (
               "nw_farthest_point", "nw_unnormalised", "nw_unstable_softmax",
               "nw_absolute_distance", "nw_distance_not_squared", "nw_width_multiplied",
               "nw_returns_weights", "nw_averages_x_train", "nw_matmul_targets",
-              "softmax_no_keepdims", "global_max"),
+              "softmax_no_keepdims", "global_max", "nw_width_doubled_squared"),
              nadaraya_watson_fixture,
              compare={
                  "hint": "Scores −(x_query − x_train)² / (2 w²) for every (query, training point) "
@@ -128,7 +128,8 @@ EXERCISES = (
              ("add_tanh_after_v", "add_no_tanh", "add_transposed", "add_pairs_not_broadcast",
               "add_weights_swapped", "add_tanh_each_projection", "add_v_ignored",
               "add_scaled_by_sqrt_h", "add_projections_multiplied", "add_weights_transposed",
-              "add_v_on_the_left", "add_column_convention", "add_keys_projected_with_w_q"),
+              "add_v_on_the_left", "add_column_convention", "add_keys_projected_with_w_q",
+              "add_softmax_applied"),
              additive_scores_fixture,
              compare={
                  "hint": "Project once, q @ w_q (..., Tq, h) and k @ w_k (..., Tk, h); add them "

@@ -103,4 +103,12 @@ DESCRIPTIONS = {
     "add_keys_projected_with_w_q": (
         "the keys projected with w_q: each side has its own projection, q @ w_q and k @ w_k"
     ),
+    "nw_width_doubled_squared": (
+        "the distance divided by (2w)² = 4w² instead of 2w²: the score is −(x − x_i)² / (2w²), "
+        "2 * width**2"
+    ),
+    "add_softmax_applied": (
+        "the weights softmax(scores) returned instead of the scores: additive_scores returns "
+        "the scores (..., Tq, Tk) themselves; the softmax comes after them, in attention"
+    ),
 }

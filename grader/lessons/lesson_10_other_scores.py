@@ -70,6 +70,7 @@ NADARAYA_WATSON = {
     "nw_matmul_targets": _nadaraya_watson_with(reduce="matmul"),
     "softmax_no_keepdims": _nadaraya_watson_with(keepdims=False),
     "global_max": _nadaraya_watson_with(row_max=False),
+    "nw_width_doubled_squared": _nadaraya_watson_with(factor=4.0),
 }
 
 
@@ -114,6 +115,8 @@ ADDITIVE_SCORES = {
     "add_column_convention": _column_convention,
     "add_keys_projected_with_w_q": lambda q, k, w_q, w_k, v: np.tanh(
         _additive_pairs(q, k, w_q, w_q)) @ v,
+    "add_softmax_applied": lambda q, k, w_q, w_k, v: ref.softmax(
+        ref.additive_scores(q, k, w_q, w_k, v), axis=-1),
 }
 
 
