@@ -1,5 +1,6 @@
 """Lesson 04 beyond right and wrong answers: partial credit for a layer that fails one part,
-a clear reason for an answer that is no Keras layer, and the public checks of the two helpers
+a clear reason for an answer that is no Keras layer, errors of the corpus's wrong layers named
+in the course's words (never TensorFlow's message), and the public checks of the two helpers
 (``masked_softmax`` and ``combine_masks``).
 
 Every test here imports TensorFlow, so the file runs on one worker (xdist group "keras").
@@ -8,10 +9,20 @@ Every test here imports TensorFlow, so the file runs on one worker (xdist group 
 from __future__ import annotations
 
 import keras
+import keras_variants
+import layer_variants
+import multi_head_variants
 import numpy as np
 import pytest
-from judging import full_marks, judged
+from judging import full_marks, judged, solution_namespace
 from keras import ops
+from layer_variants import (
+    combine_masks_strict,
+    combine_masks_upper,
+    masked_softmax_large_negative,
+    masked_softmax_minus_inf,
+)
+from nbgrader_utils import find_cell, solution_notebook
 
 import grader.reference as ref
 from course_lib.checks import (
@@ -88,22 +99,38 @@ def test_the_public_check_says_the_same():
         check_multi_head_attention(layer_function)
 
 
+# -- errors named in the course's words -----------------------------------------------------------
+def corpus_class(exercise: str, answer):
+    """The layer class that the lesson's answer cell defines with ``answer`` in it."""
+    namespace = dict(solution_namespace("04_keras_layer", "answer_helpers"))
+    cell = find_cell(solution_notebook("04_keras_layer"), f"answer_{exercise}").source
+    exec(keras_variants.answer_code(exercise, answer, cell), namespace)
+    return namespace[exercise]
+
+
+@pytest.mark.parametrize("exercise, answer, key", [
+    ("AttentionLayer", layer_variants.attention_layer_torch_order, "layer_signature_order"),
+    ("AttentionLayer", layer_variants.attention_layer_build_swapped, "layer_weight_shapes"),
+    ("AttentionLayer", layer_variants.attention_layer_tutorial, "layer_values_not_projected"),
+    ("MultiHeadAttention", multi_head_variants.multi_head_key_from_query,
+     "layer_key_from_query"),
+    ("MultiHeadAttention", multi_head_variants.multi_head_not_transposed,
+     "layer_heads_not_transposed"),
+    ("MultiHeadAttention", multi_head_variants.multi_head_config_without_value_dim,
+     "layer_config_incomplete"),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_a_layer_that_raises_gets_its_mistake_named_not_the_error(exercise, answer, key):
+    """Every part such a layer loses says which mistake, never what TensorFlow raised."""
+    credit = judged(exercise, corpus_class(exercise, answer))
+    lost = [line for line in credit.lines if line.startswith("✗")]
+    assert lost and key in credit.misconceptions, credit.lines
+    assert all("it matches" in line and " raised " not in line for line in lost), lost
+
+
 # -- the helpers' public checks --------------------------------------------------------------------
-def softmax_with_large_negative(scores, mask=None):
-    if mask is None:
-        return ops.softmax(scores, axis=-1)
-    return ops.softmax(ops.where(mask, scores, -1e9), axis=-1)
-
-
 def softmax_then_mask(scores, mask=None):
     weights = ops.softmax(scores, axis=-1)
     return weights if mask is None else ops.where(mask, weights, 0.0)
-
-
-def softmax_with_minus_infinity(scores, mask=None):
-    if mask is None:
-        return ops.softmax(scores, axis=-1)
-    return ops.softmax(ops.where(mask, scores, float("-inf")), axis=-1)
 
 
 def softmax_inverted_mask(scores, mask=None):
@@ -121,9 +148,9 @@ def softmax_by_indexing(scores, mask=None):  # no broadcasting: needs a mask of 
 
 
 @pytest.mark.parametrize("answer, key", [
-    (softmax_with_large_negative, "layer_fully_masked_uniform"),
+    (masked_softmax_large_negative, "layer_fully_masked_uniform"),
     (softmax_then_mask, "layer_mask_after_softmax"),
-    (softmax_with_minus_infinity, "layer_fully_masked_nan"),
+    (masked_softmax_minus_inf, "layer_fully_masked_nan"),
     (softmax_inverted_mask, "layer_mask_inverted"),
     (softmax_over_queries, "layer_softmax_wrong_axis"),
     (softmax_by_indexing, None),
@@ -132,13 +159,6 @@ def test_masked_softmax_check_names_the_mistake(answer, key):
     with pytest.raises(CheckFailed) as failed:
         check_masked_softmax_keras(answer)
     assert failed.value.misconception == key, str(failed.value)
-
-
-def combine_upper(attention_mask, use_causal_mask, t_q, t_k):
-    if not use_causal_mask:
-        return attention_mask
-    causal = ops.cast(ops.triu(ops.ones((t_q, t_k))), "bool")
-    return causal if attention_mask is None else ops.logical_and(attention_mask, causal)
 
 
 def combine_without_causal(attention_mask, use_causal_mask, t_q, t_k):
@@ -158,7 +178,8 @@ def combine_always(attention_mask, use_causal_mask, t_q, t_k):
 
 
 @pytest.mark.parametrize("answer, key", [
-    (combine_upper, "causal_upper"),
+    (combine_masks_upper, "causal_upper"),
+    (combine_masks_strict, "causal_strict"),
     (combine_without_causal, "layer_causal_ignored"),
     (combine_causal_only, "layer_mask_ignored"),
     (combine_square, None),

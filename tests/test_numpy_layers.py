@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from course_lib.lessons import lesson_04_keras_layer as lesson_04
 from grader.reference import keras_layers
 from grader.reference import numpy_layer_variants as nlv
 from grader.reference import numpy_layers as nl
@@ -161,40 +162,46 @@ def test_module_imports_without_tensorflow():
 
 
 # -- the wrong variants --------------------------------------------------------------------------
+#: the one mistake made in two steps: the head axis left in place when splitting and merging
+TWO_STEPS = {"layer_heads_not_transposed": ["split_heads", "merge_heads"]}
+
+
 def test_every_variant_overrides_exactly_one_step():
     for layer_name, variants in nlv.VARIANTS.items():
         base = nl.LAYERS[layer_name]
         for key, cls in variants.items():
             assert cls.__bases__ == (base,), key
             overridden = [name for name in vars(cls) if not name.startswith("__")]
-            assert len(overridden) == 1, (layer_name, key, overridden)
-            assert hasattr(base, overridden[0]), (layer_name, key, overridden)
+            assert len(overridden) == 1 or overridden == TWO_STEPS.get(key), \
+                (layer_name, key, overridden)
+            assert all(hasattr(base, name) for name in overridden), (layer_name, key, overridden)
 
 
 def test_variant_keys():
-    shared = {"layer_values_not_projected", "layer_no_scaling", "layer_softmax_wrong_axis",
-              "layer_mask_ignored", "layer_mask_inverted", "layer_mask_after_softmax",
-              "layer_causal_ignored", "layer_fully_masked_uniform", "layer_fully_masked_nan"}
-    assert set(nlv.VARIANTS["AttentionLayer"]) == shared | {"layer_scale_by_input_dim",
-                                                          "layer_no_output_projection"}
-    assert set(nlv.VARIANTS["MultiHeadAttention"]) == shared | {
-        "layer_scale_by_model_dim", "layer_heads_not_split",
-        "layer_heads_merged_without_transpose", "layer_key_from_query", "layer_biases_ignored"}
+    """Every mistake of the layers' records has its variant, except those the probe names
+    (MultiHeadAttention's mask without a head axis has both: a wrong output, or an error)."""
+    assert set(nlv.VARIANTS["AttentionLayer"]) == set(lesson_04.SHARED_MISTAKES)
+    assert set(nlv.VARIANTS["MultiHeadAttention"]) == {
+        *lesson_04.SHARED_MISTAKES, *lesson_04.MULTI_HEAD_MISTAKES, "layer_mask_broadcast",
+        "layer_heads_not_transposed"}
 
 
 # Sizes that let every variant run: value features = units (AttentionLayer) or value_dim and
 # query features (MultiHeadAttention), so that unprojected values and keys taken from the query
-# fit the kernels.
+# fit the kernels. AttentionLayer needs a second size for keys taken from the query (query
+# features = value features) that its scale by the query's features can be told from (≠ units).
 STANDARD = {
     "AttentionLayer": ({"units": 5}, (2, 3, 4, 6, 5, 7)),
     "MultiHeadAttention": ({"num_heads": 2, "key_dim": 3, "value_dim": 4}, (2, 5, 6, 4, 4, 7)),
 }
+SECOND = {"AttentionLayer": ({"units": 4}, (2, 3, 4, 6, 6, 7))}
 
 
-def _standard_cases(layer_name, seed=0):
-    """``(label, weights, query, value, key, options)``: the standard cases of ``layer_name``."""
+def _standard_cases(layer_name, seed=0, sizes_of=STANDARD):
+    """``(label, weights, query, value, key, options)``: the standard cases of ``layer_name``
+    (on the sizes of ``sizes_of``)."""
     rng = np.random.default_rng(seed)
-    config, sizes = STANDARD[layer_name]
+    config, sizes = sizes_of[layer_name]
     batch, t_q, t_k = sizes[:3]
     query, value, key = _inputs(rng, *sizes)
     weights = _answer_key(layer_name, config, query, value, key, rng)[1]
@@ -207,6 +214,8 @@ def _standard_cases(layer_name, seed=0):
         ("attention_mask", weights, query, value, key,
          {"attention_mask": _mask(rng, batch, t_q, t_k)}),
         ("use_causal_mask", weights, query, value, key, {"use_causal_mask": True}),
+        ("both masks", weights, query, value, key,
+         {"attention_mask": _mask(rng, batch, 1, t_k), "use_causal_mask": True}),
         ("a fully masked row", weights, query, value, key,
          {"attention_mask": _mask(rng, batch, t_q, t_k, fully_masked_row=True)}),
     ]
@@ -214,28 +223,34 @@ def _standard_cases(layer_name, seed=0):
 
 @pytest.mark.parametrize("layer_name", list(nlv.VARIANTS))
 def test_every_variant_is_exposed_by_a_standard_case(layer_name):
-    config = STANDARD[layer_name][0]
     exposed, ran = set(), set()
-    for _, weights, query, value, key, options in _standard_cases(layer_name):
-        out, _ = nl.forward(layer_name, config, weights, query, value, key, **options)
-        for variant, (wrong, _) in nlv.variant_outputs(layer_name, config, weights, query,
-                                                      value, key, **options).items():
+    cases = [(STANDARD[layer_name][0], case) for case in _standard_cases(layer_name)]
+    if layer_name in SECOND:
+        cases += [(SECOND[layer_name][0], case)
+                  for case in _standard_cases(layer_name, sizes_of=SECOND)]
+    for config, (_, weights, query, value, key, options) in cases:
+        out, attention = nl.forward(layer_name, config, weights, query, value, key, **options)
+        for variant, wrong in nlv.variant_outputs(layer_name, config, weights, query, value,
+                                                 key, **options).items():
             ran.add(variant)
-            if wrong.shape != out.shape or not np.allclose(wrong, out, rtol=1e-3, atol=1e-3):
+            if any(got.shape != right.shape or not np.allclose(got, right, rtol=1e-3, atol=1e-3)
+                   for got, right in zip(wrong, (out, attention), strict=True)):
                 exposed.add(variant)
     assert ran == set(nlv.VARIANTS[layer_name])
     assert exposed == set(nlv.VARIANTS[layer_name])
 
 
 # Cases on which a variant's mistake cannot show, so that it must give the right answer there.
+_CAUSAL = {"layer_causal_ignored", "causal_strict", "layer_causal_one_ahead", "causal_upper",
+           "layer_causal_replaces_mask", "layer_masks_combined_with_or"}
+_MASKED = {"layer_mask_ignored", "layer_mask_inverted", "layer_mask_after_softmax",
+           "layer_fully_masked_uniform", "layer_fully_masked_nan", "layer_mask_broadcast"}
 HARMLESS = {
-    "no mask": {"layer_mask_ignored", "layer_mask_inverted", "layer_mask_after_softmax",
-                "layer_causal_ignored", "layer_fully_masked_uniform", "layer_fully_masked_nan",
-                "layer_key_from_query"},
-    "attention_mask": {"layer_causal_ignored", "layer_fully_masked_uniform",
-                       "layer_fully_masked_nan", "layer_key_from_query"},
-    "use_causal_mask": {"layer_mask_ignored", "layer_mask_inverted",
-                        "layer_fully_masked_uniform", "layer_fully_masked_nan"},
+    "no mask": _CAUSAL | _MASKED | {"layer_key_from_query"},
+    "attention_mask": _CAUSAL | {"layer_fully_masked_uniform", "layer_fully_masked_nan",
+                                 "layer_key_from_query"},
+    "use_causal_mask": _MASKED - {"layer_mask_after_softmax"} | {
+        "layer_causal_replaces_mask", "layer_masks_combined_with_or"},
 }
 
 

@@ -3,102 +3,40 @@ helpers, ``masked_softmax`` and ``combine_masks``.
 
 A layer is compared with ``keras.layers.MultiHeadAttention`` carrying the same weights (a
 single-head ``AttentionLayer`` is a one-head ``MultiHeadAttention``), never with the course's
-answer key.
+answer key. How a check calls the learner's layer, and the properties it holds the results to,
+live in :mod:`course_lib.checks.layer_calls`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
 
-from course_lib.cases.inputs import layer_inputs, two_sided_mask
+from course_lib.cases.inputs import layer_inputs, lengths_mask, two_sided_mask
+from course_lib.checks.layer_calls import (
+    Answer,
+    check_call_signature,
+    check_fully_masked_rows,
+    check_mask_changes_output,
+    check_projections_used,
+    check_sums,
+    scaled_scores,
+    without_biases,
+)
 from course_lib.checks.shared import passed
 from course_lib.feedback import CheckFailed, compare, to_numpy
 from course_lib.keras_harness import (
-    KERAS_ATOL,
-    KERAS_RTOL,
-    check_weight_shapes,
     check_weights_sum_to_one,
     checking,
     compare_keras,
     keras_twin,
-    learner_weights,
-    make_layer,
     mistake,
-    require_layer_class,
     run_answer,
-    run_layer,
     scaled_query,
     twin_outputs,
 )
 from course_lib.misconceptions import DESCRIPTIONS
-
-ATTENTION_LAYER_WEIGHTS = (
-    "W_q kernel (d_query, units)", "W_q bias (units,)",
-    "W_k kernel (d_key, units)", "W_k bias (units,)",
-    "W_v kernel (d_value, units)", "W_v bias (units,)",
-    "W_o kernel (units, units)", "W_o bias (units,)",
-)
-
-CALL_PARAMETERS = ("query", "value", "key", "attention_mask", "return_attention_scores",
-                   "use_causal_mask")
-
-
-def check_call_signature(cls, name: str) -> None:
-    """``call(query, value, key=None, attention_mask=None, return_attention_scores=False,
-    use_causal_mask=False)`` in that order, as ``keras.layers.MultiHeadAttention`` starts."""
-    require_layer_class(cls, f"`{name}`")
-    try:
-        parameters = list(inspect.signature(cls.call).parameters)
-    except (TypeError, ValueError) as error:
-        raise CheckFailed(f"`{name}.call` cannot be inspected: {error}") from None
-    parameters = [p for p in parameters if p != "self"]
-    missing = [p for p in CALL_PARAMETERS if p not in parameters]
-    if missing:
-        raise CheckFailed(
-            f"`{name}.call` lacks the argument(s) {', '.join(missing)}. Keep the signature "
-            f"call(self, {', '.join(CALL_PARAMETERS)}) so that the layer is called like Keras's."
-        )
-    if parameters[:3] != list(CALL_PARAMETERS[:3]):
-        raise mistake(f"`{name}.call{tuple(parameters)}`", "layer_signature_order")
-
-
-def check_projections_used(layer, name, query, value, key, out) -> None:
-    """Zeroing W_v (weights 4 and 5), then W_o's kernel (weight 6), must change the output:
-    the tutorial layer creates both but may apply neither."""
-    params = learner_weights(layer, name)
-    for indices, flaw in (((4, 5), "layer_values_not_projected"),
-                          ((6,), "layer_no_output_projection")):
-        layer.set_weights([w * 0 if i in indices else w for i, w in enumerate(params)])
-        unchanged = np.allclose(run_layer(layer, name, query, value, key), out, atol=KERAS_ATOL)
-        layer.set_weights(params)
-        if unchanged:
-            raise mistake(name, flaw)
-
-
-def check_mask_changes_output(masked, unmasked, what: str) -> None:
-    """Prove the mask took effect (Keras layers ignore masks passed in the wrong place)."""
-    if masked.shape == unmasked.shape and np.allclose(masked, unmasked, rtol=KERAS_RTOL,
-                                                      atol=KERAS_ATOL):
-        raise mistake(what, "layer_mask_ignored")
-
-
-def check_fully_masked_rows(weights, output, rows, what: str) -> None:
-    """Rows with no allowed key: zero weights, finite everywhere."""
-    if not np.all(np.isfinite(weights)) or not np.all(np.isfinite(output)):
-        raise mistake(what, "layer_fully_masked_nan")
-    if not np.allclose(weights[rows], 0.0, atol=KERAS_ATOL):
-        raise mistake(what, "layer_fully_masked_uniform")
-
-
-def attention_layer_shapes(units, query, value, key=None):
-    """The shapes of an ``AttentionLayer(units)``'s weights, in order (see
-    :data:`ATTENTION_LAYER_WEIGHTS`)."""
-    key = value if key is None else key
-    return [shape for x in (query, key, value) for shape in ((x.shape[-1], units), (units,))] + [
-        (units, units), (units,)]
 
 
 def attention_layer_twin(units, query, value, key, weights, factor=1.0):
@@ -110,78 +48,106 @@ def attention_layer_twin(units, query, value, key, weights, factor=1.0):
 def check_attention_layer(AttentionLayer) -> None:  # noqa: N803 — the learner's class
     """Public check of lesson 04's ``AttentionLayer(units)``."""
     name, units, n_checks = "AttentionLayer", 8, 0
+    answer = Answer(AttentionLayer, name, {"units": units})
     rng = np.random.default_rng(4)
     with checking():
         check_call_signature(AttentionLayer, name)
         # Value features = units, so that the tutorial's version runs and can be recognised.
         query, value, key = layer_inputs(rng, 2, 3, 4, d_query=5, d_value=units, d_key=7)
-        layer = make_layer(AttentionLayer, name, units)
-        out, weights = run_layer(layer, name, query, value, key, scores=True)
+        layer = answer.build()
+        answer.call(layer, query, value, key)
+        params = answer.random_weights(rng, layer, query, value, key)
+        out, weights = answer.call(layer, query, value, key, scores=True)
         if out.shape != (2, 3, units) or weights.shape != (2, 3, 4):
             raise CheckFailed(
                 f"{name}({units}) on query (2, 3, 5), value (2, 4, {units}) should return an "
                 f"output (2, 3, {units}) and weights (2, 3, 4). Received: {out.shape} and "
                 f"{weights.shape}"
             )
-        check_weights_sum_to_one(weights, f"the weight matrix of {name}")
+        check_sums(weights, f"the weight matrix of {name}", units,
+                   scaled_scores(params, query, key, units))
         n_checks += 2
 
-        params = learner_weights(layer, name)
-        check_weight_shapes(params, attention_layer_shapes(units, query, value, key), name,
-                            ATTENTION_LAYER_WEIGHTS)
         twin = attention_layer_twin(units, query, value, key, params)
-        check_projections_used(layer, name, query, value, key, out)
+        check_projections_used(answer, layer, query, value, key, out)
         expected, expected_weights = twin_outputs(twin, query, value, key)
+        wrong = {"layer_no_scaling": units, "layer_scale_by_input_dim": units / query.shape[-1],
+                 "layer_scale_by_length": units / value.shape[1]}
         compare_keras(out, expected, what=f"the output of {name}", misconceptions=lambda: {
-            DESCRIPTIONS["layer_no_scaling"]: twin_outputs(attention_layer_twin(
-                units, query, value, key, params, math.sqrt(units)), query, value, key)[0],
+            **{DESCRIPTIONS[key_]: twin_outputs(attention_layer_twin(
+                units, query, value, key, params, math.sqrt(ratio)), query, value, key)[0]
+               for key_, ratio in wrong.items()},
+            DESCRIPTIONS["layer_biases_ignored"]: twin_outputs(attention_layer_twin(
+                units, query, value, key, without_biases(params)), query, value, key)[0],
         }, hint="Project queries, keys and values, scale by 1/√units, softmax, weighted sum, W_o.")
         compare_keras(weights, expected_weights[:, 0], what=f"the weight matrix of {name}")
         n_checks += 3
 
         query, value, _ = layer_inputs(rng, 2, 3, 5, d_query=6, d_value=4)
-        layer = make_layer(AttentionLayer, name, units)
-        run_layer(layer, name, query, value)
-        params = learner_weights(layer, name)
-        check_weight_shapes(params, attention_layer_shapes(units, query, value), name,
-                            ATTENTION_LAYER_WEIGHTS)
-        twin = attention_layer_twin(units, query, value, None, params)
-        n_checks += check_layer_options(layer, name, twin, query, value, head_axis=False)
+        layer = answer.build()
+        answer.call(layer, query, value)
+        twin = attention_layer_twin(units, query, value, None,
+                                    answer.random_weights(rng, layer, query, value))
+        n_checks += check_layer_options(answer, layer, twin, query, value, head_axis=False)
+        n_checks += check_config_round_trip(layer, AttentionLayer, name, answer.config)
     passed(name, n_checks)
 
 
-def check_layer_options(layer, name, twin, query, value, head_axis: bool) -> int:
-    """Key defaulting to value, attention_mask, use_causal_mask and fully masked rows, each
-    compared with ``twin`` (Keras's layer with the same weights). Returns the number of checks."""
+def check_layer_options(answer: Answer, layer, twin, query, value, head_axis: bool) -> int:
+    """Key defaulting to value, attention_mask, use_causal_mask, both together and fully
+    masked rows, each compared with ``twin`` (Keras's layer with the same weights). Returns the
+    number of checks."""
     rng = np.random.default_rng(7)
-    batch, t_q, t_k = query.shape[0], query.shape[1], value.shape[1]
+    name, batch, t_q, t_k = answer.name, query.shape[0], query.shape[1], value.shape[1]
 
     def weights_of(w):  # Keras's weights are (B, H, Tq, Tk); a single-head layer's (B, Tq, Tk)
         return w if head_axis else w[:, 0]
 
-    plain = run_layer(layer, name, query, value)
+    plain = answer.call(layer, query, value)
     compare_keras(plain, twin_outputs(twin, query, value)[0],
                   what=f"the output of {name} without a key (key defaults to value)")
 
     mask = two_sided_mask(rng, batch, t_q, t_k)  # (B, Tq, Tk)
-    masked, masked_weights = run_layer(layer, name, query, value, attention_mask=mask,
-                                       scores=True)
+    masked, masked_weights = answer.call(layer, query, value, attention_mask=mask, scores=True)
     check_mask_changes_output(masked, plain, f"{name} with attention_mask=")
     check_weights_sum_to_one(masked_weights, f"the weight matrix of {name} with attention_mask=")
+    heads = twin.get_weights()[0].shape[1]
     compare_keras(masked, twin_outputs(twin, query, value, attention_mask=mask)[0],
                   what=f"the output of {name} with attention_mask=", misconceptions=lambda: {
                       DESCRIPTIONS["layer_mask_inverted"]:
                           twin_outputs(twin, query, value, attention_mask=~mask)[0],
+                      **({DESCRIPTIONS["layer_mask_broadcast"]: twin_outputs(  # head h: mask[h]
+                          twin, query, value, attention_mask=np.broadcast_to(
+                              mask[None], (batch, *mask.shape)))[0]}
+                         if head_axis and heads == batch else {}),
                   }, hint="Masked scores must get zero weight: mask before the softmax.")
 
-    causal = run_layer(layer, name, query, value, use_causal_mask=True)
+    causal = answer.call(layer, query, value, use_causal_mask=True)
+    ones = np.ones((batch, t_q, t_k), dtype=bool)  # (B, Tq, Tk)
+    shifted = {"causal_strict": np.tril(ones, -1), "layer_causal_one_ahead": np.tril(ones, 1),
+               "causal_upper": np.triu(ones)}
     compare_keras(causal, twin_outputs(twin, query, value, use_causal_mask=True)[0],
-                  what=f"the output of {name} with use_causal_mask=True", misconceptions={
-                      DESCRIPTIONS["layer_causal_ignored"]: plain,
+                  what=f"the output of {name} with use_causal_mask=True", misconceptions=lambda: {
+                      DESCRIPTIONS["layer_causal_ignored"]: plain, **{
+                          DESCRIPTIONS[key]: twin_outputs(twin, query, value, attention_mask=m)[0]
+                          for key, m in shifted.items()},
                   }, hint="Query i may attend to keys 0 … i (a lower-triangular mask).")
 
+    padding = lengths_mask(np.linspace(t_k - 1, 2, batch).astype(int), t_k)[:, 0]  # (B, 1, Tk)
+    both = answer.call(layer, query, value, attention_mask=padding, use_causal_mask=True)
+    compare_keras(both, twin_outputs(twin, query, value, attention_mask=padding,
+                                     use_causal_mask=True)[0],
+                  what=f"the output of {name} with a padding mask and use_causal_mask=True",
+                  misconceptions=lambda: {
+                      DESCRIPTIONS["layer_causal_replaces_mask"]: causal,
+                      DESCRIPTIONS["layer_masks_combined_with_or"]: twin_outputs(
+                          twin, query, value, attention_mask=padding | np.tril(ones))[0],
+                      DESCRIPTIONS["layer_causal_ignored"]:
+                          twin_outputs(twin, query, value, attention_mask=padding)[0],
+                  }, hint="A key may be attended when both masks allow it: a logical and.")
+
     mask[:, 0, :] = False  # the first query of every sequence may attend to nothing
-    out, weights = run_layer(layer, name, query, value, attention_mask=mask, scores=True)
+    out, weights = answer.call(layer, query, value, attention_mask=mask, scores=True)
     check_fully_masked_rows(weights, out, (slice(None), 0) if not head_axis
                             else (slice(None), slice(None), 0), f"{name} on a fully masked row")
     expected, expected_weights = twin_outputs(twin, query, value, attention_mask=mask)
@@ -189,7 +155,7 @@ def check_layer_options(layer, name, twin, query, value, head_axis: bool) -> int
                   what=f"the output of {name} on the rows that are not fully masked")
     compare_keras(weights[..., 1:, :], weights_of(expected_weights)[..., 1:, :],
                   what=f"the weight matrix of {name} on the rows that are not fully masked")
-    return 5
+    return 6
 
 
 def check_multi_head_attention(MultiHeadAttention) -> None:  # noqa: N803 — the learner's class
@@ -199,53 +165,60 @@ def check_multi_head_attention(MultiHeadAttention) -> None:  # noqa: N803 — th
 
     name, n_checks = "MultiHeadAttention", 0
     config = {"num_heads": 2, "key_dim": 3, "value_dim": 5}
+    answer = Answer(MultiHeadAttention, name, config)
     rng = np.random.default_rng(5)
     with checking():
         check_call_signature(MultiHeadAttention, name)
         # value features = value_dim, so that a layer that skips W_v runs and can be recognised
-        query, value, key = layer_inputs(rng, 2, 4, 6, d_query=6, d_value=5, d_key=8)
-        layer = make_layer(MultiHeadAttention, name, **config)
-        run_layer(layer, name, query, value, key)
+        query, value, key = layer_inputs(rng, 2, 4, 6, d_query=7, d_value=5, d_key=8)
+        layer = answer.build()
+        answer.call(layer, query, value, key)
         twin = keras.layers.MultiHeadAttention(**config)
         twin(query, value, key=key)
-        check_weight_shapes(learner_weights(layer, name), twin.get_weights(), name)
+        twin.set_weights(answer.random_weights(rng, layer, query, value, key))
         count = run_answer(layer.count_params, name=f"{name}.count_params")
         if count != twin.count_params():
             raise CheckFailed(f"{name} has {count} parameters; Keras's has {twin.count_params()}.")
         n_checks += 2
 
-        layer.set_weights(twin.get_weights())
-        out, weights = run_layer(layer, name, query, value, key, scores=True)
-        check_projections_used(layer, name, query, value, key, out)
-        if out.shape != (2, 4, 6) or weights.shape != (2, 2, 4, 6):
+        out, weights = answer.call(layer, query, value, key, scores=True)
+        check_projections_used(answer, layer, query, value, key, out)
+        if weights.shape == (2, 4, 6):
+            raise mistake(f"the weight matrix of {name}, of shape (B, Tq, Tk) = (2, 4, 6)",
+                          "layer_weights_averaged_over_heads")
+        if out.shape != (2, 4, 7) or weights.shape != (2, 2, 4, 6):
             raise CheckFailed(
-                f"{name}(**{config}) on query (2, 4, 6), value (2, 6, 5) should return an output "
-                f"(2, 4, 6) and weights (B, H, Tq, Tk) = (2, 2, 4, 6). Received: {out.shape} and "
+                f"{name}(**{config}) on query (2, 4, 7), value (2, 6, 5) should return an output "
+                f"(2, 4, 7) and weights (B, H, Tq, Tk) = (2, 2, 4, 6). Received: {out.shape} and "
                 f"{weights.shape}"
             )
-        check_weights_sum_to_one(weights, f"the weight matrix of {name}")
         params = twin.get_weights()
+        check_sums(weights, f"the weight matrix of {name}", config["key_dim"],
+                   scaled_scores(params, query, key, config["key_dim"]))
         expected, expected_weights = twin_outputs(twin, query, value, key)
         wrong = {
             "layer_no_scaling": math.sqrt(config["key_dim"]),
             "layer_scale_by_model_dim": 1 / math.sqrt(config["num_heads"]),
+            "layer_scale_by_input_dim": math.sqrt(config["key_dim"] / query.shape[-1]),
         }
         compare_keras(out, expected, what=f"the output of {name}", misconceptions=lambda: {
-            DESCRIPTIONS[key_]: twin_outputs(
+            **{DESCRIPTIONS[key_]: twin_outputs(
                 keras_twin(query, value, key, scaled_query(params, factor), **config),
-                query, value, key,
-            )[0]
-            for key_, factor in wrong.items()
+                query, value, key)[0] for key_, factor in wrong.items()},
+            DESCRIPTIONS["layer_biases_ignored"]: twin_outputs(
+                keras_twin(query, value, key, without_biases(params), **config),
+                query, value, key)[0],
         }, hint="Project into heads, scale by 1/√key_dim, softmax over the keys, weighted sum per "
                 "head, then the output projection sums over heads.")
         compare_keras(weights, expected_weights, what=f"the weight matrix of {name} (B, H, Tq, Tk)")
         n_checks += 3
 
         query, value, _ = layer_inputs(rng, 2, 3, 5, d_query=4, d_value=6)
-        layer = make_layer(MultiHeadAttention, name, **config)
-        run_layer(layer, name, query, value)
-        twin = keras_twin(query, value, None, learner_weights(layer, name), **config)
-        n_checks += check_layer_options(layer, name, twin, query, value, head_axis=True)
+        layer = answer.build()
+        answer.call(layer, query, value)
+        twin = keras_twin(query, value, None, answer.random_weights(rng, layer, query, value),
+                          **config)
+        n_checks += check_layer_options(answer, layer, twin, query, value, head_axis=True)
         n_checks += check_config_round_trip(layer, MultiHeadAttention, name, config)
     passed(name, n_checks)
 
@@ -259,10 +232,9 @@ def check_config_round_trip(layer, cls, name: str, config: dict) -> int:
     wrong = {k: layer_config.get(k, "missing") for k, v in expected.items()
              if layer_config.get(k, "missing") != v}
     if wrong:
-        raise CheckFailed(
-            f"{name}.get_config() should hold the constructor's arguments {expected}; these "
-            f"differ: {wrong}. Return {{**super().get_config(), ...}} with every argument."
-        )
+        failure = mistake(f"{name}.get_config()", "layer_config_incomplete")
+        raise CheckFailed(f"{failure}\n  It should hold the constructor's arguments {expected}; "
+                          f"these differ: {wrong}.", failure.misconception)
     copy = run_answer(cls.from_config, layer_config, name=f"{name}.from_config")
     if copy.get_config() != layer_config:
         raise CheckFailed(f"{name}.from_config(config).get_config() differs from config.")

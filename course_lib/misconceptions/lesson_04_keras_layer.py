@@ -13,7 +13,11 @@ DESCRIPTIONS = {
         "scaling by √(num_heads·key_dim), the width of all heads together: each head divides by "
         "√key_dim, the size of its own queries and keys"
     ),
-    "layer_scale_by_input_dim": "scaling by √(query's feature size): the scale is 1/√units",
+    "layer_scale_by_input_dim": (
+        "scaling by √(the query's feature size d_query), the width of the layer's input: the "
+        "scale is 1/√ of the size of the queries and keys attention compares (units; in "
+        "MultiHeadAttention key_dim)"
+    ),
     "layer_softmax_wrong_axis": (
         "a softmax over the queries (axis -2): each query's weights over the keys (axis -1) "
         "must sum to 1"
@@ -49,5 +53,71 @@ DESCRIPTIONS = {
     ),
     "layer_biases_ignored": (
         "projections without their biases: each projection is x @ kernel + bias"
+    ),
+    "layer_scale_by_length": (
+        "scaling by √(the number of keys Tk): k.shape[1] is the keys' count, not their size; "
+        "divide by √ of the last axis (units; key_dim per head)"
+    ),
+    "layer_scaled_after_softmax": (
+        "the scale applied after the softmax: the weights are divided by √d and no longer sum "
+        "to 1; divide the scores, then take the softmax"
+    ),
+    "layer_scores_as_weights": (
+        "the scores (before the softmax) returned as the attention weights: with "
+        "return_attention_scores=True, return the weights after the softmax, the ones that "
+        "multiply the values"
+    ),
+    "layer_causal_replaces_mask": (
+        "the causal mask used instead of attention_mask when both are given: a key may be "
+        "attended when both allow it (logical and)"
+    ),
+    "layer_masks_combined_with_or": (
+        "attention_mask and the causal mask combined with a logical or: a key may be attended "
+        "only when both allow it (logical and)"
+    ),
+    "layer_causal_one_ahead": (
+        "a causal mask one diagonal too high (tril with k=1): query i sees key i + 1, one step "
+        "into the future; query i may see keys 0 … i"
+    ),
+    "layer_heads_not_transposed": (
+        "heads split without moving the head axis: (B, T, H, d) attended as it is makes each "
+        "position attend over the heads; transpose to (B, H, T, d) so that each head attends "
+        "over the positions, and back before merging"
+    ),
+    "layer_heads_merged_in_wrong_order": (
+        "heads merged in the wrong order: (B, H, Tq, d_v) moved to (B, Tq, d_v, H) before "
+        "flattening interleaves the heads; the output kernel (H, d_v, d) reads head by head, "
+        "so transpose to (B, Tq, H, d_v)"
+    ),
+    "layer_softmax_over_heads": (
+        "a softmax over the heads (axis 1): each head's weights over the keys (axis -1) must "
+        "sum to 1"
+    ),
+    "layer_mask_broadcast": (
+        "a mask broadcast against the wrong axes of the scores: a (B, Tq, Tk) mask needs a "
+        "head axis, (B, 1, Tq, Tk), to reach the scores (B, H, Tq, Tk) — without it, "
+        "broadcasting lines the batch up with the heads — and the causal mask is (Tq, Tk)"
+    ),
+    "layer_weights_averaged_over_heads": (
+        "the weights averaged over the heads (PyTorch's average_attn_weights): Keras returns "
+        "every head's weights, (B, H, Tq, Tk)"
+    ),
+    "layer_weight_shapes": (
+        "weights created in other shapes than the layer's: a kernel maps its input's last "
+        "axis (its first axis) to the projection's size (its last axes); keep build() as the "
+        "skeleton gives it"
+    ),
+    "layer_return_attention_scores": (
+        "return_attention_scores not followed: the layer returns (output, weights) when it is "
+        "True and the output alone when it is False"
+    ),
+    "layer_random_at_inference": (
+        "randomness at inference (dropout on while predicting): the layer must give the same "
+        "output twice on the same inputs; this layer has no dropout"
+    ),
+    "layer_config_incomplete": (
+        "a get_config() without every constructor argument: from_config(get_config()) must "
+        "rebuild the same layer, so return {**super().get_config(), …} with each argument "
+        "(value_dim and use_bias too)"
     ),
 }

@@ -25,6 +25,11 @@ __all__ = ["VARIANTS", "variant_outputs"]
 
 
 # == the known wrong variants: one overridden step each ========================================
+def _causal(t_q: int, t_k: int, diagonal: int = 0) -> np.ndarray:
+    """The lower triangle of ``(Tq, Tk)`` from ``diagonal`` (0: key j <= query i)."""
+    return np.tril(np.ones((t_q, t_k), dtype=bool), diagonal)  # (Tq, Tk)
+
+
 def _shared_variants(layer: type[AttentionForward], prefix: str) -> dict[str, type]:
     """The mistakes both layers can make, as subclasses of ``layer`` named ``prefix...``."""
 
@@ -33,10 +38,40 @@ def _shared_variants(layer: type[AttentionForward], prefix: str) -> dict[str, ty
 
         depth = 1
 
+    class ScaleByInputDim(layer):
+        """The scores divided by √(the query's feature size d_q) instead of √d."""
+
+        @property
+        def depth(self):
+            return self.params["query"][0].shape[0]  # d_q, the query kernel's rows
+
+    class ScaleByLength(layer):
+        """The scores divided by √Tk (``k.shape[1]`` read as the keys' size)."""
+
+        def scores(self, q, k):
+            return q @ np.swapaxes(k, -1, -2) / np.sqrt(k.shape[-2])  # (B, [H,] Tq, Tk)
+
+    class ScaledAfterSoftmax(layer):
+        """The softmax of the unscaled scores, then the weights divided by √d."""
+
+        def softmax(self, scores, mask):
+            root = np.sqrt(self.depth)
+            return super().softmax(scores * root, mask) / root  # (B, [H,] Tq, Tk)
+
     class SoftmaxWrongAxis(layer):
         """The softmax normalises over the queries (axis -2) instead of the keys."""
 
         softmax_axis = -2
+
+    class ScoresAsWeights(layer):
+        """The right output, but the scaled scores (before the softmax) returned as the
+        weights."""
+
+        def forward(self, query, value, key=None, attention_mask=None, use_causal_mask=False):
+            output, _ = super().forward(query, value, key, attention_mask, use_causal_mask)
+            query, value = np.asarray(query, np.float64), np.asarray(value, np.float64)
+            key = self.default_key(query, value) if key is None else np.asarray(key, np.float64)
+            return output, self.scores(self.heads(query, "query"), self.heads(key, "key"))
 
     class MaskIgnored(layer):
         """``attention_mask`` is never used (the causal mask still is)."""
@@ -56,6 +91,49 @@ def _shared_variants(layer: type[AttentionForward], prefix: str) -> dict[str, ty
 
         def mask(self, attention_mask, use_causal_mask, t_q, t_k):
             return super().mask(attention_mask, False, t_q, t_k)
+
+    class CausalReplacesMask(layer):
+        """With ``use_causal_mask``, the causal mask replaces ``attention_mask``."""
+
+        def mask(self, attention_mask, use_causal_mask, t_q, t_k):
+            kept = None if use_causal_mask else attention_mask
+            return super().mask(kept, use_causal_mask, t_q, t_k)
+
+    class MasksCombinedWithOr(layer):
+        """``attention_mask`` or the causal mask: a key allowed by either is attended."""
+
+        def mask(self, attention_mask, use_causal_mask, t_q, t_k):
+            mask = super().mask(attention_mask, False, t_q, t_k)  # the layer's layout
+            if not use_causal_mask or mask is None:
+                return super().mask(attention_mask, use_causal_mask, t_q, t_k)
+            return np.logical_or(mask, _causal(t_q, t_k))  # (B|1, [1,] Tq, Tk)
+
+    def with_causal(variant, attention_mask, use_causal_mask, causal):
+        """``attention_mask`` in the layer's layout, and-ed with a wrong ``causal`` mask."""
+        t_q, t_k = causal.shape
+        mask = layer.mask(variant, attention_mask, False, t_q, t_k)  # (B|1, [1,] Tq, Tk)
+        if not use_causal_mask:
+            return mask
+        return causal if mask is None else np.logical_and(mask, causal)
+
+    class CausalStrict(layer):
+        """The causal mask without its diagonal: query i sees keys j < i."""
+
+        def mask(self, attention_mask, use_causal_mask, t_q, t_k):
+            return with_causal(self, attention_mask, use_causal_mask, _causal(t_q, t_k, -1))
+
+    class CausalOneAhead(layer):
+        """The causal mask one diagonal too high: query i sees keys j <= i + 1."""
+
+        def mask(self, attention_mask, use_causal_mask, t_q, t_k):
+            return with_causal(self, attention_mask, use_causal_mask, _causal(t_q, t_k, 1))
+
+    class CausalUpper(layer):
+        """The upper triangle (``triu``): query i sees keys j >= i."""
+
+        def mask(self, attention_mask, use_causal_mask, t_q, t_k):
+            upper = np.triu(np.ones((t_q, t_k), dtype=bool))  # (Tq, Tk)
+            return with_causal(self, attention_mask, use_causal_mask, upper)
 
     class MaskAfterSoftmax(layer):
         """Softmax of the unmasked scores, then masked weights zeroed (not renormalised)."""
@@ -78,15 +156,45 @@ def _shared_variants(layer: type[AttentionForward], prefix: str) -> dict[str, ty
             scores = scores if mask is None else np.where(mask, scores, -np.inf)
             return stable_softmax(scores, axis=self.softmax_axis)  # (B, [H,] Tq, Tk)
 
+    class KeyFromQuery(layer):
+        """With ``key`` omitted, the keys come from the query instead of the value."""
+
+        def default_key(self, query, value):
+            return query
+
+    class BiasesIgnored(layer):
+        """Every projection applied without its bias."""
+
+        def project(self, x, kernel, bias):
+            return super().project(x, kernel, None)
+
+    class NoOutputProjection(layer):
+        """W_o exists, but the (merged) context ``(B, Tq, [H·]dv)`` is the output."""
+
+        def output(self, context):
+            return context
+
     variants = {
         "layer_no_scaling": NoScaling,
+        "layer_scale_by_input_dim": ScaleByInputDim,
+        "layer_scale_by_length": ScaleByLength,
+        "layer_scaled_after_softmax": ScaledAfterSoftmax,
         "layer_softmax_wrong_axis": SoftmaxWrongAxis,
+        "layer_scores_as_weights": ScoresAsWeights,
+        "layer_causal_replaces_mask": CausalReplacesMask,  # before the two it equals there
+        "layer_masks_combined_with_or": MasksCombinedWithOr,
         "layer_mask_ignored": MaskIgnored,
         "layer_mask_inverted": MaskInverted,
         "layer_mask_after_softmax": MaskAfterSoftmax,
         "layer_causal_ignored": CausalIgnored,
+        "causal_strict": CausalStrict,
+        "layer_causal_one_ahead": CausalOneAhead,
+        "causal_upper": CausalUpper,
         "layer_fully_masked_uniform": FullyMaskedUniform,
         "layer_fully_masked_nan": FullyMaskedNaN,
+        "layer_key_from_query": KeyFromQuery,
+        "layer_biases_ignored": BiasesIgnored,
+        "layer_no_output_projection": NoOutputProjection,
     }
     for cls in variants.values():
         cls.__name__ = cls.__qualname__ = prefix + cls.__name__
@@ -98,21 +206,6 @@ class AttentionLayerValuesNotProjected(AttentionLayerForward):
 
     def heads(self, x, name):
         return x if name == "value" else super().heads(x, name)
-
-
-class AttentionLayerScaleByInputDim(AttentionLayerForward):
-    """The scores divided by √(the query's feature size d_q) instead of √units."""
-
-    @property
-    def depth(self):
-        return self.params["query"][0].shape[0]  # d_q, the query kernel's rows
-
-
-class AttentionLayerNoOutputProjection(AttentionLayerForward):
-    """W_o exists, but the context ``(B, Tq, u)`` is the output."""
-
-    def output(self, context):
-        return context
 
 
 class MultiHeadValuesNotProjected(MultiHeadAttentionForward):
@@ -141,6 +234,19 @@ class MultiHeadHeadsNotSplit(MultiHeadAttentionForward):
         return x.reshape(b, t, h * d).reshape(b, h, t, d)  # (B, H, T, h), mixed
 
 
+class MultiHeadHeadsNotTransposed(MultiHeadAttentionForward):
+    """The head axis never moved: ``(B, T, H, h)`` attended as is, so each position attends
+    over the heads (runs when Tq = Tk), and ``(B, Tq, H, dv)`` flattened back. The one
+    variant with two steps, split and merge: the same axis left in place in both."""
+
+    def split_heads(self, x):
+        return x  # (B, T, H, h)
+
+    def merge_heads(self, heads):
+        b, t, h, d = heads.shape
+        return heads.reshape(b, t, h * d)  # (B, Tq, H·dv)
+
+
 class MultiHeadHeadsMergedWithoutTranspose(MultiHeadAttentionForward):
     """``(B, H, Tq, dv)`` reshaped straight to ``(B, Tq, H·dv)``: queries and heads mixed."""
 
@@ -149,34 +255,53 @@ class MultiHeadHeadsMergedWithoutTranspose(MultiHeadAttentionForward):
         return heads.reshape(b, t, h * d)  # (B, Tq, H·dv), mixed
 
 
-class MultiHeadKeyFromQuery(MultiHeadAttentionForward):
-    """With ``key`` omitted, the keys come from the query instead of the value."""
+class MultiHeadHeadsMergedInWrongOrder(MultiHeadAttentionForward):
+    """``(B, H, Tq, dv)`` moved to ``(B, Tq, dv, H)`` before flattening: each head's values
+    interleaved, where the output kernel ``(H, dv, d)`` reads them head by head."""
 
-    def default_key(self, query, value):
-        return query
+    def merge_heads(self, heads):
+        b, h, t, d = heads.shape
+        return np.transpose(heads, (0, 2, 3, 1)).reshape(b, t, h * d)  # (B, Tq, dv·H)
 
 
-class MultiHeadBiasesIgnored(MultiHeadAttentionForward):
-    """Every projection applied without its bias."""
+class MultiHeadSoftmaxOverHeads(MultiHeadAttentionForward):
+    """The softmax normalises over the heads (axis -3) instead of the keys."""
 
-    def project(self, x, kernel, bias):
-        return super().project(x, kernel, None)
+    softmax_axis = -3
+
+
+class MultiHeadMaskWithoutHeadAxis(MultiHeadAttentionForward):
+    """A ``(B, Tq, Tk)`` mask applied to ``(B, H, Tq, Tk)`` scores as it is: broadcasting lines
+    its batch axis up with the heads (runs when B = H or B = 1)."""
+
+    def mask(self, attention_mask, use_causal_mask, t_q, t_k):
+        return AttentionForward.mask(self, attention_mask, use_causal_mask, t_q, t_k)
+
+
+class MultiHeadWeightsAveraged(MultiHeadAttentionForward):
+    """The right output, but the weights averaged over the heads, ``(B, Tq, Tk)`` (PyTorch's
+    ``average_attn_weights``)."""
+
+    def forward(self, query, value, key=None, attention_mask=None, use_causal_mask=False):
+        output, weights = super().forward(query, value, key, attention_mask, use_causal_mask)
+        return output, weights.mean(axis=1)  # (B, Tq, Tk)
 
 
 VARIANTS: dict[str, dict[str, type[AttentionForward]]] = {
     "AttentionLayer": {
         "layer_values_not_projected": AttentionLayerValuesNotProjected,
-        "layer_scale_by_input_dim": AttentionLayerScaleByInputDim,
-        "layer_no_output_projection": AttentionLayerNoOutputProjection,
         **_shared_variants(AttentionLayerForward, "AttentionLayer"),
     },
     "MultiHeadAttention": {
         "layer_values_not_projected": MultiHeadValuesNotProjected,
         "layer_scale_by_model_dim": MultiHeadScaleByModelDim,
         "layer_heads_not_split": MultiHeadHeadsNotSplit,
+        "layer_heads_not_transposed": MultiHeadHeadsNotTransposed,
         "layer_heads_merged_without_transpose": MultiHeadHeadsMergedWithoutTranspose,
-        "layer_key_from_query": MultiHeadKeyFromQuery,
-        "layer_biases_ignored": MultiHeadBiasesIgnored,
+        "layer_heads_merged_in_wrong_order": MultiHeadHeadsMergedInWrongOrder,
+        "layer_softmax_over_heads": MultiHeadSoftmaxOverHeads,
+        "layer_mask_broadcast": MultiHeadMaskWithoutHeadAxis,
+        "layer_weights_averaged_over_heads": MultiHeadWeightsAveraged,
         **_shared_variants(MultiHeadAttentionForward, "MultiHead"),
     },
 }

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.cases.layers import LayerCase, weight_shapes
+from course_lib.cases.layer_mistakes import weight_shapes_mistake
+from course_lib.cases.layers import LayerCase
 from course_lib.cases.records import Part, Slot
 from course_lib.feedback import CheckFailed, PartialCredit, compare_hidden
 from course_lib.keras_harness import KERAS_ATOL, KERAS_RTOL
@@ -19,6 +20,8 @@ from grader.reference import numpy_layer_variants, numpy_layers
 from grader.reference.numeric_gradients import directional_derivatives, wrong_gradients
 
 DATA_ONLY_EXTRAS = ("weight_shapes",)  # their records hold the data, not arrays
+WEIGHT_LAYOUTS = {"MultiHeadAttention": "keras.layers.MultiHeadAttention's",
+                  "AttentionLayer": "W_q, b_q, W_k, b_k, W_v, b_v, W_o, b_o"}
 
 
 def built_text(name: str, case) -> str:
@@ -85,15 +88,14 @@ def _layer_output(layer: str, case: LayerCase, received, what: str) -> None:
 def _layer_extra(layer: str, case: LayerCase, extra: str, record: dict, received) -> None:
     """Judge one of a layer case's extras (see ``course_lib.cases.layers.LayerCase``)."""
     if extra == "weight_shapes":
-        expected = weight_shapes(layer, case.config, case.query.shape[-1], case.value.shape[-1],
-                                 (case.value if case.key is None else case.key).shape[-1])
-        if shapes_of(record.get("shapes")) != expected:
-            layout = ("keras.layers.MultiHeadAttention's" if layer == "MultiHeadAttention"
-                      else "W_q, b_q, W_k, b_k, W_v, b_v, W_o, b_o")
+        expected, held = case.expected_shapes(), shapes_of(record.get("shapes"))
+        if held is not None and (named := weight_shapes_mistake(layer, held, expected)):
+            raise named
+        if held != expected:
             raise CheckFailed(
                 f"{built_text(layer, case)} holds the weights {held_weights(record)}; "
-                f"expected, in the order of {layout}: {expected}.\n  Create them in build() "
-                "as the skeleton does (and no others).")
+                f"expected, in the order of {WEIGHT_LAYOUTS[layer]}: {expected}.\n  Create them "
+                "in build() as the skeleton does (and no others).")
     elif extra == "gradients":
         _check_layer_gradients(layer, case, received)
     elif extra == "positional_key":
