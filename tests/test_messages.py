@@ -11,11 +11,13 @@ import contextlib
 import io
 import re
 
+import answer_variants
 import decoding_variants
 import nbformat
 import pytest
 from judging import judged
 from lesson_table import EXERCISES, numpy_cell
+from nbgrader_utils import find_cell, grade_batch, graded_outputs, new_course
 from test_answer_corpus import NAMED_OUTSIDE_THE_PROBE, WRONG, _answer, _public_check
 
 from course_lib import language as course_language
@@ -23,6 +25,7 @@ from course_lib import messages
 from course_lib.feedback import CheckFailed, PartialCredit
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import message_catalogue
+from grader.course import NOTEBOOKS
 from grader.judging.feedback_language import translated_cells
 from grader.terminal_report import ExerciseResult, Style, exercise_lines, lost_parts
 
@@ -157,3 +160,39 @@ def test_an_autograded_chinese_notebook_gets_its_lessons_text_back():
                                            "text-02": ("Why?", "为什么？")})
     assert replaced == 1
     assert [cell.source for cell in notebook.cells] == ["# 注意力分数", "my own answer"]
+
+
+@pytest.mark.slow
+def test_a_class_in_two_languages_is_graded_in_one_batch(tmp_path):
+    """One English and one Chinese learner make the same mistake: one batch gives them the same
+    scores, and each their feedback (the judge's lines and the lesson's text, in the autograded
+    notebook and on the feedback page) in their own language."""
+    lesson, grade_id = "01_scores", "hidden_attention_scores"
+    course = new_course(tmp_path, [lesson])
+    wrong = numpy_cell("attention_scores", answer_variants.attention_scores_unscaled, "")
+    notebooks = {"english": course.released / lesson / f"{lesson}.ipynb",
+                 "chinese": NOTEBOOKS / CHINESE / lesson / f"{lesson}.ipynb"}
+    submissions = {}
+    for student, path in notebooks.items():
+        notebook = nbformat.read(path, as_version=4)
+        find_cell(notebook, "answer_attention_scores").source = wrong
+        submissions[student] = notebook
+    scores = grade_batch(course, lesson, submissions)
+    assert scores["english"] == scores["chinese"]
+    points = find_cell(submissions["english"], grade_id).metadata["nbgrader"]["points"]
+    assert scores["chinese"][grade_id] < points
+    described = DESCRIPTIONS["no_scaling"]
+    english = graded_outputs(course, lesson, "english", grade_id)
+    chinese = graded_outputs(course, lesson, "chinese", grade_id)
+    assert f"is wrong: it matches {described}." in english
+    assert messages.render(f"it matches {described}.", CHINESE) in chinese
+    assert not english_left(chinese), chinese
+    graded = nbformat.read(course.root / "autograded" / "chinese" / lesson / f"{lesson}.ipynb",
+                           as_version=4)
+    title = next(cell.source for cell in graded.cells if cell.cell_type == "markdown")
+    assert title.startswith("# 01 · 注意力分数"), title
+    pages = {path.parts[-3]: path.read_text(encoding="utf-8")
+             for path in course.feedback(lesson, list(submissions), release=False)}
+    assert "注意力分数" in pages["chinese"] and "注意力分数" not in pages["english"]
+    assert "有误，与这一常见错误相符" in pages["chinese"] and "is wrong: it matches" in \
+        pages["english"]
