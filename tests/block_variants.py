@@ -286,9 +286,11 @@ def _call(self, x, context, attention_mask, context_mask, use_causal_mask,
         out, weights = sublayer(norm(x) if pre else x)
         if flaw == "dropout":
             out = keras.random.dropout(out, rate=0.1)
+        if flaw == "ff_no_residual" and norm is self.ff_norm:
+            return (out if pre else norm(out)), weights
         if pre:
             return (norm(x + out) if flaw == "normalised_sum" else x + out), weights
-        return norm(x + out), weights
+        return (x + norm(out) if flaw == "norm_inside_residual" else norm(x + out)), weights
 
     if flaw == "mask_inverted" and attention_mask is not None:
         attention_mask = ops.logical_not(attention_mask)
@@ -313,6 +315,8 @@ def _call(self, x, context, attention_mask, context_mask, use_causal_mask,
             return_attention_scores=True)
 
     def feed_forward(h):
+        if flaw == "ff_output_missing":
+            return self.ff_hidden(h), None
         out = self.ff_output(self.ff_hidden(h))
         return (ops.relu(out) if flaw == "relu_after_output" else out), None
 
@@ -486,6 +490,27 @@ def call_self_scores(self, x, context=None, attention_mask=None, context_mask=No
                  return_attention_scores, "self_scores")
 
 
+def call_ff_no_residual(self, x, context=None, attention_mask=None, context_mask=None,
+                        use_causal_mask=False, return_attention_scores=False):
+    """Wrong: the feed-forward network without its residual connection."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "ff_no_residual")
+
+
+def call_norm_inside_residual(self, x, context=None, attention_mask=None, context_mask=None,
+                              use_causal_mask=False, return_attention_scores=False):
+    """Wrong: post-LN as x + LN(f(x))."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "norm_inside_residual")
+
+
+def call_ff_output_missing(self, x, context=None, attention_mask=None, context_mask=None,
+                           use_causal_mask=False, return_attention_scores=False):
+    """Wrong: ff_hidden alone, ff_output never applied."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "ff_output_missing")
+
+
 class SkeletonBlock(OwnAttentionBlock):
     """The skeleton's sublayers (Keras's attention) and the call of :class:`OwnAttentionBlock`;
     each wrong answer below changes one of the skeleton's settings."""
@@ -597,6 +622,9 @@ WRONG = [
     (call_shared_norm, "block_norm_shared"),
     (call_dropout, "block_random_at_inference"),
     (call_self_scores, "block_self_attention_scores"),
+    (call_ff_no_residual, "block_ff_no_residual"),
+    (call_norm_inside_residual, "block_norm_inside_residual"),
+    (call_ff_output_missing, "block_ff_output_missing"),
     (GeluBlock, "block_gelu"),
     (FourTimesWiderBlock, "block_ff_dim_unused"),
     (PositionalHeadsBlock, "block_heads_key_dim_swapped"),

@@ -21,6 +21,11 @@ DESCRIPTIONS = {
         "fast as they should: the exponent is 2i/d, where 2i is the pair's first column "
         "(np.arange(0, d, 2) already holds the 2i)"
     ),
+    "pe_exponent_2j_over_d": (
+        "the exponent 2j/d with j the column's own index, as in a popular blog post's loop: "
+        "both columns of pair i use the exponent 2i/d, where 2i is the index of the pair's "
+        "first (even) column: 10000^(2·(j // 2)/d) for column j"
+    ),
     "pe_frequency_inverted": (
         "the angle t · 10000^(2i/d), multiplied by the power of 10000 instead of divided by it: "
         "the angle is t / 10000^(2i/d), so that the frequencies fall from 1 and the wavelengths "
@@ -75,6 +80,10 @@ DESCRIPTIONS = {
         "and 2i + 1) turns by ω_i per position, ω_0 = 1 and each pair 10000^(-2/d) times slower;"
         " check the exponent 2i/d, the base 10000, and that nothing else multiplies or divides "
         "the angle t·ω_i"
+    ),
+    "pe_batch_axis": (
+        "an extra batch axis in front, (1, T, d): return the (T, d) table itself; a model adds "
+        "it to a batch of embeddings by broadcasting"
     ),
     "pe_transposed": "the encoding transposed, (d, T): one row per position, shape (T, d)",
     "pe_wrong_base": (

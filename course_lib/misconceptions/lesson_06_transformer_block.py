@@ -116,4 +116,17 @@ DESCRIPTIONS = {
         "randomness at inference (dropout on, or noise): the block is a function of its inputs "
         "and weights; leave dropout out, or let it follow `training`"
     ),
+    "block_ff_no_residual": (
+        "a feed-forward network without its residual connection: it is a sublayer like the "
+        "attention, x + FFN(LN(x)) pre-LN, LN(x + FFN(x)) post-LN"
+    ),
+    "block_norm_inside_residual": (
+        "x + LN(f(x)), the LayerNorm on the wrong side of the residual: post-LN normalises the "
+        "sum, LN(x + f(x)); pre-LN normalises the sublayer's input, x + f(LN(x))"
+    ),
+    "block_ff_output_missing": (
+        "a feed-forward network without ff_output: ff_hidden's ff_dim features go back to "
+        "d_model through ff_output, FFN(h) = ff_output(ff_hidden(h)), before the residual adds "
+        "them to x"
+    ),
 }

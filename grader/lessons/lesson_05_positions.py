@@ -53,6 +53,7 @@ SINUSOIDAL_ENCODING = {
     "pe_frequency_per_column": lambda T, d: _interleaved_of(T, d, exponent=lambda j: j),
     "pe_exponent_i_over_d": lambda T, d: _interleaved_of(T, d, exponent=lambda j: j // 2),
     "pe_exponent_doubled": lambda T, d: _interleaved_of(T, d, exponent=lambda j: 2 * (j - j % 2)),
+    "pe_exponent_2j_over_d": lambda T, d: _interleaved_of(T, d, exponent=lambda j: 2 * j),
     "pe_frequency_inverted": lambda T, d: _interleaved_of(T, d, exponent=lambda j: j % 2 - j),
     "pe_halves_concatenated": _halves,
     "pe_positions_from_one": lambda T, d: _interleaved_of(T, d, first=1),
@@ -63,6 +64,7 @@ SINUSOIDAL_ENCODING = {
     "pe_odd_d_last_column_zero": _odd_last_column_zero,
     "pe_integer_array": lambda T, d: ref.sinusoidal_encoding(T, d).astype(np.int64),
     "pe_transposed": lambda T, d: ref.sinusoidal_encoding(T, d).T,
+    "pe_batch_axis": lambda T, d: ref.sinusoidal_encoding(T, d)[None],
     "pe_arguments_swapped": lambda T, d: ref.sinusoidal_encoding(d, T),
     "pe_wrong_base": lambda T, d: _interleaved_of(T, d, base=1000.0),
 }

@@ -20,6 +20,7 @@ from course_lib.cases.records import Part, Slot
 from course_lib.feedback import CheckFailed, PartialCredit, close, compare_hidden
 from course_lib.keras_harness import KERAS_ATOL, KERAS_RTOL
 from course_lib.misconceptions import DESCRIPTIONS
+from grader.exercises import GRADED
 from grader.judging.judges.layers import (
     built_text,
     check_config_values,
@@ -34,6 +35,8 @@ from grader.reference import numpy_block
 #: The wrong blocks whose mistake shows in the weights' shapes: named from the shapes, not
 #: from a call that fails on them.
 NAMED_BY_SHAPES = ("block_cross_keys_from_x",)
+#: The known wrong blocks, ``{mistake key: class}`` (the instructor's record's)
+VARIANTS = GRADED["TransformerBlock"].variants
 
 
 def block_text(case: BlockCase) -> str:
@@ -48,7 +51,7 @@ def _block_call(case: BlockCase, options: dict, received, explaining: str | None
     known wrong block that matches is named, first the one whose errors the learner's block
     shows elsewhere (``explaining``)."""
     inputs = (case.config, case.weights, case.x, case.context)
-    wrong = numpy_block.block_variant_outputs(*inputs, **options)
+    wrong = numpy_block.block_variant_outputs(VARIANTS, *inputs, **options)
     if explaining in wrong:
         wrong = {explaining: wrong[explaining], **wrong}
     compare_hidden(received, numpy_block.block_forward(*inputs, **options),
@@ -107,9 +110,12 @@ def _block_extra(case: BlockCase, extra: str, record: dict, received) -> None:
         _check_shapes(case, record)
     elif extra == "config":
         check_config_values("TransformerBlock", case, record)
-        expected = numpy_block.block_forward(case.config, case.weights, case.x, case.context)[0]
-        compare_hidden(received, expected, what="the output of TransformerBlock rebuilt with "
-                       "from_config(get_config())", rtol=KERAS_RTOL, atol=KERAS_ATOL)
+        inputs = (case.config, case.weights, case.x, case.context)
+        wrong = numpy_block.block_variant_outputs(VARIANTS, *inputs)
+        compare_hidden(received, numpy_block.block_forward(*inputs)[0],
+                       what="the output of TransformerBlock rebuilt with from_config(get_config())",
+                       misconceptions={key: output for key, (output, _) in wrong.items()},
+                       rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
 def _ran(slot: Slot) -> dict:
@@ -133,8 +139,8 @@ def explaining_variant(laid_out: list, data: ProbeData) -> str | None:
         for slot in (slot for slot in placed.slots if slot.extra != "weight_shapes"):
             if _failed(data.records[slot.index]):
                 raised.add(slot.index)
-            for key in numpy_block.failing_variants(case.config, case.weights, case.x,
-                                                    case.context, **_ran(slot)):
+            for key in numpy_block.failing_variants(VARIANTS, case.config, case.weights,
+                                                    case.x, case.context, **_ran(slot)):
                 failing.setdefault(key, set()).add(slot.index)
     exact = [key for key, where in failing.items() if where == raised and key not in
              NAMED_BY_SHAPES]
@@ -147,7 +153,7 @@ def _failed_run(case: BlockCase, slot: Slot, record: dict, explaining: str | Non
     if not _failed(record):
         return
     inputs = (case.config, case.weights, case.x, case.context)
-    failing = [key for key in numpy_block.failing_variants(*inputs, **_ran(slot))
+    failing = [key for key in numpy_block.failing_variants(VARIANTS, *inputs, **_ran(slot))
                if key not in NAMED_BY_SHAPES]
     if explaining in failing:
         failing.insert(0, explaining)
