@@ -23,12 +23,14 @@ from pathlib import Path
 
 import polib
 
-from course_lib.language import mark_language
+from course_lib.language import ENGLISH, mark_language
+from course_lib.language import LOCALES as EVERY_LOCALE
 from grader.course import IGNORED, NOTEBOOKS, REPO, SOLUTIONS, Course, lessons
 from grader.settings import Settings
 
 TRANSLATIONS = REPO / "translations"
-LOCALES = {"zh-CN": "zh_CN"}  # the course's language tags -> gettext's locale folder names
+#: the translated editions' language tags -> gettext's locale folder names
+LOCALES = {tag: name for tag, name in EVERY_LOCALE.items() if tag != ENGLISH}
 WRAP = 100  # the catalogues' line width (gettext's default is 78)
 
 
