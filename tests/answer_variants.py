@@ -965,6 +965,27 @@ def blockwise_dot_t(q, k, v, block_size, mask=None):
     return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
 
 
+def blockwise_all_values(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        stop = min(start + block_size, k.shape[-2])
+        s = q @ np.swapaxes(k[..., start:stop, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:stop], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v  # every value, not the block's
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
 # 05 sinusoidal_encoding -----------------------------------------------------------------------
 
 
@@ -1567,6 +1588,17 @@ def backward_weights_unscaled(q, k, v, d_out, mask=None):
     return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
 
 
+def backward_overflowing(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    e = np.exp(s) if mask is None else np.where(mask, np.exp(s), 0.0)  # no max subtracted
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
 # 10 nadaraya_watson ----------------------------------------------------------------------------
 
 
@@ -1696,6 +1728,12 @@ def nw_two_w_all_squared(x_query, x_train, y_train, width):
     scores = -(x_query[..., :, None] - x_train[..., None, :]) ** 2 / (2 * width) ** 2
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return (e * y_train[..., None, :]).sum(axis=-1) / e.sum(axis=-1)
+
+
+def nw_pairs_not_broadcast(x_query, x_train, y_train, width):
+    scores = -(x_query - x_train) ** 2 / (2 * width**2)  # query i against point i only
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) * y_train
 
 
 # 10 additive_scores ----------------------------------------------------------------------------
@@ -2025,6 +2063,7 @@ VARIANTS = {
             (backward_da_v_untransposed, "grad_da_v_not_transposed"),
             (backward_in_computing_order, "grad_returns_wrong_order"),
             (backward_weights_unscaled, "grad_weights_unscaled"),
+            (backward_overflowing, "softmax_unstable"),
         ],
     },
     "nadaraya_watson": {
@@ -2045,6 +2084,7 @@ VARIANTS = {
             (nw_max_without_keepdims, "softmax_no_keepdims"),
             (nw_global_max, "global_max"),
             (nw_two_w_all_squared, "nw_width_doubled_squared"),
+            (nw_pairs_not_broadcast, "nw_pairs_not_broadcast"),
         ],
     },
     "additive_scores": {
@@ -2105,6 +2145,7 @@ VARIANTS = {
             (blockwise_mask_inverted, "mask_inverted"),
             (blockwise_mask_ignored, "mask_ignored"),
             (blockwise_dot_t, "transpose_reverses_batch"),
+            (blockwise_all_values, "blockwise_values_not_sliced"),
         ],
     },
     **LANGUAGE_MODEL,

@@ -72,6 +72,10 @@ def attention_backward_fixture(rng):
                              mask=lower_triangle(5, 5)),
         "fully_masked_rows": with_d_out(random_qkv(rng, (2,), 4, 6, 5, 3), 4, 3,
                                         mask=fully_masked),
+        # scores q kᵀ/√16 in steps of 32, about ±3000: e^score overflows without the row max
+        "extreme_logits": with_d_out({"q": rng.integers(-8, 9, (2, 3, 16)) * 128.0,
+                                      "k": rng.integers(-8, 9, (2, 5, 16)).astype(float),
+                                      "v": rng.standard_normal((2, 5, 3))}, 3, 3),
     }
 
 
@@ -85,7 +89,7 @@ EXERCISES = (
               "grad_scale_multiplied", "grad_scaled_twice", "grad_weights_unscaled",
               "grad_dv_from_scores", "grad_dq_k_transposed", "grad_da_v_not_transposed",
               "grad_q_k_swapped", "grad_returns_wrong_order", "mask_large_negative",
-              "transpose_reverses_batch"), attention_backward_fixture,
+              "transpose_reverses_batch", "softmax_unstable"), attention_backward_fixture,
              compare={
                  "hint": "dv = Aᵀ dO; dA = dO vᵀ; dS = A ⊙ (dA − rowsum(dA ⊙ A)); dq = dS k/√d_k; "
                  "dk = dSᵀ q/√d_k, with A the masked softmax of the forward pass.",

@@ -60,4 +60,8 @@ DESCRIPTIONS = {
         "mask[:, start:stop], which is the keys' axis only for a 2-D mask): broadcast the mask "
         "to (..., Tq, Tk) and slice its last axis, mask[..., start:stop]"
     ),
+    "blockwise_values_not_sliced": (
+        "every value multiplied with one block's weights: a block of keys takes its own "
+        "values, probs @ v[..., start:stop, :]"
+    ),
 }

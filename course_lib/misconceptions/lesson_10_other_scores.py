@@ -111,4 +111,9 @@ DESCRIPTIONS = {
         "the weights softmax(scores) returned instead of the scores: additive_scores returns "
         "the scores (..., Tq, Tk) themselves; the softmax comes after them, in attention"
     ),
+    "nw_pairs_not_broadcast": (
+        "x_query − x_train taken position by position, which pairs query i with training point "
+        "i only: every query meets every point through x_query[..., :, None] − "
+        "x_train[..., None, :], (..., n_query, n_train)"
+    ),
 }

@@ -37,6 +37,7 @@ def _online_attention(
     scale="sqrt",
     transpose_with="swapaxes",
     mask_use="keys",
+    values="block",
 ):
     """Blockwise attention with switches, each of which turns one step off or does it another
     way; with the defaults, it is right. The mask is broadcast to the scores' shape first,
@@ -71,7 +72,8 @@ def _online_attention(
         factor = np.exp(running_max - shift)
         running_sum = (factor if rescale_sum else 1.0) * running_sum + probs.sum(
             axis=-1, keepdims=True)
-        output = (factor if rescale_output else 1.0) * output + probs @ v[..., block, :]
+        block_values = v if values == "all" else v[..., block, :]  # (..., b, d_v)
+        output = (factor if rescale_output else 1.0) * output + probs @ block_values
         if update_max:
             running_max = new_max
     if not final_division:
@@ -125,6 +127,7 @@ BLOCKWISE_ATTENTION = {
     "mask_inverted": _with(mask_use="inverted"),
     "mask_ignored": _with(mask_use="ignored"),
     "transpose_reverses_batch": _with(transpose_with=".T"),
+    "blockwise_values_not_sliced": _with(values="all"),
 }
 
 

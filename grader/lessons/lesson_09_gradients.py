@@ -21,7 +21,7 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
               dv_transposed=True, dv_from="weights", scores_as_dq=False, dq_k_transposed=False,
               da_v_transposed=True, transpose_with="swapaxes", swap_q_k=False,
               mask_in_backward=True, guard_rows=True, masked_score=-np.inf,
-              order=("dq", "dk", "dv")):
+              order=("dq", "dk", "dv"), stable=True):
     """The backward pass of attention with one switch turned off or done another way: the
     mistake it names. ``rowsum``: ``"weighted"`` (rowsum(dA ⊙ A)), ``"plain"`` (rowsum(dA)),
     ``"outside"`` (A ⊙ dA − rowsum(dA ⊙ A)) or ``"none"``."""
@@ -31,7 +31,11 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
     root = np.sqrt(q.shape[-1])
     factor = {"divide": 1 / root, "none": 1.0, "multiply": root, "twice": 1 / q.shape[-1]}[scale]
     scores = q @ transpose(k) / (root if forward_scaled else 1.0)  # (..., Tq, Tk)
-    if not guard_rows:
+    if not stable:  # e^S without the row max: overflows for large scores
+        exp = np.exp(scores) if mask is None else np.where(mask, np.exp(scores), 0.0)
+        total = exp.sum(axis=-1, keepdims=True)  # (..., Tq, 1)
+        weights = np.divide(exp, total, out=np.zeros_like(exp), where=total > 0)
+    elif not guard_rows:
         shifted = np.where(True if mask is None else mask, scores, -np.inf)  # (..., Tq, Tk)
         exp = np.exp(shifted - shifted.max(axis=-1, keepdims=True))  # NaN: -inf - (-inf)
         weights = exp / exp.sum(axis=-1, keepdims=True)  # (..., Tq, Tk)
@@ -84,6 +88,7 @@ ATTENTION_BACKWARD = {
     "grad_returns_wrong_order": _backward_with(order=("dv", "dk", "dq")),
     "mask_large_negative": _backward_with(masked_score=-1e9),
     "transpose_reverses_batch": _backward_with(transpose_with=".T"),
+    "softmax_unstable": _backward_with(stable=False),
 }
 
 

@@ -55,6 +55,13 @@ def _nadaraya_watson_with(**switches):
         x_query, x_train, y_train, width, **switches)
 
 
+def _nadaraya_watson_not_broadcast(x_query, x_train, y_train, width):
+    """Query ``i`` against training point ``i`` only: ``x_query - x_train`` without the pair
+    axes fails unless ``n_query = n_train``."""
+    scores = -((x_query - x_train) ** 2) / (2 * width**2)  # (..., n)
+    return ref.softmax(scores, axis=-1) * y_train
+
+
 NADARAYA_WATSON = {
     "nw_softmax_over_queries": _nadaraya_watson_with(axis=-2),
     "nw_width_not_squared": _nadaraya_watson_with(power=1),
@@ -71,6 +78,7 @@ NADARAYA_WATSON = {
     "softmax_no_keepdims": _nadaraya_watson_with(keepdims=False),
     "global_max": _nadaraya_watson_with(row_max=False),
     "nw_width_doubled_squared": _nadaraya_watson_with(factor=4.0),
+    "nw_pairs_not_broadcast": _nadaraya_watson_not_broadcast,
 }
 
 
