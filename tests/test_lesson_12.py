@@ -318,6 +318,22 @@ def test_the_lesson_states_the_array_promise_and_its_settings():
     assert any(cell.source == exported for cell in notebook.cells)
 
 
+def test_the_poems_train_on_the_learners_parts_as_the_lesson_says():
+    notebook = solution_notebook(LESSON)
+    text = " ".join("".join(cell.source for cell in notebook.cells
+                            if cell.cell_type == "markdown").split())
+    run, poems, austen = lm.POEM_RUN, lm.CharVocab(lm.load_text("tang")), lm.CharVocab(
+        lm.load_text("austen"))
+    assert (f"({run.num_layers} blocks of width {run.d_model}), {run.steps} steps of {run.batch} "
+            f"windows of {run.window} characters") in text
+    assert f"{poems.size:,} different characters" in text and poems.size == 2579
+    assert f"{round(poems.size / austen.size)} times wider than Austen's" in text
+    code = next(cell.source for cell in notebook.cells if cell.get("id") == "poems-train")
+    assert "build_language_model(TransformerBlock, sinusoidal_encoding, poem_vocab.size" in code
+    assert "cosine_schedule(np.arange(poem_run.steps)" in code
+    assert 'generate(poem_model, poem_vocab, "《春"' in code
+
+
 def test_the_training_loop_is_the_learners_not_fit():
     code = "".join(cell.source for cell in solution_notebook(LESSON).cells
                    if cell.cell_type == "code")
