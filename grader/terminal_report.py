@@ -114,9 +114,10 @@ def lost_parts(cell) -> list[tuple[str, str]]:
     """``(part, what is wrong)`` for each part a graded cell lost: the judge's ``✗`` lines, or,
     from a cell the judge did not score part by part, its errors and printed lines."""
     parts, other = [], []
-    judged = cell.get("metadata", {}).get("course_judge", {}).get("lines")
-    outputs = cell.get("outputs", []) if judged is None else [
-        {"output_type": "stream", "text": "\n".join(judged)}]  # the judge's, in English
+    judge = cell.get("metadata", {}).get("course_judge")
+    judged = judge.get("lines") if isinstance(judge, dict) else None
+    outputs = [{"output_type": "stream", "text": "\n".join(map(str, judged))}] \
+        if isinstance(judged, list) else cell.get("outputs", [])  # the judge's, in English
     for output in outputs:
         if output.get("output_type") == "error":
             if output.get("ename") == "NotImplementedError":
