@@ -1,5 +1,6 @@
 """Lesson 13 (the modern block): its answer keys and the lesson's claims about them, its plans,
-its learner-side parts (the swappable block, the pictures) and its policy. What every lesson
+its learner-side parts (the swappable block, the pictures), its policy, and the learner's parts it
+trains on and exports (run on a finished workspace in ``test_own_parts.py``). What every lesson
 promises (structure, points, a batch of real autogrades) is ``tests/test_lesson_contract.py``'s;
 its answers are judged in ``test_answer_corpus.py``."""
 
@@ -11,6 +12,7 @@ import matplotlib
 import numpy as np
 import pytest
 from modern_block_variants import VARIANTS
+from nbgrader_utils import solution_notebook
 
 import grader.reference as ref
 from course_lib.exercises import EXERCISES as RECORDS
@@ -266,3 +268,16 @@ def test_library_stand_ins_are_refused():
                "ops.silu(x) * np.cos(x) @ np.repeat(k, 2)\n")
     for exercise in EXERCISES:
         assert policy.stand_ins(exercise, allowed).refused == [], exercise
+
+
+def test_the_lesson_trains_on_the_learners_parts_and_exports_its_own():
+    code = [cell.source for cell in solution_notebook("13_modern_block").cells
+            if cell.cell_type == "code"]
+    setup = code[0]
+    assert 'mine("keras_layer", "MultiHeadAttention",' in setup
+    assert 'mine("positions", "sinusoidal_encoding", fallback=learned_positions)' in setup
+    training = next(source for source in code if "def train_variant" in source)
+    assert 'mine("language_model", "cosine_schedule", fallback=keras_cosine_schedule)' in training
+    assert "swappable(norm, feed_forward, attention=MultiHeadAttention)" in training
+    assert code[-1] == ('export("modern_block", apply_rope, rms_norm, swiglu, masked_softmax, '
+                        "grouped_query_attention)")
