@@ -271,7 +271,7 @@ def chain_model(multiplier: int = 3):
 def spy_block():
     """A fresh subclass of ``course_lib.blocks.KerasBlock`` (a Transformer block of Keras's
     layers) that records its instances and how each was called (``SpyBlock.calls``:
-    ``(name, positional dtypes, keyword names)``)."""
+    ``(name, positional dtypes, the keyword options given, neither None nor False)``)."""
     from course_lib.blocks import KerasBlock
 
     class SpyBlock(KerasBlock):
@@ -284,7 +284,9 @@ def spy_block():
 
         def __call__(self, *args, **kwargs):
             dtypes = [str(getattr(a, "dtype", type(a).__name__)) for a in args]
-            SpyBlock.calls.append((self.name, dtypes, sorted(kwargs)))
+            given = sorted(key for key, value in kwargs.items()
+                           if value is not None and value is not False)
+            SpyBlock.calls.append((self.name, dtypes, given))
             return super().__call__(*args, **kwargs)
 
     return SpyBlock

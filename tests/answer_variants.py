@@ -1853,6 +1853,7 @@ def attend_step_running_max(q_t, k_cache, v_cache):
 
 
 def attend_step_float32(q_t, k_cache, v_cache):
+    """float32 arithmetic, and a float32 result: the text promises float64 for float64 inputs."""
     q_t, k_cache, v_cache = (a.astype(np.float32) for a in (q_t, k_cache, v_cache))
     scores = (k_cache @ q_t[..., :, None])[..., 0] / np.float32(np.sqrt(q_t.shape[-1]))
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
@@ -1920,6 +1921,92 @@ def attend_step_query_row(q_t, k_cache, v_cache):
     scores = q @ np.swapaxes(k_cache, -1, -2) / np.sqrt(q_t.shape[-1])  # (..., 1, t+1)
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True) @ v_cache  # (..., 1, d_v): the row kept
+
+
+def attend_step_loop_over_positions(q_t, k_cache, v_cache):
+    """A Python loop over the cached positions for the scores; the softmax of lesson 02."""
+    scores = np.stack([np.sum(q_t * k_cache[..., j, :], axis=-1)
+                       for j in range(k_cache.shape[-2])], axis=-1) / np.sqrt(q_t.shape[-1])
+    weights = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+    weights = weights / np.sum(weights, axis=-1, keepdims=True)
+    return np.sum(weights[..., None] * v_cache, axis=-2)
+
+
+def attend_step_float32_cast_back(q_t, k_cache, v_cache):
+    """float32 arithmetic, the result cast back to the inputs' float64."""
+    q, k, v = (np.asarray(a, dtype=np.float32) for a in (q_t, k_cache, v_cache))
+    scores = np.einsum("...d,...td->...t", q, k) / np.float32(np.sqrt(q.shape[-1]))
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    out = np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v)
+    return out.astype(q_t.dtype)
+
+
+def attend_step_scale_by_value_width(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(v_cache.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_divide_by_dk(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / q_t.shape[-1]
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_times_sqrt_dk(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) * np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_global_max(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - np.max(scores))  # one max for the whole batch
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), v_cache)
+
+
+def attend_step_max_without_keepdims(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - np.max(scores, axis=-1))  # (..., t+1) - (...,)
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1), v_cache)
+
+
+def attend_step_softmax_over_heads(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-2, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-2, keepdims=True), v_cache)
+
+
+def attend_step_weights_as_matrix(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)) @ v_cache  # (..., t+1) is no row here
+
+
+def attend_step_keys_values_swapped(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, v_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.einsum("...t,...tv->...v", e / e.sum(axis=-1, keepdims=True), k_cache)
+
+
+def attend_step_transposed_with_t(q_t, k_cache, v_cache):
+    scores = q_t @ k_cache.T / np.sqrt(q_t.shape[-1])  # .T reverses every axis
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) @ v_cache
+
+
+def attend_step_weights_returned(q_t, k_cache, v_cache):
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def attend_step_with_weights(q_t, k_cache, v_cache):
+    """Lesson 03's habit: (output, weights)."""
+    scores = np.einsum("...d,...td->...t", q_t, k_cache) / np.sqrt(q_t.shape[-1])
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = e / e.sum(axis=-1, keepdims=True)
+    return np.einsum("...t,...tv->...v", weights, v_cache), weights
 
 
 VARIANTS = {
@@ -2107,8 +2194,8 @@ VARIANTS = {
         ],
     },
     "attend_step": {
-        "right": [attend_step_einsum, attend_step_running_max, attend_step_float32,
-                  attend_step_causal_attention],
+        "right": [attend_step_einsum, attend_step_running_max, attend_step_float32_cast_back,
+                  attend_step_causal_attention, attend_step_loop_over_positions],
         "wrong": [
             (attend_step_unscaled, "step_no_scaling"),
             (attend_step_over_length, "step_scale_by_length"),
@@ -2118,6 +2205,18 @@ VARIANTS = {
             (attend_step_exp_only, "step_unnormalised"),
             (attend_step_overflowing, "step_unstable_softmax"),
             (attend_step_query_row, "step_query_axis_kept"),
+            (attend_step_float32, "float32_result"),
+            (attend_step_scale_by_value_width, "step_scale_by_value_width"),
+            (attend_step_divide_by_dk, "step_divide_by_dk"),
+            (attend_step_times_sqrt_dk, "step_multiply_by_sqrt_dk"),
+            (attend_step_global_max, "step_global_max"),
+            (attend_step_max_without_keepdims, "step_softmax_no_keepdims"),
+            (attend_step_softmax_over_heads, "step_softmax_wrong_axis"),
+            (attend_step_weights_as_matrix, "step_weights_not_a_row"),
+            (attend_step_keys_values_swapped, "step_keys_values_swapped"),
+            (attend_step_transposed_with_t, "step_transpose_every_axis"),
+            (attend_step_weights_returned, "step_weights_returned"),
+            (attend_step_with_weights, "tuple_returned"),
         ],
     },
     "blockwise_attention": {

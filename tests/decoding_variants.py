@@ -26,12 +26,18 @@ from course_lib.dates import START_ID
 
 
 def _step(translator, token, cache, context, context_mask, *, position=None, attend_old=False,
-          keep=True, scale=True, keys_as_values=False):
-    """The answer key's step; each wrong answer below turns one switch."""
+          keep=True, scale=True, keys_as_values=False, flaw=None):
+    """The answer key's step; each wrong answer below turns one switch (or names its flaw)."""
     block = translator.decoder
     start = ops.shape(cache)[2] if position is None else position
+    if flaw == "position_axis_1":
+        start = ops.shape(cache)[1]
+    elif flaw == "position_plus_one":
+        start = ops.shape(cache)[2] + 1
     x = translator.embed_target(ops.expand_dims(token, 1), start=start)
     w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o = block.self_attention.weights
+    if flaw == "no_biases":
+        b_q = b_k = b_v = b_o = 0.0
     grown = []
 
     def self_attend(h):
@@ -42,14 +48,25 @@ def _step(translator, token, cache, context, context_mask, *, position=None, att
         grown.append(ops.concatenate([kept, ops.stack([k, k if keys_as_values else v])], axis=2))
         attended = ops.concatenate([cache, ops.stack([k, v])], axis=2)[:, :, :-1] \
             if attend_old else grown[0]
+        if flaw == "values_first":  # values at [0], keys at [1], read back the same way
+            grown[0] = ops.concatenate([cache, ops.stack([v, k])], axis=2)
+            attended = grown[0][::-1]
+        if flaw == "appended_twice":
+            attended = ops.concatenate([grown[0], ops.stack([k, v])], axis=2)
         scores = ops.einsum("bqhk,bshk->bhqs", q, attended[0])
-        if scale:
+        if flaw == "model_width_scale":
+            scores = scores / math.sqrt(q.shape[-2] * q.shape[-1])
+        elif scale:
             scores = scores / math.sqrt(q.shape[-1])
-        weights = ops.softmax(scores, axis=-1)
+        weights = ops.softmax(scores, axis=1 if flaw == "softmax_over_heads" else -1)
         heads = ops.einsum("bhqs,bshk->bqhk", weights, attended[1])
+        if flaw == "no_output_projection":
+            return ops.reshape(heads, (-1, 1, heads.shape[-2] * heads.shape[-1]))
         return ops.einsum("bqhk,hkd->bqd", heads, w_o) + b_o
 
     def cross_attend(h):
+        if flaw == "no_context_mask":
+            return block.cross_attention_layer(h, context)
         return block.cross_attention_layer(h, context, attention_mask=context_mask)
 
     y = run_block(block, x, self_attend, cross_attend)
@@ -120,6 +137,36 @@ def step_keys_then_values(translator, token, cache, context, context_mask):
     return translator.to_logits(y)[:, 0], out["cache"]
 
 
+def step_manual_softmax(translator, token, cache, context, context_mask):
+    """Keys and values kept apart until the end, a softmax written out (exp of the scores less
+    their max), the heads merged by a reshape and a 2-D W_o."""
+    block = translator.decoder
+    t = ops.shape(cache)[2]
+    x = translator.embed_target(ops.reshape(token, (-1, 1)), start=t)
+    w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o = block.self_attention.weights
+    kept = []
+
+    def self_attend(h):
+        q, k, v = (ops.einsum("btd,dhk->bthk", h, w) + b
+                   for w, b in ((w_q, b_q), (w_k, b_k), (w_v, b_v)))
+        keys = ops.concatenate([cache[0], k], axis=1)  # (B, t+1, H, d)
+        values = ops.concatenate([cache[1], v], axis=1)
+        kept.append(ops.stack([keys, values], axis=0))
+        scores = ops.einsum("bhk,bshk->bhs", q[:, 0], keys) / ops.sqrt(
+            ops.cast(ops.shape(q)[-1], "float32"))  # (B, H, t+1)
+        e = ops.exp(scores - ops.max(scores, axis=-1, keepdims=True))
+        weights = e / ops.sum(e, axis=-1, keepdims=True)
+        heads = ops.einsum("bhs,bshk->bhk", weights, values)  # (B, H, d)
+        merged = ops.reshape(heads, (-1, 1, w_o.shape[0] * w_o.shape[1]))
+        return ops.matmul(merged, ops.reshape(w_o, (-1, w_o.shape[-1]))) + b_o
+
+    def cross_attend(h):
+        return block.cross_attention_layer(h, context, attention_mask=context_mask)
+
+    y = run_block(block, x, self_attend, cross_attend)
+    return translator.to_logits(y)[:, 0], kept[0]
+
+
 # decode_step: wrong, one mistake each ---------------------------------------------------------
 
 
@@ -141,6 +188,89 @@ def step_unscaled(translator, token, cache, context, context_mask):
 
 def step_keys_as_values(translator, token, cache, context, context_mask):
     return _step(translator, token, cache, context, context_mask, keys_as_values=True)
+
+
+def step_position_from_batch_axis(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="position_axis_1")
+
+
+def step_position_plus_one(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="position_plus_one")
+
+
+def step_scaled_by_model_width(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="model_width_scale")
+
+
+def step_newest_appended_twice(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="appended_twice")
+
+
+def step_softmax_over_heads(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="softmax_over_heads")
+
+
+def step_without_biases(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="no_biases")
+
+
+def step_without_output_projection(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="no_output_projection")
+
+
+def step_context_mask_dropped(translator, token, cache, context, context_mask):
+    return _step(translator, token, cache, context, context_mask, flaw="no_context_mask")
+
+
+def step_values_cached_first(translator, token, cache, context, context_mask):
+    """The right logits; the cache holds the values at [0] and the keys at [1]."""
+    return _step(translator, token, cache, context, context_mask, flaw="values_first")
+
+
+def step_concatenated_on_heads_axis(translator, token, cache, context, context_mask):
+    """The new key and value concatenated along the heads' axis (3) of the cache."""
+    block = translator.decoder
+    x = translator.embed_target(ops.expand_dims(token, 1), start=ops.shape(cache)[2])
+    w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o = block.self_attention.weights
+    grown = []
+
+    def self_attend(h):
+        q = ops.einsum("btd,dhk->bthk", h, w_q) + b_q
+        k = ops.einsum("btd,dhk->bthk", h, w_k) + b_k
+        v = ops.einsum("btd,dhk->bthk", h, w_v) + b_v
+        grown.append(ops.concatenate([cache, ops.stack([k, v])], axis=3))
+        scores = ops.einsum("bqhk,bshk->bhqs", q, grown[0][0]) / math.sqrt(q.shape[-1])
+        heads = ops.einsum("bhqs,bshk->bqhk", ops.softmax(scores, axis=-1), grown[0][1])
+        return ops.einsum("bqhk,hkd->bqd", heads, w_o) + b_o
+
+    def cross_attend(h):
+        return block.cross_attention_layer(h, context, attention_mask=context_mask)
+
+    y = run_block(block, x, self_attend, cross_attend)
+    return translator.to_logits(y)[:, 0], grown[0]
+
+
+def step_cache_heads_first(translator, token, cache, context, context_mask):
+    """Keras's own layout, (2, B, H, t, d_k), instead of the text's (2, B, t, H, d_k)."""
+    block = translator.decoder
+    x = translator.embed_target(ops.expand_dims(token, 1), start=ops.shape(cache)[3])
+    w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o = block.self_attention.weights
+    grown = []
+
+    def self_attend(h):
+        q = ops.einsum("btd,dhk->bhtk", h, w_q) + b_q[:, None]
+        k = ops.einsum("btd,dhk->bhtk", h, w_k) + b_k[:, None]
+        v = ops.einsum("btd,dhk->bhtk", h, w_v) + b_v[:, None]
+        grown.append(ops.concatenate([cache, ops.stack([k, v])], axis=3))  # (2, B, H, t+1, d)
+        scores = ops.matmul(q, ops.swapaxes(grown[0][0], -1, -2)) / math.sqrt(q.shape[-1])
+        heads = ops.matmul(ops.softmax(scores, axis=-1), grown[0][1])  # (B, H, 1, d)
+        return ops.einsum("bhqk,hkd->bqd", heads, w_o) + b_o
+
+    def cross_attend(h):
+        return block.cross_attention_layer(h, context, attention_mask=context_mask)
+
+    y = run_block(block, x, self_attend, cross_attend)
+    return translator.to_logits(y)[:, 0], grown[0]
 
 
 SEEN = []  # a Python-side cache: what the step must not keep
@@ -181,6 +311,18 @@ def greedy_eager(translator, source, length):
         ids[:, t] = np.argmax(np.asarray(logits), axis=-1)
         token = ids[:, t].astype("int32")
     return ids
+
+
+def greedy_tensors(translator, source, length):
+    """Tensors throughout: a tf.while-free loop over tensors, the ids stacked by keras.ops."""
+    context, context_mask = translator.encode(source)
+    token = ops.convert_to_tensor(np.full(len(source), START_ID, dtype="int32"))
+    cache, chosen = translator.empty_cache(len(source)), []
+    for _ in range(length):
+        logits, cache = decode_step(translator, token, cache, context, context_mask)
+        token = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        chosen.append(token)
+    return ops.stack(chosen, axis=1)
 
 
 # cached_greedy_decode: wrong, one mistake each ------------------------------------------------
@@ -228,11 +370,62 @@ def greedy_encoder_per_step(translator, source, length):
     return np.stack(ids, axis=1)
 
 
+def greedy_ids_by_step(translator, source, length):
+    """The ids stacked step by step, (length, n), instead of (n, length)."""
+    context, context_mask = translator.encode(source)
+    cache = translator.empty_cache(len(source))
+    token = np.full(len(source), START_ID, dtype="int32")
+    ids = []
+    for _ in range(length):
+        logits, cache = decode_step(translator, token, cache, context, context_mask)
+        token = np.argmax(np.asarray(logits), axis=-1).astype("int32")
+        ids.append(token)
+    return np.stack(ids)
+
+
+def greedy_cache_not_carried(translator, source, length):
+    """A fresh cache at every step: the grown cache decode_step returns is thrown away."""
+    context, context_mask = translator.encode(source)
+    token = np.full(len(source), START_ID, dtype="int32")
+    ids = []
+    for _ in range(length):
+        logits, _ = decode_step(translator, token, translator.empty_cache(len(source)), context,
+                                context_mask)
+        token = np.argmax(np.asarray(logits), axis=-1).astype("int32")
+        ids.append(token)
+    return np.stack(ids, axis=1)
+
+
+def greedy_argmax_over_batch(translator, source, length):
+    context, context_mask = translator.encode(source)
+    cache = translator.empty_cache(len(source))
+    token = np.full(len(source), START_ID, dtype="int32")
+    ids = []
+    for _ in range(length):
+        logits, cache = decode_step(translator, token, cache, context, context_mask)
+        token = np.argmax(np.asarray(logits), axis=0).astype("int32")
+        ids.append(token)
+    return np.stack(ids, axis=1)
+
+
+def greedy_one_step_short(translator, source, length):
+    """START counted as one of the length tokens: length - 1 steps."""
+    context, context_mask = translator.encode(source)
+    cache = translator.empty_cache(len(source))
+    token = np.full(len(source), START_ID, dtype="int32")
+    ids = []
+    for _ in range(length - 1):
+        logits, cache = decode_step(translator, token, cache, context, context_mask)
+        token = np.argmax(np.asarray(logits), axis=-1).astype("int32")
+        ids.append(token)
+    return np.stack(ids, axis=1)
+
+
 decode_step = step_einsum  # what the greedy decoders call, as the learner's own would be
 
 VARIANTS = {
     "decode_step": {
-        "right": [step_einsum, step_tensorflow, step_keys_then_values],
+        "right": [step_einsum, step_tensorflow, step_keys_then_values, step_manual_softmax],
         "wrong": [
             (step_attends_before_appending, "decode_newest_missing"),
             (step_position_zero, "decode_position_fixed"),
@@ -240,15 +433,30 @@ VARIANTS = {
             (step_unscaled, "decode_no_scaling"),
             (step_keys_as_values, "decode_keys_as_values"),
             (step_python_state, "decode_python_state"),
+            (step_position_from_batch_axis, "decode_position_wrong_axis"),
+            (step_position_plus_one, "decode_position_off_by_one"),
+            (step_scaled_by_model_width, "decode_scale_by_model_width"),
+            (step_newest_appended_twice, "decode_newest_twice"),
+            (step_softmax_over_heads, "decode_softmax_over_heads"),
+            (step_without_biases, "decode_biases_dropped"),
+            (step_without_output_projection, "decode_output_projection_dropped"),
+            (step_context_mask_dropped, "decode_context_mask_dropped"),
+            (step_values_cached_first, "decode_cache_values_first"),
+            (step_concatenated_on_heads_axis, "decode_cache_wrong_axis"),
+            (step_cache_heads_first, "decode_cache_heads_first"),
         ],
     },
     "cached_greedy_decode": {
-        "right": [greedy_compiled, greedy_eager],
+        "right": [greedy_compiled, greedy_eager, greedy_tensors],
         "wrong": [
             (greedy_not_fed_back, "greedy_not_fed_back"),
             (greedy_start_included, "greedy_start_included"),
             (greedy_prefix_recomputed, "greedy_prefix_recomputed"),
             (greedy_encoder_per_step, "greedy_encoder_per_step"),
+            (greedy_ids_by_step, "greedy_ids_transposed"),
+            (greedy_cache_not_carried, "greedy_cache_not_carried"),
+            (greedy_argmax_over_batch, "greedy_argmax_wrong_axis"),
+            (greedy_one_step_short, "greedy_one_token_short"),
         ],
     },
 }

@@ -13,7 +13,7 @@ from answer_variants import VARIANTS
 import grader.reference as ref
 from course_lib.cases.decoding import random_translator_weights
 from course_lib.cases.inputs import random_qkv, random_step
-from course_lib.exercises import plan
+from course_lib.exercises import EXERCISES, plan
 from grader.exercises import MEASURED
 from grader.judging import policy
 from grader.reference import decoding
@@ -65,9 +65,13 @@ def test_attend_step_of_one_position_and_of_extreme_logits():
 
 
 def test_the_wrong_attend_steps_cover_every_mistake():
+    """One wrong answer per mistake: those of the wrong variants, and those the judge tells
+    from the result itself (a float32 result, a tuple)."""
     from grader.exercises import WRONG_VARIANTS
 
-    assert sorted(key for _, key in STEP_WRONG) == sorted(WRONG_VARIANTS[STEP])
+    assert {key for _, key in STEP_WRONG} == set(EXERCISES[STEP].mistakes)
+    assert set(WRONG_VARIANTS[STEP]) | {"float32_result", "tuple_returned"} == set(
+        EXERCISES[STEP].mistakes)
     assert len(STEP_WRONG) >= 4 and len(STEP_RIGHT) >= 3
 
 
@@ -110,10 +114,11 @@ def test_the_numpy_twin_decodes_step_by_step_as_the_full_pass():
     weights = random_translator_weights(rng, 12, 3, 8)
     model = decoding.TranslatorForward(weights, 3)
     source = rng.integers(1, 40, size=(2, 32))
-    tokens = rng.integers(1, 12, size=(2, 8))
+    source[:, 20:] = 0  # padded, as dates are
+    tokens = rng.integers(1, 12, size=(2, 7))  # 7 of the 8 positions: t + 1 stays in the table
     logits, cache = decoding.CachedDecoder(model).run(source, tokens)
     np.testing.assert_allclose(logits, model.logits(source, tokens), rtol=1e-12, atol=1e-12)
-    assert cache.shape == (2, 2, 8, 3, 4)
+    assert cache.shape == (2, 2, 7, 3, 4)
     ids = model.greedy(source, 8)
     np.testing.assert_array_equal(model.logits(source, decoding.start_and(ids)).argmax(-1), ids)
     for key, variant in decoding.DECODE_VARIANTS.items():

@@ -19,6 +19,7 @@ from course_lib.keras_harness import (
     build_with_spy,
     checking,
     cross_attention_scores,
+    mistake,
     translator_batch,
 )
 
@@ -92,6 +93,9 @@ def _translator_parts(model, spy) -> tuple[dict, list, list]:
     held = {id(layer) for layer in model._flatten_layers(include_self=False)}
     found = {"encoder": [b for b in spy.instances if id(b) in held and not b.cross_attention],
              "decoder": [b for b in spy.instances if id(b) in held and b.cross_attention]}
+    made = [block for block in spy.instances if not block.cross_attention]
+    if made and not found["encoder"]:
+        raise mistake("build_translator", "encoder_output_not_used")
     if any(len(blocks) != 1 for blocks in found.values()):
         raise ValueError(f"the model should hold one encoder block and one decoder block made "
                          f"with `block`; it holds {len(found['encoder'])} and "

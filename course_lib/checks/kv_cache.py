@@ -7,7 +7,14 @@ import warnings
 
 import numpy as np
 
-from course_lib.checks.shared import check_cases, load_fixture, passed
+from course_lib.cases.decoding import random_translator_weights
+from course_lib.checks.shared import (
+    COMPARE_OPTIONS,
+    check_cases,
+    described,
+    load_fixture,
+    passed,
+)
 from course_lib.dates import START_ID, date_dataset
 from course_lib.feedback import CheckFailed, call_answer, compare, to_numpy
 from course_lib.keras_harness import (
@@ -18,12 +25,20 @@ from course_lib.keras_harness import (
     mistake,
     run_answer,
 )
+from course_lib.misconceptions import DESCRIPTIONS
 
 
 def check_attend_step(attend_step) -> None:
     """Public check for lesson 11: ``attend_step(q_t, k_cache, v_cache)`` returns ``o_t
     (..., d_v)``, the newest query's attention over the cached positions ``0 … t``."""
     name = "attend_step"
+    square = load_fixture(name)["square"]
+    result = call_answer(attend_step, *square["args"].values(), name=name)
+    if isinstance(result, tuple):
+        raise mistake(f"{name} (a tuple returned)", "tuple_returned")
+    # first the case where every size is 3: mixed-up axes still run there, and are named
+    compare(result, square["expected"], what=f"{name} of a batch of 3 caches of 3 positions, "
+            "d_k = d_v = 3", misconceptions=described(square["wrong"]), **COMPARE_OPTIONS[name])
     n_cases = check_cases(attend_step, name)
     # Lesson 03's stored results: row i of masked attention attends to the keys its mask allows,
     # as the newest token attends to its cache. A causal mask allows 0 … i, the cache at step i.
@@ -39,12 +54,15 @@ def check_attend_step(attend_step) -> None:
                 "and to no other: the same as a step whose cache holds just those positions.")
     case = load_fixture(name)["batch_and_heads"]
     v_cache = case["args"]["v_cache"]  # (B, H, t+1, d_v)
-    compare(call_answer(attend_step, np.zeros_like(case["args"]["q_t"]), case["args"]["k_cache"],
-                        v_cache, name=name),
-            v_cache.mean(axis=-2), what=f"{name}(a query of zeros, k_cache, v_cache)",
+    result = call_answer(attend_step, np.zeros_like(case["args"]["q_t"]), case["args"]["k_cache"],
+                         v_cache, name=name)
+    compare(result, v_cache.mean(axis=-2), what=f"{name}(a query of zeros, k_cache, v_cache)",
             hint="A query of zeros scores every cached position 0: even weights, and the mean "
             "of the cached values.")
-    passed(name, n_cases + 2)
+    dtype = to_numpy(result, f"the result of {name}").dtype
+    if np.issubdtype(dtype, np.floating) and dtype != np.float64:
+        raise mistake(f"{name} of float64 inputs (a {dtype} result)", "float32_result")
+    passed(name, n_cases + 3)
 
 
 def small_translator(seed: int = 0, max_length: int = 12):
@@ -61,6 +79,18 @@ def small_translator(seed: int = 0, max_length: int = 12):
     return translator, count_work(translator), date_dataset(4, seed=seed)["source"]
 
 
+def _cached_keys_and_values(translator, tokens):
+    """What the cache holds after ``tokens (B, T)``: ``(2, B, T, H, key_dim)``, the keys at [0]
+    and the values at [1] of every position, projected from the decoder block's input (a
+    post-LN block's self-attention reads its input as it is)."""
+    x = np.asarray(translator.embed_target(tokens), dtype=np.float64)  # (B, T, d)
+    w_q, b_q, w_k, b_k, w_v, b_v, *_ = (np.asarray(w, dtype=np.float64)
+                                        for w in translator.decoder.self_attention.weights)
+    keys = np.einsum("btd,dhk->bthk", x, w_k) + b_k  # (B, T, H, key_dim)
+    values = np.einsum("btd,dhk->bthk", x, w_v) + b_v  # (B, T, H, key_dim)
+    return np.stack([keys, values])  # (2, B, T, H, key_dim)
+
+
 def check_decode_step(decode_step) -> None:
     """Public check of lesson 11's ``decode_step(translator, token, cache, context,
     context_mask)``: fed 8 tokens one at a time inside ``tf.function``, its logits equal the
@@ -68,6 +98,8 @@ def check_decode_step(decode_step) -> None:
     import tensorflow as tf
 
     translator, _, source = small_translator()
+    # every weight random, biases included: Keras starts biases at 0, which would hide them
+    translator.set_weights(random_translator_weights(np.random.default_rng(0), 24, 3, 12))
     tokens = np.random.default_rng(0).integers(1, 12, size=(len(source), 8)).astype("int32")
     tokens[:, 0] = START_ID
     with checking(), warnings.catch_warnings():
@@ -89,6 +121,9 @@ def check_decode_step(decode_step) -> None:
                                   f"{describe_value(result)}")
             logits, cache = result
             expected_cache = (2, len(source), t + 1, translator.num_heads, translator.key_dim)
+            if tuple(cache.shape) != expected_cache and tuple(cache.shape) == (
+                    2, len(source), translator.num_heads, t + 1, translator.key_dim):
+                raise mistake("decode_step", "decode_cache_heads_first")
             if tuple(cache.shape) != expected_cache:
                 raise CheckFailed(f"After step {t} the cache should be (2, B, t + 1, H, key_dim) "
                                   f"= {expected_cache}. Received: {tuple(cache.shape)}")
@@ -99,7 +134,12 @@ def check_decode_step(decode_step) -> None:
                                "scale)." if t else
                                "The first step attends to its own key alone: check the "
                                "projections, the scale and the rest of the block.")
-    passed("decode_step", 3)
+    cached = _cached_keys_and_values(translator, tokens)  # (2, B, T, H, key_dim)
+    compare_keras(cache, cached, what="the cache after 8 steps (keys at [0], values at [1])",
+                  misconceptions={DESCRIPTIONS["decode_cache_values_first"]: cached[::-1]},
+                  hint="Each step appends the new token's key and value, as the self-attention "
+                       "projects them (biases included), ops.stack([k, v]), along axis 2.")
+    passed("decode_step", 4)
 
 
 def check_cached_greedy_decode(cached_greedy_decode) -> None:

@@ -36,6 +36,10 @@ def check_teacher_forcing(teacher_forcing) -> None:
     start = np.full((2, 1), START_ID)
     compare(decoder_inputs, expected, what="decoder_inputs for '1979-05-03' and '2001-12-31'",
             misconceptions={
+                DESCRIPTIONS["start_missing"]: targets[:, :-1],
+                DESCRIPTIONS["shift_wrong_axis"]: np.concatenate(
+                    [start, np.roll(targets, 1, axis=0)[:, 1:]], axis=1),
+                DESCRIPTIONS["last_not_dropped"]: np.concatenate([start, targets], axis=1),
                 DESCRIPTIONS["no_shift"]: targets,
                 DESCRIPTIONS["shift_left"]: np.concatenate([targets[:, 1:], start], axis=1),
                 DESCRIPTIONS["start_at_end"]: np.concatenate([targets[:, :-1], start], 1),
@@ -44,7 +48,11 @@ def check_teacher_forcing(teacher_forcing) -> None:
     compare(decoder_targets, targets, what="decoder_targets", misconceptions={
         DESCRIPTIONS["targets_shifted"]: targets[:, 1:],
     })
-    passed("teacher_forcing", 2)
+    for returned, what in ((decoder_inputs, "decoder_inputs"), (decoder_targets, "targets")):
+        if returned.dtype != targets.dtype:
+            raise mistake(f"teacher_forcing's {what} ({returned.dtype} for {targets.dtype} "
+                          "targets)", "dtype_changed")
+    passed("teacher_forcing", 3)
 
 
 def check_greedy_decode(greedy_decode) -> None:
@@ -62,7 +70,9 @@ def check_greedy_decode(greedy_decode) -> None:
                                                          axis=1),
     }, hint="Start from START_ID; at step i read the logits at position i, take the argmax, and "
             "write it into the decoder input at position i + 1.")
-    passed("greedy_decode", 1)
+    if not np.issubdtype(result.dtype, np.integer):
+        raise mistake(f"greedy_decode (a {result.dtype} result)", "ids_not_integers")
+    passed("greedy_decode", 2)
 
 
 #: What each known mistake of ``alignment`` returns on the weights of :func:`check_alignment`.
@@ -71,6 +81,8 @@ ALIGNMENT_MISTAKES = {
     "max_not_argmax": np.array([[0.4, 0.55, 0.5]]),
     "argmax_over_outputs": np.array([[0, 1, 0, 2]]),
     "per_head_argmax": np.array([[[0, 1, 3], [2, 1, 2]]]),
+    "mean_over_batch": np.array([[0, 1, 3], [2, 1, 2]]),
+    "argmax_then_mean": np.array([[1.0, 1.0, 2.5]]),
 }
 
 
@@ -85,13 +97,14 @@ def check_alignment(alignment) -> None:
             hint="Average the weights over the heads (axis 1), then take the argmax over the "
                  "source positions (the last axis).")
     if not np.issubdtype(result.dtype, np.integer):
-        raise CheckFailed(f"alignment should return integer positions. Received: {result.dtype}")
+        raise mistake(f"alignment (a {result.dtype} result)", "ids_not_integers")
     passed("alignment", 2)
 
 
 def check_translator_model(build_translator, d_model: int = 64, num_heads: int = 4) -> int:
     """Properties of the model ``build_translator`` returns; the number of checks passed."""
-    model, _ = build_with_spy(build_translator, d_model=d_model, num_heads=num_heads)
+    model, spy = build_with_spy(build_translator, d_model=d_model, num_heads=num_heads)
+    _check_blocks(model, spy, d_model // num_heads)
     source, decoder_input = translator_batch()
     logits = predict(model, source, decoder_input)
     expected_shape = (len(source), TARGET_LEN, len(TARGET_VOCAB))
@@ -111,6 +124,9 @@ def check_translator_model(build_translator, d_model: int = 64, num_heads: int =
     changed[:, 5:] = (changed[:, 5:] + 1) % len(TARGET_VOCAB)  # change the characters from 5 on
     if not np.allclose(predict(model, source, changed)[:, :5], logits[:, :5], atol=KERAS_ATOL):
         raise mistake("build_translator", "not_causal")
+    reversed_source = source[:, ::-1]  # every character elsewhere, the pads too
+    if np.allclose(predict(model, reversed_source, decoder_input), logits, atol=KERAS_ATOL):
+        raise mistake("build_translator", "positions_missing")
     other_source = np.roll(source, 1, axis=0)
     if np.allclose(predict(model, other_source, decoder_input), logits, atol=KERAS_ATOL):
         raise CheckFailed("The model's output does not depend on the source: the decoder block "
@@ -119,6 +135,23 @@ def check_translator_model(build_translator, d_model: int = 64, num_heads: int =
     if not np.allclose(scores[pads], 0.0, atol=1e-6):
         raise mistake("build_translator", "padding_not_masked")
     return 6
+
+
+def _check_blocks(model, spy, key_dim: int) -> None:
+    """Each block's heads are ``d_model // num_heads`` wide; the encoder's block is on the
+    model's path and was called with the padding mask and without the causal mask."""
+    if any(block.key_dim != key_dim for block in spy.instances):
+        raise mistake("build_translator", "key_dim_not_divided")
+    held = {id(layer) for layer in model._flatten_layers(include_self=False)}
+    encoders = [block for block in spy.instances if not block.cross_attention]
+    if encoders and not any(id(block) in held for block in encoders):
+        raise mistake("build_translator", "encoder_output_not_used")
+    names = {block.name for block in encoders}
+    for name, _, given in spy.calls:
+        if name in names and "use_causal_mask" in given:
+            raise mistake("build_translator", "encoder_causal")
+        if name in names and "attention_mask" not in given:
+            raise mistake("build_translator", "encoder_padding_not_masked")
 
 
 def check_build_translator(build_translator) -> None:

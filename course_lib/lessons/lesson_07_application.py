@@ -46,7 +46,8 @@ def alignment_plan(rng) -> list[Part]:
 EXERCISES = (
     Exercise("teacher_forcing", "07_application", "function", teacher_forcing_plan,
              "check_teacher_forcing", ("no_shift", "shift_left", "start_at_end",
-                                       "targets_shifted"),
+                                       "targets_shifted", "dtype_changed", "shift_wrong_axis",
+                                       "start_missing", "last_not_dropped"),
              compare={
                  "hint": "Put START_ID in front and drop the last character: the decoder reads "
                  "START, t₀, …, t₈ and predicts t₀, …, t₉.",
@@ -55,15 +56,19 @@ EXERCISES = (
     Exercise("build_translator", "07_application", "translator", translator.build_translator,
              "check_build_translator",
              ("not_causal", "swapped_cross_attention", "padding_not_masked",
-              "mask_passed_positionally", "softmax_output", "block_not_used")),
+              "mask_passed_positionally", "softmax_output", "block_not_used",
+              "encoder_padding_not_masked", "encoder_causal", "encoder_output_not_used",
+              "key_dim_not_divided", "positions_missing")),
     Exercise("greedy_decode", "07_application", "function", greedy_decode_plan,
              "check_greedy_decode",
-             ("no_feedback", "last_position", "start_kept", "fed_back_in_place"),
+             ("no_feedback", "last_position", "start_kept", "fed_back_in_place",
+              "argmax_without_axis", "one_step_short", "ids_not_integers"),
              compare={
                  "hint": "At step i, read the logits at position i, take the argmax, and write it "
                  "into the decoder input at position i + 1.",
              }),
     Exercise("alignment", "07_application", "function", alignment_plan, "check_alignment",
-             ("head_zero_only", "argmax_over_outputs", "max_not_argmax", "per_head_argmax"),
+             ("head_zero_only", "argmax_over_outputs", "max_not_argmax", "per_head_argmax",
+              "mean_over_batch", "argmax_then_mean", "ids_not_integers"),
              compare={"hint": "Average the weights over the heads, then argmax over the sources."}),
 )

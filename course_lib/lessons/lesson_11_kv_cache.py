@@ -60,6 +60,9 @@ def attend_step_fixture(rng):
         "one_position": step((3, 2), 1, 5, 4),  # t = 0: o_t = v_0
         "no_head_axis": step((3,), 6, 4, 2),
         "extreme_logits": step((2,), 7, 16, 3, extreme=True),
+        # batch = cache length = d_k = d_v: shapes that line up even where axes are mixed up
+        # (keys for values, .T, a reduction without keepdims), so those run and differ
+        "square": step((3,), 3, 3, 3),
     }
 
 
@@ -67,7 +70,11 @@ EXERCISES = (
     Exercise("attend_step", "11_kv_cache", "function", attend_step_plan, "check_attend_step",
              ("step_no_scaling", "step_scale_by_length", "step_softmax_wrong_axis",
               "step_newest_missing", "step_cache_ignored", "step_unnormalised",
-              "step_unstable_softmax", "step_query_axis_kept"), attend_step_fixture,
+              "step_unstable_softmax", "step_query_axis_kept", "float32_result",
+              "step_scale_by_value_width", "step_divide_by_dk", "step_multiply_by_sqrt_dk",
+              "step_global_max", "step_weights_returned", "tuple_returned",
+              "step_softmax_no_keepdims", "step_weights_not_a_row", "step_keys_values_swapped",
+              "step_transpose_every_axis"), attend_step_fixture,
              compare={
                  "hint": "Score every cached position j = 0 … t, q_t·k_j / √d_k, (..., t + 1); a "
                  "stable softmax over them (axis=-1); then the weighted sum of the cached values, "
@@ -75,9 +82,15 @@ EXERCISES = (
              }),
     Exercise("decode_step", "11_kv_cache", "decoding", decoding.decode_step, "check_decode_step",
              ("decode_newest_missing", "decode_position_fixed", "decode_cache_not_kept",
-              "decode_no_scaling", "decode_keys_as_values", "decode_python_state")),
+              "decode_no_scaling", "decode_keys_as_values", "decode_python_state",
+              "decode_position_wrong_axis", "decode_position_off_by_one",
+              "decode_scale_by_model_width", "decode_newest_twice", "decode_softmax_over_heads",
+              "decode_biases_dropped", "decode_output_projection_dropped",
+              "decode_context_mask_dropped", "decode_cache_values_first",
+              "decode_cache_wrong_axis", "decode_cache_heads_first")),
     Exercise("cached_greedy_decode", "11_kv_cache", "decoding", decoding.cached_greedy_decode,
              "check_cached_greedy_decode",
              ("greedy_not_fed_back", "greedy_start_included", "greedy_prefix_recomputed",
-              "greedy_encoder_per_step")),
+              "greedy_encoder_per_step", "greedy_ids_transposed", "greedy_one_token_short",
+              "greedy_cache_not_carried", "greedy_argmax_wrong_axis")),
 )

@@ -54,13 +54,43 @@ def _shifted(targets, keep, start_first):
     return (np.concatenate([start, kept] if start_first else [kept, start], axis=1), targets)
 
 
+def _rows_rolled(targets):
+    """The dates rolled by one (axis 0), then START written over the first column."""
+    decoder_inputs = np.roll(np.asarray(targets), 1, axis=0)  # (n, Tt)
+    decoder_inputs[:, 0] = START_ID
+    return decoder_inputs, np.asarray(targets)
+
+
 TEACHER_FORCING = {
     "no_shift": lambda targets: (np.asarray(targets), np.asarray(targets)),
     "shift_left": lambda targets: _shifted(targets, slice(1, None), start_first=False),
     "start_at_end": lambda targets: _shifted(targets, slice(None, -1), start_first=False),
     "targets_shifted": lambda targets: (ref.teacher_forcing(targets)[0],
                                         np.asarray(targets)[:, 1:]),
+    "shift_wrong_axis": _rows_rolled,
+    "start_missing": lambda targets: (np.asarray(targets)[:, :-1], np.asarray(targets)),
+    "last_not_dropped": lambda targets: _shifted(targets, slice(None), start_first=True),
 }
+
+
+def _decode_flat_argmax(model, source):
+    """Each step's id is the argmax of the whole (B, V) slice without an axis: one flat index
+    for every date."""
+    decoder_input = _decoder_start(source)
+    predicted = np.zeros_like(decoder_input)
+    for step in range(TARGET_LEN):
+        predicted[:, step] = np.asarray(model([source, decoder_input]))[:, step].argmax()
+        if step + 1 < TARGET_LEN:
+            decoder_input[:, step + 1] = predicted[:, step]
+    return predicted
+
+
+def _decode_one_step_short(model, source):
+    """``TARGET_LEN - 1`` steps: the last position keeps its initial 0."""
+    predicted = ref.greedy_decode(model, source)
+    predicted[:, -1] = 0
+    return predicted
+
 
 GREEDY_DECODE = {
     "no_feedback": _decode_without_feedback,
@@ -68,6 +98,8 @@ GREEDY_DECODE = {
     "start_kept": _decode_keeping_start,
     "fed_back_in_place": lambda model, source: _decode_feeding_back(model, source,
                                                                     in_place=True),
+    "argmax_without_axis": _decode_flat_argmax,
+    "one_step_short": _decode_one_step_short,
 }
 
 ALIGNMENT = {
@@ -75,12 +107,14 @@ ALIGNMENT = {
     "argmax_over_outputs": lambda weights: np.asarray(weights).mean(axis=1).argmax(axis=-2),
     "max_not_argmax": lambda weights: np.asarray(weights).mean(axis=1).max(axis=-1),
     "per_head_argmax": lambda weights: np.asarray(weights).argmax(axis=-1),
+    "mean_over_batch": lambda weights: np.asarray(weights).mean(axis=0).argmax(axis=-1),
+    "argmax_then_mean": lambda weights: np.asarray(weights).argmax(axis=-1).mean(axis=1),
 }
 
 
 GRADED = (
     Graded("teacher_forcing", ref.teacher_forcing, TEACHER_FORCING),
-    Graded("build_translator", translator.TranslatorForward, {},
+    Graded("build_translator", translator.TranslatorForward, translator.TRANSLATOR_VARIANTS,
            ("translator",),  # lesson 06's and lesson 11's own models
            "the `block` argument, PositionalEmbedding and a Dense layer"),
     Graded("greedy_decode", ref.greedy_decode, GREEDY_DECODE),

@@ -35,6 +35,12 @@ def _without_newest(scores):
     return ref.masked_softmax(scores, np.arange(length) < length - 1)  # (..., t+1)
 
 
+def _global_max_softmax(scores):
+    """A softmax that subtracts one max for the whole batch: rows far below it underflow."""
+    e = np.exp(scores - np.max(scores))  # (..., t+1)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 ATTEND_STEP = {
     "step_no_scaling": _attend_step_with(scores=ATTENTION_SCORES["no_scaling"]),
     "step_scale_by_length": _attend_step_with(scores=ATTENTION_SCORES["scale_by_tk"]),
@@ -45,6 +51,20 @@ ATTEND_STEP = {
     "step_unstable_softmax": _attend_step_with(weights=SOFTMAX["softmax_unstable"]),
     "step_query_axis_kept": lambda q_t, k_cache, v_cache: ref.attend_step(
         q_t, k_cache, v_cache)[..., None, :],
+    "step_scale_by_value_width": lambda q_t, k_cache, v_cache: ref.attend_step(
+        q_t * np.sqrt(q_t.shape[-1] / v_cache.shape[-1]), k_cache, v_cache),
+    "step_divide_by_dk": _attend_step_with(scores=ATTENTION_SCORES["divide_by_dk"]),
+    "step_multiply_by_sqrt_dk": _attend_step_with(scores=ATTENTION_SCORES["multiply_by_sqrt_dk"]),
+    "step_global_max": _attend_step_with(weights=_global_max_softmax),
+    "step_softmax_no_keepdims": _attend_step_with(weights=SOFTMAX["softmax_no_keepdims"]),
+    "step_weights_not_a_row": lambda q_t, k_cache, v_cache: ref.softmax(
+        ref.attention_scores(q_t[..., None, :], k_cache)[..., 0, :]) @ v_cache,
+    "step_keys_values_swapped": lambda q_t, k_cache, v_cache: ref.attend_step(q_t, v_cache,
+                                                                              k_cache),
+    "step_transpose_every_axis": lambda q_t, k_cache, v_cache: ref.softmax(
+        q_t @ k_cache.T / np.sqrt(q_t.shape[-1])) @ v_cache,
+    "step_weights_returned": lambda q_t, k_cache, v_cache: ref.softmax(
+        ref.attention_scores(q_t[..., None, :], k_cache)[..., 0, :]),
 }
 
 

@@ -137,19 +137,19 @@ class CachedDecoder:
         grown = []
 
         def self_attend(h):  # (B, 1, d) -> (B, 1, d)
-            q, k, v = (self.attention.heads(h, name) for name in ("query", "key", "value"))
+            q, k, v = (self.project(h, name) for name in ("query", "key", "value"))
             grown.append(self.append(cache, k, v))  # (2, B, t+1, H, d_k)
             keys, values = self.attended(cache, grown[0])  # (B, H, s, d_k) each
             if keys.shape[2] == 0:  # nothing to attend to: zero weights, a zero context
                 context_heads = np.zeros_like(q)  # (B, H, 1, d_k)
             else:
-                weights = softmax(self.scores(q, keys), axis=-1)  # (B, H, 1, s)
+                weights = self.softmax(self.scores(q, keys))  # (B, H, 1, s)
                 context_heads = weights @ values  # (B, H, 1, d_k)
-            return self.attention.output(self.attention.merge_heads(context_heads)), None
+            return self.output(self.attention.merge_heads(context_heads)), None
 
         x, _ = decoder.sublayer(x, "self_attention", self_attend)  # (B, 1, d)
         x, _ = decoder.sublayer(x, "cross_attention",
-                                lambda h: decoder.cross_attend(h, context, context_mask))
+                                lambda h: self.cross_attend(h, context, context_mask))
         y, _ = decoder.sublayer(x, "ff", lambda h: (decoder.feed_forward(h), None))
         return (y @ self.model.logits_kernel + self.model.logits_bias)[:, 0], grown[0]
 
@@ -157,6 +157,10 @@ class CachedDecoder:
     def position(self, cache):
         """The new token's position: the tokens already cached."""
         return cache.shape[2]
+
+    def project(self, h, name):
+        """The ``name`` projection of ``h (B, 1, d)``, split into heads: ``(B, H, 1, d_k)``."""
+        return self.attention.heads(h, name)
 
     def append(self, cache, k, v):
         """``(2, B, t+1, H, d_k)``: the cache with ``k, v (B, H, 1, d_k)`` appended."""
@@ -170,6 +174,19 @@ class CachedDecoder:
     def scores(self, q, keys):
         """``q (B, H, 1, d_k)``, ``keys (B, H, s, d_k)`` → ``(B, H, 1, s)``."""
         return q @ np.swapaxes(keys, -1, -2) / math.sqrt(q.shape[-1])
+
+    def softmax(self, scores):
+        """The weights over the attended positions, ``(B, H, 1, s)``."""
+        return softmax(scores, axis=-1)
+
+    def output(self, merged):
+        """The output projection of the merged heads, ``(B, 1, H·d_k)`` → ``(B, 1, d)``."""
+        return self.attention.output(merged)
+
+    def cross_attend(self, h, context, context_mask):
+        """The decoder block's cross-attention to the encoder's output: ``((B, 1, d), weights)``."""
+        return self.model.decoder.cross_attention_layer.forward(h, context,
+                                                                attention_mask=context_mask)
 
 
 class DecodeNewestMissing(CachedDecoder):
@@ -207,12 +224,82 @@ class DecodeKeysAsValues(CachedDecoder):
         return super().append(cache, k, k)
 
 
+class DecodePositionWrongAxis(CachedDecoder):
+    """The position read from the cache's batch axis, ``shape[1]``, not its length."""
+
+    def position(self, cache):
+        return cache.shape[1]
+
+
+class DecodePositionOffByOne(CachedDecoder):
+    """The token of step t embedded at position t + 1."""
+
+    def position(self, cache):
+        return cache.shape[2] + 1
+
+
+class DecodeScaleByModelWidth(CachedDecoder):
+    """Scores divided by √d_model, the width of all heads together, not √key_dim."""
+
+    def scores(self, q, keys):
+        return q @ np.swapaxes(keys, -1, -2) / math.sqrt(q.shape[1] * q.shape[-1])
+
+
+class DecodeNewestTwice(CachedDecoder):
+    """The new key and value appended to the grown cache once more before attending."""
+
+    def attended(self, old, new):
+        keys, values = super().attended(old, new)
+        return (np.concatenate([keys, keys[:, :, -1:]], axis=2),
+                np.concatenate([values, values[:, :, -1:]], axis=2))
+
+
+class DecodeSoftmaxOverHeads(CachedDecoder):
+    """The softmax over the heads' axis (1) instead of the cached positions."""
+
+    def softmax(self, scores):
+        return softmax(scores, axis=1)
+
+
+class DecodeBiasesDropped(CachedDecoder):
+    """The projections without their biases ``b_q, b_k, b_v`` and ``b_o``."""
+
+    def project(self, h, name):
+        kernel, _ = self.attention.params[name]
+        return self.attention.split_heads(self.attention.project(h, kernel, None))
+
+    def output(self, merged):
+        return merged @ self.attention.params["output"][0]
+
+
+class DecodeOutputProjectionDropped(CachedDecoder):
+    """The heads merged and returned without ``W_o`` and ``b_o``."""
+
+    def output(self, merged):
+        return merged
+
+
+class DecodeContextMaskDropped(CachedDecoder):
+    """The cross-attention called without ``attention_mask=context_mask``: pads attended to."""
+
+    def cross_attend(self, h, context, context_mask):
+        return super().cross_attend(h, context, None)
+
+
 DECODE_VARIANTS = {
     "decode_newest_missing": DecodeNewestMissing,
     "decode_position_fixed": DecodePositionFixed,
     "decode_cache_not_kept": DecodeCacheNotKept,
     "decode_no_scaling": DecodeNoScaling,
     "decode_keys_as_values": DecodeKeysAsValues,
+    "decode_position_wrong_axis": DecodePositionWrongAxis,
+    "decode_position_off_by_one": DecodePositionOffByOne,
+    "decode_scale_by_model_width": DecodeScaleByModelWidth,
+    "decode_newest_twice": DecodeNewestTwice,
+    "decode_softmax_over_heads": DecodeSoftmaxOverHeads,
+    "decode_biases_dropped": DecodeBiasesDropped,
+    "decode_output_projection_dropped": DecodeOutputProjectionDropped,
+    "decode_context_mask_dropped": DecodeContextMaskDropped,
 }
 
 
@@ -226,9 +313,23 @@ def _start_included(model: TranslatorForward, source, length):
     return start_and(model.greedy(source, length))
 
 
+def _cache_not_carried(model: TranslatorForward, source, length):
+    """Every step from an empty cache: each token attends to itself alone, at position 0."""
+    decoder = CachedDecoder(model)
+    context, context_mask = model.encode(source)
+    heads = decoder.attention.num_heads, decoder.attention.key_dim
+    token, chosen = np.full(len(source), START_ID), []
+    for _ in range(length):
+        empty = np.zeros((2, len(source), 0, *heads))  # (2, B, 0, H, d_k)
+        token = decoder.step(token, empty, context, context_mask)[0].argmax(axis=-1)  # (B,)
+        chosen.append(token)
+    return np.stack(chosen, axis=1)  # (B, length)
+
+
 GREEDY_VARIANTS = {
     "greedy_not_fed_back": _never_fed_back,
     "greedy_start_included": _start_included,
+    "greedy_cache_not_carried": _cache_not_carried,
 }
 
 

@@ -91,11 +91,15 @@ class TranslatorForward:
         """``(logits (B, Tt, V), cross-attention weights (B, H, Tt, Ts))``."""
         source, decoder_input = np.asarray(source), np.asarray(decoder_input)
         not_pad = (source != PAD_ID)[:, None, :]  # (B, 1, Ts)
-        context, _ = self.encoder.forward(self._embed("source", source), attention_mask=not_pad)
+        context = self.encode(self._embed("source", source), not_pad)  # (B, Ts, d)
         y, weights = self.decoder.forward(self._embed("target", decoder_input),
                                           self._normed("encoder", context),
                                           context_mask=not_pad, use_causal_mask=True)
         return self._normed("decoder", y) @ self.logits_kernel + self.logits_bias, weights
+
+    def encode(self, embedded, not_pad):
+        """The encoder block on the embedded source ``(B, Ts, d)``, its pads masked."""
+        return self.encoder.forward(embedded, attention_mask=not_pad)[0]  # (B, Ts, d)
 
     def loss(self, source, decoder_input) -> float:
         """The mean cross-entropy of the next characters, ``np.roll(decoder_input, -1)``."""
@@ -109,3 +113,33 @@ def cross_entropy(logits, targets) -> float:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return float(-np.take_along_axis(log_probs, targets[..., None], axis=-1).mean())
+
+
+# == known wrong translators: each overrides one step ==========================================
+class EncoderUnmasked(TranslatorForward):
+    """The encoder block called without the padding mask: its positions attend to pads."""
+
+    def encode(self, embedded, not_pad):
+        return self.encoder.forward(embedded)[0]
+
+
+class EncoderCausal(TranslatorForward):
+    """The encoder block called with ``use_causal_mask=True``: a source position cannot see
+    the characters after it."""
+
+    def encode(self, embedded, not_pad):
+        return self.encoder.forward(embedded, attention_mask=not_pad, use_causal_mask=True)[0]
+
+
+TRANSLATOR_VARIANTS = {
+    "encoder_padding_not_masked": EncoderUnmasked,
+    "encoder_causal": EncoderCausal,
+}
+
+
+def variant_logits(twin: TranslatorForward, source, decoder_input) -> dict:
+    """``{key: logits}`` of each known wrong translator on the weights ``twin`` holds."""
+    return {key: variant(twin.encoder, twin.decoder, twin.tables,
+                         (twin.logits_kernel, twin.logits_bias), twin.final_norms)
+            .forward(source, decoder_input)[0]
+            for key, variant in TRANSLATOR_VARIANTS.items()}

@@ -6,6 +6,8 @@ counts and how often the step was traced can only cost points.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from course_lib.cases.decoding import DecodeCase
@@ -46,28 +48,28 @@ def _check_decode_step(case, record: dict, received) -> None:
                           f"{record.get('type', '?')} of {record.get('n', 1)} part(s)")
     logits, cache = received
     model = decoding.TranslatorForward(case.weights, case.num_heads)
-
-    def variants() -> dict:
-        return {key: variant(model).run(case.source, case.tokens)[0]
-                for key, variant in decoding.DECODE_VARIANTS.items()}
-
     expected = model.logits(case.source, case.tokens)  # (B, T, V)
     if np.shape(logits) == expected.shape and not close(logits, expected, KERAS_RTOL,
                                                         KERAS_ATOL):
-        named = matching_misconception(logits, variants(), KERAS_RTOL, KERAS_ATOL)
+        named = matching_misconception(logits, _variant_logits(model, case), KERAS_RTOL,
+                                       KERAS_ATOL)
         if named is not None:
             raise _decoding_mistake("decode_step", named)
     compare_hidden(logits, expected, rtol=KERAS_RTOL, atol=KERAS_ATOL,
                    what=f"the logits of decode_step, step by step, on {_translator_text(case)}, "
                  "against the full causal pass")
     heads = (case.num_heads, case.d_model // case.num_heads)
-    if np.shape(cache) != (2, batch, steps, *heads):
+    layout = (2, batch, steps, *heads)
+    if np.shape(cache) != layout and np.shape(cache) == (2, batch, heads[0], steps, heads[1]):
+        raise _decoding_mistake("decode_step", "decode_cache_heads_first")
+    if np.shape(cache) != layout:
         raise CheckFailed(
             f"After {steps} steps on {batch} sources the cache should be (2, B, T, H, key_dim) = "
-            f"{(2, batch, steps, *heads)}: keys and values of every step so far. Received: "
-            f"{np.shape(cache)}")
-    compare_hidden(cache, decoding.CachedDecoder(model).run(case.source, case.tokens)[1],
-                   rtol=KERAS_RTOL, atol=KERAS_ATOL,
+            f"{layout}: keys and values of every step so far. Received: {np.shape(cache)}")
+    expected_cache = decoding.CachedDecoder(model).run(case.source, case.tokens)[1]
+    if close(cache, expected_cache[::-1], KERAS_RTOL, KERAS_ATOL):
+        raise _decoding_mistake("decode_step", "decode_cache_values_first")
+    compare_hidden(cache, expected_cache, rtol=KERAS_RTOL, atol=KERAS_ATOL,
                    what=f"the cache decode_step returned after {steps} steps (the keys at [0], the "
                  "values at [1], of every position), against the grader's own")
     traced = record.get("traced")
@@ -75,6 +77,38 @@ def _check_decode_step(case, record: dict, received) -> None:
         raise CheckFailed(f"decode_step was traced {text(traced, 20)} times by tf.function for "
                           f"{steps} steps; once for the empty cache and once for any length "
                           "should do: keep no Python state between steps.")
+
+
+def _variant_logits(model, case) -> dict:
+    """``{key: logits (B, T, V)}`` of each wrong decoder that runs on this case (one that
+    embeds a position beyond the table cannot)."""
+    logits = {}
+    with np.errstate(all="ignore"):
+        for key, variant in decoding.DECODE_VARIANTS.items():
+            try:
+                logits[key] = variant(model).run(case.source, case.tokens)[0]
+            except (ValueError, IndexError):
+                continue
+    return logits
+
+
+def _named_error(exercise: str, case, message: str) -> CheckFailed | None:
+    """The known mistake an error raised in the kernel shows, in the course's words: a position
+    beyond the table of ``max_length`` positions; at step 0, the new key and value concatenated
+    to the empty cache along another axis than its positions' (2), or in the layout
+    ``(2, B, H, 1, key_dim)``; a batch of next tokens that is not ``(n,)``."""
+    batch, heads = len(case.source), case.num_heads
+    key_dim = case.d_model // heads
+    if "GatherV2" in message and f"not in [0, {case.max_length})" in message:
+        return _decoding_mistake(exercise, "decode_position_off_by_one")
+    if f"[2,{batch},0,{heads},{key_dim}], [2,{batch},{heads},1,{key_dim}]" in message:
+        return _decoding_mistake(exercise, "decode_cache_heads_first")
+    if f"[2,{batch},0,{heads},{key_dim}], [2,{batch},1,{heads},{key_dim}]" in message:
+        return _decoding_mistake(exercise, "decode_cache_wrong_axis")
+    batches = {int(b) for b in re.findall(rf"\[2,(\d+),1,{heads},{key_dim}\]", message)}
+    if exercise == "cached_greedy_decode" and len(batches - {batch}) > 0:
+        return _decoding_mistake(exercise, "greedy_argmax_wrong_axis")
+    return None
 
 
 def _check_cached_greedy(case, record: dict, received) -> None:
@@ -85,6 +119,10 @@ def _check_cached_greedy(case, record: dict, received) -> None:
     model = decoding.TranslatorForward(case.weights, case.num_heads)
     ids = to_numpy(received, "The result of cached_greedy_decode")
     shape = (len(case.source), case.length)
+    if ids.shape == shape[::-1]:
+        raise _decoding_mistake("cached_greedy_decode", "greedy_ids_transposed")
+    if ids.shape == (shape[0], shape[1] - 1):
+        raise _decoding_mistake("cached_greedy_decode", "greedy_one_token_short")
     if ids.shape != shape or not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)):
         raise CheckFailed(f"cached_greedy_decode should return integer ids (n, length) = "
                           f"{shape}. Received: {ids.dtype} {ids.shape}")
@@ -126,6 +164,10 @@ def judge_decoding(exercise: str, parts: list[Part], data: ProbeData, credit: Pa
                 if record.get("status") == "error" and any(
                         words in text(record.get("message"), 1500) for words in TRACING_ERRORS):
                     raise _decoding_mistake(exercise, "decode_python_state")
+                if record.get("status") == "error":
+                    named = _named_error(exercise, case, text(record.get("message"), 1500))
+                    if named is not None:
+                        raise named
                 received = received_result(data, slot, exercise, _call_text(exercise, case))
                 if case.tokens is not None:
                     _check_decode_step(case, record, received)

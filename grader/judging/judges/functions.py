@@ -70,10 +70,39 @@ def _judge_call(exercise: str, call: Call, slot: Slot, data: ProbeData) -> None:
                           f"{text(record.get('type'), 80)}: it matches {DESCRIPTIONS[named]}.",
                           named)
     received = _received(exercise, data, slot, call)
-    compare_hidden(received, graded.answer(*args, **kwargs),
-                   what=describe_hidden_call(exercise, call.args, kwargs),
+    expected = graded.answer(*args, **kwargs)
+    what = describe_hidden_call(exercise, call.args, kwargs)
+    if isinstance(received, tuple) and not isinstance(expected, tuple) \
+            and "tuple_returned" in EXERCISES[exercise].mistakes:
+        raise CheckFailed(f"{what} returned {len(received)} arrays: it matches "
+                          f"{DESCRIPTIONS['tuple_returned']}.", "tuple_returned")
+    compare_hidden(received, expected, what=what,
                    misconceptions=wrong_outputs(graded.variants, *args, **kwargs),
                    **EXERCISES[exercise].compare)
+    check_dtypes(exercise, received, expected, what)
+
+
+#: The dtype rules an exercise opts into by listing their mistake: ``{key: holds(received dtype,
+#: the answer key's dtype)}``, for each array returned.
+DTYPE_RULES = {
+    "float32_result": lambda got, want: want != np.float64
+    or not np.issubdtype(got, np.floating) or got == np.float64,
+    "dtype_changed": lambda got, want: got == want,
+    "ids_not_integers": lambda got, want: np.issubdtype(got, np.integer),
+}
+
+
+def check_dtypes(exercise: str, received, expected, what: str) -> None:
+    """The dtypes the exercise's text promises (:data:`DTYPE_RULES`), once the values are
+    right."""
+    rules = [key for key in EXERCISES[exercise].mistakes if key in DTYPE_RULES]
+    pairs = zip(received, expected, strict=True) if isinstance(expected, tuple) \
+        else [(received, expected)]
+    for got, want in pairs:
+        got, want = np.asarray(got).dtype, np.asarray(want).dtype
+        for key in rules:
+            if not DTYPE_RULES[key](got, want):
+                raise CheckFailed(f"{what} returned {got}: it matches {DESCRIPTIONS[key]}.", key)
 
 
 def judge_function(exercise: str, parts: list[Part], data: ProbeData, credit: PartialCredit,

@@ -18,7 +18,7 @@ from grader.judging.judges.scoring import judging, scored_parts
 from grader.judging.probe_data import ProbeData, array, received_result
 from grader.reference import numpy_block
 from grader.reference.numeric_gradients import directional_derivatives, wrong_gradients
-from grader.reference.translator import TranslatorForward
+from grader.reference.translator import TranslatorForward, variant_logits
 
 
 def _translator_mistake(key: str) -> CheckFailed:
@@ -88,6 +88,9 @@ def _block_twin(settings, weights, config: dict, cross: bool):
             cross_attention=cross, norm_first=settings["norm_first"],
             epsilon=settings["epsilon"])
     except (ValueError, IndexError):
+        if np.shape(weights[0]) == (np.shape(weights[0])[0], config["num_heads"],
+                                    config["num_heads"] * config["key_dim"]):
+            raise _translator_mistake("key_dim_not_divided") from None
         raise CheckFailed(
             f"the {'decoder' if cross else 'encoder'} block holds weights of other shapes than "
             f"a block(num_heads={config['num_heads']}, key_dim={config['key_dim']}, ...) of "
@@ -117,6 +120,8 @@ def translator_twins(case, record: dict, weights: list) -> list[TranslatorForwar
              (V, d): "target token", (TARGET_LEN, d): "target positions", (d, V): "kernel",
              (V,): "bias"}
     found = {roles.get(tuple(w.shape)): w for w in others}
+    if set(found) == set(roles.values()) - {"source positions", "target positions"}:
+        raise _translator_mistake("positions_missing")
     if len(others) != len(roles) or set(found) != set(roles.values()) or len(norms) > 2:
         held = ", ".join(str(tuple(w.shape)) for w in others)
         raise CheckFailed(
@@ -160,6 +165,7 @@ def _check_same_model(case, record: dict, data: ProbeData, slot: Slot, received:
     what = ("the model's logits, against the lesson's diagram computed by the grader on the "
             "weights your model holds")
     compare_hidden(received[0], logits, what=what, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+                   misconceptions=variant_logits(twin, source, decoder_input),
                    hint="Follow the diagram: both blocks on the path from the inputs to the "
                         "logits, the encoder's output as the decoder block's context, the masks "
                         "by keyword.")
@@ -185,7 +191,8 @@ def _check_training_step(case, record: dict, data: ProbeData, slot: Slot,
     twin = _matching_twin(twins, source, decoder_input, received[0])
     compare_hidden(received[0], twin.forward(source, decoder_input)[0], rtol=KERAS_RTOL,
                    atol=KERAS_ATOL, what="the model's logits, against the lesson's diagram "
-                   "computed by the grader on the weights your model holds")
+                   "computed by the grader on the weights your model holds",
+                   misconceptions=variant_logits(twin, source, decoder_input))
 
     def loss(arrays):
         return translator_twins(case, record, arrays)[twins.index(twin)].loss(source,
