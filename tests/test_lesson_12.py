@@ -276,7 +276,12 @@ def test_lesson_11s_step_runs_the_model_block_after_block_and_a_wrong_one_is_rep
         return translator.encode(token)  # a language model has no source to encode
 
     assert lm.checked_step(ref.decode_step, doubled, model, ids)[0] is ref.decode_step
-    for wrong, said in ((doubled, "differ from the full pass's"), (broken, "does not run")):
+    def not_a_number(*args):
+        logits, cache = ref.decode_step(*args)
+        return logits * np.nan, cache
+
+    for wrong, said in ((doubled, "differ from the full pass's"), (broken, "does not run"),
+                        (not_a_number, "by nan")):
         step, gap = lm.checked_step(wrong, ref.decode_step, model, ids)
         assert step is ref.decode_step and gap < 1e-5
         assert said in capsys.readouterr().out
