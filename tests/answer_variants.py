@@ -986,6 +986,27 @@ def blockwise_all_values(q, k, v, block_size, mask=None):
     return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
 
 
+def blockwise_divided_each_block(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        s = q @ np.swapaxes(k[..., start:start + block_size, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:start + block_size], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:start + block_size, :]
+        out = np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+        m = m_new
+    return out
+
+
 # 05 sinusoidal_encoding -----------------------------------------------------------------------
 
 
@@ -1599,6 +1620,33 @@ def backward_overflowing(q, k, v, d_out, mask=None):
     return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
 
 
+def backward_mask_on_ds(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    a = e / e.sum(axis=-1, keepdims=True)  # forward weights unmasked
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    if mask is not None:
+        ds = ds * mask
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_dv_times_scale(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return (ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale,
+            np.swapaxes(a, -1, -2) @ d_out * scale)
+
+
 # 10 nadaraya_watson ----------------------------------------------------------------------------
 
 
@@ -2151,6 +2199,8 @@ VARIANTS = {
             (backward_in_computing_order, "grad_returns_wrong_order"),
             (backward_weights_unscaled, "grad_weights_unscaled"),
             (backward_overflowing, "softmax_unstable"),
+            (backward_dv_times_scale, "grad_dv_scaled"),
+            (backward_mask_on_ds, "grad_mask_on_ds"),
         ],
     },
     "nadaraya_watson": {
@@ -2245,6 +2295,7 @@ VARIANTS = {
             (blockwise_mask_ignored, "mask_ignored"),
             (blockwise_dot_t, "transpose_reverses_batch"),
             (blockwise_all_values, "blockwise_values_not_sliced"),
+            (blockwise_divided_each_block, "blockwise_divided_every_block"),
         ],
     },
     **LANGUAGE_MODEL,

@@ -89,7 +89,8 @@ EXERCISES = (
               "grad_scale_multiplied", "grad_scaled_twice", "grad_weights_unscaled",
               "grad_dv_from_scores", "grad_dq_k_transposed", "grad_da_v_not_transposed",
               "grad_q_k_swapped", "grad_returns_wrong_order", "mask_large_negative",
-              "transpose_reverses_batch", "softmax_unstable"), attention_backward_fixture,
+              "transpose_reverses_batch", "softmax_unstable", "grad_dv_scaled",
+              "grad_mask_on_ds"), attention_backward_fixture,
              compare={
                  "hint": "dv = Aᵀ dO; dA = dO vᵀ; dS = A ⊙ (dA − rowsum(dA ⊙ A)); dq = dS k/√d_k; "
                  "dk = dSᵀ q/√d_k, with A the masked softmax of the forward pass.",

@@ -64,4 +64,8 @@ DESCRIPTIONS = {
         "every value multiplied with one block's weights: a block of keys takes its own "
         "values, probs @ v[..., start:stop, :]"
     ),
+    "blockwise_divided_every_block": (
+        "the running output divided by ℓ in every block, then rescaled and added to as if it "
+        "were not: keep o unnormalised through the loop and divide by ℓ once, at the end"
+    ),
 }

@@ -80,4 +80,12 @@ DESCRIPTIONS = {
         "(dv, dk, dq), the gradients in the wrong order: return (dq, dk, dv), in the order "
         "of the inputs q, k, v"
     ),
+    "grad_dv_scaled": (
+        "dv multiplied by 1/√d_k too: the scale is in the scores, so only dq and dk carry it; "
+        "dv = Aᵀ dO"
+    ),
+    "grad_mask_on_ds": (
+        "the mask applied to dS instead of the weights: recompute the forward pass's masked "
+        "weights, A = masked softmax, so that dv, dA and dS all see the mask"
+    ),
 }

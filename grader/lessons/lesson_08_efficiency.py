@@ -38,6 +38,7 @@ def _online_attention(
     transpose_with="swapaxes",
     mask_use="keys",
     values="block",
+    divide_each_block=False,
 ):
     """Blockwise attention with switches, each of which turns one step off or does it another
     way; with the defaults, it is right. The mask is broadcast to the scores' shape first,
@@ -76,7 +77,10 @@ def _online_attention(
         output = (factor if rescale_output else 1.0) * output + probs @ block_values
         if update_max:
             running_max = new_max
-    if not final_division:
+        if divide_each_block:  # o normalised, then rescaled and added to as if it were not
+            output = np.divide(output, running_sum, out=np.zeros_like(output),
+                               where=running_sum > 0)
+    if not final_division or divide_each_block:
         return output
     if not guard_final_division:
         return output / running_sum
@@ -128,6 +132,7 @@ BLOCKWISE_ATTENTION = {
     "mask_ignored": _with(mask_use="ignored"),
     "transpose_reverses_batch": _with(transpose_with=".T"),
     "blockwise_values_not_sliced": _with(values="all"),
+    "blockwise_divided_every_block": _with(divide_each_block=True),
 }
 
 

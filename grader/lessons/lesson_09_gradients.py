@@ -21,7 +21,7 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
               dv_transposed=True, dv_from="weights", scores_as_dq=False, dq_k_transposed=False,
               da_v_transposed=True, transpose_with="swapaxes", swap_q_k=False,
               mask_in_backward=True, guard_rows=True, masked_score=-np.inf,
-              order=("dq", "dk", "dv"), stable=True):
+              order=("dq", "dk", "dv"), stable=True, scale_dv=False, mask_on_ds=False):
     """The backward pass of attention with one switch turned off or done another way: the
     mistake it names. ``rowsum``: ``"weighted"`` (rowsum(dA ⊙ A)), ``"plain"`` (rowsum(dA)),
     ``"outside"`` (A ⊙ dA − rowsum(dA ⊙ A)) or ``"none"``."""
@@ -42,9 +42,11 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
     elif mask is not None and mask_in_backward and masked_score != -np.inf:
         weights = ref.softmax(np.where(mask, scores, masked_score))  # (..., Tq, Tk)
     else:
-        weights = ref.masked_softmax(scores, mask if mask_in_backward else None)
+        weights = ref.masked_softmax(scores, None if mask_on_ds or not mask_in_backward else mask)
     source = weights if dv_from == "weights" else scores
     d_v = (t(source) if dv_transposed else source) @ d_out  # (..., Tk, d_v)
+    if scale_dv:
+        d_v = d_v * factor
     d_weights = d_out @ (t(v) if da_v_transposed else v)  # (..., Tq, Tk)
     products = d_weights * weights if rowsum in ("weighted", "outside") else d_weights
     row_dot = np.sum(products, axis=rowsum_axis, keepdims=rowsum_keepdims)
@@ -54,6 +56,8 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
         d_scores = weights * d_weights - row_dot  # (..., Tq, Tk)
     else:
         d_scores = weights * (d_weights - row_dot)  # (..., Tq, Tk)
+    if mask_on_ds and mask is not None:  # the weights unmasked, their gradient masked
+        d_scores = d_scores * mask
     first, second = (q, k) if swap_q_k else (k, q)
     d_q = d_scores if scores_as_dq else d_scores @ (
         t(first) if dq_k_transposed else first) * factor
@@ -89,6 +93,8 @@ ATTENTION_BACKWARD = {
     "mask_large_negative": _backward_with(masked_score=-1e9),
     "transpose_reverses_batch": _backward_with(transpose_with=".T"),
     "softmax_unstable": _backward_with(stable=False),
+    "grad_dv_scaled": _backward_with(scale_dv=True),
+    "grad_mask_on_ds": _backward_with(mask_on_ds=True),
 }
 
 
