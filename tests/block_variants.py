@@ -298,7 +298,7 @@ def _call(self, x, context, attention_mask, context_mask, use_causal_mask,
         context_mask = ops.logical_not(context_mask)
     if flaw == "masks_swapped":
         attention_mask, context_mask = context_mask, attention_mask
-    causal = use_causal_mask and flaw != "causal_ignored"
+    causal = (use_causal_mask or flaw == "always_causal") and flaw != "causal_ignored"
     self_mask = None if flaw == "masks_not_combined" and causal else attention_mask
     cross_mask = None if flaw == "context_mask_ignored" else context_mask
     queries_from_context = flaw == "query_from_context"
@@ -321,7 +321,7 @@ def _call(self, x, context, attention_mask, context_mask, use_causal_mask,
         return (ops.relu(out) if flaw == "relu_after_output" else out), None
 
     sublayers = [(self.self_attention_norm, self_attend)]
-    if self.cross_attention:
+    if self.cross_attention and flaw != "cross_skipped":
         cross = (self.cross_attention_norm, cross_attend)
         sublayers = [cross, *sublayers] if flaw == "cross_first" else [*sublayers, cross]
     ff = (self.ff_norm, feed_forward)
@@ -511,6 +511,20 @@ def call_ff_output_missing(self, x, context=None, attention_mask=None, context_m
                  return_attention_scores, "ff_output_missing")
 
 
+def call_always_causal(self, x, context=None, attention_mask=None, context_mask=None,
+                       use_causal_mask=False, return_attention_scores=False):
+    """Wrong: use_causal_mask=True in the self-attention, always."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "always_causal")
+
+
+def call_cross_skipped(self, x, context=None, attention_mask=None, context_mask=None,
+                       use_causal_mask=False, return_attention_scores=False):
+    """Wrong: the cross-attention never called."""
+    return _call(self, x, context, attention_mask, context_mask, use_causal_mask,
+                 return_attention_scores, "cross_skipped")
+
+
 class SkeletonBlock(OwnAttentionBlock):
     """The skeleton's sublayers (Keras's attention) and the call of :class:`OwnAttentionBlock`;
     each wrong answer below changes one of the skeleton's settings."""
@@ -625,6 +639,8 @@ WRONG = [
     (call_ff_no_residual, "block_ff_no_residual"),
     (call_norm_inside_residual, "block_norm_inside_residual"),
     (call_ff_output_missing, "block_ff_output_missing"),
+    (call_always_causal, "block_always_causal"),
+    (call_cross_skipped, "block_cross_attention_skipped"),
     (GeluBlock, "block_gelu"),
     (FourTimesWiderBlock, "block_ff_dim_unused"),
     (PositionalHeadsBlock, "block_heads_key_dim_swapped"),

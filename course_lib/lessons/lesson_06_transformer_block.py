@@ -24,5 +24,6 @@ EXERCISES = (
               "block_context_mask_inverted", "block_masks_swapped", "block_cross_keys_from_x",
               "block_cross_query_from_context", "block_heads_key_dim_swapped",
               "block_ff_dim_unused", "block_random_at_inference", "block_ff_no_residual",
-              "block_norm_inside_residual", "block_ff_output_missing")),
+              "block_norm_inside_residual", "block_ff_output_missing", "block_always_causal",
+              "block_cross_attention_skipped")),
 )

@@ -53,8 +53,18 @@ DESCRIPTIONS = {
         "LayerNorm outside them)"
     ),
     "block_norm_shared": (
-        "one LayerNorm for several sublayers: each sublayer has its own, self_attention_norm, "
-        "cross_attention_norm and ff_norm, each with its own γ and β"
+        "a LayerNorm shared between sublayers or left out: each sublayer has its own, "
+        "self_attention_norm, cross_attention_norm and ff_norm, each with its own γ and β and "
+        "each used once"
+    ),
+    "block_always_causal": (
+        "a self-attention that is always causal: pass use_causal_mask=use_causal_mask, so that "
+        "an encoder block (use_causal_mask=False) sees every position"
+    ),
+    "block_cross_attention_skipped": (
+        "a block with cross_attention=True that never attends to the context: after the "
+        "self-attention, x ← x + Cross(LN(x)) (pre-LN) or LN(x + Cross(x)) (post-LN), with "
+        "cross_attention_layer and cross_attention_norm"
     ),
     "block_epsilon_fixed": (
         "LayerNorms whose epsilon is fixed, whatever the block's epsilon says: pass "

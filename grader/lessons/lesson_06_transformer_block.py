@@ -195,6 +195,13 @@ class BlockCausalIgnored(TransformerBlockForward):
         return super().self_attend(h, masks._replace(causal=False))
 
 
+class BlockAlwaysCausal(TransformerBlockForward):
+    """A self-attention that is causal whatever ``use_causal_mask`` says."""
+
+    def self_attend(self, h, masks):
+        return super().self_attend(h, masks._replace(causal=True))
+
+
 class BlockMasksNotCombined(TransformerBlockForward):
     """``attention_mask`` dropped whenever the self-attention is causal: the padding mask and
     the causal mask not both applied."""
@@ -299,6 +306,7 @@ BLOCK_VARIANTS: dict[str, type[TransformerBlockForward]] = {
     "block_mask_ignored": BlockMaskIgnored,
     "block_mask_inverted": BlockMaskInverted,
     "block_causal_ignored": BlockCausalIgnored,
+    "block_always_causal": BlockAlwaysCausal,
     "block_cross_attention_causal": BlockCrossAttentionCausal,
     "block_context_mask_ignored": BlockContextMaskIgnored,
     "block_context_mask_inverted": BlockContextMaskInverted,

@@ -62,8 +62,9 @@ def _block_call(case: BlockCase, options: dict, received, explaining: str | None
 
 def shape_mistake(case: BlockCase, held: list[tuple] | None) -> str | None:
     """The key of the mistake that gives a block of ``case`` the weights' shapes ``held``, if
-    it is a known one: keys and values of the cross-attention from ``x``, ``ff_dim`` unused,
-    ``num_heads`` and ``key_dim`` swapped, or LayerNorms shared (the unused ones hold none)."""
+    it is a known one: keys and values of the cross-attention from ``x``, the cross-attention
+    never called, ``num_heads`` and ``key_dim`` swapped, ``ff_dim`` unused, or a LayerNorm
+    shared or left out (an unused sublayer is never built and holds no weights)."""
     config, d_model = case.config, case.x.shape[-1]
     d_context = None if case.context is None else case.context.shape[-1]
     expected = block_weight_shapes(config, d_model, d_context)
@@ -71,6 +72,9 @@ def shape_mistake(case: BlockCase, held: list[tuple] | None) -> str | None:
         return None
     if case.context is not None and held == block_weight_shapes(config, d_model, d_model):
         return "block_cross_keys_from_x"
+    if case.context is not None and held == block_weight_shapes(
+            {**config, "cross_attention": False}, d_model):
+        return "block_cross_attention_skipped"
     swapped = {**config, "num_heads": config["key_dim"], "key_dim": config["num_heads"]}
     if held == block_weight_shapes(swapped, d_model, d_context):
         return "block_heads_key_dim_swapped"
