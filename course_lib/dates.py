@@ -1,7 +1,8 @@
 """Human-written dates and their ISO form: the translation task of lesson 07.
 
 A "source sentence" is a date as people write it ("3rd of May 1979", "May 3, 79",
-"03/05/1979", "Thursday 3 May 1979"…); its "translation" is the ISO date ``1979-05-03``.
+"03/05/1979", "Thursday 3 May 1979", "1979年5月3日"…); its "translation" is the ISO date
+``1979-05-03``.
 Everything is generated here, character by character, from seeded random numbers: nothing is
 downloaded, and the same seed gives the same data on every machine.
 
@@ -30,6 +31,7 @@ PAD, START = "<pad>", "<start>"
 SOURCE_VOCAB: tuple[str, ...] = (
     PAD, " ", ",", ".", "/", "-", *"0123456789",
     *"abcdefghijklmnopqrstuvwxyz", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    *"年月日",  # year, month, day: the Chinese date 1979年5月3日
 )
 TARGET_VOCAB: tuple[str, ...] = (START, *"0123456789", "-")
 PAD_ID = SOURCE_VOCAB.index(PAD)
@@ -75,6 +77,7 @@ FORMATS = {
     "wkd, day mon yy": lambda d: f"{_weekday(d)[:3]}, {d.day} {_month_short(d)} {d.year % 100:02d}",
     "day month year, lower case": lambda d: f"{d.day} {_month(d)} {d.year}".lower(),
     "MON day year, upper case": lambda d: f"{_month_short(d)} {d.day} {d.year}".upper(),
+    "Chinese yyyy年m月d日": lambda d: f"{d.year}年{d.month}月{d.day}日",
 }
 
 
