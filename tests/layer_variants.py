@@ -160,6 +160,21 @@ def combine_masks_causal_wins(attention_mask, use_causal_mask, t_q, t_k):
     return attention_mask
 
 
+def combine_masks_end(attention_mask, use_causal_mask, t_q, t_k):
+    """Wrong: the triangle aligned to the last key, tril with k = t_k - t_q."""
+    if not use_causal_mask:
+        return attention_mask
+    causal = ops.cast(ops.tril(ops.ones((t_q, t_k)), t_k - t_q), "bool")
+    return causal if attention_mask is None else ops.logical_and(attention_mask, causal)
+
+
+def masked_softmax_multiplied(scores, mask=None):
+    """Wrong: the mask multiplied into the scores."""
+    if mask is not None:
+        scores = scores * ops.cast(mask, scores.dtype)
+    return ops.softmax(scores, axis=-1)
+
+
 def masked_softmax_large_negative(scores, mask=None):
     """Wrong: -1e9 and nothing more (a fully masked row comes out uniform)."""
     if mask is not None:
@@ -352,6 +367,18 @@ def attention_layer_causal_wins(self, query, value, key=None, attention_mask=Non
                         return_attention_scores, combine=combine_masks_causal_wins)
 
 
+def attention_layer_causal_end(self, query, value, key=None, attention_mask=None,
+                               return_attention_scores=False, use_causal_mask=False):
+    return _single_head(self, query, value, key, attention_mask, use_causal_mask,
+                        return_attention_scores, combine=combine_masks_end)
+
+
+def attention_layer_mask_multiplied(self, query, value, key=None, attention_mask=None,
+                                    return_attention_scores=False, use_causal_mask=False):
+    return _single_head(self, query, value, key, attention_mask, use_causal_mask,
+                        return_attention_scores, softmax=masked_softmax_multiplied)
+
+
 def attention_layer_uniform_rows(self, query, value, key=None, attention_mask=None,
                                  return_attention_scores=False, use_causal_mask=False):
     return _single_head(self, query, value, key, attention_mask, use_causal_mask,
@@ -517,6 +544,8 @@ ATTENTION_LAYER = {
         (attention_layer_causal_upper, "causal_upper"),
         (attention_layer_masks_or, "layer_masks_combined_with_or"),
         (attention_layer_causal_wins, "layer_causal_replaces_mask"),
+        (attention_layer_causal_end, "layer_causal_aligned_to_the_end"),
+        (attention_layer_mask_multiplied, "layer_mask_multiplied"),
         (attention_layer_uniform_rows, "layer_fully_masked_uniform"),
         (attention_layer_nan_rows, "layer_fully_masked_nan"),
         (attention_layer_mask_ignored, "layer_mask_ignored"),
@@ -538,5 +567,6 @@ ATTENTION_LAYER = {
 
 #: helpers some answers call, pasted above them (in this order: a helper may use those before it)
 LAYER_HELPERS = (combine_masks_strict, combine_masks_one_ahead, combine_masks_upper,
-                 combine_masks_or, combine_masks_causal_wins, masked_softmax_large_negative,
+                 combine_masks_or, combine_masks_causal_wins, combine_masks_end,
+                 masked_softmax_multiplied, masked_softmax_large_negative,
                  masked_softmax_minus_inf, _qkv, _single_head)

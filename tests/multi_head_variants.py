@@ -389,6 +389,35 @@ def multi_head_scaled_after_softmax(self, query, value, key=None, attention_mask
     return (output, weights) if return_attention_scores else output
 
 
+def multi_head_scale_by_value_dim(self, query, value, key=None, attention_mask=None,
+                                  return_attention_scores=False, use_causal_mask=False):
+    """Wrong: √value_dim."""
+    q, k, v = _heads(self, query, value, key)
+    scores = ops.matmul(q, ops.swapaxes(k, -1, -2)) / math.sqrt(self.value_dim)
+    mask = combine_masks(attention_mask, use_causal_mask, ops.shape(q)[2], ops.shape(k)[2])
+    weights = masked_softmax(scores, None if mask is None else ops.expand_dims(mask, -3))
+    output = _merge(self, ops.matmul(weights, v))
+    return (output, weights) if return_attention_scores else output
+
+
+def multi_head_weights_heads_last(self, query, value, key=None, attention_mask=None,
+                                  return_attention_scores=False, use_causal_mask=False):
+    """Wrong: einsums on (B, T, H, d), the weights returned in their (B, Tq, H, Tk) layout."""
+    key = value if key is None else key
+    q = ops.einsum("btd,dhk->bthk", query, self.query_kernel)
+    k = ops.einsum("btd,dhk->bthk", key, self.key_kernel)
+    v = ops.einsum("btd,dhk->bthk", value, self.value_kernel)
+    if self.use_bias:
+        q, k, v = q + self.query_bias, k + self.key_bias, v + self.value_bias
+    scores = ops.einsum("bqhk,bshk->bqhs", q, k) / math.sqrt(self.key_dim)
+    mask = combine_masks(attention_mask, use_causal_mask, ops.shape(q)[1], ops.shape(k)[1])
+    weights = masked_softmax(scores, None if mask is None else ops.expand_dims(mask, 2))
+    output = ops.einsum("bqhs,bshv,hvd->bqd", weights, v, self.output_kernel)
+    if self.use_bias:
+        output = output + self.output_bias
+    return (output, weights) if return_attention_scores else output
+
+
 def multi_head_weights_averaged(self, query, value, key=None, attention_mask=None,
                                 return_attention_scores=False, use_causal_mask=False):
     """Wrong: PyTorch's default, the weights averaged over the heads."""
@@ -531,6 +560,8 @@ MULTI_HEAD_ATTENTION = {
         (multi_head_scale_by_input_dim, "layer_scale_by_input_dim"),
         (multi_head_scaled_after_softmax, "layer_scaled_after_softmax"),
         (multi_head_weights_averaged, "layer_weights_averaged_over_heads"),
+        (multi_head_weights_heads_last, "layer_weights_heads_last"),
+        (multi_head_scale_by_value_dim, "layer_scale_by_value_dim"),
         (multi_head_scores_returned, "layer_scores_as_weights"),
         (multi_head_values_not_projected, "layer_values_not_projected"),
         (multi_head_inverted_mask, "layer_mask_inverted"),

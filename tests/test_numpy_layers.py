@@ -242,14 +242,16 @@ def test_every_variant_is_exposed_by_a_standard_case(layer_name):
 
 # Cases on which a variant's mistake cannot show, so that it must give the right answer there.
 _CAUSAL = {"layer_causal_ignored", "causal_strict", "layer_causal_one_ahead", "causal_upper",
-           "layer_causal_replaces_mask", "layer_masks_combined_with_or"}
+           "layer_causal_aligned_to_the_end", "layer_causal_replaces_mask",
+           "layer_masks_combined_with_or"}
 _MASKED = {"layer_mask_ignored", "layer_mask_inverted", "layer_mask_after_softmax",
-           "layer_fully_masked_uniform", "layer_fully_masked_nan", "layer_mask_broadcast"}
+           "layer_mask_multiplied", "layer_fully_masked_uniform", "layer_fully_masked_nan",
+           "layer_mask_broadcast"}
 HARMLESS = {
     "no mask": _CAUSAL | _MASKED | {"layer_key_from_query"},
     "attention_mask": _CAUSAL | {"layer_fully_masked_uniform", "layer_fully_masked_nan",
                                  "layer_key_from_query"},
-    "use_causal_mask": _MASKED - {"layer_mask_after_softmax"} | {
+    "use_causal_mask": _MASKED - {"layer_mask_after_softmax", "layer_mask_multiplied"} | {
         "layer_causal_replaces_mask", "layer_masks_combined_with_or"},
 }
 

@@ -313,7 +313,7 @@ def multi_head_attention(rng) -> list[Part]:
             rng, layer, {"num_heads": 2, "key_dim": 6, "value_dim": 3, "use_bias": False},
             (3, 4, 2, 5, 7, None), extras=("weight_shapes",))], 2),
         *_mask_parts(rng, layer, {"num_heads": 2, "key_dim": 3, "value_dim": 4},
-                     (2, 5, 6, 4, 7, 5), (2.5, 1.25, 1.25, 2)),
+                     (2, 5, 7, 4, 7, 5), (2.5, 1.25, 1.25, 2)),
         Part("get_config() and from_config()", [_layer_case(
             rng, layer, {"num_heads": 2, "key_dim": 3, "value_dim": 4, "use_bias": True},
             (2, 3, 4, 5, 6, 7), calls=[], extras=("config",))], 2),

@@ -125,7 +125,8 @@ def check_layer_options(answer: Answer, layer, twin, query, value, head_axis: bo
     causal = answer.call(layer, query, value, use_causal_mask=True)
     ones = np.ones((batch, t_q, t_k), dtype=bool)  # (B, Tq, Tk)
     shifted = {"causal_strict": np.tril(ones, -1), "layer_causal_one_ahead": np.tril(ones, 1),
-               "causal_upper": np.triu(ones)}
+               "causal_upper": np.triu(ones),
+               "layer_causal_aligned_to_the_end": np.tril(ones, t_k - t_q)}
     compare_keras(causal, twin_outputs(twin, query, value, use_causal_mask=True)[0],
                   what=f"the output of {name} with use_causal_mask=True", misconceptions=lambda: {
                       DESCRIPTIONS["layer_causal_ignored"]: plain, **{
@@ -183,9 +184,13 @@ def check_multi_head_attention(MultiHeadAttention) -> None:  # noqa: N803 — th
 
         out, weights = answer.call(layer, query, value, key, scores=True)
         check_projections_used(answer, layer, query, value, key, out)
-        if weights.shape == (2, 4, 6):
-            raise mistake(f"the weight matrix of {name}, of shape (B, Tq, Tk) = (2, 4, 6)",
-                          "layer_weights_averaged_over_heads")
+        for shape, layout, wrong_layout in (((2, 4, 6), "(B, Tq, Tk)",
+                                             "layer_weights_averaged_over_heads"),
+                                            ((2, 4, 2, 6), "(B, Tq, H, Tk)",
+                                             "layer_weights_heads_last")):
+            if weights.shape == shape:
+                raise mistake(f"the weight matrix of {name}, of shape {layout} = {shape}",
+                              wrong_layout)
         if out.shape != (2, 4, 7) or weights.shape != (2, 2, 4, 6):
             raise CheckFailed(
                 f"{name}(**{config}) on query (2, 4, 7), value (2, 6, 5) should return an output "
@@ -200,6 +205,7 @@ def check_multi_head_attention(MultiHeadAttention) -> None:  # noqa: N803 — th
             "layer_no_scaling": math.sqrt(config["key_dim"]),
             "layer_scale_by_model_dim": 1 / math.sqrt(config["num_heads"]),
             "layer_scale_by_input_dim": math.sqrt(config["key_dim"] / query.shape[-1]),
+            "layer_scale_by_value_dim": math.sqrt(config["key_dim"] / config["value_dim"]),
         }
         compare_keras(out, expected, what=f"the output of {name}", misconceptions=lambda: {
             **{DESCRIPTIONS[key_]: twin_outputs(

@@ -18,8 +18,9 @@ SHARED_MISTAKES = (
     "layer_scores_as_weights", "layer_causal_replaces_mask", "layer_masks_combined_with_or",
     "layer_mask_ignored", "layer_mask_inverted", "layer_mask_after_softmax",
     "layer_causal_ignored", "causal_strict", "layer_causal_one_ahead", "causal_upper",
-    "layer_fully_masked_uniform", "layer_fully_masked_nan", "layer_key_from_query",
-    "layer_biases_ignored", "layer_no_output_projection",
+    "layer_causal_aligned_to_the_end", "layer_mask_multiplied", "layer_fully_masked_uniform",
+    "layer_fully_masked_nan", "layer_key_from_query", "layer_biases_ignored",
+    "layer_no_output_projection",
 )
 #: The mistakes the probe names when a layer fails or misbehaves (an error explained, a result
 #: that ignores return_attention_scores or changes between two calls, an incomplete config:
@@ -33,7 +34,7 @@ PROBE_MISTAKES = (
 MULTI_HEAD_MISTAKES = (
     "layer_scale_by_model_dim", "layer_heads_not_split", "layer_heads_merged_without_transpose",
     "layer_heads_merged_in_wrong_order", "layer_softmax_over_heads",
-    "layer_weights_averaged_over_heads",
+    "layer_weights_averaged_over_heads", "layer_weights_heads_last", "layer_scale_by_value_dim",
 )
 
 

@@ -120,4 +120,22 @@ DESCRIPTIONS = {
         "rebuild the same layer, so return {**super().get_config(), …} with each argument "
         "(value_dim and use_bias too)"
     ),
+    "layer_causal_aligned_to_the_end": (
+        "a causal mask aligned to the last key (tril with k = Tk − Tq): with fewer queries than "
+        "keys, query i then sees keys beyond i; Keras's causal mask is the lower triangle from "
+        "the first key, query i sees keys 0 … i"
+    ),
+    "layer_mask_multiplied": (
+        "the mask multiplied into the scores: a masked score becomes 0, and e^0 = 1 still gives "
+        "the key weight; put a large negative number (−1e9) where the mask is False, before the "
+        "softmax"
+    ),
+    "layer_scale_by_value_dim": (
+        "scaling by √value_dim: the scores compare queries with keys, whose size is key_dim; "
+        "divide by √key_dim"
+    ),
+    "layer_weights_heads_last": (
+        "the weights returned as (B, Tq, H, Tk): Keras returns them with the heads first, "
+        "(B, H, Tq, Tk), as the heads attend"
+    ),
 }

@@ -135,6 +135,21 @@ def _shared_variants(layer: type[AttentionForward], prefix: str) -> dict[str, ty
             upper = np.triu(np.ones((t_q, t_k), dtype=bool))  # (Tq, Tk)
             return with_causal(self, attention_mask, use_causal_mask, upper)
 
+    class CausalAlignedToTheEnd(layer):
+        """The causal mask aligned to the last key (``tril`` with k = Tk − Tq): query i sees
+        keys j <= i + Tk − Tq."""
+
+        def mask(self, attention_mask, use_causal_mask, t_q, t_k):
+            causal = _causal(t_q, t_k, t_k - t_q)  # (Tq, Tk)
+            return with_causal(self, attention_mask, use_causal_mask, causal)
+
+    class MaskMultiplied(layer):
+        """The mask multiplied into the scores: a masked score becomes 0, not -1e9."""
+
+        def softmax(self, scores, mask):
+            scores = scores if mask is None else scores * mask  # (B, [H,] Tq, Tk)
+            return stable_softmax(scores, axis=self.softmax_axis)
+
     class MaskAfterSoftmax(layer):
         """Softmax of the unmasked scores, then masked weights zeroed (not renormalised)."""
 
@@ -190,6 +205,8 @@ def _shared_variants(layer: type[AttentionForward], prefix: str) -> dict[str, ty
         "causal_strict": CausalStrict,
         "layer_causal_one_ahead": CausalOneAhead,
         "causal_upper": CausalUpper,
+        "layer_causal_aligned_to_the_end": CausalAlignedToTheEnd,
+        "layer_mask_multiplied": MaskMultiplied,
         "layer_fully_masked_uniform": FullyMaskedUniform,
         "layer_fully_masked_nan": FullyMaskedNaN,
         "layer_key_from_query": KeyFromQuery,
@@ -264,6 +281,22 @@ class MultiHeadHeadsMergedInWrongOrder(MultiHeadAttentionForward):
         return np.transpose(heads, (0, 2, 3, 1)).reshape(b, t, h * d)  # (B, Tq, dv·H)
 
 
+class MultiHeadScaleByValueDim(MultiHeadAttentionForward):
+    """The scores divided by √value_dim instead of √key_dim."""
+
+    @property
+    def depth(self):
+        return self.value_dim
+
+
+class MultiHeadWeightsHeadsLast(MultiHeadAttentionForward):
+    """The right output, but the weights returned as ``(B, Tq, H, Tk)``."""
+
+    def forward(self, query, value, key=None, attention_mask=None, use_causal_mask=False):
+        output, weights = super().forward(query, value, key, attention_mask, use_causal_mask)
+        return output, np.transpose(weights, (0, 2, 1, 3))  # (B, Tq, H, Tk)
+
+
 class MultiHeadSoftmaxOverHeads(MultiHeadAttentionForward):
     """The softmax normalises over the heads (axis -3) instead of the keys."""
 
@@ -302,6 +335,8 @@ VARIANTS: dict[str, dict[str, type[AttentionForward]]] = {
         "layer_softmax_over_heads": MultiHeadSoftmaxOverHeads,
         "layer_mask_broadcast": MultiHeadMaskWithoutHeadAxis,
         "layer_weights_averaged_over_heads": MultiHeadWeightsAveraged,
+        "layer_weights_heads_last": MultiHeadWeightsHeadsLast,
+        "layer_scale_by_value_dim": MultiHeadScaleByValueDim,
         **_shared_variants(MultiHeadAttentionForward, "MultiHead"),
     },
 }
