@@ -45,7 +45,8 @@ def _step(translator, token, cache, context, context_mask, *, position=None, att
         k = ops.einsum("btd,dhk->bthk", h, w_k) + b_k
         v = ops.einsum("btd,dhk->bthk", h, w_v) + b_v
         kept = cache if keep else cache[:, :, :0]
-        grown.append(ops.concatenate([kept, ops.stack([k, k if keys_as_values else v])], axis=2))
+        grown.append(ops.concatenate([kept, ops.stack([k, k if keys_as_values else v])],
+                                     axis=3 if flaw == "concat_heads_axis" else 2))
         attended = ops.concatenate([cache, ops.stack([k, v])], axis=2)[:, :, :-1] \
             if attend_old else grown[0]
         if flaw == "values_first":  # values at [0], keys at [1], read back the same way
@@ -229,25 +230,7 @@ def step_values_cached_first(translator, token, cache, context, context_mask):
 
 def step_concatenated_on_heads_axis(translator, token, cache, context, context_mask):
     """The new key and value concatenated along the heads' axis (3) of the cache."""
-    block = translator.decoder
-    x = translator.embed_target(ops.expand_dims(token, 1), start=ops.shape(cache)[2])
-    w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o = block.self_attention.weights
-    grown = []
-
-    def self_attend(h):
-        q = ops.einsum("btd,dhk->bthk", h, w_q) + b_q
-        k = ops.einsum("btd,dhk->bthk", h, w_k) + b_k
-        v = ops.einsum("btd,dhk->bthk", h, w_v) + b_v
-        grown.append(ops.concatenate([cache, ops.stack([k, v])], axis=3))
-        scores = ops.einsum("bqhk,bshk->bhqs", q, grown[0][0]) / math.sqrt(q.shape[-1])
-        heads = ops.einsum("bhqs,bshk->bqhk", ops.softmax(scores, axis=-1), grown[0][1])
-        return ops.einsum("bqhk,hkd->bqd", heads, w_o) + b_o
-
-    def cross_attend(h):
-        return block.cross_attention_layer(h, context, attention_mask=context_mask)
-
-    y = run_block(block, x, self_attend, cross_attend)
-    return translator.to_logits(y)[:, 0], grown[0]
+    return _step(translator, token, cache, context, context_mask, flaw="concat_heads_axis")
 
 
 def step_cache_heads_first(translator, token, cache, context, context_mask):

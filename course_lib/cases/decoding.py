@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.cases.blocks import random_block_weights
-from course_lib.cases.records import Part, Slot, error_record, store
+from course_lib.cases.records import MAX_MESSAGE, Part, Slot, error_record, store
 from course_lib.dates import SOURCE_LEN, SOURCE_VOCAB, START_ID, TARGET_VOCAB, date_dataset
 from course_lib.keras_harness import checking
 
@@ -68,7 +68,8 @@ class DecodeCase:
                 logits.append(np.asarray(step_logits))
             result = (np.stack(logits, axis=1), np.asarray(cache))  # (B, T, V), (2, B, T, H, d_k)
         except Exception as error:
-            return error_record(error)
+            # TensorFlow's message ends with the error, after the traced code: keep its end
+            return {**error_record(error), "message": str(error)[-MAX_MESSAGE:]}
         return store(result, {"status": "ok", "traced": len(traced)}, slot, arrays)
 
 

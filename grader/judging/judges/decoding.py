@@ -11,7 +11,7 @@ import re
 import numpy as np
 
 from course_lib.cases.decoding import DecodeCase
-from course_lib.cases.records import Part
+from course_lib.cases.records import MAX_MESSAGE, Part
 from course_lib.feedback import (
     CheckFailed,
     PartialCredit,
@@ -161,11 +161,11 @@ def judge_decoding(exercise: str, parts: list[Part], data: ProbeData, credit: Pa
             for placed in laid_out.placed:
                 case, (slot,) = placed.case, placed.slots
                 record = data.records[slot.index]
-                if record.get("status") == "error" and any(
-                        words in text(record.get("message"), 1500) for words in TRACING_ERRORS):
-                    raise _decoding_mistake(exercise, "decode_python_state")
                 if record.get("status") == "error":
-                    named = _named_error(exercise, case, text(record.get("message"), 1500))
+                    message = text(record.get("message"), MAX_MESSAGE)
+                    if any(words in message for words in TRACING_ERRORS):
+                        raise _decoding_mistake(exercise, "decode_python_state")
+                    named = _named_error(exercise, case, message)
                     if named is not None:
                         raise named
                 received = received_result(data, slot, exercise, _call_text(exercise, case))
