@@ -1,10 +1,12 @@
 """Lesson 06's Transformer block: the case of the block exercise (:class:`BlockCase`), how the
 probe runs the learner's block on it in the kernel (as a layer, :func:`run_keras_case`), the
-shapes and random values of a block's weights, and the plan of ``TransformerBlock``.
+shapes and random values of a block's weights and the mistakes wrong shapes show, and the plan
+of ``TransformerBlock``.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +70,37 @@ def block_weight_shapes(config: dict, d_model: int, d_context: int | None = None
                                 d_context) + norm
     ff = config["ff_dim"]
     return shapes + [(d_model, ff), (ff,), (ff, d_model), (d_model,)] + norm
+
+
+def shape_mistake(config: dict, d_model: int, d_context: int | None,
+                  held: list[tuple] | None) -> str | None:
+    """The key of the mistake that gives a block built with ``config`` on ``d_model`` (and
+    ``d_context``) the weights' shapes ``held``, if it is a known one: keys and values of the
+    cross-attention from ``x``, the cross-attention never called, ``num_heads`` and ``key_dim``
+    swapped, ``ff_dim`` unused, or a LayerNorm shared or left out (a sublayer never called is
+    never built and holds no weights)."""
+    expected = block_weight_shapes(config, d_model, d_context)
+    if held is None or held == expected:
+        return None
+    if d_context is not None and held == block_weight_shapes(config, d_model, d_model):
+        return "block_cross_keys_from_x"
+    if d_context is not None and held == block_weight_shapes(
+            {**config, "cross_attention": False}, d_model):
+        return "block_cross_attention_skipped"
+    swapped = {**config, "num_heads": config["key_dim"], "key_dim": config["num_heads"]}
+    if held == block_weight_shapes(swapped, d_model, d_context):
+        return "block_heads_key_dim_swapped"
+    w1 = held[len(held) - 6] if len(held) == len(expected) else ()  # W_1 (d_model, width)
+    if len(w1) == 2 and held == block_weight_shapes({**config, "ff_dim": w1[1]}, d_model,
+                                                    d_context):
+        return "block_ff_dim_unused"
+    norms = [(8, 9), (len(expected) - 2, len(expected) - 1)] + ([(18, 19)] if d_context else [])
+    for unused in itertools.chain.from_iterable(
+            itertools.combinations(norms, n) for n in range(1, len(norms))):
+        dropped = {index for pair in unused for index in pair}
+        if held == [shape for index, shape in enumerate(expected) if index not in dropped]:
+            return "block_norm_shared"
+    return None
 
 
 def random_block_weights(rng, config: dict, d_model: int, d_context: int | None = None):

@@ -7,7 +7,7 @@ import inspect
 
 import numpy as np
 
-from course_lib.cases.blocks import block_weight_shapes
+from course_lib.cases.blocks import block_weight_shapes, shape_mistake
 from course_lib.cases.inputs import two_sided_mask
 from course_lib.checks.shared import passed
 from course_lib.feedback import CheckFailed, compare, to_numpy
@@ -28,18 +28,43 @@ BLOCK_PARAMETERS = ("x", "context", "attention_mask", "context_mask", "use_causa
                     "return_attention_scores")
 
 
-def _run_block(block, x, scores: bool = False, **options):
-    """The block's output (NumPy), or ``(output, weights)`` when ``scores``; options by keyword."""
+#: What to look at when a run of the block fails, by what the run tests.
+FAILING_HINTS = {
+    "the block on x": "Each sublayer's output is added back to x, so it has d_model features: "
+                      "the FFN is ff_output(ff_hidden(h)), back from ff_dim to d_model.",
+    "the cross-attention": "The cross-attention's queries come from the block's own positions "
+                           "(h), its keys and values from `context`, of another width: "
+                           "cross_attention_layer(h, context, attention_mask=context_mask).",
+}
+
+
+def _run_block(block, x, scores: bool = False, failing: str | None = None, **options):
+    """The block's output (NumPy), or ``(output, weights)`` when ``scores``; options by keyword.
+    ``failing``: what this run tests, whose hint (:data:`FAILING_HINTS`) a failure gets."""
     name = "TransformerBlock"
     if scores:
         options["return_attention_scores"] = True
-    result = run_answer(block, x, name=f"{name}.call", **options)
+    try:
+        result = run_answer(block, x, name=f"{name}.call", **options)
+    except CheckFailed as failure:
+        if failing is None:
+            raise
+        raise CheckFailed(f"{failure}\n  {FAILING_HINTS[failing]}") from None
     if not scores:
         return to_numpy(result, f"the output of {name}")
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise CheckFailed(f"With return_attention_scores=True, {name} should return (y, "
                           f"weights). Received: {type(result).__name__}")
     return to_numpy(result[0], f"the output of {name}"), to_numpy(result[1], "the weights")
+
+
+def _check_known_shapes(block, config: dict, d_model: int, d_context: int | None) -> None:
+    """The block's weights' shapes do not show a known mistake (``ff_dim`` unused, keys from
+    ``x``, a LayerNorm shared, ...)."""
+    held = [tuple(np.shape(w)) for w in learner_weights(block, "TransformerBlock")]
+    key = shape_mistake(config, d_model, d_context, held)
+    if key is not None:
+        raise mistake(f"TransformerBlock holding weights of shapes {held}", key)
 
 
 def _standardised(x, epsilon):
@@ -86,7 +111,8 @@ def check_transformer_block(TransformerBlock) -> None:  # noqa: N803 — the lea
             raise CheckFailed(f"`{name}.call` should be call(self, {', '.join(BLOCK_PARAMETERS)})"
                               f". Received: call(self, {', '.join(parameters)})")
         block = make_layer(TransformerBlock, name, **config)
-        y, weights = _run_block(block, x, scores=True)
+        y, weights = _run_block(block, x, scores=True, failing="the block on x")
+        _check_known_shapes(block, config, d_model, None)
         if y.shape != x.shape or weights.shape != (batch, 2, t, t):
             raise CheckFailed(f"{name}(**{config}) on x {x.shape} should return y {x.shape} and "
                               f"self-attention weights (B, H, T, T) = {(batch, 2, t, t)}. "
@@ -145,7 +171,9 @@ def check_transformer_block(TransformerBlock) -> None:  # noqa: N803 — the lea
 
         # Cross-attention: the weights over the context; context_mask blocks context positions.
         cross = make_layer(TransformerBlock, name, **config, cross_attention=True)
-        y, weights = _run_block(cross, x, scores=True, context=context)
+        y, weights = _run_block(cross, x, scores=True, context=context,
+                                failing="the cross-attention")
+        _check_known_shapes(cross, {**config, "cross_attention": True}, d_model, d_context)
         check_weight_shapes(learner_weights(cross, name),
                             block_weight_shapes({**config, "cross_attention": True}, d_model,
                                                 d_context), name)

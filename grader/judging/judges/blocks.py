@@ -4,18 +4,17 @@ matches, and the extras (the weights' shapes, the config's round trip). The bloc
 Keras's own ``MultiHeadAttention`` (lesson 04's layer, or Keras's as its stand-in).
 
 Mistakes that show as an error are named too: wrong weights' shapes by the sublayer they
-betray (:func:`shape_mistake`), judged before any call of their case; a call that raises by
-the known wrong block that cannot run there either (``numpy_block.failing_variants``); and a
-block whose output changes between two identical calls, as random at inference.
+betray (``course_lib.cases.blocks.shape_mistake``), judged before any call of their case; a
+call that raises by the known wrong block that cannot run there either
+(``numpy_block.failing_variants``); and a block whose output changes between two identical
+calls, as random at inference.
 """
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from course_lib.cases.blocks import BlockCase, block_weight_shapes
+from course_lib.cases.blocks import BlockCase, block_weight_shapes, shape_mistake
 from course_lib.cases.records import Part, Slot
 from course_lib.feedback import CheckFailed, PartialCredit, close, compare_hidden
 from course_lib.keras_harness import KERAS_ATOL, KERAS_RTOL
@@ -60,37 +59,6 @@ def _block_call(case: BlockCase, options: dict, received, explaining: str | None
                    parts=("output", "attention weights"), rtol=KERAS_RTOL, atol=KERAS_ATOL)
 
 
-def shape_mistake(case: BlockCase, held: list[tuple] | None) -> str | None:
-    """The key of the mistake that gives a block of ``case`` the weights' shapes ``held``, if
-    it is a known one: keys and values of the cross-attention from ``x``, the cross-attention
-    never called, ``num_heads`` and ``key_dim`` swapped, ``ff_dim`` unused, or a LayerNorm
-    shared or left out (an unused sublayer is never built and holds no weights)."""
-    config, d_model = case.config, case.x.shape[-1]
-    d_context = None if case.context is None else case.context.shape[-1]
-    expected = block_weight_shapes(config, d_model, d_context)
-    if held is None or held == expected:
-        return None
-    if case.context is not None and held == block_weight_shapes(config, d_model, d_model):
-        return "block_cross_keys_from_x"
-    if case.context is not None and held == block_weight_shapes(
-            {**config, "cross_attention": False}, d_model):
-        return "block_cross_attention_skipped"
-    swapped = {**config, "num_heads": config["key_dim"], "key_dim": config["num_heads"]}
-    if held == block_weight_shapes(swapped, d_model, d_context):
-        return "block_heads_key_dim_swapped"
-    w1 = held[len(held) - 6] if len(held) == len(expected) else ()  # W_1 (d_model, width)
-    if len(w1) == 2 and held == block_weight_shapes({**config, "ff_dim": w1[1]}, d_model,
-                                                    d_context):
-        return "block_ff_dim_unused"
-    norms = [(8, 9), (len(expected) - 2, len(expected) - 1)] + ([(18, 19)] if d_context else [])
-    for unused in itertools.chain.from_iterable(
-            itertools.combinations(norms, n) for n in range(1, len(norms))):
-        dropped = {index for pair in unused for index in pair}
-        if held == [shape for index, shape in enumerate(expected) if index not in dropped]:
-            return "block_norm_shared"
-    return None
-
-
 def _check_shapes(case: BlockCase, record: dict) -> None:
     """The weights' shapes the block holds before the judge's weights go in, as listed."""
     held = shapes_of(record.get("shapes"))
@@ -99,7 +67,8 @@ def _check_shapes(case: BlockCase, record: dict) -> None:
     if held == expected:
         return
     what = f"{built_text('TransformerBlock', case)} holds the weights {held_weights(record)}"
-    key = shape_mistake(case, held)
+    key = shape_mistake(case.config, case.x.shape[-1],
+                        None if case.context is None else case.context.shape[-1], held)
     if key is not None:
         raise CheckFailed(f"{what}: it matches {DESCRIPTIONS[key]}.", key)
     raise CheckFailed(
