@@ -8,9 +8,9 @@ Every test here imports TensorFlow, so the file runs on one worker (xdist group 
 
 from __future__ import annotations
 
+import attention_layer_variants
 import keras
 import keras_variants
-import layer_variants
 import multi_head_variants
 import numpy as np
 import pytest
@@ -109,9 +109,12 @@ def corpus_class(exercise: str, answer):
 
 
 @pytest.mark.parametrize("exercise, answer, key", [
-    ("AttentionLayer", layer_variants.attention_layer_torch_order, "layer_signature_order"),
-    ("AttentionLayer", layer_variants.attention_layer_build_swapped, "layer_weight_shapes"),
-    ("AttentionLayer", layer_variants.attention_layer_tutorial, "layer_values_not_projected"),
+    ("AttentionLayer", attention_layer_variants.attention_layer_torch_order,
+     "layer_signature_order"),
+    ("AttentionLayer", attention_layer_variants.attention_layer_build_swapped,
+     "layer_weight_shapes"),
+    ("AttentionLayer", attention_layer_variants.attention_layer_tutorial,
+     "layer_values_not_projected"),
     ("MultiHeadAttention", multi_head_variants.multi_head_key_from_query,
      "layer_key_from_query"),
     ("MultiHeadAttention", multi_head_variants.multi_head_not_transposed,
