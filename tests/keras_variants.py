@@ -54,6 +54,14 @@ def teacher_forcing_pad(targets):
     return np.pad(targets[:, :-1], ((0, 0), (1, 0)), constant_values=START_ID), targets.copy()
 
 
+def teacher_forcing_filled(targets):
+    """Right: an empty array of the targets' dtype, filled column by column."""
+    decoder_inputs = np.empty_like(targets)
+    decoder_inputs[:, 0] = START_ID
+    decoder_inputs[:, 1:] = targets[:, :-1]
+    return decoder_inputs, targets
+
+
 def teacher_forcing_unshifted(targets):
     return targets, targets
 
@@ -70,6 +78,27 @@ def teacher_forcing_start_last(targets):
 def teacher_forcing_both_shifted(targets):
     start = np.full((len(targets), 1), START_ID, dtype=targets.dtype)
     return np.concatenate([start, targets[:, :-1]], axis=1), targets[:, 1:]
+
+
+def teacher_forcing_int64_start(targets):
+    """np.full without a dtype: int64 decoder inputs for int32 targets."""
+    start = np.full((len(targets), 1), START_ID)
+    return np.concatenate([start, targets[:, :-1]], axis=1), targets
+
+
+def teacher_forcing_rows_rolled(targets):
+    decoder_inputs = np.roll(targets, 1, axis=0)  # the dates rolled, not the characters
+    decoder_inputs[:, 0] = START_ID
+    return decoder_inputs, targets
+
+
+def teacher_forcing_no_start(targets):
+    return targets[:, :-1], targets
+
+
+def teacher_forcing_last_kept(targets):
+    start = np.full((len(targets), 1), START_ID, dtype=targets.dtype)
+    return np.concatenate([start, targets], axis=1), targets
 
 
 # == 07: build_translator =======================================================================
@@ -119,13 +148,28 @@ def _translator(block, positions, d_model, num_heads, flaw):
     if flaw == "block_not_used":
         block = TransformerBlock
     size, ff_dim = d_model // num_heads, 2 * d_model
-    x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model, positions)(source)
+    if flaw == "key_dim_not_divided":
+        size = d_model
+    if flaw == "positions_missing":
+        x = layers.Embedding(len(SOURCE_VOCAB), d_model)(source)
+    else:
+        x = PositionalEmbedding(len(SOURCE_VOCAB), SOURCE_LEN, d_model, positions)(source)
     encoder = block(num_heads, size, ff_dim, norm_first=False, name="encoder_block")
+    embedded = x
     if flaw == "mask_passed_positionally":
         x = encoder(x, None, not_pad)
+    elif flaw == "encoder_padding_not_masked":
+        x = encoder(x)
+    elif flaw == "encoder_causal":
+        x = encoder(x, attention_mask=not_pad, use_causal_mask=True)
     else:
         x = encoder(x, attention_mask=not_pad)
-    y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model, positions)(decoder_input)
+    if flaw == "encoder_output_not_used":
+        x = embedded
+    if flaw == "positions_missing":
+        y = layers.Embedding(len(TARGET_VOCAB), d_model)(decoder_input)
+    else:
+        y = PositionalEmbedding(len(TARGET_VOCAB), TARGET_LEN, d_model, positions)(decoder_input)
     decoder = block(num_heads, size, ff_dim, cross_attention=True, norm_first=False,
                     name="decoder_block")
     masks = {} if flaw == "padding_not_masked" else {"context_mask": not_pad}
@@ -168,6 +212,34 @@ def translator_fixed_block(block=TransformerBlock, positions=sinusoidal_encoding
 def translator_softmax(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
                        num_heads=4):
     return _translator(block, positions, d_model, num_heads, "softmax_output")
+
+
+def translator_encoder_unmasked(block=TransformerBlock, positions=sinusoidal_encoding,
+                                d_model=64, num_heads=4):
+    return _translator(block, positions, d_model, num_heads, "encoder_padding_not_masked")
+
+
+def translator_encoder_causal(block=TransformerBlock, positions=sinusoidal_encoding, d_model=64,
+                              num_heads=4):
+    return _translator(block, positions, d_model, num_heads, "encoder_causal")
+
+
+def translator_encoder_bypassed(block=TransformerBlock, positions=sinusoidal_encoding,
+                                d_model=64, num_heads=4):
+    """The decoder reads the embedded source: the encoder block's output is never used."""
+    return _translator(block, positions, d_model, num_heads, "encoder_output_not_used")
+
+
+def translator_whole_width_heads(block=TransformerBlock, positions=sinusoidal_encoding,
+                                 d_model=64, num_heads=4):
+    """Each head d_model wide: key_dim=d_model instead of d_model // num_heads."""
+    return _translator(block, positions, d_model, num_heads, "key_dim_not_divided")
+
+
+def translator_without_positions(block=TransformerBlock, positions=sinusoidal_encoding,
+                                 d_model=64, num_heads=4):
+    """layers.Embedding alone: no position is added to the characters."""
+    return _translator(block, positions, d_model, num_heads, "positions_missing")
 
 
 # == 07: greedy_decode ==========================================================================
@@ -226,6 +298,69 @@ def greedy_decode_in_place(model, source):
     return decoder_input
 
 
+def greedy_decode_all_positions(model, source):
+    """Right: every position's argmax written back at once, TARGET_LEN times; causality makes
+    position i final after step i."""
+    decoder_input = np.full((len(source), TARGET_LEN), START_ID, dtype="int32")
+    for _ in range(TARGET_LEN):
+        predicted = np.argmax(model.predict_on_batch([source, decoder_input]), axis=-1)
+        decoder_input[:, 1:] = predicted[:, :-1]
+    return predicted.astype("int32")
+
+
+def greedy_decode_softmax_first(model, source):
+    """Right: a softmax before the argmax (the same argmax); ids grown in a list."""
+    decoder_input = np.full((len(source), TARGET_LEN), START_ID, dtype="int32")
+    ids = []
+    for step in range(TARGET_LEN):
+        probabilities = ops.softmax(model([source, decoder_input])[:, step], axis=-1)
+        ids.append(ops.convert_to_numpy(ops.argmax(probabilities, axis=-1)))
+        if step + 1 < TARGET_LEN:
+            decoder_input[:, step + 1] = ids[-1]
+    return np.stack(ids, axis=1)
+
+
+def greedy_decode_flat_argmax(model, source):
+    decoder_input = np.full((len(source), TARGET_LEN), START_ID, dtype="int32")
+    predicted = np.zeros_like(decoder_input)
+    for step in range(TARGET_LEN):
+        logits = np.asarray(model([source, decoder_input]))
+        predicted[:, step] = np.argmax(logits[:, step])  # no axis: one index of the flat array
+        if step + 1 < TARGET_LEN:
+            decoder_input[:, step + 1] = predicted[:, step]
+    return predicted
+
+
+def greedy_decode_one_step_short(model, source):
+    decoder_input = np.full((len(source), TARGET_LEN), START_ID, dtype="int32")
+    predicted = np.zeros_like(decoder_input)
+    for step in range(TARGET_LEN - 1):
+        logits = np.asarray(model([source, decoder_input]))
+        predicted[:, step] = logits[:, step].argmax(axis=-1)
+        decoder_input[:, step + 1] = predicted[:, step]
+    return predicted
+
+
+def greedy_decode_restarted(model, source):
+    """The decoder input made afresh inside the loop: every step reads START alone."""
+    predicted = np.zeros((len(source), TARGET_LEN), dtype="int32")
+    for step in range(TARGET_LEN):
+        decoder_input = np.full((len(source), TARGET_LEN), START_ID, dtype="int32")
+        predicted[:, step] = np.asarray(model([source, decoder_input]))[:, step].argmax(-1)
+    return predicted
+
+
+def greedy_decode_float_ids(model, source):
+    decoder_input = np.full((len(source), TARGET_LEN), START_ID, dtype="int32")
+    predicted = np.zeros((len(source), TARGET_LEN))  # float64 by default
+    for step in range(TARGET_LEN):
+        logits = np.asarray(model([source, decoder_input]))
+        predicted[:, step] = logits[:, step].argmax(axis=-1)
+        if step + 1 < TARGET_LEN:
+            decoder_input[:, step + 1] = predicted[:, step]
+    return predicted
+
+
 # == 07: alignment ==============================================================================
 def alignment_sum(weights):
     """Right: a sum over the heads has the same argmax as the mean."""
@@ -253,16 +388,39 @@ def alignment_per_head(weights):
     return np.argmax(weights, axis=-1)
 
 
+def alignment_loops(weights):
+    """Right: loops over the dates and output positions, the heads summed by hand."""
+    weights = np.asarray(weights)
+    batch, heads, t_out, _ = weights.shape
+    result = np.zeros((batch, t_out), dtype=int)
+    for b in range(batch):
+        for i in range(t_out):
+            result[b, i] = int(np.argmax(sum(weights[b, h, i] for h in range(heads))))
+    return result
+
+
+def alignment_over_batch(weights):
+    return np.argmax(np.mean(weights, axis=0), axis=-1)
+
+
+def alignment_mean_of_positions(weights):
+    return np.mean(np.argmax(weights, axis=-1), axis=1)
+
+
 VARIANTS = {
     "AttentionLayer": ATTENTION_LAYER,
     "MultiHeadAttention": MULTI_HEAD_ATTENTION,
     "teacher_forcing": {
-        "right": [teacher_forcing_roll, teacher_forcing_pad],
+        "right": [teacher_forcing_roll, teacher_forcing_pad, teacher_forcing_filled],
         "wrong": [
             (teacher_forcing_unshifted, "no_shift"),
             (teacher_forcing_left, "shift_left"),
             (teacher_forcing_start_last, "start_at_end"),
             (teacher_forcing_both_shifted, "targets_shifted"),
+            (teacher_forcing_int64_start, "dtype_changed"),
+            (teacher_forcing_rows_rolled, "shift_wrong_axis"),
+            (teacher_forcing_no_start, "start_missing"),
+            (teacher_forcing_last_kept, "last_not_dropped"),
         ],
     },
     "build_translator": {
@@ -274,24 +432,36 @@ VARIANTS = {
             (translator_positional_mask, "mask_passed_positionally"),
             (translator_fixed_block, "block_not_used"),
             (translator_softmax, "softmax_output"),
+            (translator_encoder_unmasked, "encoder_padding_not_masked"),
+            (translator_encoder_causal, "encoder_causal"),
+            (translator_encoder_bypassed, "encoder_output_not_used"),
+            (translator_whole_width_heads, "key_dim_not_divided"),
+            (translator_without_positions, "positions_missing"),
         ],
     },
     "greedy_decode": {
-        "right": [greedy_decode_growing, greedy_decode_predict],
+        "right": [greedy_decode_growing, greedy_decode_predict, greedy_decode_all_positions,
+                  greedy_decode_softmax_first],
         "wrong": [
             (greedy_decode_once, "no_feedback"),
             (greedy_decode_last, "last_position"),
             (greedy_decode_with_start, "start_kept"),
             (greedy_decode_in_place, "fed_back_in_place"),
+            (greedy_decode_flat_argmax, "argmax_without_axis"),
+            (greedy_decode_one_step_short, "one_step_short"),
+            (greedy_decode_restarted, "no_feedback"),
+            (greedy_decode_float_ids, "ids_not_integers"),
         ],
     },
     "alignment": {
-        "right": [alignment_sum, alignment_ops],
+        "right": [alignment_sum, alignment_ops, alignment_loops],
         "wrong": [
             (alignment_first_head, "head_zero_only"),
             (alignment_over_outputs, "argmax_over_outputs"),
             (alignment_max, "max_not_argmax"),
             (alignment_per_head, "per_head_argmax"),
+            (alignment_over_batch, "mean_over_batch"),
+            (alignment_mean_of_positions, "argmax_then_mean"),
         ],
     },
 }
