@@ -1006,6 +1006,65 @@ def blockwise_divided_each_block(q, k, v, block_size, mask=None):
         m = m_new
     return out
 
+def blockwise_slice_one_short(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        end = start + block_size - 1  # one key short: the slice's end is already left out
+        s = q @ np.swapaxes(k[..., start:end, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:end], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True, initial=-np.inf))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:end, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def blockwise_mask_multiplied(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        s = q @ np.swapaxes(k[..., start:start + block_size, :], -1, -2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            s = s * mask[..., start:start + block_size]  # a masked score of 0 still counts
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        p = np.exp(s - m_new)
+        total = np.exp(m - m_new) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - m_new) * out + p @ v[..., start:start + block_size, :]
+        m = m_new
+    return out / total
+
+
+def blockwise_scaled_by_dv(q, k, v, block_size, mask=None):
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    m = np.full(batch + (q.shape[-2], 1), -np.inf)
+    total = np.zeros(batch + (q.shape[-2], 1))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for start in range(0, k.shape[-2], block_size):
+        s = q @ np.swapaxes(k[..., start:start + block_size, :], -1, -2) / np.sqrt(v.shape[-1])
+        if mask is not None:
+            s = np.where(mask[..., start:start + block_size], s, -np.inf)
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        safe = np.where(np.isfinite(m_new), m_new, 0.0)
+        p = np.exp(s - safe)
+        total = np.exp(m - safe) * total + p.sum(axis=-1, keepdims=True)
+        out = np.exp(m - safe) * out + p @ v[..., start:start + block_size, :]
+        m = m_new
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
 
 # 05 sinusoidal_encoding -----------------------------------------------------------------------
 
@@ -1646,6 +1705,44 @@ def backward_dv_times_scale(q, k, v, d_out, mask=None):
     return (ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale,
             np.swapaxes(a, -1, -2) @ d_out * scale)
 
+def backward_ds_sign_flipped(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * ((da * a).sum(axis=-1, keepdims=True) - da)  # the two terms the wrong way round
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_softmax_skipped(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    a = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    ds = d_out @ np.swapaxes(v, -1, -2)  # dA taken for dS
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
+
+def backward_mask_after_softmax(q, k, v, d_out, mask=None):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    a = e / e.sum(axis=-1, keepdims=True)
+    if mask is not None:
+        a = a * mask  # zeroed after the softmax, not renormalised
+    da = d_out @ np.swapaxes(v, -1, -2)
+    ds = a * (da - (da * a).sum(axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1])
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(a, -1, -2) @ d_out
+
 
 # 10 nadaraya_watson ----------------------------------------------------------------------------
 
@@ -1874,6 +1971,9 @@ def additive_softmaxed(q, k, w_q, w_k, v):
     scores = np.tanh((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :]) @ v
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)  # the weights, not the scores
+
+def additive_relu(q, k, w_q, w_k, v):
+    return np.maximum((q @ w_q)[..., :, None, :] + (k @ w_k)[..., None, :, :], 0.0) @ v
 
 
 # 11 attend_step --------------------------------------------------------------------------------
@@ -2201,6 +2301,9 @@ VARIANTS = {
             (backward_overflowing, "softmax_unstable"),
             (backward_dv_times_scale, "grad_dv_scaled"),
             (backward_mask_on_ds, "grad_mask_on_ds"),
+            (backward_ds_sign_flipped, "grad_ds_sign_flipped"),
+            (backward_softmax_skipped, "grad_softmax_skipped"),
+            (backward_mask_after_softmax, "mask_after_softmax"),
         ],
     },
     "nadaraya_watson": {
@@ -2241,6 +2344,7 @@ VARIANTS = {
             (additive_column_vectors, "add_column_convention"),
             (additive_one_projection, "add_keys_projected_with_w_q"),
             (additive_softmaxed, "add_softmax_applied"),
+            (additive_relu, "add_relu_not_tanh"),
         ],
     },
     "attend_step": {
@@ -2296,6 +2400,9 @@ VARIANTS = {
             (blockwise_dot_t, "transpose_reverses_batch"),
             (blockwise_all_values, "blockwise_values_not_sliced"),
             (blockwise_divided_each_block, "blockwise_divided_every_block"),
+            (blockwise_slice_one_short, "blockwise_block_one_short"),
+            (blockwise_mask_multiplied, "mask_multiplied"),
+            (blockwise_scaled_by_dv, "scale_by_value_width"),
         ],
     },
     **LANGUAGE_MODEL,

@@ -87,6 +87,19 @@ def schedule_rising(step, warmup, total, peak):
     return np.where(s < warmup, peak * s / warmup,
                     np.where(s > total, 0.0, peak * 0.5 * (1 - np.cos(angle))))
 
+def schedule_full_turn(step, warmup, total, peak):
+    s = np.asarray(step, dtype=float)
+    progress = np.clip((s - warmup) / (total - warmup), 0, 1)
+    decay = peak * 0.5 * (1 + np.cos(2 * np.pi * progress))  # a whole turn: back up at total
+    return np.where(s < warmup, peak * s / warmup, np.where(s > total, 0.0, decay))
+
+
+def schedule_floor_division(step, warmup, total, peak):
+    s = np.asarray(step, dtype=float)
+    progress = np.clip((s - warmup) / (total - warmup), 0, 1)
+    decay = peak * 0.5 * (1 + np.cos(np.pi * progress))
+    return np.where(s < warmup, peak * (s // warmup), np.where(s > total, 0.0, decay))
+
 
 # sampling_distribution -------------------------------------------------------------------------
 
@@ -277,6 +290,25 @@ def sampling_temperature_on_probabilities(logits, temperature=1.0, top_k=None, t
         p = np.where(keep, p, 0.0)
     return p / p.sum(axis=-1, keepdims=True)
 
+def sampling_transformers_top_p(logits, temperature=1.0, top_k=None, top_p=None):
+    """Hugging Face's way: sort ascending and drop the tokens whose cumulative probability
+    stays at most 1 - top_p, the most probable one always kept."""
+    z = np.asarray(logits, dtype=float) / temperature
+    if top_k is not None:
+        z = np.where(z < np.sort(z, axis=-1)[..., -top_k, None], -np.inf, z)
+    if top_p is not None:
+        order = np.argsort(z, axis=-1)
+        ascending = np.take_along_axis(z, order, axis=-1)
+        p = np.exp(ascending - ascending[..., -1:])
+        p /= p.sum(axis=-1, keepdims=True)
+        drop = np.cumsum(p, axis=-1) <= 1 - top_p
+        drop[..., -1] = False
+        dropped = np.zeros(z.shape, dtype=bool)
+        np.put_along_axis(dropped, order, drop, axis=-1)
+        z = np.where(dropped, -np.inf, z)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    return p / p.sum(axis=-1, keepdims=True)
+
 
 # adamw_step ------------------------------------------------------------------------------------
 
@@ -446,6 +478,20 @@ def adamw_sum_of_norms(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, ep
             kept.append(value)
     return out
 
+def adamw_correction_of_next_step(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999,
+                                  eps=1e-8, weight_decay=0.01, max_norm=1.0):
+    norm = np.sqrt(sum(float(np.sum(g * g)) for g in grads))
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    t = step + 1  # as if step counted from 0
+    out = [], [], []
+    for p, g, m_i, v_i in zip(params, [g * scale for g in grads], m, v, strict=True):
+        m_i = beta1 * m_i + (1 - beta1) * g
+        v_i = beta2 * v_i + (1 - beta2) * g**2
+        update = (m_i / (1 - beta1**t)) / (np.sqrt(v_i / (1 - beta2**t)) + eps)
+        for kept, value in zip(out, (p - lr * (update + weight_decay * p), m_i, v_i), strict=True):
+            kept.append(value)
+    return out
+
 
 VARIANTS = {
     "cosine_schedule": {
@@ -456,10 +502,12 @@ VARIANTS = {
                   (schedule_from_step_zero, "schedule_decay_from_zero"),
                   (schedule_restarting, "schedule_restarts"),
                   (schedule_over_total, "schedule_progress_over_total"),
-                  (schedule_rising, "schedule_cosine_rises")],
+                  (schedule_rising, "schedule_cosine_rises"),
+                  (schedule_full_turn, "schedule_full_cosine"),
+                  (schedule_floor_division, "schedule_integer_division")],
     },
     "sampling_distribution": {
-        "right": [sampling_row_by_row, sampling_partition],
+        "right": [sampling_row_by_row, sampling_partition, sampling_transformers_top_p],
         "wrong": [(sampling_times_temperature, "sampling_temperature_multiplied"),
                   (sampling_without_crossing_token, "sampling_top_p_excludes_crossing"),
                   (sampling_not_renormalised, "sampling_no_renormalise"),
@@ -481,6 +529,7 @@ VARIANTS = {
                   (adamw_decay_outside_lr, "adamw_decay_without_lr"),
                   (adamw_eps_in_root, "adamw_eps_inside_sqrt"),
                   (adamw_v_of_gradients, "adamw_v_not_squared"),
-                  (adamw_sum_of_norms, "adamw_norm_sum_of_norms")],
+                  (adamw_sum_of_norms, "adamw_norm_sum_of_norms"),
+                  (adamw_correction_of_next_step, "adamw_bias_correction_next_step")],
     },
 }

@@ -128,6 +128,15 @@ def rope_base_fixed(x, positions, base=10000):
     out[..., 1::2] = x[..., 0::2] * np.sin(angles) + x[..., 1::2] * np.cos(angles)
     return out
 
+def rope_linspace_exponents(x, positions, base=10000):
+    d = x.shape[-1]
+    frequencies = base ** -np.linspace(0, 1, d // 2)  # the slowest pair at exactly 1/base
+    angles = np.outer(positions, frequencies)  # (T, d/2)
+    out = np.empty(x.shape)
+    out[..., 0::2] = x[..., 0::2] * np.cos(angles) - x[..., 1::2] * np.sin(angles)
+    out[..., 1::2] = x[..., 0::2] * np.sin(angles) + x[..., 1::2] * np.cos(angles)
+    return out
+
 
 # rms_norm ---------------------------------------------------------------------------------------
 
@@ -179,6 +188,34 @@ def rms_variance(x, gain, eps=1e-6):
 
 def rms_without_keepdims(x, gain, eps=1e-6):
     return x / np.sqrt(np.mean(x**2, axis=-1) + eps) * gain
+
+def rms_gain_offset(x, gain, eps=1e-6):
+    return x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * (1 + gain)
+
+
+def rms_eps_1e5(x, gain, eps=1e-5):
+    return x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * gain
+
+
+def rms_without_eps(x, gain, eps=1e-6):
+    return x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True)) * gain
+
+
+def rms_mean_abs(x, gain, eps=1e-6):
+    return x / (np.mean(np.abs(x), axis=-1, keepdims=True) + eps) * gain
+
+
+def rms_times_root(x, gain, eps=1e-6):
+    return x * np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * gain
+
+
+def rms_over_everything(x, gain, eps=1e-6):
+    return x / np.sqrt(np.mean(x**2) + eps) * gain
+
+
+def rms_gain_first(x, gain, eps=1e-6):
+    y = x * gain
+    return y / np.sqrt(np.mean(y**2, axis=-1, keepdims=True) + eps)
 
 
 # swiglu -----------------------------------------------------------------------------------------
@@ -234,6 +271,31 @@ def swiglu_without_down(x, w_gate, w_up, w_down):
 def swiglu_down_transposed(x, w_gate, w_up, w_down):
     gate = x @ w_gate
     return (gate / (1 + np.exp(-gate)) * (x @ w_up)) @ w_down.T
+
+def swiglu_gelu(x, w_gate, w_up, w_down):
+    g = x @ w_gate
+    gelu = 0.5 * g * (1 + np.tanh(np.sqrt(2 / np.pi) * (g + 0.044715 * g**3)))
+    return (gelu * (x @ w_up)) @ w_down
+
+
+def swiglu_silu_twice(x, w_gate, w_up, w_down):
+    g, u = x @ w_gate, x @ w_up
+    return (g / (1 + np.exp(-g)) * (u / (1 + np.exp(-u)))) @ w_down
+
+
+def swiglu_added(x, w_gate, w_up, w_down):
+    g = x @ w_gate
+    return (g / (1 + np.exp(-g)) + x @ w_up) @ w_down
+
+
+def swiglu_silu_last(x, w_gate, w_up, w_down):
+    z = ((x @ w_gate) * (x @ w_up)) @ w_down
+    return z / (1 + np.exp(-z))
+
+
+def swiglu_exp_sign(x, w_gate, w_up, w_down):
+    g = x @ w_gate
+    return (g / (1 + np.exp(g)) * (x @ w_up)) @ w_down
 
 
 # grouped_query_attention ------------------------------------------------------------------------
@@ -393,6 +455,61 @@ def gqa_mask_forgotten(q, k, v, mask=None):
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True) @ v
 
+def gqa_mask_flipped(q, k, v, mask=None):
+    per_group = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, per_group, axis=-3), np.repeat(v, per_group, axis=-3)
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, -np.inf, s)  # True taken as "hidden"
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
+
+def gqa_mask_times_scores(q, k, v, mask=None):
+    per_group = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, per_group, axis=-3), np.repeat(v, per_group, axis=-3)
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = s * mask
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) @ v
+
+
+def gqa_times_root(q, k, v, mask=None):
+    per_group = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, per_group, axis=-3), np.repeat(v, per_group, axis=-3)
+    s = q @ np.swapaxes(k, -1, -2) * np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
+
+def gqa_overflowing(q, k, v, mask=None):
+    per_group = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, per_group, axis=-3), np.repeat(v, per_group, axis=-3)
+    e = np.exp(q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1]))  # no max subtracted
+    if mask is not None:
+        e = np.where(mask, e, 0.0)
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
+
+def gqa_over_dv(q, k, v, mask=None):
+    per_group = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, per_group, axis=-3), np.repeat(v, per_group, axis=-3)
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(v.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
 
 VARIANTS = {
     "apply_rope": {
@@ -407,6 +524,7 @@ VARIANTS = {
             (rope_growing_frequencies, "rope_exponent_positive"),
             (rope_positions_as_a_row, "rope_positions_not_a_column"),
             (rope_base_fixed, "rope_base_ignored"),
+            (rope_linspace_exponents, "rope_frequencies_end_at_base"),
         ],
     },
     "rms_norm": {
@@ -420,6 +538,13 @@ VARIANTS = {
             (rms_l2_normalise, "rms_norm_not_rms"),
             (rms_variance, "rms_variance_not_mean_square"),
             (rms_without_keepdims, "rms_no_keepdims"),
+            (rms_gain_offset, "rms_gain_plus_one"),
+            (rms_eps_1e5, "rms_default_eps"),
+            (rms_without_eps, "rms_eps_ignored"),
+            (rms_mean_abs, "rms_mean_absolute"),
+            (rms_times_root, "rms_multiplied_not_divided"),
+            (rms_over_everything, "rms_mean_over_all_axes"),
+            (rms_gain_first, "rms_gain_before_norm"),
         ],
     },
     "swiglu": {
@@ -432,6 +557,11 @@ VARIANTS = {
             (swiglu_silu_of_product, "swiglu_silu_after_product"),
             (swiglu_without_down, "swiglu_no_down_projection"),
             (swiglu_down_transposed, "swiglu_down_transposed"),
+            (swiglu_gelu, "swiglu_gelu_gate"),
+            (swiglu_silu_twice, "swiglu_silu_on_both"),
+            (swiglu_added, "swiglu_sum_not_product"),
+            (swiglu_silu_last, "swiglu_silu_after_down"),
+            (swiglu_exp_sign, "swiglu_silu_sign"),
         ],
     },
     "grouped_query_attention": {
@@ -447,6 +577,11 @@ VARIANTS = {
             (gqa_repeated_along_time, "gqa_repeated_along_time"),
             (gqa_over_dk, "divide_by_dk"),
             (gqa_mask_forgotten, "mask_ignored"),
+            (gqa_mask_flipped, "mask_inverted"),
+            (gqa_mask_times_scores, "mask_multiplied"),
+            (gqa_times_root, "multiply_by_sqrt_dk"),
+            (gqa_overflowing, "softmax_unstable"),
+            (gqa_over_dv, "scale_by_value_width"),
         ],
     },
 }

@@ -90,7 +90,8 @@ EXERCISES = (
               "blockwise_overlapping_blocks", "blockwise_mask_wrong_axis", "global_max",
               "no_scaling", "divide_by_dk", "mask_inverted", "mask_ignored",
               "transpose_reverses_batch", "blockwise_values_not_sliced",
-              "blockwise_divided_every_block"),
+              "blockwise_divided_every_block", "blockwise_block_one_short", "mask_multiplied",
+              "scale_by_value_width"),
              blockwise_attention_fixture,
              compare={
                  "hint": "Keep a running max m, sum ℓ and output o per query; rescale ℓ and o by "

@@ -90,7 +90,9 @@ EXERCISES = (
               "grad_dv_from_scores", "grad_dq_k_transposed", "grad_da_v_not_transposed",
               "grad_q_k_swapped", "grad_returns_wrong_order", "mask_large_negative",
               "transpose_reverses_batch", "softmax_unstable", "grad_dv_scaled",
-              "grad_mask_on_ds"), attention_backward_fixture,
+              "grad_mask_on_ds", "grad_ds_sign_flipped", "grad_softmax_skipped",
+              "mask_after_softmax"),
+             attention_backward_fixture,
              compare={
                  "hint": "dv = Aᵀ dO; dA = dO vᵀ; dS = A ⊙ (dA − rowsum(dA ⊙ A)); dq = dS k/√d_k; "
                  "dk = dSᵀ q/√d_k, with A the masked softmax of the forward pass.",

@@ -130,7 +130,7 @@ EXERCISES = (
               "add_weights_swapped", "add_tanh_each_projection", "add_v_ignored",
               "add_scaled_by_sqrt_h", "add_projections_multiplied", "add_weights_transposed",
               "add_v_on_the_left", "add_column_convention", "add_keys_projected_with_w_q",
-              "add_softmax_applied"),
+              "add_softmax_applied", "add_relu_not_tanh"),
              additive_scores_fixture,
              compare={
                  "hint": "Project once, q @ w_q (..., Tq, h) and k @ w_k (..., Tk, h); add them "

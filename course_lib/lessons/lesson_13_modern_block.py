@@ -174,11 +174,12 @@ def swiglu_fixture(rng):
                 "w_up": rng.standard_normal((d, f)), "w_down": rng.standard_normal((f, d_out))}
 
     return {
-        # SiLU(0) = 0 on the first row; the second row's gate is SiLU(2) = 2σ(2) and SiLU(-1)
+        # SiLU(0) = 0 on the first row; the second row's gate is SiLU(2) = 2σ(2) and SiLU(-1),
+        # and the unequal rows of w_down tell a SiLU after it from one on x @ w_up
         "hand_worked": ({"x": np.array([[0.0, 1.0], [1.0, 0.0]]),
                          "w_gate": np.array([[2.0, -1.0], [0.0, 0.0]]),
                          "w_up": np.array([[1.0, 1.0], [1.0, 1.0]]),
-                         "w_down": np.array([[1.0], [1.0]])}, {}),
+                         "w_down": np.array([[2.0], [1.0]])}, {}),
         "batched": (inputs((2, 3), 4, 6, 5), {}),
         "one_vector": (inputs((), 3, 7, 3), {}),
     }
@@ -191,10 +192,14 @@ def grouped_query_attention_fixture(rng):
                 "v": rng.standard_normal((*batch, groups, t_k, d_v))}
 
     fully_masked = random_mask(rng, (2, 1, 4, 5), [(0, 0, 1), (1, 0, 3)])  # (B, 1, Tq, Tk)
+    extreme = qkv((), 4, 2, 3, 5, 16, 2)  # d_k = 16: scores q·k / 4 exact in float32 too
+    extreme["q"] = extreme_logits(rng, extreme["q"].shape) / 64
+    extreme["k"] = rng.choice([-8.0, 0.0, 8.0], extreme["k"].shape)
     return {
         "grouped": (qkv((2,), 4, 2, 3, 5, 4, 3), {}),
         "multi_query": (qkv((), 3, 1, 2, 4, 5, 2), {}),
         "masked": (qkv((2,), 6, 3, 4, 5, 3, 2), {"mask": fully_masked}),
+        "extreme_logits": (extreme, {}),
     }
 
 
@@ -228,7 +233,8 @@ EXERCISES = (
              grouped_query_attention_plan, "check_grouped_query_attention",
              (*GROUPED_QUERY_ATTENTION, "no_scaling", "mask_after_softmax",
               "mask_fully_masked_nan", "mask_large_negative", "softmax_wrong_axis",
-              "divide_by_dk", "mask_ignored"),
+              "divide_by_dk", "mask_ignored", "mask_inverted", "mask_multiplied",
+              "multiply_by_sqrt_dk", "softmax_unstable", "scale_by_value_width"),
              grouped_query_attention_fixture,
              compare={
                  "hint": "Query head h reads key-value head h // (H // G): np.repeat(k, H // G, "

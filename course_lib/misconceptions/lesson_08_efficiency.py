@@ -68,4 +68,13 @@ DESCRIPTIONS = {
         "the running output divided by ℓ in every block, then rescaled and added to as if it "
         "were not: keep o unnormalised through the loop and divide by ℓ once, at the end"
     ),
+    "blockwise_block_one_short": (
+        "blocks that stop one key short, k[..., start:start + block_size - 1]: a slice's end "
+        "is already left out, so take k[..., start:start + block_size] (and the same for v and "
+        "the mask), and every key is used once"
+    ),
+    "scale_by_value_width": (
+        "scores divided by √d_v, the width of the values: the scale is 1/√d_k, with "
+        "d_k = q.shape[-1], the width of the queries and keys"
+    ),
 }

@@ -88,4 +88,12 @@ DESCRIPTIONS = {
         "the mask applied to dS instead of the weights: recompute the forward pass's masked "
         "weights, A = masked softmax, so that dv, dA and dS all see the mask"
     ),
+    "grad_ds_sign_flipped": (
+        "dS with its sign flipped, A ⊙ (rowsum(dA ⊙ A) − dA): the gradient of the scores is "
+        "dS = A ⊙ (dA − rowsum(dA ⊙ A)), dA first"
+    ),
+    "grad_softmax_skipped": (
+        "dS = dA, as if the weights were the scores: the gradient goes back through the "
+        "softmax, dS = A ⊙ (dA − rowsum(dA ⊙ A))"
+    ),
 }

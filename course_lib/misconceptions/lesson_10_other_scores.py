@@ -116,4 +116,8 @@ DESCRIPTIONS = {
         "i only: every query meets every point through x_query[..., :, None] − "
         "x_train[..., None, :], (..., n_query, n_train)"
     ),
+    "add_relu_not_tanh": (
+        "a ReLU where the additive score has a tanh: the features are "
+        "tanh(q W_q + k W_k), bounded in (−1, 1), then @ v"
+    ),
 }

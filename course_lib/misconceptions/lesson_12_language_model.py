@@ -31,6 +31,14 @@ SCHEDULE = {
         "½(1 − cos(…)), a rate that rises after the warmup: the decay falls from peak to 0, "
         "peak·½(1 + cos(π·progress))"
     ),
+    "schedule_full_cosine": (
+        "a whole turn of the cosine, cos(2π·progress): that comes back up to the peak at "
+        "total; half a turn goes from peak to 0, cos(π·(step − warmup)/(total − warmup))"
+    ),
+    "schedule_integer_division": (
+        "a warm-up in whole numbers, peak·(step // warmup): // rounds down, so the rate stays 0 "
+        "until the warm-up ends; divide with /, peak·step/warmup"
+    ),
 }
 
 SAMPLING = {
@@ -111,6 +119,10 @@ ADAMW = {
     "adamw_norm_sum_of_norms": (
         "the norms of the tensors added up: the global norm is √(Σ_i ‖g_i‖²), the norm of "
         "all the gradients as one vector"
+    ),
+    "adamw_bias_correction_next_step": (
+        "the bias correction of the next step, 1 − β^(step + 1): step already counts from 1, "
+        "so divide m by 1 − β₁^step and v by 1 − β₂^step"
     ),
 }
 

@@ -37,6 +37,11 @@ ROPE = {
         "positions * frequencies without an outer product: (T,) * (d/2,) pairs position i with "
         "frequency i only; the angles are (T, d/2), positions[:, None] * frequencies"
     ),
+    "rope_frequencies_end_at_base": (
+        "frequencies base^(-2i/(d-2)) (np.linspace(0, 1, d // 2) as the exponent), so that the "
+        "slowest pair turns at exactly 1/base: the exponent is 2i/d, np.arange(0, d, 2) / d, "
+        "and the slowest pair turns at base^(-(d-2)/d)"
+    ),
     "rope_base_ignored": (
         "the base left at 10000 whatever base is passed: the frequencies are base^(−2i/d) with "
         "the base argument"
@@ -74,6 +79,34 @@ RMS_NORM = {
         "the mean square without keepdims=True: its (..., T) result does not line up with "
         "x (..., T, d); keep the axis, np.mean(x**2, axis=-1, keepdims=True)"
     ),
+    "rms_gain_plus_one": (
+        "the normalised x multiplied by 1 + gain (the convention of models that store the gain "
+        "as an offset from 1): here gain is the scale itself, multiply by gain"
+    ),
+    "rms_default_eps": (
+        "another default ε: the signature's is eps=1e-6; keep it, it matters when the mean "
+        "square is small"
+    ),
+    "rms_eps_ignored": (
+        "ε left out, sqrt(mean(x²)): add eps to the mean square inside the square root, "
+        "np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps)"
+    ),
+    "rms_mean_absolute": (
+        "x divided by the mean of |x|: RMSNorm divides by the root of the mean of the squares, "
+        "np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps)"
+    ),
+    "rms_multiplied_not_divided": (
+        "x multiplied by its root mean square: divide x by sqrt(mean(x²) + ε), so that the "
+        "result no longer grows with x"
+    ),
+    "rms_mean_over_all_axes": (
+        "the mean square over every axis (np.mean without axis): each vector is normalised on "
+        "its own, over its d features, np.mean(x**2, axis=-1, keepdims=True)"
+    ),
+    "rms_gain_before_norm": (
+        "the gain applied before the normalisation, which then divides it out again: "
+        "normalise x first, then multiply by gain"
+    ),
 }
 
 SWIGLU = {
@@ -102,6 +135,25 @@ SWIGLU = {
     ),
     "swiglu_down_transposed": (
         "w_down transposed: it is (f, d_out) and acts from the right as given, hidden @ w_down"
+    ),
+    "swiglu_gelu_gate": (
+        "a GELU gate (that is GeGLU): SwiGLU gates with SiLU(z) = z·σ(z)"
+    ),
+    "swiglu_silu_on_both": (
+        "SiLU applied to both projections: only the gate x @ w_gate goes through SiLU, "
+        "x @ w_up stays linear"
+    ),
+    "swiglu_sum_not_product": (
+        "the gate added to the linear projection: SwiGLU multiplies them element by element, "
+        "SiLU(x @ w_gate) * (x @ w_up)"
+    ),
+    "swiglu_silu_after_down": (
+        "SiLU applied after the down projection: the gate is SiLU(x @ w_gate), inside, and "
+        "the output (… ) @ w_down is linear"
+    ),
+    "swiglu_silu_sign": (
+        "z·σ(−z), z / (1 + exp(z)), instead of SiLU(z) = z·σ(z) = z / (1 + exp(−z)): mind "
+        "the sign inside the exponential"
     ),
 }
 

@@ -39,10 +39,12 @@ def _online_attention(
     mask_use="keys",
     values="block",
     divide_each_block=False,
+    block_short=0,
 ):
     """Blockwise attention with switches, each of which turns one step off or does it another
-    way; with the defaults, it is right. The mask is broadcast to the scores' shape first,
-    except where ``mask_use="rows"`` slices it as given, along the queries."""
+    way (``block_short`` 1: each block stops one key short); with the defaults, it is right.
+    The mask is broadcast to the scores' shape first, except where ``mask_use="rows"`` slices
+    it as given, along the queries."""
     shape = scores_shape(q, k)  # (..., Tq, Tk)
     raw_mask = mask
     if mask is not None:
@@ -51,18 +53,21 @@ def _online_attention(
     stop_at = {"keys": t_k, "queries": q.shape[-2]}[blocks_up_to]
     if not last_block:
         stop_at = t_k - t_k % block_size
-    scale = {"sqrt": np.sqrt(q.shape[-1]), "none": 1.0, "d_k": q.shape[-1]}[scale]
+    scale = {"sqrt": np.sqrt(q.shape[-1]), "none": 1.0, "d_k": q.shape[-1],
+             "d_v": np.sqrt(v.shape[-1])}[scale]
     running_max = np.full((*shape[:-1], 1), -np.inf if subtract_max else 0.0)
     if not row_max:
         running_max = -np.inf
     running_sum = np.zeros((*shape[:-1], 1))
     output = np.zeros((*shape[:-1], v.shape[-1]))
     for start in range(0, stop_at, block_size if step == "block_size" else 1):
-        block = slice(start, min(start + block_size, stop_at))
+        block = slice(start, min(start + block_size - block_short, stop_at))
         keys = k[..., block, :]  # (..., b, d_k)
         keys_t = keys.T if transpose_with == ".T" else transpose(keys)
         scores = q @ keys_t / scale  # (..., Tq, b)
-        if mask is not None and mask_use != "ignored":
+        if mask is not None and mask_use == "zero":  # the mask multiplied in: masked scores 0
+            scores = np.where(mask[..., block], scores, 0.0)
+        elif mask is not None and mask_use != "ignored":
             scores = np.where(_block_mask(mask, raw_mask, block, mask_use), scores, -np.inf)
         block_max = scores.max(axis=-1, keepdims=True) if row_max else scores.max()
         new_max = np.maximum(running_max, block_max)
@@ -133,6 +138,9 @@ BLOCKWISE_ATTENTION = {
     "transpose_reverses_batch": _with(transpose_with=".T"),
     "blockwise_values_not_sliced": _with(values="all"),
     "blockwise_divided_every_block": _with(divide_each_block=True),
+    "blockwise_block_one_short": _with(block_short=1),
+    "mask_multiplied": _with(mask_use="zero"),
+    "scale_by_value_width": _with(scale="d_v"),
 }
 
 

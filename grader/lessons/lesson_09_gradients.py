@@ -21,10 +21,12 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
               dv_transposed=True, dv_from="weights", scores_as_dq=False, dq_k_transposed=False,
               da_v_transposed=True, transpose_with="swapaxes", swap_q_k=False,
               mask_in_backward=True, guard_rows=True, masked_score=-np.inf,
-              order=("dq", "dk", "dv"), stable=True, scale_dv=False, mask_on_ds=False):
+              order=("dq", "dk", "dv"), stable=True, scale_dv=False, mask_on_ds=False,
+              ds_sign=1.0, softmax_jacobian=True, mask_after_softmax=False):
     """The backward pass of attention with one switch turned off or done another way: the
     mistake it names. ``rowsum``: ``"weighted"`` (rowsum(dA ⊙ A)), ``"plain"`` (rowsum(dA)),
-    ``"outside"`` (A ⊙ dA − rowsum(dA ⊙ A)) or ``"none"``."""
+    ``"outside"`` (A ⊙ dA − rowsum(dA ⊙ A)) or ``"none"``; ``softmax_jacobian`` False: dS = dA;
+    ``mask_after_softmax``: the weights of the unmasked scores, zeroed where masked."""
     def t(x):  # the learner's transpose: the last two axes, or every axis with .T
         return x.T if transpose_with == ".T" else transpose(x)
 
@@ -41,6 +43,8 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
         weights = exp / exp.sum(axis=-1, keepdims=True)  # (..., Tq, Tk)
     elif mask is not None and mask_in_backward and masked_score != -np.inf:
         weights = ref.softmax(np.where(mask, scores, masked_score))  # (..., Tq, Tk)
+    elif mask is not None and mask_after_softmax:  # zeroed, not renormalised
+        weights = np.where(mask, ref.softmax(scores), 0.0)  # (..., Tq, Tk)
     else:
         weights = ref.masked_softmax(scores, None if mask_on_ds or not mask_in_backward else mask)
     source = weights if dv_from == "weights" else scores
@@ -56,6 +60,7 @@ def _backward(q, k, v, d_out, mask=None, *, rowsum="weighted", rowsum_axis=-1,
         d_scores = weights * d_weights - row_dot  # (..., Tq, Tk)
     else:
         d_scores = weights * (d_weights - row_dot)  # (..., Tq, Tk)
+    d_scores = ds_sign * (d_scores if softmax_jacobian else d_weights)
     if mask_on_ds and mask is not None:  # the weights unmasked, their gradient masked
         d_scores = d_scores * mask
     first, second = (q, k) if swap_q_k else (k, q)
@@ -95,6 +100,9 @@ ATTENTION_BACKWARD = {
     "softmax_unstable": _backward_with(stable=False),
     "grad_dv_scaled": _backward_with(scale_dv=True),
     "grad_mask_on_ds": _backward_with(mask_on_ds=True),
+    "grad_ds_sign_flipped": _backward_with(ds_sign=-1.0),
+    "grad_softmax_skipped": _backward_with(softmax_jacobian=False),
+    "mask_after_softmax": _backward_with(mask_after_softmax=True),
 }
 
 

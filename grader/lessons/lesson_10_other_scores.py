@@ -125,6 +125,8 @@ ADDITIVE_SCORES = {
         _additive_pairs(q, k, w_q, w_q)) @ v,
     "add_softmax_applied": lambda q, k, w_q, w_k, v: ref.softmax(
         ref.additive_scores(q, k, w_q, w_k, v), axis=-1),
+    "add_relu_not_tanh": lambda q, k, w_q, w_k, v: np.maximum(
+        _additive_pairs(q, k, w_q, w_k), 0.0) @ v,
 }
 
 

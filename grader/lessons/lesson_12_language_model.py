@@ -19,8 +19,10 @@ from grader.reference.numpy_attention import softmax
 
 
 def _schedule(step, warmup, total, peak, *, warmup_shift=0, half=0.5, angle=np.pi,
-              decay_start=None, stop=True, over_total=False, cosine_sign=1.0):
-    """The schedule with one switch turned: the mistake it names."""
+              decay_start=None, stop=True, over_total=False, cosine_sign=1.0,
+              integer_warmup=False):
+    """The schedule with one switch turned: the mistake it names (``integer_warmup``: the
+    warm-up's step // warmup)."""
     step = np.asarray(step, dtype=np.float64)
     start = warmup if decay_start is None else decay_start
     progress = (step - start) / (total if over_total else total - start)
@@ -28,7 +30,8 @@ def _schedule(step, warmup, total, peak, *, warmup_shift=0, half=0.5, angle=np.p
         progress = np.clip(progress, 0.0, 1.0)
     decay = peak * half * (1 + cosine_sign * np.cos(angle * progress))
     after = 0.0 if stop else decay
-    return np.where(step < warmup, peak * (step + warmup_shift) / warmup,
+    rise = (step + warmup_shift) // warmup if integer_warmup else (step + warmup_shift) / warmup
+    return np.where(step < warmup, peak * rise,
                     np.where(step > total, after, decay))
 
 
@@ -44,6 +47,8 @@ SCHEDULE = {
     "schedule_restarts": _schedule_with(stop=False),
     "schedule_progress_over_total": _schedule_with(over_total=True),
     "schedule_cosine_rises": _schedule_with(cosine_sign=-1.0),
+    "schedule_full_cosine": _schedule_with(angle=2 * np.pi),
+    "schedule_integer_division": _schedule_with(integer_warmup=True),
 }
 
 # sampling_distribution -------------------------------------------------------------------------
@@ -128,8 +133,9 @@ SAMPLING = {
 def _adamw(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
            max_norm=1.0, *, decoupled=True, bias_correction=True, clip="global",
            clip_moments=True, decay_times_lr=True, eps_inside=False, v_power=2,
-           norm_of_norms=False):
-    """One AdamW step with one switch turned: the mistake it names."""
+           norm_of_norms=False, step_shift=0):
+    """One AdamW step with one switch turned: the mistake it names (``step_shift`` 1: the bias
+    correction of step + 1)."""
     params, grads, m, v = ([np.asarray(x, dtype=np.float64) for x in group]
                            for group in (params, grads, m, v))
     norm = np.sqrt(sum(np.sum(g**2) for g in grads))
@@ -153,7 +159,8 @@ def _adamw(params, grads, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weig
         v_i = beta2 * v_i + (1 - beta2) * g**v_power
         m_hat, v_hat = m_i, v_i
         if bias_correction:
-            m_hat, v_hat = m_i / (1 - beta1**step), v_i / (1 - beta2**step)
+            t = step + step_shift
+            m_hat, v_hat = m_i / (1 - beta1**t), v_i / (1 - beta2**t)
         update = m_hat / (np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps)
         decay = weight_decay * theta if decoupled else 0.0
         new_params.append(theta - lr * (update + decay) if decay_times_lr
@@ -182,6 +189,7 @@ ADAMW = {
     "adamw_eps_inside_sqrt": _adamw_with(eps_inside=True),
     "adamw_v_not_squared": _adamw_with(v_power=1),
     "adamw_norm_sum_of_norms": _adamw_with(norm_of_norms=True),
+    "adamw_bias_correction_next_step": _adamw_with(step_shift=1),
 }
 
 

@@ -72,14 +72,21 @@ APPLY_ROPE = {
     "rope_exponent_positive": _rope_with(exponent=-2),
     "rope_positions_not_a_column": _rope_positions_as_a_row,
     "rope_base_ignored": lambda x, positions, base=10000: key.apply_rope(x, positions, 10000),
+    "rope_frequencies_end_at_base": lambda x, positions, base=10000: _rope(
+        x, positions, base, exponent=2 * x.shape[-1] / (x.shape[-1] - 2)),
 }
 
 # 13 rms_norm ----------------------------------------------------------------------------------
 
 
 def _rms_norm(x, gain, eps=1e-6, *, axis=-1, centred=False, eps_inside=True, sqrt=True,
-              mean=True, scaled=True, variance=False, keepdims=True):
-    """RMSNorm with one switch turned off: the mistake it names."""
+              mean=True, scaled=True, variance=False, keepdims=True, power=2, divide=True):
+    """RMSNorm with one switch turned off: the mistake it names (``power`` 1: the mean of
+    |x|; ``divide`` False: x times its root mean square)."""
+    if power == 1:
+        return x / (np.mean(np.abs(x), axis=-1, keepdims=True) + eps) * gain
+    if not divide:
+        return x * np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * gain
     if centred:  # LayerNorm without its bias
         x = x - np.mean(x, axis=-1, keepdims=True)
     square = (np.mean if mean else np.sum)(x**2, axis=axis, keepdims=keepdims)
@@ -103,6 +110,14 @@ RMS_NORM = {
     "rms_norm_not_rms": _rms_norm_with(mean=False),
     "rms_variance_not_mean_square": _rms_norm_with(variance=True),
     "rms_no_keepdims": _rms_norm_with(keepdims=False),
+    "rms_gain_plus_one": lambda x, gain, eps=1e-6: key.rms_norm(x, 1 + gain, eps),
+    "rms_default_eps": lambda x, gain, eps=1e-5: key.rms_norm(x, gain, eps),
+    "rms_eps_ignored": lambda x, gain, eps=1e-6: key.rms_norm(x, gain, 0.0),
+    "rms_mean_absolute": _rms_norm_with(power=1),
+    "rms_multiplied_not_divided": _rms_norm_with(divide=False),
+    "rms_mean_over_all_axes": _rms_norm_with(axis=None),
+    "rms_gain_before_norm": lambda x, gain, eps=1e-6: key.rms_norm(
+        x * gain, np.ones_like(gain), eps),
 }
 
 # 13 swiglu ------------------------------------------------------------------------------------
@@ -114,6 +129,10 @@ def _relu(z):
 
 def _sigmoid(z):
     return 0.5 * (1 + np.tanh(z / 2))  # σ(z), without overflow
+
+
+def _gelu(z):
+    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))
 
 
 def _swiglu(x, w_gate, w_up, w_down, *, gate=key.silu, swapped=False, up=True, down="w_down"):
@@ -141,6 +160,14 @@ SWIGLU = {
         key.silu((x @ w_gate) * (x @ w_up)) @ w_down),
     "swiglu_no_down_projection": _swiglu_with(down="none"),
     "swiglu_down_transposed": _swiglu_with(down="transposed"),
+    "swiglu_gelu_gate": _swiglu_with(gate=_gelu),
+    "swiglu_silu_on_both": lambda x, w_gate, w_up, w_down: (
+        key.silu(x @ w_gate) * key.silu(x @ w_up)) @ w_down,
+    "swiglu_sum_not_product": lambda x, w_gate, w_up, w_down: (
+        key.silu(x @ w_gate) + x @ w_up) @ w_down,
+    "swiglu_silu_after_down": lambda x, w_gate, w_up, w_down: key.silu(
+        ((x @ w_gate) * (x @ w_up)) @ w_down),
+    "swiglu_silu_sign": _swiglu_with(gate=lambda z: -key.silu(-z)),
 }
 
 # 13 grouped_query_attention -------------------------------------------------------------------
@@ -169,6 +196,16 @@ def _when_masked(wrong):
     return lambda scores, mask: softmax(scores) if mask is None else wrong(scores, mask)
 
 
+def _unstable_masked_softmax(scores, mask):
+    """The masked softmax without the row max subtracted: np.exp overflows past 709."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        exp = np.exp(scores)  # (..., Tq, Tk)
+        if mask is not None:
+            exp = np.where(mask, exp, 0.0)
+        total = exp.sum(axis=-1, keepdims=True)  # (..., Tq, 1)
+        return np.divide(exp, total, out=np.zeros_like(exp), where=total > 0)
+
+
 GROUPED_QUERY_ATTENTION = {
     "gqa_heads_tiled": _gqa_with(tiled=True),
     "no_scaling": _gqa_with(scale=False),
@@ -184,6 +221,13 @@ GROUPED_QUERY_ATTENTION = {
     "gqa_repeated_along_time": _gqa_with(repeat_axis=-2),
     "divide_by_dk": _gqa_with(divide_by=float),
     "mask_ignored": _gqa_with(weights=lambda s, m: softmax(s)),
+    "mask_inverted": _gqa_with(weights=_when_masked(lambda s, m: masked_softmax(s, ~m))),
+    "mask_multiplied": _gqa_with(weights=_when_masked(
+        lambda s, m: softmax(np.where(m, s, 0.0)))),
+    "multiply_by_sqrt_dk": _gqa_with(divide_by=lambda d_k: 1 / np.sqrt(d_k)),
+    "softmax_unstable": _gqa_with(weights=_unstable_masked_softmax),
+    "scale_by_value_width": lambda q, k, v, mask=None: _gqa(
+        q, k, v, mask, divide_by=lambda d_k: np.sqrt(v.shape[-1])),
 }
 
 
