@@ -80,6 +80,12 @@ FIXED = {
     "stand-in": "greedy_decode on a stand-in model",
     "alignment example": "alignment of weights (1, 2, 3, 4)",
     "dates": "decoder_inputs for '1979-05-03' and '2001-12-31'",
+    "ffn width": "Each sublayer's output is added back to x, so it has d_model features: the FFN "
+                 "is ff_output(ff_hidden(h)), back from ff_dim to d_model.",
+    "cross widths": "The cross-attention's queries come from the block's own positions (h), its "
+                    "keys and values from `context`, of another width: cross_attention_layer(h, "
+                    "context, attention_mask=context_mask).",
+    "cache layout": "the cache after 8 steps (keys at [0], values at [1])",
     "follow diagram": "Follow the diagram: both blocks on the path from the inputs to the logits, "
                       "the encoder's output as the decoder block's context, the masks by keyword.",
 }
@@ -170,6 +176,15 @@ TEMPLATES = {
     "layer causal": "{layer} with use_causal_mask=True",
     "fails without key": "{failure}\n  It fails without `key` and runs with key=value.",
     "fails when": "{failure}\n  It fails when Tq ≠ Tk and runs when Tq = Tk.",
+    "fails on values": "{failure}\n  It fails on values of {n0} features and runs on values of "
+                       "{n1}, the size W_v projects them to.",
+    "call lacks": "`{name}.call` lacks the argument(s) {missing}. Keep the signature {signature} "
+                  "so that the layer is called like Keras's.",
+    "holding weights": "{name} holding weights of shapes {shapes}",
+    "float64 inputs": "{name} of float64 inputs (a {dtype} result)",
+    "return ids": "{name} should return ids (n, length) = {expected}. Received: {received}",
+    "return integer ids": "{name} should return integer ids (n, length) = {expected}. Received: "
+                          "{received}",
     "fails with mask": "{failure}\n  It fails with this mask and runs without it.",
     "config should hold": "{failure}\n  It should hold the constructor's arguments {expected}; "
                           "these differ: {wrong}.",
