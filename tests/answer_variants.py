@@ -1290,6 +1290,52 @@ def sinusoidal_encoding_degrees(T, d):
     return pe
 
 
+def sinusoidal_encoding_extra_row(T, d):
+    angles = np.arange(T + 1)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T + 1, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_float16(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d), dtype=np.float16)
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_sines_of_pairs(T, d):
+    # one column per pair: the sines alone, never interleaved with the cosines
+    return np.sin(np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d))
+
+
+def sinusoidal_encoding_scaled(T, d):
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe * np.sqrt(d)
+
+
+def sinusoidal_encoding_countdown(T, d):
+    angles = np.arange(T - 1, -1, -1)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def sinusoidal_encoding_cos_as_shifted_sin(T, d):
+    # cos a written as sin(a - π/2), which is -cos a
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, d, 2) / d)
+    pe = np.zeros((T, d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.sin(angles[:, : d // 2] - np.pi / 2)
+    return pe
+
+
 # 09 attention_backward ------------------------------------------------------------------------
 
 
@@ -1880,6 +1926,14 @@ def nw_pairs_not_broadcast(x_query, x_train, y_train, width):
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True) * y_train
 
+def nw_loop_over_queries(x_query, x_train, y_train, width):
+    predictions = []
+    for x in x_query:  # one query at a time: one curve only
+        scores = -(x - x_train) ** 2 / (2 * width**2)
+        e = np.exp(scores - scores.max())
+        predictions.append((e / e.sum()) @ y_train)
+    return np.array(predictions)
+
 
 # 10 additive_scores ----------------------------------------------------------------------------
 
@@ -2271,6 +2325,12 @@ VARIANTS = {
             (sinusoidal_encoding_degrees, "pe_wrong_frequencies"),
             (sinusoidal_encoding_blog_loop, "pe_exponent_2j_over_d"),
             (sinusoidal_encoding_batched, "pe_batch_axis"),
+            (sinusoidal_encoding_extra_row, "pe_one_row_too_many"),
+            (sinusoidal_encoding_float16, "pe_half_precision"),
+            (sinusoidal_encoding_sines_of_pairs, "pe_one_column_per_pair"),
+            (sinusoidal_encoding_scaled, "pe_scaled_by_sqrt_d"),
+            (sinusoidal_encoding_countdown, "pe_positions_reversed"),
+            (sinusoidal_encoding_cos_as_shifted_sin, "pe_cosines_negated"),
         ],
     },
     "attention_backward": {
@@ -2325,6 +2385,7 @@ VARIANTS = {
             (nw_global_max, "global_max"),
             (nw_two_w_all_squared, "nw_width_doubled_squared"),
             (nw_pairs_not_broadcast, "nw_pairs_not_broadcast"),
+            (nw_loop_over_queries, "nw_one_curve_only"),
         ],
     },
     "additive_scores": {

@@ -100,6 +100,13 @@ def schedule_floor_division(step, warmup, total, peak):
     decay = peak * 0.5 * (1 + np.cos(np.pi * progress))
     return np.where(s < warmup, peak * (s // warmup), np.where(s > total, 0.0, decay))
 
+def schedule_with_if(step, warmup, total, peak):
+    if step < warmup:  # one step at a time
+        return peak * step / warmup
+    if step > total:
+        return 0.0
+    return peak * 0.5 * (1 + np.cos(np.pi * (step - warmup) / (total - warmup)))
+
 
 # sampling_distribution -------------------------------------------------------------------------
 
@@ -504,7 +511,8 @@ VARIANTS = {
                   (schedule_over_total, "schedule_progress_over_total"),
                   (schedule_rising, "schedule_cosine_rises"),
                   (schedule_full_turn, "schedule_full_cosine"),
-                  (schedule_floor_division, "schedule_integer_division")],
+                  (schedule_floor_division, "schedule_integer_division"),
+                  (schedule_with_if, "schedule_one_step_only")],
     },
     "sampling_distribution": {
         "right": [sampling_row_by_row, sampling_partition, sampling_transformers_top_p],

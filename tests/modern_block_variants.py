@@ -297,6 +297,10 @@ def swiglu_exp_sign(x, w_gate, w_up, w_down):
     g = x @ w_gate
     return (g / (1 + np.exp(g)) * (x @ w_up)) @ w_down
 
+def swiglu_with_residual(x, w_gate, w_up, w_down):
+    g = x @ w_gate
+    return x + (g / (1 + np.exp(-g)) * (x @ w_up)) @ w_down
+
 
 # grouped_query_attention ------------------------------------------------------------------------
 
@@ -510,6 +514,17 @@ def gqa_over_dv(q, k, v, mask=None):
     total = e.sum(axis=-1, keepdims=True)
     return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
 
+def gqa_repeat_axis_1(q, k, v, mask=None):
+    per_group = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, per_group, axis=1), np.repeat(v, per_group, axis=1)  # (B, H, …) only
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0) @ v
+
 
 VARIANTS = {
     "apply_rope": {
@@ -562,6 +577,7 @@ VARIANTS = {
             (swiglu_added, "swiglu_sum_not_product"),
             (swiglu_silu_last, "swiglu_silu_after_down"),
             (swiglu_exp_sign, "swiglu_silu_sign"),
+            (swiglu_with_residual, "swiglu_residual_added"),
         ],
     },
     "grouped_query_attention": {
@@ -582,6 +598,7 @@ VARIANTS = {
             (gqa_times_root, "multiply_by_sqrt_dk"),
             (gqa_overflowing, "softmax_unstable"),
             (gqa_over_dv, "scale_by_value_width"),
+            (gqa_repeat_axis_1, "gqa_repeated_along_time"),
         ],
     },
 }

@@ -114,7 +114,7 @@ EXERCISES = (
               "nw_absolute_distance", "nw_distance_not_squared", "nw_width_multiplied",
               "nw_returns_weights", "nw_averages_x_train", "nw_matmul_targets",
               "softmax_no_keepdims", "global_max", "nw_width_doubled_squared",
-              "nw_pairs_not_broadcast"),
+              "nw_pairs_not_broadcast", "nw_one_curve_only"),
              nadaraya_watson_fixture,
              compare={
                  "hint": "Scores −(x_query − x_train)² / (2 w²) for every (query, training point) "

@@ -112,10 +112,10 @@ def grouped_query_attention_plan(rng) -> list[Part]:
     others = [s for s in sizes(rng, 9, low=2, high=14) if s not in (groups, heads)]
     batch, t_q, t_k, d_k, d_v = others[:5]
 
-    def call(g=groups, h=heads, t_q=t_q, d_k=d_k, mask=None):
-        inputs = {"q": rng.standard_normal((batch, h, t_q, d_k)),
-                  "k": rng.standard_normal((batch, g, t_k, d_k)),
-                  "v": rng.standard_normal((batch, g, t_k, d_v))}
+    def call(g=groups, h=heads, t_q=t_q, d_k=d_k, mask=None, leading=(batch,)):
+        inputs = {"q": rng.standard_normal((*leading, h, t_q, d_k)),
+                  "k": rng.standard_normal((*leading, g, t_k, d_k)),
+                  "v": rng.standard_normal((*leading, g, t_k, d_v))}
         return Call(inputs, {} if mask is None else {"mask": mask})
 
     padded = random_mask(rng, (batch, 1, 1, t_k))
@@ -134,6 +134,8 @@ def grouped_query_attention_plan(rng) -> list[Part]:
         Part("a mask (B, H, Tq, Tk) with fully masked rows: zero weights, a zero output",
              [call(mask=fully_masked)]),
         Part("extreme logits (scores beyond ±1000): a stable softmax", [extreme]),
+        Part("q (H, Tq, d_k) without a batch axis: the heads' axis is -3, not 1",
+             [call(leading=())]),
     ]
 
 

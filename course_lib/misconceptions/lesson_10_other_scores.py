@@ -120,4 +120,9 @@ DESCRIPTIONS = {
         "a ReLU where the additive score has a tanh: the features are "
         "tanh(q W_q + k W_k), bounded in (−1, 1), then @ v"
     ),
+    "nw_one_curve_only": (
+        "a loop over the queries, which works for one curve only: for a batch (B, n_query) "
+        "each step takes a row of queries, not one; compute every pair at once, "
+        "x_query[..., :, None] − x_train[..., None, :]"
+    ),
 }

@@ -39,6 +39,10 @@ SCHEDULE = {
         "a warm-up in whole numbers, peak·(step // warmup): // rounds down, so the rate stays 0 "
         "until the warm-up ends; divide with /, peak·step/warmup"
     ),
+    "schedule_one_step_only": (
+        "a schedule for one step at a time, with Python's if: `if step < warmup` cannot decide "
+        "for an array of steps; choose per step with np.where(step < warmup, …, …)"
+    ),
 }
 
 SAMPLING = {

@@ -155,6 +155,11 @@ SWIGLU = {
         "z·σ(−z), z / (1 + exp(z)), instead of SiLU(z) = z·σ(z) = z / (1 + exp(−z)): mind "
         "the sign inside the exponential"
     ),
+    "swiglu_residual_added": (
+        "x added to the output, x + (…) @ w_down: the residual belongs to the block around "
+        "the feed-forward; swiglu returns (SiLU(x @ w_gate) * (x @ w_up)) @ w_down alone, "
+        "(..., d_out)"
+    ),
 }
 
 GROUPED_QUERY_ATTENTION = {

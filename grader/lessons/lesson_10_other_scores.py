@@ -62,6 +62,16 @@ def _nadaraya_watson_not_broadcast(x_query, x_train, y_train, width):
     return ref.softmax(scores, axis=-1) * y_train
 
 
+def _nadaraya_watson_one_curve(x_query, x_train, y_train, width):
+    """A loop over the queries of one curve: right for 1-D inputs, a broadcasting error for a
+    batch of curves."""
+    predictions = []
+    for query in x_query:
+        weights = ref.softmax(-((query - x_train) ** 2) / (2 * width**2), axis=-1)
+        predictions.append(np.sum(weights * y_train, axis=-1))
+    return np.array(predictions)
+
+
 NADARAYA_WATSON = {
     "nw_softmax_over_queries": _nadaraya_watson_with(axis=-2),
     "nw_width_not_squared": _nadaraya_watson_with(power=1),
@@ -79,6 +89,7 @@ NADARAYA_WATSON = {
     "global_max": _nadaraya_watson_with(row_max=False),
     "nw_width_doubled_squared": _nadaraya_watson_with(factor=4.0),
     "nw_pairs_not_broadcast": _nadaraya_watson_not_broadcast,
+    "nw_one_curve_only": _nadaraya_watson_one_curve,
 }
 
 

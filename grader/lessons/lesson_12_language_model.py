@@ -39,6 +39,15 @@ def _schedule_with(**switches):
     return lambda step, warmup, total, peak: _schedule(step, warmup, total, peak, **switches)
 
 
+def _schedule_for_one_step(step, warmup, total, peak):
+    """The schedule with Python's ``if``, right for one step and a ValueError for an array."""
+    if step < warmup:
+        return np.asarray(peak * step / warmup, dtype=np.float64)
+    if step > total:
+        return np.asarray(0.0)
+    return np.asarray(peak * 0.5 * (1 + np.cos(np.pi * (step - warmup) / (total - warmup))))
+
+
 SCHEDULE = {
     "schedule_warmup_off_by_one": _schedule_with(warmup_shift=1),
     "schedule_no_half": _schedule_with(half=1.0),
@@ -49,6 +58,7 @@ SCHEDULE = {
     "schedule_cosine_rises": _schedule_with(cosine_sign=-1.0),
     "schedule_full_cosine": _schedule_with(angle=2 * np.pi),
     "schedule_integer_division": _schedule_with(integer_warmup=True),
+    "schedule_one_step_only": _schedule_for_one_step,
 }
 
 # sampling_distribution -------------------------------------------------------------------------

@@ -168,6 +168,8 @@ SWIGLU = {
     "swiglu_silu_after_down": lambda x, w_gate, w_up, w_down: key.silu(
         ((x @ w_gate) * (x @ w_up)) @ w_down),
     "swiglu_silu_sign": _swiglu_with(gate=lambda z: -key.silu(-z)),
+    "swiglu_residual_added": lambda x, w_gate, w_up, w_down: x + key.swiglu(
+        x, w_gate, w_up, w_down),
 }
 
 # 13 grouped_query_attention -------------------------------------------------------------------
