@@ -203,8 +203,8 @@ def test_the_plans_hold_the_cases_that_tell_the_mistakes_apart():
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_the_corpus_covers_every_variant(exercise):
-    keys = [key for _, key in VARIANTS[exercise]["wrong"]]
-    assert sorted(keys) == sorted(WRONG_VARIANTS[exercise])
+    keys = [key for _, key in VARIANTS[exercise]["wrong"]]  # a mistake may have two answers
+    assert sorted(set(keys)) == sorted(WRONG_VARIANTS[exercise])
     assert len(keys) >= 4 and len(VARIANTS[exercise]["right"]) >= 3
 
 
