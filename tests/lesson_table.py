@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import answer_variants
 import block_variants
+import block_wrong_answers
 import decoding_variants
 import keras_variants
 import memory_attacks
@@ -214,7 +215,8 @@ LESSONS = {lesson.name: lesson for lesson in (
            demos=True, row_cells=_helpers_rows),
     Lesson("05_positions", (_numpy("sinusoidal_encoding", (1, 3)),)),
     Lesson("06_transformer_block", (Exercise(
-        "TransformerBlock", (1, 6), {"right": block_variants.RIGHT, "wrong": block_variants.WRONG},
+        "TransformerBlock", (1, 6),
+        {"right": block_variants.RIGHT, "wrong": block_variants.WRONG + block_wrong_answers.WRONG},
         block_cell),)),
     Lesson("07_application", (_keras("teacher_forcing", (1, 1)),
                               _keras("build_translator", (1, 3)),

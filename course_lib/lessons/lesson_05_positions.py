@@ -58,7 +58,9 @@ EXERCISES = (
               "pe_positions_from_one", "pe_positions_over_length", "pe_two_pi",
               "pe_divided_by_wavelength", "pe_sines_only", "pe_odd_d_cosines",
               "pe_odd_d_last_column_zero", "pe_integer_array", "pe_transposed",
-              "pe_arguments_swapped", "pe_wrong_base", "pe_wrong_frequencies"),
+              "pe_arguments_swapped", "pe_wrong_base", "pe_wrong_frequencies",
+              "pe_one_row_too_many", "pe_one_column_per_pair", "pe_positions_reversed",
+              "pe_cosines_negated", "pe_scaled_by_sqrt_d", "pe_half_precision"),
              sinusoidal_encoding_fixture,
              compare={
                  "hint": "Row t is position t = 0 … T-1; column 2i holds sin(t / 10000^(2i/d)) and "

@@ -25,5 +25,8 @@ EXERCISES = (
               "block_cross_query_from_context", "block_heads_key_dim_swapped",
               "block_ff_dim_unused", "block_random_at_inference", "block_ff_no_residual",
               "block_norm_inside_residual", "block_ff_output_missing", "block_always_causal",
-              "block_cross_attention_skipped")),
+              "block_cross_attention_skipped", "block_queries_only_normalised",
+              "block_queries_not_normalised", "block_causal_or_padding", "block_causal_upper",
+              "block_ff_residual_from_input", "block_weights_averaged_over_heads",
+              "block_mask_by_position", "block_config_incomplete")),
 )

@@ -90,4 +90,28 @@ DESCRIPTIONS = {
         "a base other than 10000: the angle is t / 10000^(2i/d), so that the wavelengths grow "
         "geometrically from 2π to almost 10000·2π"
     ),
+    "pe_one_row_too_many": (
+        "one row too many, T + 1 positions (np.arange(T + 1), or range(T + 1)): the positions "
+        "are t = 0, 1, …, T - 1, np.arange(T), one row each"
+    ),
+    "pe_one_column_per_pair": (
+        "one column per pair, the d/2 sines alone, of shape (T, ⌈d/2⌉): each pair i fills two "
+        "columns, its sine in column 2i and its cosine in column 2i + 1, so the table is (T, d)"
+    ),
+    "pe_positions_reversed": (
+        "the positions in reverse order, row 0 for t = T - 1: row t is position t, counted from "
+        "0 at the first row, so PE[0] = (0, 1, 0, 1, …)"
+    ),
+    "pe_cosines_negated": (
+        "the cosines negated, -cos(t / 10000^(2i/d)) (as from sin(a - π/2)): the odd columns hold "
+        "+cos(t / 10000^(2i/d)), so PE[0] = (0, 1, 0, 1, …); cos(a) = sin(a + π/2)"
+    ),
+    "pe_scaled_by_sqrt_d": (
+        "the encoding multiplied by √d: every entry is a plain sine or cosine, between -1 and 1; "
+        "a model that scales its embeddings by √d_model does so before it adds the encoding"
+    ),
+    "pe_half_precision": (
+        "an array of float16, whose 3 significant digits round every sine and cosine: build the "
+        "table in float64 (np.zeros((T, d))) or float32, not float16"
+    ),
 }

@@ -139,4 +139,45 @@ DESCRIPTIONS = {
         "d_model through ff_output, FFN(h) = ff_output(ff_hidden(h)), before the residual adds "
         "them to x"
     ),
+    "block_queries_only_normalised": (
+        "a pre-LN self-attention that normalises its queries alone, MHA(LN(x), x): the "
+        "queries, keys and values all come from the normalised input, h = LN(x), "
+        "self_attention(h, h)"
+    ),
+    "block_queries_not_normalised": (
+        "a pre-LN self-attention whose queries come from the raw x, MHA(x, LN(x)): the "
+        "queries, keys and values all come from the normalised input, h = LN(x), "
+        "self_attention(h, h)"
+    ),
+    "block_causal_or_padding": (
+        "the causal mask and attention_mask joined by \"or\": a position may attend only where "
+        "both allow it, so join them with ops.logical_and, or pass attention_mask=... together "
+        "with use_causal_mask=True and let MultiHeadAttention join them"
+    ),
+    "block_causal_upper": (
+        "a causal mask that is upper-triangular (triu): position t sees itself and the future, "
+        "not the past; the causal mask is lower-triangular, ops.tril of ones (True = may "
+        "attend), or use_causal_mask=True"
+    ),
+    "block_ff_residual_from_input": (
+        "the feed-forward network's residual taken from the block's input: each sublayer adds "
+        "its output to its own input, the attention's result, x ← x + FFN(LN(x)) after "
+        "x ← x + Attn(LN(x))"
+    ),
+    "block_weights_averaged_over_heads": (
+        "the attention weights averaged over the heads, (B, T, T): return every head's weights "
+        "as MultiHeadAttention gives them, (B, H, T, T), or (B, H, T, Tc) for the "
+        "cross-attention"
+    ),
+    "block_mask_by_position": (
+        "a mask passed to MultiHeadAttention by position: its fourth positional argument is "
+        "query_mask, which Keras also fills itself, so the call fails; pass every mask by "
+        "keyword, self_attention(h, h, attention_mask=attention_mask) and "
+        "cross_attention_layer(h, context, attention_mask=context_mask)"
+    ),
+    "block_config_incomplete": (
+        "a get_config() that does not rebuild the block: return {**super().get_config(), "
+        "\"num_heads\": ..., \"key_dim\": ..., \"ff_dim\": ..., \"cross_attention\": ..., "
+        "\"norm_first\": ..., \"epsilon\": ...}, each argument the constructor received"
+    ),
 }

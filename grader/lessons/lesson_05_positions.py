@@ -67,6 +67,12 @@ SINUSOIDAL_ENCODING = {
     "pe_batch_axis": lambda T, d: ref.sinusoidal_encoding(T, d)[None],
     "pe_arguments_swapped": lambda T, d: ref.sinusoidal_encoding(d, T),
     "pe_wrong_base": lambda T, d: _interleaved_of(T, d, base=1000.0),
+    "pe_one_row_too_many": lambda T, d: ref.sinusoidal_encoding(T + 1, d),
+    "pe_one_column_per_pair": lambda T, d: np.sin(_angles(T, d)[:, 0::2]),
+    "pe_positions_reversed": lambda T, d: ref.sinusoidal_encoding(T, d)[::-1],
+    "pe_cosines_negated": lambda T, d: _interleaved(_angles(T, d), odd=lambda a: -np.cos(a)),
+    "pe_scaled_by_sqrt_d": lambda T, d: np.sqrt(d) * ref.sinusoidal_encoding(T, d),
+    "pe_half_precision": lambda T, d: ref.sinusoidal_encoding(T, d).astype(np.float16),
 }
 
 

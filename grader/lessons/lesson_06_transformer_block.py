@@ -276,6 +276,86 @@ class BlockSelfAttentionScores(TransformerBlockForward):
         return y, self_weights
 
 
+class BlockQueriesOnlyNormalised(TransformerBlockForward):
+    """Pre-LN whose self-attention normalises its queries alone: ``MHA(LN(x), x)``, keys and
+    values from the raw ``x``."""
+
+    def sublayer(self, x, norm, f):
+        self.raw = x  # (B, T, d): the sublayer's input, before its LayerNorm
+        return super().sublayer(x, norm, f)
+
+    def self_attend(self, h, masks):
+        return self.self_attention.forward(h, self.raw, attention_mask=masks.attention,
+                                           use_causal_mask=masks.causal)
+
+
+class BlockQueriesNotNormalised(TransformerBlockForward):
+    """Pre-LN whose self-attention takes its queries from the raw ``x``: ``MHA(x, LN(x))``,
+    keys and values normalised."""
+
+    def sublayer(self, x, norm, f):
+        self.raw = x  # (B, T, d): the sublayer's input, before its LayerNorm
+        return super().sublayer(x, norm, f)
+
+    def self_attend(self, h, masks):
+        return self.self_attention.forward(self.raw, h, attention_mask=masks.attention,
+                                           use_causal_mask=masks.causal)
+
+
+def _causal_with(masks, t: int, combine, causal=np.tril):
+    """The self-attention's masks with the causal one built by hand, ``causal`` of ones
+    ``(T, T)``, joined to ``attention_mask`` by ``combine``."""
+    if not masks.causal:
+        return masks
+    built = causal(np.ones((t, t), dtype=bool))[None]  # (1, T, T)
+    joined = built if masks.attention is None else combine(built, np.asarray(masks.attention,
+                                                                              dtype=bool))
+    return masks._replace(attention=joined, causal=False)
+
+
+class BlockCausalOrPadding(TransformerBlockForward):
+    """The causal mask joined to ``attention_mask`` by "or": a position sees what either mask
+    allows, where both must."""
+
+    def self_attend(self, h, masks):
+        return super().self_attend(h, _causal_with(masks, h.shape[1], np.logical_or))
+
+
+class BlockCausalUpper(TransformerBlockForward):
+    """A causal mask built upper-triangular, ``triu``: each position sees itself and the
+    future, not the past."""
+
+    def self_attend(self, h, masks):
+        return super().self_attend(h, _causal_with(masks, h.shape[1], np.logical_and, np.triu))
+
+
+class BlockFeedForwardResidualFromInput(TransformerBlockForward):
+    """The feed-forward network's residual from the block's input ``x``, not from the
+    attention's output: ``x + FFN(LN(h))`` (pre-LN), ``LN(x + FFN(h))`` (post-LN)."""
+
+    def sublayers(self, x, context, masks):
+        self.block_input = x  # (B, T, d)
+        return super().sublayers(x, context, masks)
+
+    def sublayer(self, x, norm, f):
+        if norm != "ff":
+            return super().sublayer(x, norm, f)
+        if self.norm_first:
+            out, weights = f(self.layer_norm(x, norm))  # (B, T, d)
+            return self.block_input + out, weights
+        out, weights = f(x)  # (B, T, d)
+        return self.layer_norm(self.block_input + out, norm), weights
+
+
+class BlockWeightsAveragedOverHeads(TransformerBlockForward):
+    """The attention weights averaged over the heads, ``(B, T, T)``: the block returns every
+    head's, ``(B, H, T, T)`` (or ``(B, H, T, Tc)``)."""
+
+    def returned(self, y, self_weights, cross_weights):
+        y, weights = super().returned(y, self_weights, cross_weights)
+        return y, weights.mean(axis=1)  # (B, T, Tk)
+
+
 def _erf(z):
     """The error function, elementwise (Abramowitz and Stegun 7.1.26 is too coarse here)."""
     return np.vectorize(math.erf, otypes=[np.float64])(z)
@@ -314,6 +394,12 @@ BLOCK_VARIANTS: dict[str, type[TransformerBlockForward]] = {
     "block_masks_swapped": BlockMasksSwapped,
     "block_cross_keys_from_x": BlockCrossKeysFromX,
     "block_cross_query_from_context": BlockCrossQueryFromContext,
+    "block_queries_only_normalised": BlockQueriesOnlyNormalised,
+    "block_queries_not_normalised": BlockQueriesNotNormalised,
+    "block_causal_or_padding": BlockCausalOrPadding,
+    "block_causal_upper": BlockCausalUpper,
+    "block_ff_residual_from_input": BlockFeedForwardResidualFromInput,
+    "block_weights_averaged_over_heads": BlockWeightsAveragedOverHeads,
 }
 
 

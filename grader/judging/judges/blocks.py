@@ -82,7 +82,12 @@ def _block_extra(case: BlockCase, extra: str, record: dict, received) -> None:
     if extra == "weight_shapes":
         _check_shapes(case, record)
     elif extra == "config":
-        check_config_values("TransformerBlock", case, record)
+        try:
+            check_config_values("TransformerBlock", case, record)
+        except CheckFailed as failure:
+            raise CheckFailed(f"{failure}\n  It matches "
+                              f"{DESCRIPTIONS['block_config_incomplete']}.",
+                              "block_config_incomplete") from None
         inputs = (case.config, case.weights, case.x, case.context)
         wrong = numpy_block.block_variant_outputs(VARIANTS, *inputs)
         compare_hidden(received, numpy_block.block_forward(*inputs)[0],
@@ -120,11 +125,32 @@ def explaining_variant(laid_out: list, data: ProbeData) -> str | None:
     return exact[0] if raised and exact else None
 
 
-def _failed_run(case: BlockCase, slot: Slot, record: dict, explaining: str | None) -> None:
+#: what Keras says when a mask is passed to ``MultiHeadAttention`` by position: its fourth
+#: positional argument is ``query_mask``, which Keras's ``Layer.__call__`` fills itself
+MASK_BY_POSITION = "multiple values for argument 'query_mask'"
+
+
+def _named_failure(slot: Slot, record: dict, calls_ran: bool) -> str | None:
+    """The mistake an error names by itself: a mask passed by position (Keras's message), or
+    a ``from_config(get_config())`` that fails where every call of the block ran."""
+    if MASK_BY_POSITION in str(record.get("message", "")):
+        return "block_mask_by_position"
+    if slot.extra == "config" and calls_ran:
+        return "block_config_incomplete"
+    return None
+
+
+def _failed_run(case: BlockCase, slot: Slot, record: dict, explaining: str | None,
+                calls_ran: bool) -> None:
     """A run that raised: named by the known wrong block that cannot run there either, the one
     that fails exactly where the learner's does first (``explaining``)."""
     if not _failed(record):
         return
+    named = _named_failure(slot, record, calls_ran)
+    if named is not None:
+        raise CheckFailed(f"{block_text(case)}{described_options(_ran(slot))} raised "
+                          f"{text(record.get('type'), 80)}: it matches {DESCRIPTIONS[named]}.",
+                          named)
     inputs = (case.config, case.weights, case.x, case.context)
     failing = [key for key in numpy_block.failing_variants(VARIANTS, *inputs, **_ran(slot))
                if key not in NAMED_BY_SHAPES]
@@ -138,12 +164,12 @@ def _failed_run(case: BlockCase, slot: Slot, record: dict, explaining: str | Non
 
 
 def _judge_slot(exercise: str, case: BlockCase, slot: Slot, data: ProbeData,
-                explaining: str | None) -> None:
+                explaining: str | None, calls_ran: bool) -> None:
     record = data.records[slot.index]
     if slot.extra == "weight_shapes" and record.get("status") == "error":
         return  # the block was not built: its calls and extras fail, and say why
     if slot.extra != "weight_shapes":
-        _failed_run(case, slot, record, explaining)
+        _failed_run(case, slot, record, explaining, calls_ran)
     received = received_result(data, slot, exercise, block_text(case),
                                holds_arrays=slot.extra != "weight_shapes")
     if slot.extra is None:
@@ -180,9 +206,12 @@ def judge_block(exercise: str, parts: list[Part], data: ProbeData, credit: Parti
     """Judge lesson 06's ``TransformerBlock``: every call and extra of every case."""
     scored = list(scored_parts(parts, points))
     explaining = explaining_variant([laid_out for laid_out, _ in scored], data)
+    calls_ran = not any(_failed(data.records[slot.index]) for laid_out, _ in scored
+                        for placed in laid_out.placed for slot in placed.slots
+                        if slot.extra is None)
     for laid_out, part_points in scored:
         with judging(credit, part_points, laid_out.part.label):
             for placed in laid_out.placed:
                 _check_repeated_calls(exercise, placed.case, placed.slots, data)
                 for slot in _first_the_shapes(placed.slots):
-                    _judge_slot(exercise, placed.case, slot, data, explaining)
+                    _judge_slot(exercise, placed.case, slot, data, explaining, calls_ran)
