@@ -1336,6 +1336,16 @@ def sinusoidal_encoding_cos_as_shifted_sin(T, d):
     return pe
 
 
+
+def sinusoidal_encoding_even_width(T, d):
+    # an odd d made even, d + 1 columns, then cut back to d
+    width = d + d % 2
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(0, width, 2) / width)
+    pe = np.zeros((T, width))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles)
+    return pe[:, :d]
+
 # 09 attention_backward ------------------------------------------------------------------------
 
 
@@ -2331,6 +2341,7 @@ VARIANTS = {
             (sinusoidal_encoding_scaled, "pe_scaled_by_sqrt_d"),
             (sinusoidal_encoding_countdown, "pe_positions_reversed"),
             (sinusoidal_encoding_cos_as_shifted_sin, "pe_cosines_negated"),
+            (sinusoidal_encoding_even_width, "pe_odd_d_from_d_plus_one"),
         ],
     },
     "attention_backward": {

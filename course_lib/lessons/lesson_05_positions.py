@@ -60,7 +60,8 @@ EXERCISES = (
               "pe_odd_d_last_column_zero", "pe_integer_array", "pe_transposed",
               "pe_arguments_swapped", "pe_wrong_base", "pe_wrong_frequencies",
               "pe_one_row_too_many", "pe_one_column_per_pair", "pe_positions_reversed",
-              "pe_cosines_negated", "pe_scaled_by_sqrt_d", "pe_half_precision"),
+              "pe_cosines_negated", "pe_scaled_by_sqrt_d", "pe_half_precision",
+              "pe_odd_d_from_d_plus_one"),
              sinusoidal_encoding_fixture,
              compare={
                  "hint": "Row t is position t = 0 … T-1; column 2i holds sin(t / 10000^(2i/d)) and "

@@ -114,4 +114,9 @@ DESCRIPTIONS = {
         "an array of float16, whose 3 significant digits round every sine and cosine: build the "
         "table in float64 (np.zeros((T, d))) or float32, not float16"
     ),
+    "pe_odd_d_from_d_plus_one": (
+        "an odd d computed as the table of d + 1 columns, cut to d: its frequencies are "
+        "1/10000^(2i/(d+1)); the exponent is 2i/d with d itself, and the last column is the sine "
+        "of one more frequency, without its cosine"
+    ),
 }

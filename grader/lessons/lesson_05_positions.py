@@ -66,6 +66,7 @@ SINUSOIDAL_ENCODING = {
     "pe_transposed": lambda T, d: ref.sinusoidal_encoding(T, d).T,
     "pe_batch_axis": lambda T, d: ref.sinusoidal_encoding(T, d)[None],
     "pe_arguments_swapped": lambda T, d: ref.sinusoidal_encoding(d, T),
+    "pe_odd_d_from_d_plus_one": lambda T, d: ref.sinusoidal_encoding(T, d + d % 2)[:, :d],
     "pe_wrong_base": lambda T, d: _interleaved_of(T, d, base=1000.0),
     "pe_one_row_too_many": lambda T, d: ref.sinusoidal_encoding(T + 1, d),
     "pe_one_column_per_pair": lambda T, d: np.sin(_angles(T, d)[:, 0::2]),
