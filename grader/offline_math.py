@@ -22,6 +22,8 @@ import jinja2
 import markupsafe
 from nbconvert.exporters import HTMLExporter
 
+from grader.page_font import cjk_font_face
+
 
 @lru_cache(maxsize=4)
 def mathjax_component(name: str) -> markupsafe.Markup:
@@ -42,12 +44,14 @@ def mathjax_component(name: str) -> markupsafe.Markup:
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's HTML exporter with the Jinja filter ``mathjax_component``, which the course's
-    feedback template uses to write MathJax into the page."""
+    """nbconvert's HTML exporter with the Jinja filters ``mathjax_component`` and
+    ``cjk_font_face``, which the course's feedback template uses to write MathJax and the
+    course's CJK font into the page."""
 
     def default_filters(self):
         yield from super().default_filters()
         yield "mathjax_component", mathjax_component
+        yield "cjk_font_face", cjk_font_face  # the course's CJK font (grader/page_font.py)
 
     def _create_environment(self):
         environment = super()._create_environment()

@@ -41,6 +41,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 COURSE_ID = "attention-step-by-step"
+# The course's Jupyter configuration (the learner's tools, the CJK font on the page).
+COURSE_JUPYTER_CONFIG = REPO / "learner" / "jupyter" / "etc" / "jupyter"
 
 # JupyterLab user settings that keep the page quiet and predictable: no news or update
 # notifications, and every cell rendered (no windowing) so any cell can be found by its text.
@@ -82,6 +84,7 @@ def isolated_environment(base: Path) -> dict[str, str]:
     )
     for name in ("JUPYTER_PATH", "JUPYTER_PREFER_ENV_PATH", "JUPYTER_TOKEN"):
         env.pop(name, None)
+    env["JUPYTER_CONFIG_PATH"] = str(COURSE_JUPYTER_CONFIG)  # as `make lab` and the install
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR", "IPYTHONDIR"):
         Path(env[name]).mkdir(parents=True, exist_ok=True)
     return env

@@ -84,7 +84,9 @@ def test_learner_wheel_holds_course_lib_and_the_released_notebooks_only(learner)
     assert tops == {"course_lib", "attention_course_notebooks"}
     data = [name.split("/", 2)[2] for name in names if name.split("/")[0].endswith(".data")]
     assert sorted(data) == [  # Validate with the course's settings; the learner's JupyterLab
+        "etc/jupyter/custom/custom.css",  # the course's CJK font on JupyterLab's page
         "etc/jupyter/jupyter_server_config.d/nbgrader_learner.json",
+        "etc/jupyter/jupyter_server_config.py",
         "etc/jupyter/labconfig/page_config.json",
         "etc/jupyter/nbgrader_config.py",
         "share/jupyter/lab/settings/overrides.json",
