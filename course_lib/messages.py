@@ -65,6 +65,12 @@ def read_mo(path: Path) -> dict[tuple[str, str], str]:
     return entries
 
 
+def _literal(text: str) -> str:
+    """A template's literal text as its messages hold it: ``{{`` and ``}}`` (braces escaped for
+    ``str.format``) are single braces there."""
+    return text.replace("{{", "{").replace("}}", "}")
+
+
 def template_pattern(english: str, whole_words: bool = False) -> re.Pattern:
     """The regular expression a template matches whole messages with: its text literally,
     each ``{name}`` (a name once per template) any text on one line (``{failure}``,
@@ -75,9 +81,9 @@ def template_pattern(english: str, whole_words: bool = False) -> re.Pattern:
     for found in _PLACEHOLDER.finditer(english):
         text = (_NUMBER if re.fullmatch(r"n\d*", found[1]) else
                 _SHAPE if found[1] == "shape" else ".+?" if found[1] in _LINES else "[^\n]+?")
-        pieces += [re.escape(english[last:found.start()]), f"(?P<{found[1]}>{text})"]
+        pieces += [re.escape(_literal(english[last:found.start()])), f"(?P<{found[1]}>{text})"]
         last = found.end()
-    pieces.append(re.escape(english[last:]))
+    pieces.append(re.escape(_literal(english[last:])))
     edge = r"(?<!\w)", r"(?!\w)"
     return re.compile(edge[0] * whole_words + "".join(pieces) + edge[1] * whole_words, re.DOTALL)
 

@@ -146,6 +146,7 @@ TEMPLATES = {
     # Keras layers and blocks (course_lib.checks, grader.judging.judges.layers and .blocks)
     "output of": "the output of {layer}",
     "weights of shape": "the weight matrix of {layer}, of shape (B, Tq, Tk) = {shape}",
+    "weights heads last": "the weight matrix of {layer}, of shape (B, Tq, H, Tk) = {shape}",
     "block returns": "{name}(**{config}) on x {shape} should return y {same} and self-attention "
                      "weights (B, H, T, T) = {expected}. Received: {y} and {weights}",
     "layer returns": "{name}({units}) on query (2, 3, 5), value (2, 4, {size}) should return an "
