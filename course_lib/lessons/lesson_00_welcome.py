@@ -3,7 +3,7 @@ them.
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
 and the inputs of their public fixtures, in one place; the mistakes they name are described in
-``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
+``course_lib.misconceptions.lesson_00_welcome``. The instructor's side of the same exercises is
 ``grader.lessons.lesson_00_welcome``.
 """
 
@@ -12,9 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.cases.calls import Call
-from course_lib.cases.inputs import (
-    case,
-)
+from course_lib.cases.inputs import case
 from course_lib.cases.records import Part
 from course_lib.exercise_record import Exercise
 

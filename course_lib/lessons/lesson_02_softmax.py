@@ -3,7 +3,7 @@ them.
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
 and the inputs of their public fixtures, in one place; the mistakes they name are described in
-``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
+``course_lib.misconceptions.lesson_02_softmax``. The instructor's side of the same exercises is
 ``grader.lessons.lesson_02_softmax``.
 """
 

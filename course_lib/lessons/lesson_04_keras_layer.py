@@ -2,8 +2,8 @@
 them.
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), in one place; the mistakes they
-name are described in ``course_lib.misconceptions.{mod}``. The instructor's side of the same
-exercises is ``grader.lessons.lesson_04_keras_layer``.
+name are described in ``course_lib.misconceptions.lesson_04_keras_layer``. The instructor's side
+of the same exercises is ``grader.lessons.lesson_04_keras_layer``.
 """
 
 from __future__ import annotations

@@ -3,16 +3,14 @@ side knows them.
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
 and the inputs of their public fixtures, in one place; the mistakes they name are described in
-``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
+``course_lib.misconceptions.lesson_05_positions``. The instructor's side of the same exercises is
 ``grader.lessons.lesson_05_positions``.
 """
 
 from __future__ import annotations
 
 from course_lib.cases.calls import Call, ShiftCall
-from course_lib.cases.inputs import (
-    case,
-)
+from course_lib.cases.inputs import case
 from course_lib.cases.records import Part
 from course_lib.exercise_record import Exercise
 

@@ -1,8 +1,8 @@
 """Lesson 06 · The Transformer block: its exercises as the learner's side knows them.
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), in one place; the mistakes they
-name are described in ``course_lib.misconceptions.{mod}``. The instructor's side of the same
-exercises is ``grader.lessons.lesson_06_transformer_block``.
+name are described in ``course_lib.misconceptions.lesson_06_transformer_block``. The
+instructor's side of the same exercises is ``grader.lessons.lesson_06_transformer_block``.
 """
 
 from __future__ import annotations

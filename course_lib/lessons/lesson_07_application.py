@@ -3,7 +3,7 @@ them.
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
 and the inputs of their public fixtures, in one place; the mistakes they name are described in
-``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
+``course_lib.misconceptions.lesson_07_application``. The instructor's side of the same exercises is
 ``grader.lessons.lesson_07_application``.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from course_lib.cases import translator
 from course_lib.cases.calls import Call, StandIn
-from course_lib.cases.inputs import (
-    random_weights,
-)
+from course_lib.cases.inputs import random_weights
 from course_lib.cases.records import Part
 from course_lib.dates import TARGET_LEN, TARGET_VOCAB
 from course_lib.exercise_record import Exercise

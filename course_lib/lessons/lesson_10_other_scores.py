@@ -3,8 +3,8 @@ learner's side knows them.
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
 and the inputs of their public fixtures, in one place; the mistakes they name are described in
-``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
-``grader.lessons.lesson_10_other_scores``.
+``course_lib.misconceptions.lesson_10_other_scores``. The instructor's side of the same
+exercises is ``grader.lessons.lesson_10_other_scores``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Its records (:class:`~course_lib.exercise_record.Exercise`), the plans of its functions' inputs
 and the inputs of their public fixtures, in one place; the mistakes they name are described in
-``course_lib.misconceptions.{mod}``. The instructor's side of the same exercises is
-``grader.lessons.lesson_12_language_model``.
+``course_lib.misconceptions.lesson_12_language_model``. The instructor's side of the same
+exercises is ``grader.lessons.lesson_12_language_model``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.cases.calls import Call
-from course_lib.cases.inputs import (
-    sizes,
-)
+from course_lib.cases.inputs import sizes
 from course_lib.cases.records import Part
 from course_lib.exercise_record import Exercise
 from course_lib.misconceptions.lesson_12_language_model import ADAMW, SAMPLING, SCHEDULE

@@ -1,4 +1,4 @@
-"""Lesson 01_scores: its exercises as the instructor's side knows them: their records
+"""Lesson 01 (``01_scores``): its exercises as the instructor's side knows them: their records
 (:class:`~grader.graded.Graded`: the answer key, the wrong variants, the refused calls) and the
 wrong variants of its functions, as live code. Each variant makes exactly one mistake and is
 otherwise right, so that its output tells it apart; the judge runs them on the learner's inputs

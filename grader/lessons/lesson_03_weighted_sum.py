@@ -1,9 +1,9 @@
-"""Lesson 03_weighted_sum: its exercises as the instructor's side knows them: their records
-(:class:`~grader.graded.Graded`: the answer key, the wrong variants, the refused calls) and the
-wrong variants of its functions, as live code. Each variant makes exactly one mistake and is
-otherwise right, so that its output tells it apart; the judge runs them on the learner's inputs
-to name the mistake an answer makes, and ``grader.make_fixtures`` stores their outputs for the
-public checks. The learner's side of the same exercises is
+"""Lesson 03 (``03_weighted_sum``): its exercises as the instructor's side knows them: their
+records (:class:`~grader.graded.Graded`: the answer key, the wrong variants, the refused calls)
+and the wrong variants of its functions, as live code. Each variant makes exactly one mistake
+and is otherwise right, so that its output tells it apart; the judge runs them on the learner's
+inputs to name the mistake an answer makes, and ``grader.make_fixtures`` stores their outputs
+for the public checks. The learner's side of the same exercises is
 ``course_lib.lessons.lesson_03_weighted_sum``.
 """
 
