@@ -1,6 +1,7 @@
-"""The course's exercises as the learner's side knows them: one :class:`Exercise` per graded
-name, in :data:`EXERCISES`. Nothing here holds an answer or a wrong variant: those are the
-instructor's (``grader.exercises``, whose records carry the same names).
+"""The course's exercises as the learner's side knows them: one :class:`Exercise` per graded name,
+in :data:`EXERCISES`, gathered from each lesson's module of :mod:`course_lib.lessons`. Nothing
+here holds an answer or a wrong variant: those are the instructor's (``grader.exercises``, whose
+records carry the same names).
 
 A record says in which lesson the exercise is, which kind of case it is judged on (the kind
 picks the probe's runner, ``course_lib.cases``, and the judge, ``grader.judging.judges``), the

@@ -1,6 +1,7 @@
-"""The course's exercises as the instructor's side knows them: one :class:`Graded` per graded
-name, in :data:`GRADED`, the same names as the learner's records (``course_lib.exercises``),
-which say each exercise's kind, plan and mistake keys.
+"""The course's exercises as the instructor's side knows them: one :class:`Graded` per graded name,
+in :data:`GRADED`, gathered from each lesson's module of :mod:`grader.lessons`; the same names
+as the learner's records (``course_lib.exercises``), which say each exercise's kind, plan and
+mistake keys.
 
 A record holds what the learner's side must never see: the answer key the judge compares with
 (for a Keras exercise, its NumPy twin), the wrong variants whose outputs name a mistake, and the
