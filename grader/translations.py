@@ -2,9 +2,11 @@
 
 ``solutions/`` stays the single source of every lesson. A language's catalogue of a lesson,
 ``translations/<locale>/<lesson>.po`` (``zh_CN`` for the course's ``zh-CN``), holds one entry
-per markdown cell: ``msgctxt`` the cell's id, ``msgid`` the English text it translates,
-``msgstr`` the translation. Code cells are not translated (yet): the translated lesson runs the
-English one's code, so its graded cells, ids and points are the English ones.
+per markdown cell (``msgctxt`` the cell's id, ``msgid`` the English text it translates,
+``msgstr`` the translation) and one per comment or printed or drawn string of an ungraded code
+cell (``msgctxt`` ``<cell id> comment <k>`` or ``<cell id> text <k>``, :mod:`grader.code_text`).
+The translated lesson runs the English one's code, only those words changed; its graded and
+read-only cells are the English ones, so its graded cells, ids and points are the same.
 
 :func:`update_catalogue` brings a catalogue in step with its lesson as gettext's ``msgmerge``
 does: a new cell gets an empty entry, a changed one keeps its translation, marked fuzzy (out of
@@ -19,12 +21,14 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import polib
 
 from course_lib.language import ENGLISH, mark_language
 from course_lib.language import LOCALES as EVERY_LOCALE
+from grader.code_text import Piece, pieces, translated_source, translation_problem
 from grader.course import IGNORED, NOTEBOOKS, REPO, SOLUTIONS, Course, lessons
 from grader.settings import Settings
 
@@ -53,14 +57,39 @@ def read_lesson(lesson: str, solutions: Path = SOLUTIONS) -> dict:
 
 
 def texts_of(notebook: dict) -> dict[str, str]:
-    """``{cell id: English text}`` of a notebook's markdown cells, in order."""
-    return {cell["id"]: _text(cell) for cell in notebook["cells"]
-            if cell["cell_type"] == "markdown"}
+    """``{msgctxt: English text}`` of what a notebook's translation translates, in order: each
+    markdown cell's text under its id, each piece of an ungraded code cell
+    (:func:`code_pieces`) under ``<cell id> <kind> <k>``."""
+    texts = {}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            texts[cell["id"]] = _text(cell)
+        texts.update({context: piece.text for context, piece in code_pieces(cell).items()})
+    return texts
 
 
 def _text(cell: dict) -> str:
     source = cell["source"]
     return source if isinstance(source, str) else "".join(source)
+
+
+def is_ungraded_code(cell: dict) -> bool:
+    """A code cell nbgrader neither grades nor locks: at autograde it stays as submitted."""
+    flags = cell.get("metadata", {}).get("nbgrader", {})
+    return cell["cell_type"] == "code" and not any(
+        flags.get(flag) for flag in ("solution", "grade", "locked"))
+
+
+def code_pieces(cell: dict) -> dict[str, Piece]:
+    """``{msgctxt: piece}`` of a cell's translatable pieces (``grader.code_text``): those of an
+    ungraded code cell, numbered from 1 per kind (``demo-03 comment 1``); none for others."""
+    if not is_ungraded_code(cell):
+        return {}
+    numbered, counts = {}, Counter()
+    for piece in pieces(_text(cell)):
+        counts[piece.kind] += 1
+        numbered[f"{cell['id']} {piece.kind} {counts[piece.kind]}"] = piece
+    return numbered
 
 
 def new_catalogue(language: str, lesson: str) -> polib.POFile:
@@ -141,11 +170,27 @@ def problems(catalogue: polib.POFile | None, texts: dict[str, str]) -> list[str]
     return found
 
 
+def code_problems(catalogue: polib.POFile | None, notebook: dict) -> list[str]:
+    """The translations of ``notebook``'s code pieces that would change what its code does
+    (:func:`grader.code_text.translation_problem`)."""
+    entries = {entry.msgctxt: entry for entry in catalogue or () if entry.msgstr}
+    found = []
+    for cell in notebook["cells"]:
+        for context, piece in code_pieces(cell).items():
+            entry = entries.get(context)
+            problem = entry and translation_problem(piece, entry.msgstr)
+            if problem:
+                found.append(f"cell {context}: {problem}")
+    return found
+
+
 def lesson_problems(language: str, lesson: str, solutions: Path = SOLUTIONS,
                     translations: Path = TRANSLATIONS) -> list[str]:
-    """:func:`problems` of the catalogue of ``lesson`` in ``language``."""
-    return problems(load_catalogue(language, lesson, translations),
-                    texts_of(read_lesson(lesson, solutions)))
+    """:func:`problems` and :func:`code_problems` of the catalogue of ``lesson`` in
+    ``language``."""
+    catalogue = load_catalogue(language, lesson, translations)
+    notebook = read_lesson(lesson, solutions)
+    return problems(catalogue, texts_of(notebook)) + code_problems(catalogue, notebook)
 
 
 def translated_lessons(language: str, solutions: Path = SOLUTIONS,
@@ -182,10 +227,11 @@ def edition_lessons(language: str, chosen: list[str], solutions: Path = SOLUTION
 
 
 def translated_notebook(notebook: dict, catalogue: polib.POFile | None) -> dict:
-    """``notebook`` with each markdown cell's text replaced by its translation; every other
-    field, the nbgrader metadata included, unchanged. ``ValueError`` when ``catalogue`` has
-    :func:`problems`."""
-    found = problems(catalogue, texts_of(notebook))
+    """``notebook`` with each markdown cell's text and each ungraded code cell's pieces
+    replaced by their translations; every other field, the nbgrader metadata included,
+    unchanged. ``ValueError`` when ``catalogue`` has :func:`problems` or
+    :func:`code_problems`."""
+    found = problems(catalogue, texts_of(notebook)) + code_problems(catalogue, notebook)
     if found:
         raise ValueError("the catalogue cannot translate this lesson: " + "; ".join(found))
     translations = {entry.msgctxt: entry.msgstr for entry in catalogue if not entry.obsolete}
@@ -193,6 +239,9 @@ def translated_notebook(notebook: dict, catalogue: polib.POFile | None) -> dict:
     for cell in translated["cells"]:
         if cell["cell_type"] == "markdown":
             cell["source"] = translations[cell["id"]]
+        elif is_ungraded_code(cell):
+            cell["source"] = translated_source(
+                _text(cell), [translations[context] for context in code_pieces(cell)])
     return translated
 
 
