@@ -15,24 +15,27 @@ Nothing here is an answer: the block itself is the learner's.
 from __future__ import annotations
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 from keras import layers, ops
 from matplotlib.patches import FancyBboxPatch
 
 from course_lib.dates import PAD_ID, SOURCE_LEN, SOURCE_VOCAB, START_ID, TARGET_LEN, TARGET_VOCAB
+from course_lib.messages import figure_text as _
+from course_lib.plotting import pyplot
+
+plt = pyplot()  # with the course's CJK font, for Chinese titles and labels
 
 
 # -- section 2: residual connections ---------------------------------------------------------
 def plot_gradient_norms(depths, norms: dict[str, list[float]], ax=None):
     """``norms[label][i]``: the gradient norm at the input of a stack of ``depths[i]`` layers."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.6))
+        ax = plt.subplots(figsize=(6, 3.6))[1]
     for (label, values), style in zip(norms.items(), ("o-", "s--", "^-."), strict=False):
         ax.semilogy(depths, values, style, label=label)
-    ax.set_xlabel("number of layers L")
-    ax.set_ylabel("‖∂loss/∂x‖ at the input")
-    ax.set_title("The gradient that reaches the first layer")
+    ax.set_xlabel(_("number of layers L"))
+    ax.set_ylabel(_("‖∂loss/∂x‖ at the input"))
+    ax.set_title(_("The gradient that reaches the first layer"))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()
     return ax
@@ -45,15 +48,17 @@ def plot_layer_norm(x, y, feature_axis_label: str = "d_model"):
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     positions = np.arange(x.shape[0] * x.shape[1])
-    for ax, stat, name in ((axes[0], np.mean, "mean"), (axes[1], np.std, "standard deviation")):
-        ax.plot(positions, stat(x, axis=-1).ravel(), "o", label="before")
-        ax.plot(positions, stat(y, axis=-1).ravel(), "s", label="after LayerNorm")
-        ax.set_xlabel("position (batch × time, flattened)")
-        ax.set_title(f"{name} over the {feature_axis_label} features")
+    titles = (_("mean over the {features} features"),
+              _("standard deviation over the {features} features"))
+    for ax, stat, title in zip(axes[:2], (np.mean, np.std), titles, strict=True):
+        ax.plot(positions, stat(x, axis=-1).ravel(), "o", label=_("before"))
+        ax.plot(positions, stat(y, axis=-1).ravel(), "s", label=_("after LayerNorm"))
+        ax.set_xlabel(_("position (batch × time, flattened)"))
+        ax.set_title(title.format(features=feature_axis_label))
         ax.legend()
-    axes[2].hist(x.ravel(), bins=40, alpha=0.6, label="before")
-    axes[2].hist(y.ravel(), bins=40, alpha=0.6, label="after LayerNorm")
-    axes[2].set_title("all values")
+    axes[2].hist(x.ravel(), bins=40, alpha=0.6, label=_("before"))
+    axes[2].hist(y.ravel(), bins=40, alpha=0.6, label=_("after LayerNorm"))
+    axes[2].set_title(_("all values"))
     axes[2].legend()
     fig.tight_layout()
     return fig
@@ -64,9 +69,12 @@ _COLOURS = {"LN": "#fde7a9", "Self-attention": "#b9d7f0", "Cross-attention": "#c
             "FFN": "#f3c3c0", "+": "white"}
 
 
-def _box(ax, x, y, text, width=2.2, height=0.5):
-    colour = _COLOURS.get(text.split(" ")[0].split("\n")[0], "#eeeeee")
-    if text == "+":
+def _box(ax, x, y, kind, text=None, width=2.2, height=0.5):
+    """A box of ``kind`` (a key of ``_COLOURS``, or notation such as ``x``) at ``(x, y)``,
+    holding ``text`` (``kind`` when none)."""
+    colour = _COLOURS.get(kind, "#eeeeee")
+    text = kind if text is None else text
+    if kind == "+":
         ax.add_patch(plt.Circle((x, y), 0.17, facecolor="white", edgecolor="black"))
         ax.text(x, y, "+", ha="center", va="center", fontsize=12)
         return
@@ -79,32 +87,33 @@ def _arrow(ax, start, end, **style):
     ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", **style})
 
 
-def _sublayers(cross: bool) -> list[str]:
-    names = ["Self-attention\n(causal, masked)"]
+def _sublayers(cross: bool) -> list[tuple[str, str]]:
+    """``(kind, text)`` of each sublayer of a block, bottom to top."""
+    names = [("Self-attention", _("Self-attention\n(causal, masked)"))]
     if cross:
-        names.append("Cross-attention\n(keys, values: context)")
-    return [*names, "FFN\nrelu(xW₁+b₁)W₂+b₂"]
+        names.append(("Cross-attention", _("Cross-attention\n(keys, values: context)")))
+    return [*names, ("FFN", _("FFN") + "\nrelu(xW₁+b₁)W₂+b₂")]
 
 
 def _draw_block(ax, norm_first: bool, cross: bool) -> None:
     """One block, drawn bottom (x) to top (y)."""
     y = 0.0
     _box(ax, 0, y, "x", width=0.6)
-    for name in _sublayers(cross):
+    for sublayer in _sublayers(cross):
         branch = y + 0.35  # the residual leaves here
-        steps = ["LN", name, "+"] if norm_first else [name, "+", "LN"]
+        steps = [("LN",), sublayer, ("+",)] if norm_first else [sublayer, ("+",), ("LN",)]
         previous = y
         for step in steps:
             y += 0.75
             _arrow(ax, (0, previous + 0.22), (0, y - 0.22))
-            _box(ax, 0, y, step)
+            _box(ax, 0, y, *step)
             previous = y
-            if step == "+":
+            if step == ("+",):
                 plus = y
         ax.plot([0, 1.45, 1.45], [branch, branch, plus], color="grey", lw=1.2)
         _arrow(ax, (1.45, plus), (0.17, plus), color="grey")
-        if name.startswith("Cross"):  # the sublayer's box lies one step below its "+"
-            ax.annotate("context", xy=(-1.1, plus - 0.75), xytext=(-2.0, plus - 0.75),
+        if sublayer[0] == "Cross-attention":  # the sublayer's box lies one step below its "+"
+            ax.annotate(_("context"), xy=(-1.1, plus - 0.75), xytext=(-2.0, plus - 0.75),
                         arrowprops={"arrowstyle": "->", "color": "green"}, color="green",
                         va="center", ha="right", fontsize=9)
     y += 0.75
@@ -113,8 +122,10 @@ def _draw_block(ax, norm_first: bool, cross: bool) -> None:
     ax.set_xlim(-2.9, 1.8)
     ax.set_ylim(-0.4, 8.0)
     ax.axis("off")
-    ax.set_title(f"{'pre-LN' if norm_first else 'post-LN'}"
-                 f"{', with cross-attention' if cross else ''}", fontsize=10)
+    titles = {(True, False): _("pre-LN"), (False, False): _("post-LN"),
+              (True, True): _("pre-LN, with cross-attention"),
+              (False, True): _("post-LN, with cross-attention")}
+    ax.set_title(titles[norm_first, cross], fontsize=10)
 
 
 def draw_blocks():
@@ -160,9 +171,9 @@ class TinyTranslator(keras.Model):
         self.target_positions = layers.Embedding(TARGET_LEN, d_model)
         key_dim = d_model // num_heads
         self.encoder = [block(num_heads, key_dim, ff_dim, norm_first=norm_first)
-                        for _ in range(depth)]
+                        for _repeat in range(depth)]
         self.decoder = [block(num_heads, key_dim, ff_dim, cross_attention=True,
-                              norm_first=norm_first) for _ in range(depth)]
+                              norm_first=norm_first) for _repeat in range(depth)]
         self.encoder_norm = layers.LayerNormalization(epsilon=1e-6)
         self.decoder_norm = layers.LayerNormalization(epsilon=1e-6)
         self.to_logits = layers.Dense(len(TARGET_VOCAB))
@@ -208,7 +219,7 @@ def train_briefly(model, batches, steps: int, learning_rate: float):
         return loss, tf.linalg.global_norm(first)
 
     history = {"loss": [], "gradient norm": []}
-    for _ in range(steps):
+    for _repeat in range(steps):
         loss, norm = step(*next(batches))
         history["loss"].append(float(loss))
         history["gradient norm"].append(float(norm))
@@ -221,11 +232,11 @@ def plot_training(histories: dict[str, dict[str, list[float]]], title: str = "")
     for label, history in histories.items():
         for ax, what in zip(axes, ("loss", "gradient norm"), strict=True):
             ax.plot(history[what], label=label, lw=1)
-    axes[0].set_ylabel("training loss (cross-entropy)")
-    axes[1].set_ylabel("‖gradient‖ of the first block")
+    axes[0].set_ylabel(_("training loss (cross-entropy)"))
+    axes[1].set_ylabel(_("‖gradient‖ of the first block"))
     axes[1].set_yscale("log")
     for ax in axes:
-        ax.set_xlabel("step")
+        ax.set_xlabel(_("step"))
         ax.legend()
         ax.grid(True, alpha=0.3)
     if title:

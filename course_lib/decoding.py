@@ -18,12 +18,15 @@ Nothing here is an answer: the cache is the learner's.
 from __future__ import annotations
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 from keras import layers, ops
 
 from course_lib.blocks import KerasBlock, learned_positions, run_block  # noqa: F401 (given)
 from course_lib.dates import PAD_ID, SOURCE_LEN, SOURCE_VOCAB, TARGET_LEN, TARGET_VOCAB
+from course_lib.messages import figure_text as _
+from course_lib.plotting import pyplot
+
+plt = pyplot()  # with the course's CJK font, for Chinese titles and labels
 
 
 class PositionalEmbedding(layers.Layer):
@@ -136,16 +139,16 @@ def plot_decoding_costs(lengths, seconds: dict[str, list[float]]):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     for (label, values), style in zip(seconds.items(), ("o-", "s--"), strict=False):
         left.loglog(lengths, values, style, label=label)
-    left.set_xlabel("output length T")
-    left.set_ylabel("seconds to decode a batch")
-    left.set_title("Run time")
+    left.set_xlabel(_("output length T"))
+    left.set_ylabel(_("seconds to decode a batch"))
+    left.set_title(_("Run time"))
     left.legend()
     for cached, style in ((False, "s--"), (True, "o-")):
         right.loglog(lengths, [score_entries(n, cached) for n in lengths], style,
-                     label="cached: T(T+1)/2" if cached else "uncached: ≈ T³/3")
-    right.set_xlabel("output length T")
-    right.set_ylabel("self-attention scores computed")
-    right.set_title("Work")
+                     label=_("cached: T(T+1)/2") if cached else _("uncached: ≈ T³/3"))
+    right.set_xlabel(_("output length T"))
+    right.set_ylabel(_("self-attention scores computed"))
+    right.set_title(_("Work"))
     right.legend()
     for ax in (left, right):
         ax.grid(True, which="major", alpha=0.3)

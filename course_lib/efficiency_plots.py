@@ -20,6 +20,7 @@ import numpy as np
 from course_lib.data import random_qkv
 from course_lib.feedback import traced_call
 from course_lib.lesson_plots import best_time
+from course_lib.messages import figure_text as _
 
 GB = 10**9  # bytes in a gigabyte, as laptops are sold
 
@@ -93,7 +94,7 @@ def measure_cost(
 
     for t in tqdm(lengths, desc=f"measuring {cost.name}", leave=False):
         q, k, v = random_qkv((), t, t, d, d, seed=seed)  # (T, d) each
-        _, peak = traced_call(call, q, k, v, name=fn_name)
+        peak = traced_call(call, q, k, v, name=fn_name)[1]
         cost.lengths.append(int(t))
         cost.seconds.append(best_time(call, q, k, v, repeats=repeats))
         cost.peak_bytes.append(peak)
@@ -132,7 +133,9 @@ def plot_cost(costs: Cost | Sequence[Cost], budget: float | None = None):
     Returns:
         The Matplotlib ``Figure``.
     """
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     costs = [costs] if isinstance(costs, Cost) else list(costs)
     fig, (ax_time, ax_mem) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
@@ -144,15 +147,15 @@ def plot_cost(costs: Cost | Sequence[Cost], budget: float | None = None):
     if len(costs) > 1:  # memory that grows like T: one block of scores per query
         _guide_line(ax_mem, costs[-1], np.asarray(costs[-1].peak_bytes) / GB, 1)
     for ax in (ax_time, ax_mem):
-        ax.set_xlabel("sequence length T (Tq = Tk = T)")
+        ax.set_xlabel(_("sequence length T (Tq = Tk = T)"))
         ax.grid(True, which="both", alpha=0.3)
     if budget is None:
         _label_lengths(ax_mem, costs[0].lengths)
     _label_lengths(ax_time, costs[0].lengths)
-    ax_time.set_ylabel("time (s)")
-    ax_time.set_title("time")
-    ax_mem.set_ylabel("peak memory (GB)")
-    ax_mem.set_title("peak memory (tracemalloc)")
+    ax_time.set_ylabel(_("time (s)"))
+    ax_time.set_title(_("time"))
+    ax_mem.set_ylabel(_("peak memory (GB)"))
+    ax_mem.set_title(_("peak memory (tracemalloc)"))
     if budget is not None:
         for cost in costs:
             t_max = cost.length_for(budget)
@@ -161,7 +164,8 @@ def plot_cost(costs: Cost | Sequence[Cost], budget: float | None = None):
             ax_mem.loglog(ts, np.exp(intercept) * ts**slope / GB, "--", color="grey")
             ax_mem.annotate(f"T ≈ {t_max:,.0f}", (t_max, budget / GB), textcoords="offset points",
                             xytext=(-6, -6), ha="right", va="top")
-        ax_mem.axhline(budget / GB, color="crimson", label=f"{format_bytes(budget)} budget")
+        ax_mem.axhline(budget / GB, color="crimson",
+                       label=_("{size} budget").format(size=format_bytes(budget)))
     ax_time.legend()
     ax_mem.legend()
     return fig
@@ -211,7 +215,9 @@ def plot_running_statistics(
     Returns:
         The Matplotlib ``Figure``.
     """
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     scores_row = np.asarray(scores_row, dtype=np.float64).reshape(-1)  # (Tk,)
     stops, running_max, running_sum = running_statistics(scores_row, block_size)
@@ -222,31 +228,31 @@ def plot_running_statistics(
     ax = axes[0]
     keys = np.arange(len(scores_row))  # (Tk,)
     key_x = keys // block_size + 1 + 0.7 * (keys % block_size / block_size - 0.5)  # in block n
-    ax.plot(key_x, scores_row, ".", color="silver", label="scores $s_j$ of block n")
-    ax.step(blocks, running_max, where="post", color="C0", label="running max $m_n$")
+    ax.plot(key_x, scores_row, ".", color="silver", label=_("scores $s_j$ of block n"))
+    ax.step(blocks, running_max, where="post", color="C0", label=_("running max $m_n$"))
     ax.plot(blocks, running_max, "o", color="C0")
     jumps = blocks[1:][np.diff(running_max) > 0]
     for jump in jumps:
         ax.axvline(jump, color="C3", alpha=0.25)
-    ax.set_title("running max: jumps at red lines")
-    ax.set_xlabel("after block n")
+    ax.set_title(_("running max: jumps at red lines"))
+    ax.set_xlabel(_("after block n"))
     ax.legend(fontsize=8)
 
     ax = axes[1]
     ax.plot(blocks, running_sum, "o-", color="C1")
     for jump in jumps:
         ax.axvline(jump, color="C3", alpha=0.25)
-    ax.set_title(r"running sum $\ell_n$: drops when the max jumps")
-    ax.set_xlabel("after block n")
+    ax.set_title(_(r"running sum $\ell_n$: drops when the max jumps"))
+    ax.set_xlabel(_("after block n"))
 
     if running_output is not None:
         ax = axes[2]
         ax.plot(blocks, np.asarray(running_output, dtype=float), "o-", color="C2",
-                label="attention over blocks 1..n")
+                label=_("attention over blocks 1..n"))
         if final_output is not None:
-            ax.axhline(float(final_output), ls="--", color="black", label="full attention")
-        ax.set_title("running output $o_n / \\ell_n$")
-        ax.set_xlabel("after block n")
+            ax.axhline(float(final_output), ls="--", color="black", label=_("full attention"))
+        ax.set_title(_("running output $o_n / \\ell_n$"))
+        ax.set_xlabel(_("after block n"))
         ax.legend(fontsize=8)
     for ax in axes:
         ax.set_xticks(blocks)

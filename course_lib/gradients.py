@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from course_lib.messages import figure_text as _
+
 
 def numerical_gradient(loss, x, eps: float = 1e-6) -> np.ndarray:
     r"""``∂loss/∂x`` by central differences, one entry of ``x`` at a time.
@@ -101,24 +103,27 @@ def score_gradient(attention_backward, scores, v, d_out) -> np.ndarray:
     scores = np.asarray(scores, dtype=np.float64)
     t_k = scores.shape[-1]
     keys = np.sqrt(t_k) * np.eye(t_k)  # (Tk, Tk): q kᵀ / √Tk = q
-    d_scores, _, _ = attention_backward(scores, keys, v, d_out)
+    d_scores = attention_backward(scores, keys, v, d_out)[0]
     return np.asarray(d_scores, dtype=np.float64)  # (Tq, Tk)
 
 
-def plot_gradient_norms(d_ks, norms: dict, ax=None,
-                        ylabel=r"median over the queries of $\|\partial L / \partial s_i\|$"):
+def plot_gradient_norms(d_ks, norms: dict, ax=None, ylabel=None):
     """Log-log plot of a size of ``∂L/∂S`` against ``d_k``: one line per entry of ``norms``
-    (``{label: values, one per d_k}``)."""
-    import matplotlib.pyplot as plt
+    (``{label: values, one per d_k}``); ``ylabel`` names that size (by default, the median over
+    the queries of ``‖∂L/∂s_i‖``, in the learner's language)."""
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
+        ax = plt.subplots(figsize=(6, 3.6), layout="constrained")[1]
     for (label, values), marker in zip(norms.items(), "os^v", strict=False):
         ax.loglog(d_ks, values, marker=marker, label=label)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("$d_k$")
-    ax.set_ylabel(ylabel)
-    ax.set_title("How much gradient reaches the scores")
+    ax.set_ylabel(_(r"median over the queries of $\|\partial L / \partial s_i\|$")
+                  if ylabel is None else ylabel)
+    ax.set_title(_("How much gradient reaches the scores"))
     ax.legend()
     ax.grid(True, which="major", alpha=0.3)
     return ax
@@ -127,16 +132,18 @@ def plot_gradient_norms(d_ks, norms: dict, ax=None,
 def plot_gradient_check(found: dict, reference: dict, ax=None):
     """Scatter each gradient of ``found`` against the same one of ``reference``
     (``{"dq": array, …}``): every point on the diagonal when they agree."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+        ax = plt.subplots(figsize=(4, 4), layout="constrained")[1]
     for name, values in found.items():
         ax.plot(np.ravel(reference[name]), np.ravel(values), ".", label=name)
     low = min(float(np.min(v)) for v in reference.values())
     high = max(float(np.max(v)) for v in reference.values())
     ax.plot([low, high], [low, high], "k-", lw=0.8, zorder=0)
-    ax.set_xlabel("central differences")
+    ax.set_xlabel(_("central differences"))
     ax.set_ylabel("attention_backward")
     ax.legend()
     ax.set_aspect("equal")

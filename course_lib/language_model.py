@@ -31,13 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 from keras import layers
 
 from course_lib.blocks import KerasBlock, learned_positions
 from course_lib.decoding import PositionalEmbedding
+from course_lib.messages import figure_text as _
+from course_lib.plotting import pyplot
+
+plt = pyplot()  # with the course's CJK font, for Chinese titles and labels
 
 DATA = Path(__file__).parent / "data"
 TEXTS = {"austen": "pride_and_prejudice.txt", "tang": "tang300.txt"}
@@ -330,11 +333,11 @@ def plot_schedule(steps, rates, warmup: int, total: int, ax=None):
     """The learning rate of every step, with the end of the warm-up and ``total`` marked."""
     ax = ax or plt.subplots(figsize=(7, 3))[1]
     ax.plot(steps, rates)
-    for x, label in ((warmup, "end of warm-up"), (total, "total")):
+    for x, label in ((warmup, _("end of warm-up")), (total, _("total"))):
         ax.axvline(x, color="grey", linestyle=":", linewidth=1)
         ax.text(x, max(rates) * 1.02, label, ha="center", fontsize=8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("learning rate")
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("learning rate"))
     ax.grid(alpha=0.3)
     return ax
 
@@ -344,15 +347,16 @@ def plot_losses(history: History, uniform: float | None = None, ax=None):
     ``uniform``: the loss of guessing every character evenly, ``ln V``."""
     ax = ax or plt.subplots(figsize=(7, 3.5))[1]
     steps = np.arange(1, len(history.train) + 1)
-    ax.plot(steps, history.train, alpha=0.3, label="training batch")
+    ax.plot(steps, history.train, alpha=0.3, label=_("training batch"))
     window = min(25, len(history.train))
     smooth = np.convolve(history.train, np.ones(window) / window, mode="valid")
-    ax.plot(steps[window - 1:], smooth, label=f"training (mean of {window})")
-    ax.plot(history.val_steps, history.val, "o-", label="validation")
+    ax.plot(steps[window - 1:], smooth,
+            label=_("training (mean of {window})").format(window=window))
+    ax.plot(history.val_steps, history.val, "o-", label=_("validation"))
     if uniform is not None:
-        ax.axhline(uniform, color="grey", linestyle=":", label="uniform guess, ln V")
-    ax.set_xlabel("step")
-    ax.set_ylabel("next-character loss (nats)")
+        ax.axhline(uniform, color="grey", linestyle=":", label=_("uniform guess, ln V"))
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("next-character loss (nats)"))
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
@@ -369,6 +373,6 @@ def plot_distribution(labels, distributions: dict[str, np.ndarray], top: int = 1
         ax.set_xticks(range(len(order)), [repr(labels[i])[1:-1] for i in order])
         ax.set_title(title, fontsize=9)
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].set_ylabel("probability")
+    axes[0][0].set_ylabel(_("probability"))
     fig.tight_layout()
     return fig

@@ -10,16 +10,20 @@ import time
 
 import numpy as np
 
+from course_lib.messages import figure_text as _
+
 SCALED_COLOUR = "tab:blue"
 UNSCALED_COLOUR = "tab:red"
 
 
 def _new_axes(ax, figsize):
     """``ax`` if given, else the axes of a new figure of ``figsize``."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        ax = plt.subplots(figsize=figsize, layout="constrained")[1]
     return ax
 
 
@@ -56,7 +60,9 @@ def plot_dot_product_angles(angles_deg=(0, 45, 90, 135, 180)):
     The values come from the geometric formula ``‖a‖‖b‖cos θ``, not from code that sums
     products, so the picture gives nothing of the exercise away.
     """
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     colours = plt.cm.viridis(np.linspace(0.0, 0.85, len(angles_deg)))
@@ -72,23 +78,25 @@ def plot_dot_product_angles(angles_deg=(0, 45, 90, 135, 180)):
     left.set_ylim(-0.3, 1.5)
     left.set_aspect("equal")
     left.set_axis_off()
-    left.set_title("a (black) and unit vectors b at an angle θ")
+    left.set_title(_("a (black) and unit vectors b at an angle θ"))
 
     theta = np.linspace(0, 180, 181)
     right.plot(theta, np.cos(np.deg2rad(theta)), color="black")
     right.scatter(angles_deg, np.cos(np.deg2rad(angles_deg)), color=colours, s=50, zorder=3)
     right.axhline(0, color="0.7", lw=0.8)
     right.set_xticks([0, 45, 90, 135, 180])
-    right.set_xlabel("angle θ between a and b (degrees)")
-    right.set_ylabel("a·b = cos θ   (unit vectors)")
-    right.set_title("aligned: large · orthogonal: 0 · opposed: negative")
+    right.set_xlabel(_("angle θ between a and b (degrees)"))
+    right.set_ylabel(_("a·b = cos θ   (unit vectors)"))
+    right.set_title(_("aligned: large · orthogonal: 0 · opposed: negative"))
     return fig
 
 
 # -- lesson 01: scores ------------------------------------------------------------------------
 def plot_query_and_keys(query, keys, scores, key_labels=None, ax=None):
     """One 2-D query (black) and several keys (coloured), each key labelled with its score."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     query, keys = np.asarray(query, float), np.asarray(keys, float)  # (2,), (Tk, 2)
     key_labels = key_labels or [f"k{j + 1}" for j in range(len(keys))]
@@ -100,7 +108,7 @@ def plot_query_and_keys(query, keys, scores, key_labels=None, ax=None):
         _arrow(ax, key, colour, width=0.03)
         _label_beyond_tip(ax, key, f"{label}\nq·{label} = {score:g}", colour)
     _square_limits(ax, np.vstack([query, keys]), margin=1.0)
-    ax.set_title("a query and its keys: score = dot product")
+    ax.set_title(_("a query and its keys: score = dot product"))
     return ax
 
 
@@ -111,42 +119,44 @@ def plot_score_histograms(raw, scaled, bins=60):
         raw: ``{d_k: samples of q·k}``.
         scaled: ``{d_k: samples of q·k / √d_k}`` (same keys).
     """
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
     colours = plt.cm.viridis(np.linspace(0.0, 0.85, len(raw)))
-    panels = ((axes[0], raw, "q·k (not scaled)"), (axes[1], scaled, "q·k / √d_k (scaled)"))
+    panels = ((axes[0], raw, _("q·k (not scaled)")), (axes[1], scaled, _("q·k / √d_k (scaled)")))
     for ax, samples_by_dk, title in panels:
         limit = max(np.percentile(np.abs(s), 99.5) for s in samples_by_dk.values())
         edges = np.linspace(-limit, limit, bins + 1)
         for (d_k, samples), colour in zip(samples_by_dk.items(), colours, strict=True):
             ax.hist(samples, bins=edges, density=True, histtype="step", lw=1.8, color=colour,
-                    label=f"d_k = {d_k}: std {np.std(samples):.2f}")
+                    label=_("d_k = {d_k}: std {std:.2f}").format(d_k=d_k, std=np.std(samples)))
         ax.set_title(title)
-        ax.set_xlabel("score")
+        ax.set_xlabel(_("score"))
         ax.set_yticks([])
         ax.legend(fontsize=8, frameon=False)
-    axes[0].set_ylabel("density")
+    axes[0].set_ylabel(_("density"))
     return fig
 
 
 def plot_max_weight(d_ks, unscaled, scaled, n_keys):
     """The largest softmax weight of a row (averaged over rows) as ``d_k`` grows."""
     ax = _new_axes(None, (6, 3.6))
-    ax.plot(d_ks, unscaled, "o-", color=UNSCALED_COLOUR, label="softmax(q·k): not scaled")
-    ax.plot(d_ks, scaled, "o-", color=SCALED_COLOUR, label="softmax(q·k / √d_k): scaled")
+    ax.plot(d_ks, unscaled, "o-", color=UNSCALED_COLOUR, label=_("softmax(q·k): not scaled"))
+    ax.plot(d_ks, scaled, "o-", color=SCALED_COLOUR, label=_("softmax(q·k / √d_k): scaled"))
     ax.axhline(1.0, color="0.6", ls="--", lw=1)
     ax.axhline(1.0 / n_keys, color="0.6", ls=":", lw=1)
-    ax.annotate("one-hot (saturated)", (d_ks[0], 1.0), xytext=(0, -12),
+    ax.annotate(_("one-hot (saturated)"), (d_ks[0], 1.0), xytext=(0, -12),
                 textcoords="offset points", fontsize=8, color="0.4")
-    ax.annotate(f"uniform (1/{n_keys})", (d_ks[0], 1.0 / n_keys), xytext=(0, 4),
-                textcoords="offset points", fontsize=8, color="0.4")
+    ax.annotate(_("uniform (1/{n_keys})").format(n_keys=n_keys), (d_ks[0], 1.0 / n_keys),
+                xytext=(0, 4), textcoords="offset points", fontsize=8, color="0.4")
     ax.set_xscale("log", base=2)
     ax.set_xticks(d_ks, [str(d) for d in d_ks])
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("d_k (size of queries and keys)")
-    ax.set_ylabel(f"largest weight in a row of {n_keys}")
-    ax.set_title("without the scaling, the softmax saturates as d_k grows")
+    ax.set_xlabel(_("d_k (size of queries and keys)"))
+    ax.set_ylabel(_("largest weight in a row of {n_keys}").format(n_keys=n_keys))
+    ax.set_title(_("without the scaling, the softmax saturates as d_k grows"))
     ax.legend(frameon=False, loc="center right")
     return ax
 
@@ -165,14 +175,14 @@ def score_heatmap(scores, query_labels=None, key_labels=None, ax=None, title=Non
     ax.set_xticks(range(t_k), key_labels if key_labels is not None else range(t_k),
                   rotation=45 if key_labels is not None else 0)
     ax.set_yticks(range(t_q), query_labels if query_labels is not None else range(t_q))
-    ax.set_xlabel("key")
-    ax.set_ylabel("query")
+    ax.set_xlabel(_("key"))
+    ax.set_ylabel(_("query"))
     for i in range(t_q):
         for j in range(t_k):
             text = f"{scores[i, j]:.1f}".replace("-0.0", "0.0")
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if abs(scores[i, j]) > 0.6 * limit else "black")
-    ax.figure.colorbar(image, ax=ax, label="score")
+    ax.figure.colorbar(image, ax=ax, label=_("score"))
     if title:
         ax.set_title(title)
     return ax
@@ -186,7 +196,9 @@ def plot_temperature(logits, weights_by_temperature):
         logits: ``(n,)``, the scores being turned into weights.
         weights_by_temperature: ``{τ: weights (n,)}``.
     """
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     logits = np.asarray(logits, dtype=float)  # (n,)
     n = len(logits)
@@ -198,23 +210,29 @@ def plot_temperature(logits, weights_by_temperature):
         ax.axhline(1.0 / n, color="0.6", ls=":", lw=1)
         ax.set_xticks(range(n), [f"{x:g}" for x in logits], fontsize=8)
         ax.set_title(f"τ = {tau:g}")
-        ax.set_xlabel("logit")
-    np.atleast_1d(axes)[0].set_ylabel("weight")
+        ax.set_xlabel(_("logit"))
+    np.atleast_1d(axes)[0].set_ylabel(_("weight"))
     np.atleast_1d(axes)[0].set_ylim(0, 1)
-    fig.suptitle("softmax(x / τ): low temperature sharpens, high temperature flattens")
+    fig.suptitle(_("softmax(x / τ): low temperature sharpens, high temperature flattens"))
     return fig
 
 
-def show_masks(masks, titles, row_label="query i", col_label="key j"):
+def show_masks(masks, titles, row_label=None, col_label=None):
     """Boolean masks as grids: filled = True = may attend, empty = masked.
 
     Args:
         masks: a list of 2-D boolean arrays.
         titles: one title per mask.
+        row_label, col_label: the axes' labels; ``query i`` and ``key j`` (in the learner's
+            language) by default.
     """
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
     from matplotlib.colors import ListedColormap
 
+    row_label = _("query i") if row_label is None else row_label
+    col_label = _("key j") if col_label is None else col_label
     cmap = ListedColormap(["#f3f3f3", plt.cm.viridis(0.35)])
     fig, axes = plt.subplots(1, len(masks), squeeze=False, layout="constrained",
                              figsize=(2.4 * len(masks) + 0.5, 2.6))
@@ -257,13 +275,15 @@ def convex_hull(points):
 
 
 def plot_convex_combination(values, outputs=None, value_labels=None, ax=None, title=None,
-                            output_label="outputs"):
+                            output_label=None):
     """Values as labelled points, their convex hull shaded, and outputs as dots on top.
 
     Args:
         values: ``(Tk, 2)``, 2-D values.
         outputs: ``(n, 2)`` points to draw inside (or, for a wrong answer, outside) the hull.
         value_labels: one label per value; ``v1, v2, …`` by default.
+        output_label: the outputs' legend entry; ``outputs`` (in the learner's language) by
+            default.
     """
     from matplotlib.patches import Polygon
 
@@ -271,18 +291,19 @@ def plot_convex_combination(values, outputs=None, value_labels=None, ax=None, ti
     value_labels = value_labels or [f"v{j + 1}" for j in range(len(values))]
     ax = _new_axes(ax, (4.8, 4.2))
     ax.add_patch(Polygon(convex_hull(values), closed=True, facecolor="tab:blue", alpha=0.12,
-                         edgecolor="tab:blue", label="convex hull of the values"))
+                         edgecolor="tab:blue", label=_("convex hull of the values")))
     if outputs is not None:
         outputs = np.asarray(outputs, dtype=float).reshape(-1, 2)  # (n, 2)
         ax.scatter(outputs[:, 0], outputs[:, 1], s=10 if len(outputs) > 5 else 60,
-                   color="tab:orange", alpha=0.7, zorder=3, label=output_label)
+                   color="tab:orange", alpha=0.7, zorder=3,
+                   label=_("outputs") if output_label is None else output_label)
     ax.scatter(values[:, 0], values[:, 1], s=60, color="tab:blue", zorder=4)
     for value, label in zip(values, value_labels, strict=True):
         ax.annotate(label, value, xytext=(6, 4), textcoords="offset points", fontweight="bold")
     all_points = values if outputs is None else np.vstack([values, outputs])
     _square_limits(ax, all_points, margin=0.5)
     ax.legend(frameon=False, fontsize=8, loc="best")
-    ax.set_title(title or "outputs are weighted averages of the values")
+    ax.set_title(title or _("outputs are weighted averages of the values"))
     return ax
 
 
@@ -292,7 +313,7 @@ def best_time(fn, *args, repeats: int = 5, min_seconds: float = 0.02) -> float:
 
     def sample(number: int) -> float:
         start = time.perf_counter()
-        for _ in range(number):
+        for _repeat in range(number):
             fn(*args)
         return time.perf_counter() - start
 
@@ -300,7 +321,7 @@ def best_time(fn, *args, repeats: int = 5, min_seconds: float = 0.02) -> float:
     while first < min_seconds:
         number = max(2 * number, int(number * 1.2 * min_seconds / max(first, 1e-9)))
         first = sample(number)
-    return min([first] + [sample(number) for _ in range(repeats - 1)]) / number
+    return min([first] + [sample(number) for _repeat in range(repeats - 1)]) / number
 
 
 def plot_cost_vs_length(lengths, seconds):
@@ -308,13 +329,13 @@ def plot_cost_vs_length(lengths, seconds):
     point (doubling the length quadruples the work)."""
     lengths, seconds = np.asarray(lengths, dtype=float), np.asarray(seconds, dtype=float)
     ax = _new_axes(None, (5.5, 3.8))
-    ax.loglog(lengths, seconds * 1e3, "o-", color=SCALED_COLOUR, label="measured")
+    ax.loglog(lengths, seconds * 1e3, "o-", color=SCALED_COLOUR, label=_("measured"))
     guide = seconds[-1] * 1e3 * (lengths / lengths[-1]) ** 2
     ax.loglog(lengths, guide, "--", color="0.5", label="∝ T²  (T_q = T_k = T)")
     ax.set_xticks(lengths, [f"{int(t)}" for t in lengths])
     ax.minorticks_off()
-    ax.set_xlabel("sequence length T")
-    ax.set_ylabel("time (ms)")
-    ax.set_title("attention's cost grows as T_q · T_k")
+    ax.set_xlabel(_("sequence length T"))
+    ax.set_ylabel(_("time (ms)"))
+    ax.set_title(_("attention's cost grows as T_q · T_k"))
     ax.legend(frameon=False)
     return ax

@@ -18,7 +18,11 @@ it, which the learner install ships and Python's own ``gettext`` format defines)
   whole, e.g. ``array of shape {shape}`` in ``softmax(x=array of shape (3, 4))``, replaced
   wherever they occur. Other text no entry matches (code, names, numbers) stays as it is.
 
-``grader/message_catalogue.py`` keeps the catalogue in step with the English texts.
+The course's figures (titles, axis labels, legends drawn by ``course_lib``'s plotting modules)
+mark their English with :func:`figure_text`, imported as ``_`` as gettext code does:
+``ax.set_title(_("time"))``, ``_("head {head}").format(head=h)``. Each text is a constant that
+``grader/message_catalogue.py`` extracts as ``xgettext`` would (``msgctxt`` ``figure <module>``)
+and keeps in step with the English texts.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from course_lib.language import ENGLISH, LOCALES, checked
+from course_lib.language import ENGLISH, LOCALES, checked, kernel_language
 
 LOCALE = Path(__file__).parent / "locale"
 DOMAIN = "course"
@@ -143,3 +147,11 @@ def messages(language: str) -> Messages:
 def render(message: str, language: str) -> str:
     """A finished English ``message`` in ``language`` (see :class:`Messages.render`)."""
     return message if language == ENGLISH else messages(language).render(message)
+
+
+def figure_text(english: str) -> str:
+    """A figure's ``english`` text (a title, an axis label, a legend entry) in the language of
+    this kernel (:func:`course_lib.language.kernel_language`): its translation in the catalogue,
+    the English when there is none. The plotting modules import it as ``_``; a text with fields
+    is translated first, then formatted (``_("head {head}").format(head=0)``)."""
+    return messages(kernel_language()).texts.get(english, english)

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import functools
 
-import matplotlib.pyplot as plt
 import numpy as np
 from keras import layers, ops
 
 from course_lib.blocks import run_block
+from course_lib.messages import figure_text as _
+from course_lib.plotting import pyplot
+
+plt = pyplot()  # with the course's CJK font, for Chinese titles and labels
 
 
 class GatedHidden(layers.Layer):
@@ -119,8 +122,8 @@ def plot_offset_scores(scores, title: str, ax=None):
     """``scores (T, T)``, ``q_m · k_n`` for every query position ``m`` and key position ``n``."""
     ax = ax or plt.subplots(figsize=(4.2, 3.6), layout="constrained")[1]
     image = ax.imshow(np.asarray(scores), cmap="coolwarm", interpolation="nearest")
-    ax.set_xlabel("key position n")
-    ax.set_ylabel("query position m")
+    ax.set_xlabel(_("key position n"))
+    ax.set_ylabel(_("query position m"))
     ax.set_title(title, fontsize=10)
     ax.figure.colorbar(image, ax=ax, shrink=0.85)
     return ax
@@ -132,8 +135,8 @@ def plot_histories(histories: dict, ax=None):
     for (label, history), style in zip(histories.items(), ("o-", "s--", "^-", "v--"),
                                        strict=False):
         ax.plot(history.val_steps, history.val, style, label=label)
-    ax.set_xlabel("step")
-    ax.set_ylabel("validation loss (nats per character)")
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("validation loss (nats per character)"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
@@ -145,8 +148,8 @@ def plot_cache_sizes(lengths, sizes: dict, ax=None):
     ax = ax or plt.subplots(figsize=(6, 3.4), layout="constrained")[1]
     for (label, values), marker in zip(sizes.items(), "os^v", strict=False):
         ax.plot(lengths, values, marker=marker, label=label)
-    ax.set_xlabel("tokens in the cache")
-    ax.set_ylabel("cache size (MiB)")
+    ax.set_xlabel(_("tokens in the cache"))
+    ax.set_ylabel(_("cache size (MiB)"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
@@ -159,16 +162,19 @@ def plot_alibi(biases, slopes, weights):
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.3), layout="constrained")
     for ax, head in zip(axes[:2], (0, len(slopes) - 1), strict=True):
         image = ax.imshow(biases[head], cmap="viridis", interpolation="nearest")
-        ax.set_title(f"head {head}: bias -{slopes[head]:.3g}·(i - j)", fontsize=10)
-        ax.set_xlabel("key j")
-        ax.set_ylabel("query i")
+        ax.set_title(_("head {head}: bias -{slope:.3g}·(i - j)").format(head=head,
+                                                                        slope=slopes[head]),
+                     fontsize=10)
+        ax.set_xlabel(_("key j"))
+        ax.set_ylabel(_("query i"))
         fig.colorbar(image, ax=ax, shrink=0.85)
     distance = np.arange(weights.shape[-1])[::-1]  # the last query: distance i - j to key j
     for head in range(len(slopes)):
-        axes[2].plot(distance, weights[head], label=f"head {head}, m = {slopes[head]:.3g}")
-    axes[2].set_xlabel("distance i - j")
-    axes[2].set_ylabel("weight (all content scores 0)")
-    axes[2].set_title("the last query's weights", fontsize=10)
+        axes[2].plot(distance, weights[head],
+                     label=_("head {head}, m = {slope:.3g}").format(head=head, slope=slopes[head]))
+    axes[2].set_xlabel(_("distance i - j"))
+    axes[2].set_ylabel(_("weight (all content scores 0)"))
+    axes[2].set_title(_("the last query's weights"), fontsize=10)
     axes[2].legend(fontsize=7)
     return fig
 
@@ -179,8 +185,9 @@ def plot_receptive_field(reach, window: int, ax=None):
     ax = ax or plt.subplots(figsize=(7, 2.8), layout="constrained")[1]
     ax.imshow(np.asarray(reach, dtype=float), cmap="Blues", aspect="auto", vmin=0, vmax=1.3,
               interpolation="nearest")
-    ax.set_yticks(range(len(reach)), [f"after layer {layer + 1}" for layer in range(len(reach))])
-    ax.set_xlabel("position t")
-    ax.set_title(f"what the last position can read: window {window}, one more window per layer",
-                 fontsize=10)
+    ax.set_yticks(range(len(reach)), [_("after layer {layer}").format(layer=layer + 1)
+                                      for layer in range(len(reach))])
+    ax.set_xlabel(_("position t"))
+    ax.set_title(_("what the last position can read: window {window}, one more window per layer")
+                 .format(window=window), fontsize=10)
     return ax

@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from course_lib.messages import figure_text as _
+
 
 def toy_curve(x, rng=None, noise=0.5):
     """The lesson's 1-D regression toy: ``y = 2 sin x + x^0.8``, plus Gaussian noise of standard
@@ -36,7 +38,7 @@ def nw_weights(nadaraya_watson, x_query, x_train, width) -> np.ndarray:
 def best_time(fn, *args, repeats: int = 5) -> float:
     """The shortest of ``repeats`` wall-clock times of ``fn(*args)``, in seconds."""
     times = []
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         start = time.perf_counter()
         fn(*args)
         times.append(time.perf_counter() - start)
@@ -46,12 +48,14 @@ def best_time(fn, *args, repeats: int = 5) -> float:
 def plot_fits(x_train, y_train, x_query, fits: dict, truth=None):
     """One panel per entry of ``fits`` (``{title: ŷ on x_query}``): the training points, the fit,
     and the noiseless curve ``truth`` (on ``x_query``) when given."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, len(fits), figsize=(3.6 * len(fits), 2.8), sharey=True,
                              layout="constrained")
     for ax, (title, y_hat) in zip(np.atleast_1d(axes), fits.items(), strict=True):
-        ax.plot(x_train, y_train, "o", ms=3, alpha=0.5, label="training points")
+        ax.plot(x_train, y_train, "o", ms=3, alpha=0.5, label=_("training points"))
         if truth is not None:
             ax.plot(x_query, truth, "k--", lw=1, label="2 sin x + x^0.8")
         ax.plot(x_query, y_hat, lw=2, label="ŷ")
@@ -64,7 +68,9 @@ def plot_fits(x_train, y_train, x_query, fits: dict, truth=None):
 def plot_weights(weights: dict, x_query, x_train):
     """One heatmap per entry of ``weights`` (``{title: (n_query, n_train) array}``): row = a
     query, column = a training point, both sorted by position."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, len(weights), figsize=(3.6 * len(weights), 3.0),
                              layout="constrained")
@@ -72,19 +78,21 @@ def plot_weights(weights: dict, x_query, x_train):
     for ax, (title, w) in zip(np.atleast_1d(axes), weights.items(), strict=True):
         image = ax.imshow(w, aspect="auto", cmap="Reds", extent=extent)
         ax.set_title(title)
-        ax.set_xlabel("training point x_i")
+        ax.set_xlabel(_("training point x_i"))
         fig.colorbar(image, ax=ax, shrink=0.8)
-    np.atleast_1d(axes)[0].set_ylabel("query x")
+    np.atleast_1d(axes)[0].set_ylabel(_("query x"))
     return fig
 
 
 def plot_costs(ts, seconds: dict, megabytes: dict):
     """Time (left) and the size of the largest array (right) against the sequence length, one
     line per entry of each dict (``{label: one value per T}``); both axes logarithmic."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
-    for ax, values, unit in ((left, seconds, "seconds"), (right, megabytes, "MB")):
+    for ax, values, unit in ((left, seconds, _("seconds")), (right, megabytes, "MB")):
         for (label, ys), marker in zip(values.items(), "os^v", strict=False):
             ax.loglog(ts, ys, marker=marker, label=label)
         ax.set_xscale("log", base=2)
@@ -92,23 +100,25 @@ def plot_costs(ts, seconds: dict, megabytes: dict):
         ax.set_ylabel(unit)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
-    left.set_title("time of the scores")
-    right.set_title("largest array")
+    left.set_title(_("time of the scores"))
+    right.set_title(_("largest array"))
     return fig
 
 
 def plot_spread(d_ks, spreads: dict, ax=None):
     """Log-log plot of the scores' standard deviation against ``d_k``, one line per entry of
     ``spreads`` (``{label: one value per d_k}``)."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")
+        ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")[1]
     for (label, values), marker in zip(spreads.items(), "os^v", strict=False):
         ax.loglog(d_ks, values, marker=marker, label=label)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("$d_k$ (= $d_q$)")
-    ax.set_ylabel("standard deviation of the scores")
+    ax.set_ylabel(_("standard deviation of the scores"))
     ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     return ax

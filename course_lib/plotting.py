@@ -18,6 +18,8 @@ import matplotlib
 import numpy as np
 from matplotlib import font_manager
 
+from course_lib.messages import figure_text as _
+
 ANNOTATE_UP_TO = 12  # write each weight in its cell when both axes are at most this long
 CJK_FONT = Path(__file__).resolve().parent / "fonts" / "CourseSansSC-Regular.otf"
 CJK_FAMILY = "Course Sans SC"  # the font's family name: a subset of Noto Sans SC, renamed
@@ -44,6 +46,17 @@ def use_cjk_font() -> None:
 use_cjk_font()
 
 
+def pyplot():
+    """``matplotlib.pyplot``, with the course's CJK font registered (:func:`use_cjk_font`), so
+    that the Chinese of the course's figures (``course_lib.messages.figure_text``) is drawn.
+    The plotting modules draw with it; those kept light to import (the memory check's limited
+    process and the judge import them) import it only when they draw."""
+    import matplotlib.pyplot as plt
+
+    use_cjk_font()
+    return plt
+
+
 def _as_weights(weights, rank: int, what: str) -> np.ndarray:
     """Weights as a NumPy array of the given rank (accepts Keras/TF tensors and lists)."""
     weights = np.asarray(weights, dtype=np.float64)
@@ -66,8 +79,8 @@ def _draw(ax, weights, query_labels, key_labels, title, annotate, vmax):
     _check_labels(query_labels, t_q, "query")
     _check_labels(key_labels, t_k, "key")
     image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=vmax, aspect="auto")
-    ax.set_xlabel("key (attended to)")
-    ax.set_ylabel("query (attending)")
+    ax.set_xlabel(_("key (attended to)"))
+    ax.set_ylabel(_("query (attending)"))
     ax.set_xticks(range(t_k), key_labels if key_labels is not None else range(t_k))
     ax.set_yticks(range(t_q), query_labels if query_labels is not None else range(t_q))
     if key_labels is not None:
@@ -112,10 +125,11 @@ def attention_heatmap(
 
     weights = _as_weights(weights, 2, "weights")  # (Tq, Tk)
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.6 * weights.shape[1], 0.8 + 0.5 * weights.shape[0]))
+        size = (1.0 + 0.6 * weights.shape[1], 0.8 + 0.5 * weights.shape[0])
+        ax = plt.subplots(figsize=size)[1]
     vmax = max(1.0, float(np.nanmax(weights, initial=0.0)))
     image = _draw(ax, weights, query_labels, key_labels, title, annotate, vmax)
-    ax.figure.colorbar(image, ax=ax, label="weight")
+    ax.figure.colorbar(image, ax=ax, label=_("weight"))
     return ax
 
 
@@ -142,7 +156,8 @@ def attention_grid(
     num_heads, t_q, t_k = weights.shape
     if num_heads == 0:
         raise ValueError("`weights_per_head` holds no head. Received: shape (0, Tq, Tk)")
-    titles = [f"head {h}" for h in range(num_heads)] if titles is None else list(titles)
+    titles = ([_("head {head}").format(head=h) for h in range(num_heads)] if titles is None
+              else list(titles))
     if len(titles) != num_heads:
         raise ValueError(f"Expected one title per head: {num_heads}. Received: {len(titles)}")
     ncols = max(1, min(int(ncols), num_heads))
@@ -158,5 +173,5 @@ def attention_grid(
             ax.set_axis_off()
             continue
         image = _draw(ax, weights[head], query_labels, key_labels, titles[head], annotate, vmax)
-    fig.colorbar(image, ax=axes, label="weight")
+    fig.colorbar(image, ax=axes, label=_("weight"))
     return fig

@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from course_lib.messages import figure_text as _
+
 ENCODING_COLOURS = "RdBu_r"  # -1 blue, 0 white, +1 red
 
 
@@ -37,10 +39,12 @@ def keras_attention(q, k, v):
 
 
 def _new_axes(ax, figsize):
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        ax = plt.subplots(figsize=figsize, layout="constrained")[1]
     return ax
 
 
@@ -76,21 +80,23 @@ def plot_pair_on_circle(pair, shift: int, omega: float, ax=None):
     ax.axvline(0, color="0.9", lw=0.8, zorder=0)
     ax.set_xlabel("cos ωt")
     ax.set_ylabel("sin ωt")
-    ax.set_title(f"ω = {omega:g}: a shift by k = {shift} turns every point\n"
-                 f"by the same angle ωk = {turn:.2f} rad", fontsize=10)
+    ax.set_title(_("ω = {omega:g}: a shift by k = {shift} turns every point\n"
+                   "by the same angle ωk = {turn:.2f} rad").format(omega=omega, shift=shift,
+                                                                  turn=turn), fontsize=10)
     return ax
 
 
-def plot_encoding(encoding, title: str = "sinusoidal position encodings", ax=None):
-    """The encodings ``(T, d)`` as an image: one row per position, one column per dimension."""
+def plot_encoding(encoding, title: str | None = None, ax=None):
+    """The encodings ``(T, d)`` as an image: one row per position, one column per dimension;
+    ``title``: "sinusoidal position encodings" (in the learner's language) by default."""
     encoding = np.asarray(encoding, dtype=float)  # (T, d)
     t, d = encoding.shape
     ax = _new_axes(ax, (7, 4))
     image = ax.imshow(encoding, cmap=ENCODING_COLOURS, vmin=-1, vmax=1, aspect="auto",
                       interpolation="nearest")
-    ax.set_xlabel(f"dimension (column) of the encoding, 0 … {d - 1}")
-    ax.set_ylabel(f"position t, 0 … {t - 1}")
-    ax.set_title(title)
+    ax.set_xlabel(_("dimension (column) of the encoding, 0 … {last}").format(last=d - 1))
+    ax.set_ylabel(_("position t, 0 … {last}").format(last=t - 1))
+    ax.set_title(_("sinusoidal position encodings") if title is None else title)
     ax.figure.colorbar(image, ax=ax, label="PE[t, j]")
     return ax
 
@@ -103,31 +109,34 @@ def plot_columns(encoding, columns, ax=None):
     for column in columns:
         kind = "sin" if column % 2 == 0 else "cos"
         ax.plot(positions, encoding[:, column], lw=1.6,
-                ls="-" if kind == "sin" else "--", label=f"column {column} ({kind}, pair "
-                f"{column // 2})")
-    ax.set_xlabel("position t")
-    ax.set_ylabel("PE[t, column]")
+                ls="-" if kind == "sin" else "--",
+                label=_("column {column} ({kind}, pair {pair})").format(column=column, kind=kind,
+                                                                         pair=column // 2))
+    ax.set_xlabel(_("position t"))
+    ax.set_ylabel(_("PE[t, column]"))
     ax.set_ylim(-1.15, 1.15)
     ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set_title("one frequency per pair: the higher the pair, the slower it turns")
+    ax.set_title(_("one frequency per pair: the higher the pair, the slower it turns"))
     return ax
 
 
 def plot_similarity(similarity, offsets, by_offset):
     """Left: the dot products ``PE[t]·PE[s]``, ``(T, T)``. Right: ``by_offset``, the dot product
     as a function of the offset ``t - s`` (``offsets`` and ``by_offset`` of one length)."""
-    import matplotlib.pyplot as plt
+    from course_lib.plotting import pyplot
+
+    plt = pyplot()
 
     similarity = np.asarray(similarity, dtype=float)  # (T, T)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     image = left.imshow(similarity, cmap="viridis", interpolation="nearest")
-    left.set_xlabel("position s")
-    left.set_ylabel("position t")
-    left.set_title("PE[t]·PE[s]: constant along each diagonal")
+    left.set_xlabel(_("position s"))
+    left.set_ylabel(_("position t"))
+    left.set_title(_("PE[t]·PE[s]: constant along each diagonal"))
     fig.colorbar(image, ax=left)
     right.plot(offsets, by_offset, color="tab:blue")
     right.axvline(0, color="0.8", lw=0.8)
-    right.set_xlabel("offset t - s")
+    right.set_xlabel(_("offset t - s"))
     right.set_ylabel("PE[t]·PE[s]")
-    right.set_title("a function of t - s alone, largest at 0")
+    right.set_title(_("a function of t - s alone, largest at 0"))
     return fig

@@ -9,7 +9,13 @@ translates it (``course_lib/locale/<locale>/LC_MESSAGES/course.po``, read throug
   the names of its public fixture's cases, keyed by the exercise (a label that holds numbers,
   which vary with the seed, becomes a template with one ``{nI}`` per number);
 * the fixed texts, templates and phrases the checks, the judge and the ``course`` command build
-  their messages from (``grader.message_templates``).
+  their messages from (``grader.message_templates``);
+* the texts of the course's figures (titles, axis labels, legends): every ``_("...")`` of a
+  ``course_lib`` module that imports ``course_lib.messages.figure_text`` as ``_``, read from its
+  source as ``xgettext`` reads it (:func:`figure_texts`), keyed ``figure <module>.<function>
+  <n>`` (the ``n``-th text of that function, so that a changed text keeps its translation,
+  marked fuzzy). A figure's translation keeps its English's ``{fields}`` and format specs, and
+  holds no ``$...$`` when it holds Chinese: Matplotlib's mathtext draws no Chinese.
 
 :func:`update_catalogue` brings the catalogue in step, as ``msgmerge`` does
 (``grader.translations.merge``: a changed English text keeps its translation marked fuzzy, with
@@ -20,7 +26,10 @@ grader.message_catalogue`` updates every language's catalogue.
 
 from __future__ import annotations
 
+import ast
 import re
+import string
+from pathlib import Path
 
 import numpy as np
 import polib
@@ -28,13 +37,18 @@ import polib
 from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import CRASH_HINTS
 from course_lib.language import ENGLISH, LOCALES
-from course_lib.messages import PHRASE, TEMPLATE, catalogue_file
+from course_lib.messages import PHRASE, TEMPLATE, catalogue_file, figure_text
 from course_lib.misconceptions import DESCRIPTIONS
 from grader.message_templates import FIXED, PHRASES, TEMPLATES
 from grader.translations import WRAP, merge, problems
 
 #: a number that varies with a part's inputs (not one inside a name such as beta1 or v_0)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
+FIGURE = "figure"  # the msgctxt prefix of a figure's text
+COURSE_LIB = Path(figure_text.__code__.co_filename).parent
+#: what marks a figure's text in a module: ``from course_lib.messages import figure_text as _``
+MARKER = ("course_lib.messages", figure_text.__name__, "_")
+HAN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 
 
 def as_template(text: str) -> str:
@@ -47,6 +61,54 @@ def _labelled(context: str, text: str) -> tuple[str, str]:
     """The ``(msgctxt, msgid)`` of a label: a template when it holds numbers."""
     template = as_template(text)
     return (f"{TEMPLATE} {context}", template) if template != text else (context, text)
+
+
+def _marked(tree: ast.Module) -> bool:
+    return any(isinstance(node, ast.ImportFrom) and node.module == MARKER[0]
+               and (MARKER[1], MARKER[2]) in {(alias.name, alias.asname) for alias in node.names}
+               for node in tree.body)
+
+
+def _marked_calls(tree: ast.Module):
+    """``(function, call)`` of each ``_(...)`` in ``tree``, in the source's order, ``function``
+    the dotted name of the function (or class) it is in, ``""`` at the module's level."""
+    def visit(node, where):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                yield from visit(child, f"{where}.{child.name}" if where else child.name)
+                continue
+            if (isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
+                    and child.func.id == MARKER[2]):
+                yield where, child
+            yield from visit(child, where)
+
+    calls = list(visit(tree, ""))
+    return sorted(calls, key=lambda found: (found[1].lineno, found[1].col_offset))
+
+
+def figure_texts(root: Path = COURSE_LIB) -> tuple[dict[str, str], list[str]]:
+    """``({msgctxt: English}, problems)`` of the figures' texts of the modules under ``root``
+    that mark them (:data:`MARKER`): each ``_("...")`` a constant, as ``xgettext`` extracts it;
+    a ``_()`` of anything else is a problem (its text cannot be translated)."""
+    texts, found = {}, []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        if not _marked(tree):
+            continue
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        seen: dict[str, list[str]] = {}
+        for function, call in _marked_calls(tree):
+            argument = call.args[0] if len(call.args) == 1 and not call.keywords else None
+            if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
+                found.append(f"{path.name}:{call.lineno}: _() of {ast.unparse(call)[:60]!r} is "
+                             "not one string constant, so its text cannot be extracted")
+                continue
+            known = seen.setdefault(function, [])
+            if argument.value not in known:
+                known.append(argument.value)
+                where = f"{module}.{function}" if function else module
+                texts[f"{FIGURE} {where} {len(known) - 1}"] = argument.value
+    return texts, found
 
 
 def english_texts() -> dict[str, str]:
@@ -68,6 +130,7 @@ def english_texts() -> dict[str, str]:
     texts.update({f"text {name}": text for name, text in FIXED.items()})
     texts.update({f"{TEMPLATE} {name}": text for name, text in TEMPLATES.items()})
     texts.update({f"{PHRASE} {name}": text for name, text in PHRASES.items()})
+    texts.update(figure_texts()[0])
     return texts
 
 
@@ -100,18 +163,40 @@ def update_catalogue(language: str) -> polib.POFile:
     return catalogue
 
 
+def format_fields(text: str) -> list[str]:
+    """The ``str.format`` fields of ``text`` as written, format spec and conversion included
+    (``["{std:.2f}", "{d_k}"]``), sorted; ``ValueError`` when its braces are unbalanced."""
+    return sorted("{" + name + (f"!{conversion}" if conversion else "")
+                  + (f":{spec}" if spec else "") + "}"
+                  for _text, name, spec, conversion in string.Formatter().parse(text)
+                  if name is not None)
+
+
 def placeholder_problems(catalogue: polib.POFile) -> list[str]:
-    """Templates and phrases whose translation does not hold exactly the English one's
-    placeholders."""
+    """Templates, phrases and figures' texts whose translation does not hold exactly the
+    English one's placeholders (a figure's: its ``str.format`` fields, format specs included);
+    a figure's translation that holds Chinese inside mathtext (``$...$``), which Matplotlib
+    draws as empty boxes."""
     found = []
     for entry in catalogue:
-        patterned = (entry.msgctxt or "").startswith((TEMPLATE, PHRASE))
-        if entry.obsolete or not patterned or not entry.msgstr:
+        context = entry.msgctxt or ""
+        if entry.obsolete or not context.startswith((TEMPLATE, PHRASE, FIGURE)) or \
+                not entry.msgstr:
             continue
-        english, translated = (sorted(re.findall(r"\{\w+\}", text))
-                               for text in (entry.msgid, entry.msgstr))
+        if context.startswith(FIGURE):
+            try:
+                english, translated = map(format_fields, (entry.msgid, entry.msgstr))
+            except ValueError as error:
+                found.append(f"{context}: its translation is no format string ({error})")
+                continue
+            if "$" in entry.msgstr and HAN.search(entry.msgstr):
+                found.append(f"{context}: its translation mixes Chinese and mathtext ($...$), "
+                             "which Matplotlib draws as empty boxes: write the formula in Unicode")
+        else:
+            english, translated = (sorted(re.findall(r"\{\w+\}", text))
+                                   for text in (entry.msgid, entry.msgstr))
         if english != translated:
-            found.append(f"{entry.msgctxt}: its placeholders {translated} are not {english}")
+            found.append(f"{context}: its placeholders {translated} are not {english}")
     return found
 
 
@@ -120,7 +205,7 @@ def catalogue_problems(language: str) -> list[str]:
     untranslated or out of date, a template's placeholders changed, a ``.mo`` not compiled
     from the ``.po``. Empty when it can be shipped."""
     catalogue = load_catalogue(language)
-    found = problems(catalogue, english_texts())
+    found = problems(catalogue, english_texts()) + figure_texts()[1]
     if catalogue is None:
         return found
     found += placeholder_problems(catalogue)

@@ -4,19 +4,23 @@
   exhausted, ``os._exit()``, a crash): the cell that killed it and every later code cell get
   an error output saying so, so they score zero and the cells that ran keep their points. A
   cell whose outputs do not all arrive in time (a kernel starved of CPU by the processes it
-  started) scores zero the same way, and the next cells still run.
+  started) scores zero the same way, and the next cells still run. Its kernel speaks the
+  submitted notebook's language (``COURSE_LANG`` in the kernel's environment): a Chinese
+  learner's figures and public checks are in Chinese on the feedback page too.
 * :class:`HideTestsInFeedback` — feedback shows what a learner needs (scores, the reason a
   check failed) and nothing of the hidden tests' code or of the answer key.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
+from course_lib.language import ENVIRONMENT_KEY, notebook_language
 from grader.timing import record_in_notebook
 
 KERNEL_DIED = "KernelDied"
@@ -42,6 +46,14 @@ class RobustExecute(Execute):
         record_in_notebook(nb, "kernel start and stop",
                            time.perf_counter() - started - self._cells_seconds)
         return nb, resources
+
+    def start_new_kernel(self, **kwargs):
+        """Start the kernel with the submitted notebook's language in its environment (the
+        kernel's launcher passes ``COURSE_LANG`` on), English included: not the grading
+        process's own ``COURSE_LANG``."""
+        language = notebook_language(self.nb)  # its metadata, still there before ClearMetadata
+        kwargs["env"] = {**kwargs.get("env", os.environ), ENVIRONMENT_KEY: language}
+        return super().start_new_kernel(**kwargs)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

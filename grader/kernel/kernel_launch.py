@@ -15,7 +15,10 @@ The ``course-grading`` kernelspec (``grader/kernels/course-grading/kernel.json``
   the group's files: no cgroup file system is mounted in the sandbox, and they have no
   capabilities to mount one;
 * makes the kernel die with the process that grades it (no orphans after a kill);
-* passes on only a short list of environment variables (no gradebook URL, no course paths);
+* passes on only a short list of environment variables (no gradebook URL, no course paths),
+  among them ``COURSE_LANG``, the submitted notebook's language, which the grading process
+  hands each kernel (``grader.preprocessors.RobustExecute``): the kernel's figures and public
+  checks speak the learner's language (``course_lib.language.kernel_language``);
 * asks the slot's kernel fork server (``COURSE_KERNEL_SERVER``, :mod:`grader.kernel.warm_kernels`)
   to fork the kernel warm, and waits for it; without a server, or when the server cannot, the
   kernelspec's script (``launch.py``) starts the kernel cold, confined by
@@ -41,8 +44,10 @@ SERVER_VARIABLE = "COURSE_KERNEL_SERVER"
 CGROUP_VARIABLE = "COURSE_KERNEL_CGROUP"
 #: The kernels' memory limit in MiB, as ``Settings.environment()`` hands it over (resolved).
 MEMORY_VARIABLE = "COURSE_KERNEL_MEMORY_MB"
+#: The learner's language (``course_lib.language.ENVIRONMENT_KEY``, not imported: see above).
+LANGUAGE_VARIABLE = "COURSE_LANG"
 ENV_KEEP = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONWARNINGS", "PYTHONHASHSEED",
-            "NBGRADER_EXECUTION", "MPLBACKEND"}
+            "NBGRADER_EXECUTION", "MPLBACKEND", LANGUAGE_VARIABLE}
 ENV_KEEP_PREFIXES = ("TF_", "KERAS_", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "NVIDIA_", "XLA_")
 
 
