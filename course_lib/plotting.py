@@ -6,7 +6,9 @@ The functions only draw what they are given; they compute nothing.
 
 Importing this module registers the course's CJK font (:func:`use_cjk_font`): Matplotlib's own
 font, DejaVu Sans, has no Chinese characters. The font ships in ``course_lib/fonts/`` with its
-licence (a subset of Noto Sans SC, built by ``grader/cjk_font.py``); nothing is downloaded.
+licence (a subset of Noto Sans SC, built by ``grader/cjk_font.py``); nothing is downloaded. The
+course's other plotting modules get Matplotlib's ``pyplot`` through :func:`pyplot`, so that the
+Chinese of their titles and labels (``course_lib.messages.figure_text``) is drawn too.
 """
 
 from __future__ import annotations

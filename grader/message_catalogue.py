@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import polib
 
+import course_lib
 from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import CRASH_HINTS
 from course_lib.language import ENGLISH, LOCALES
@@ -45,7 +46,7 @@ from grader.translations import WRAP, merge, problems
 #: a number that varies with a part's inputs (not one inside a name such as beta1 or v_0)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
 FIGURE = "figure"  # the msgctxt prefix of a figure's text
-COURSE_LIB = Path(figure_text.__code__.co_filename).parent
+COURSE_LIB = Path(course_lib.__file__).parent  # where figure_texts reads the marked modules
 #: what marks a figure's text in a module: ``from course_lib.messages import figure_text as _``
 MARKER = ("course_lib.messages", figure_text.__name__, "_")
 HAN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
