@@ -21,6 +21,7 @@ import decoding_variants
 import numpy as np
 import pytest
 from answer_variants import NOISY_ANSWER_CELLS
+from chinese_text import in_chinese
 from judging import full_marks, judged, solution_namespace
 from lesson_table import EXERCISES, block_cell, decoding_cell, numpy_cell
 from nbgrader_utils import find_cell, solution_notebook
@@ -37,10 +38,27 @@ GIVEN_CELLS = {"04_keras_layer": ("answer_helpers",), "07_application": ("model_
 SEEDS = (0, 1, 2)
 
 
-RIGHT = [pytest.param(name, answer, id=answer.__name__)
-         for name, (_, exercise) in EXERCISES.items() for answer in exercise.corpus["right"]]
-WRONG = [pytest.param(name, answer, key, id=answer.__name__)
-         for name, (_, exercise) in EXERCISES.items() for answer, key in exercise.corpus["wrong"]]
+#: a layer's, block's, translator's or decoder's answer takes seconds to judge: ``make
+#: test-fast`` judges the first right answers and the first wrong ones of each such exercise
+#: (these many), ``make test`` every one; a NumPy answer is judged in both
+FAST_SAMPLE = {"right": 1, "wrong": 2}
+
+
+def _corpus(kind: str) -> list:
+    """The corpus's ``kind`` ("right" or "wrong") answers as test parameters, those outside
+    :data:`FAST_SAMPLE` marked slow."""
+    params = []
+    for name, (_, exercise) in EXERCISES.items():
+        for index, item in enumerate(exercise.corpus[kind]):
+            answer, values = (item[0], (name, *item)) if kind == "wrong" else (item, (name, item))
+            sampled = exercise.cell is numpy_cell or index < FAST_SAMPLE[kind]
+            params.append(pytest.param(*values, id=answer.__name__,
+                                       marks=() if sampled else pytest.mark.slow))
+    return params
+
+
+RIGHT = _corpus("right")
+WRONG = _corpus("wrong")
 
 
 def _answer(exercise: str, answer):
@@ -84,7 +102,7 @@ def test_wrong_answer_loses_points_and_is_named(exercise, answer, key):
     ``None``: a mistake known to go unnamed, which ``test_mistakes_are_named`` counts). A
     function's public check fails (a NumPy one names the mistake) and its judge records the
     mistake's key; a block's public check may pass an answer that only the hidden test's parts
-    tell apart."""
+    tell apart. Every message, the check's and the judge's, renders in Chinese."""
     cell = EXERCISES[exercise][1].cell
     defined = _answer(exercise, answer)
     try:
@@ -94,10 +112,13 @@ def test_wrong_answer_loses_points_and_is_named(exercise, answer, key):
         assert key is None or cell is not numpy_cell or DESCRIPTIONS[key] in printed, printed
     else:
         assert cell is block_cell, f"the public check passed {answer.__name__}"
+    in_chinese(printed)
     if key in NAMED_OUTSIDE_THE_PROBE:
         return
     decoding_variants.SEEN.clear()
     credit = judged(exercise, defined)
+    for line in [*credit.lines, credit.summary()]:
+        in_chinese(line)
     assert credit.points < full_marks(exercise), credit.lines
     if key is None:
         return

@@ -78,6 +78,7 @@ def test_submit_prints_scores_reasons_feedback_and_keeps_attempts(tiny, tmp_path
     assert len((reports / "grades.csv").read_text().splitlines()) == 1 + 2 * 4
 
 
+@pytest.mark.slow  # grades the lesson twice
 def test_check_passes_a_healthy_lesson_and_fails_a_broken_one(tiny, tmp_path, capsys):
     assert main([*tiny.args, "check", "--jobs", "2"]) == 0
     assert "1 of 1 lessons healthy" in capsys.readouterr().out

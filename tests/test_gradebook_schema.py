@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from grader.state import gradebook_schema_version, read_schema_version_in_process
 
 
+@pytest.mark.slow  # runs alembic in a subprocess
 def test_the_version_read_in_process_is_alembics_head():
     from nbgrader.dbutil import _temp_alembic_ini
 

@@ -116,6 +116,7 @@ def batch(tmp_path_factory, isolated_jupyter):
 
 
 
+@pytest.mark.slow
 def test_everybody_keeps_their_score(batch):
     students = ["ben", "overwrite", "secrets", "fifo", "huge", "planted", "carl"]
     assert batch.report.count("graded") == len(students), batch.report.messages
@@ -123,6 +124,7 @@ def test_everybody_keeps_their_score(batch):
         assert totals(batch, LESSON, student) == (FULL_MARKS, FULL_MARKS), student
 
 
+@pytest.mark.slow
 def test_a_link_to_a_classmates_notebook_is_not_written_through(batch):
     classmate = batch.folder("submitted", "ben", LESSON) / f"{LESSON}.ipynb"
     assert digest(classmate) == batch.ben_before
@@ -134,6 +136,7 @@ def test_a_link_to_a_classmates_notebook_is_not_written_through(batch):
             in message, message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("student, names, why", [
     ("secrets", ["answers.ipynb", "gradebook.db", "solutions", "source"], "a symbolic link"),
     ("fifo", ["pipe"], "a FIFO (not opened)"),
@@ -147,6 +150,7 @@ def test_what_the_kernel_left_is_removed_and_named(batch, student, names, why):
         assert not os.path.lexists(batch.folder("autograded", student, LESSON) / name)
 
 
+@pytest.mark.slow
 def test_collect_copies_no_link_fifo_or_bad_id(batch):
     assert batch.collected == ["ben", "carl", "fifo", "huge", "overwrite", "planted",
                                "secrets"]
@@ -161,6 +165,7 @@ def test_collect_copies_no_link_fifo_or_bad_id(batch):
     assert f"two words / {LESSON}: left out the submission: student id" in text
 
 
+@pytest.mark.slow
 def test_feedback_holds_no_secret_and_names_what_it_left_out(batch):
     feedback = batch.root / "feedback"
     assert len(batch.feedback_files) == len(batch.collected)
@@ -174,6 +179,7 @@ def test_feedback_holds_no_secret_and_names_what_it_left_out(batch):
                    for m in batch.feedback_messages), batch.feedback_messages
 
 
+@pytest.mark.slow
 def test_report_reads_no_fifo_and_counts_the_judges_keys(batch):
     assert f"fifo / {LESSON}.ipynb: not read for the report" in "\n".join(
         batch.report_messages), batch.report_messages
@@ -215,6 +221,7 @@ def test_copy_clean_and_read_never_follow(tmp_path):
     assert state.read_file(src / "secret.txt") == b"secret"
 
 
+@pytest.mark.slow
 def test_course_submit_prints_no_library_warning(tmp_path, isolated_jupyter):
     tiny_lesson(tmp_path / "solutions")
     course = Course(tmp_path / "state", solutions_dir=tmp_path / "solutions")

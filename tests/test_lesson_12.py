@@ -265,6 +265,7 @@ def test_the_model_is_causal_and_built_of_the_given_parts():
     assert tuple(model.empty_cache(3).shape) == (2, 2, 3, 0, 3, 8)
 
 
+@pytest.mark.slow
 def test_lesson_11s_step_runs_the_model_block_after_block_and_a_wrong_one_is_replaced(capsys):
     keras.utils.set_random_seed(0)
     model = lm.build_language_model(KerasBlock, ref.sinusoidal_encoding, 11, max_length=16,

@@ -1,24 +1,20 @@
 """The course's messages in the learner's language (``course_lib.messages``): the catalogue is
-complete and up to date, every message the answer corpus's wrong answers produce (public checks
-and the judge, judged in this process as in ``tests/test_answer_corpus.py``) renders in Chinese
-with no English sentence left (code, names and library errors excepted), the learner's kernel
-and the terminal report speak the learner's language, and an autograded Chinese notebook gets
-its lesson's Chinese text back."""
+complete and up to date, every mistake renders in Chinese with no English sentence left (code,
+names and library errors excepted; ``tests/test_answer_corpus.py`` renders every message the
+corpus's wrong answers produce), the learner's kernel and the terminal report speak the
+learner's language, and an autograded Chinese notebook gets its lesson's Chinese text back."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import re
 
 import answer_variants
-import decoding_variants
 import nbformat
 import pytest
-from judging import judged
-from lesson_table import EXERCISES, numpy_cell
+from chinese_text import CHINESE, english_left, in_chinese
+from lesson_table import numpy_cell
 from nbgrader_utils import find_cell, grade_batch, graded_outputs, new_course
-from test_answer_corpus import NAMED_OUTSIDE_THE_PROBE, WRONG, _answer, _public_check
 
 from course_lib import language as course_language
 from course_lib import messages
@@ -28,33 +24,6 @@ from grader import message_catalogue
 from grader.course import NOTEBOOKS
 from grader.judging.feedback_language import translated_cells
 from grader.terminal_report import ExerciseResult, Style, exercise_lines, lost_parts
-
-CHINESE = "zh-CN"
-HAN = re.compile(r"[\u4e00-\u9fff]")
-#: a library's own error text, quoted as it is: what follows "raised <Type>:" on its line, and
-#: the indented lines of a TensorFlow error
-LIBRARY_ERROR = re.compile(r"(抛出了 \w+: |raised \w+: )[^\n]*|\n {4,}[^\n]*")
-
-
-def english_left(text: str) -> list[str]:
-    """Runs of three or more English words in ``text`` outside code: backquoted code, calls
-    ``name(...)``, anything in brackets, and a library's quoted error are left out."""
-    text = LIBRARY_ERROR.sub(" ", text)
-    text = re.sub(r"`[^`]*`", " ", text)
-    previous = None
-    while previous != text:
-        previous = text
-        text = re.sub(r"[\w.]*[(（\[][^()（）\[\]]*[)）\]]", " ", text)
-    return re.findall(r"[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,}){2,}", text)
-
-
-def in_chinese(text: str) -> str:
-    """``text`` rendered in Chinese, with no English sentence left (and some Chinese where
-    ``text`` had English words)."""
-    rendered = messages.render(text, CHINESE)
-    assert not english_left(rendered), (text, rendered)
-    assert HAN.search(rendered) or not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", text), rendered
-    return rendered
 
 
 def test_the_catalogue_is_complete_and_up_to_date():
@@ -93,29 +62,6 @@ def test_a_verdict_renders_piece_by_piece():
 def test_a_text_nothing_matches_stays_as_it_is():
     assert messages.render("np.where(mask, scores, -np.inf)", CHINESE) == \
         "np.where(mask, scores, -np.inf)"
-
-
-#: the corpus's wrong answers; a Keras, block or translator answer's feedback takes seconds to
-#: produce, so ``make test`` (not ``make test-fast``) renders those
-RENDERED = [pytest.param(*param.values, id=param.id, marks=() if EXERCISES[param.values[0]][1]
-                         .cell is numpy_cell else pytest.mark.slow) for param in WRONG]
-
-
-@pytest.mark.parametrize(("exercise", "answer", "key"), RENDERED)
-def test_every_wrong_answers_feedback_renders_in_chinese(exercise, answer, key):
-    """The public check's message and the judge's lines of each wrong answer of the corpus."""
-    defined = _answer(exercise, answer)
-    try:
-        printed = _public_check(exercise, defined)
-    except CheckFailed as failure:
-        printed = str(failure)
-    in_chinese(printed)
-    if key in NAMED_OUTSIDE_THE_PROBE:
-        return
-    decoding_variants.SEEN.clear()
-    credit = judged(exercise, defined)
-    for line in [*credit.lines, credit.summary()]:
-        in_chinese(line)
 
 
 def test_the_kernel_speaks_the_learners_language(tmp_path, monkeypatch):

@@ -28,6 +28,8 @@ COURSE = str(Path(sys.executable).parent / "course")
 WRONG = {"add": "def add(a, b):\n    return a - b", "mul": "def mul(a, b):\n    return a * b"}
 RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
 WARM_ROW = "handing it to the warm grader"
+#: each test starts a warm grader and grades through it: `make test`, not `make test-fast`
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
