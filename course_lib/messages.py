@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -39,6 +39,7 @@ LOCALE = Path(__file__).parent / "locale"
 DOMAIN = "course"
 TEMPLATE = "template"  # the msgctxt prefix of a template
 PHRASE = "phrase"  # the msgctxt prefix of a phrase
+FIGURE = "figure"  # the msgctxt prefix of a figure's text (looked up by figure_text alone)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _NUMBER = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"  # what a placeholder named n, n0, n1 ... matches
 _SHAPE = r"\([^()]*\)"  # what a placeholder named shape matches
@@ -95,11 +96,13 @@ def template_pattern(english: str, whole_words: bool = False) -> re.Pattern:
 @dataclass(frozen=True)
 class Messages:
     """One language's texts (``{English: translation}``), templates and phrases (``(pattern,
-    translation)``, the most specific first)."""
+    translation)``, the most specific first), and its figures' texts (``{English:
+    translation}``, apart: a figure's word, such as ``key``, never translates a message)."""
 
     texts: dict[str, str]
     templates: tuple[tuple[re.Pattern, str], ...]
     phrases: tuple[tuple[re.Pattern, str], ...] = ()
+    figures: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_entries(cls, entries: dict[tuple[str, str], str]) -> Messages:
@@ -111,8 +114,10 @@ class Messages:
                          for msgid, msgstr in chosen)
 
         texts = {msgid: msgstr for (context, msgid), msgstr in entries.items()
-                 if not context.startswith((TEMPLATE, PHRASE))}
-        return cls(texts, patterns(TEMPLATE), patterns(PHRASE))
+                 if not context.startswith((TEMPLATE, PHRASE, FIGURE))}
+        figures = {msgid: msgstr for (context, msgid), msgstr in entries.items()
+                   if context.startswith(FIGURE)}
+        return cls(texts, patterns(TEMPLATE), patterns(PHRASE), figures)
 
     def render(self, message: str) -> str:
         """``message`` in this language: a known text's translation, else the first template
@@ -151,7 +156,8 @@ def render(message: str, language: str) -> str:
 
 def figure_text(english: str) -> str:
     """A figure's ``english`` text (a title, an axis label, a legend entry) in the language of
-    this kernel (:func:`course_lib.language.kernel_language`): its translation in the catalogue,
-    the English when there is none. The plotting modules import it as ``_``; a text with fields
-    is translated first, then formatted (``_("head {head}").format(head=0)``)."""
-    return messages(kernel_language()).texts.get(english, english)
+    this kernel (:func:`course_lib.language.kernel_language`): its translation in the catalogue
+    (``msgctxt`` ``figure ...``), the English when there is none. The plotting modules import it
+    as ``_``; a text with fields is translated first, then formatted
+    (``_("head {head}").format(head=0)``)."""
+    return messages(kernel_language()).figures.get(english, english)

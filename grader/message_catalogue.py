@@ -38,14 +38,13 @@ import course_lib
 from course_lib.exercises import EXERCISES, plan
 from course_lib.feedback import CRASH_HINTS
 from course_lib.language import ENGLISH, LOCALES
-from course_lib.messages import PHRASE, TEMPLATE, catalogue_file, figure_text
+from course_lib.messages import FIGURE, PHRASE, TEMPLATE, catalogue_file, figure_text
 from course_lib.misconceptions import DESCRIPTIONS
 from grader.message_templates import FIXED, PHRASES, TEMPLATES
 from grader.translations import WRAP, merge, problems
 
 #: a number that varies with a part's inputs (not one inside a name such as beta1 or v_0)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
-FIGURE = "figure"  # the msgctxt prefix of a figure's text
 COURSE_LIB = Path(course_lib.__file__).parent  # where figure_texts reads the marked modules
 #: what marks a figure's text in a module: ``from course_lib.messages import figure_text as _``
 MARKER = ("course_lib.messages", figure_text.__name__, "_")

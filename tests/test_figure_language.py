@@ -23,7 +23,7 @@ from lesson_table import numpy_cell
 from nbgrader_utils import find_cell, grade, new_course
 
 from course_lib import language, lesson_plots, plotting
-from course_lib.messages import messages
+from course_lib.messages import messages, render
 from grader import message_catalogue
 from grader.course import NOTEBOOKS
 from grader.kernel.kernel_launch import kernel_environment
@@ -53,13 +53,14 @@ def test_every_figure_text_is_extracted_and_translated():
     texts, problems = message_catalogue.figure_texts()
     assert problems == []
     assert len(texts) > 100
-    translated = messages(CHINESE).texts
+    translated = messages(CHINESE).figures
     catalogue = {entry.msgctxt: entry.msgstr
                  for entry in message_catalogue.load_catalogue(CHINESE) if not entry.obsolete}
     for context, english in texts.items():
         # what the kernel looks up (by the English alone) is this entry's translation
         assert translated.get(english) == catalogue[context], (context, english)
         assert HAN.search(translated[english]), (context, english)
+    assert render("key", CHINESE) == "key"  # a figure's word never translates a message
 
 
 def test_no_figure_text_is_translated_at_import():
