@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from course_lib.messages import say
+
 NO_GPU = "no GPU found — everything runs on the CPU"
 
 
@@ -36,8 +38,8 @@ def report(verbose: bool = True) -> dict:
         "tf32": bool(tf.config.experimental.tensor_float_32_execution_enabled()),
     }
     if verbose:
-        print(f"TensorFlow {info['tensorflow']}, Keras {info['keras']} ({info['backend']} backend)")
-        print(f"GPUs: {', '.join(gpus)}" if gpus else NO_GPU)
+        say(f"TensorFlow {info['tensorflow']}, Keras {info['keras']} ({info['backend']} backend)")
+        say(f"GPUs: {', '.join(gpus)}" if gpus else NO_GPU)
         tf32 = "enabled" if info["tf32"] else "disabled"
-        print(f"TensorFloat-32: {tf32}" + ("" if gpus else " (matters on GPUs only)"))
+        say(f"TensorFloat-32: {tf32}" + ("" if gpus else " (matters on GPUs only)"))
     return info

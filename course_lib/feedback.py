@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from course_lib.language import kernel_language
-from course_lib.messages import render
+from course_lib.messages import render, say
 from course_lib.misconceptions import DESCRIPTIONS
 
 RTOL = 1e-5  # accepts float32 casts, einsum, loops, another summation order
@@ -413,7 +413,7 @@ class PartialCredit:
     def _say(self, line: str) -> None:
         self.lines.append(line)
         if self.echo:
-            print(render(line, kernel_language()))
+            say(line)
 
     def summary(self) -> str:
         return f"{self.name + ': ' if self.name else ''}{self.points:g}/{self.possible:g} points"

@@ -38,6 +38,7 @@ from keras import layers
 from course_lib.blocks import KerasBlock, learned_positions
 from course_lib.decoding import PositionalEmbedding
 from course_lib.messages import figure_text as _
+from course_lib.messages import say
 from course_lib.plotting import pyplot
 
 plt = pyplot()  # with the course's CJK font, for Chinese titles and labels
@@ -308,13 +309,13 @@ def checked_step(decode_step, given, model: LanguageModel, ids, tolerance: float
         try:
             gap = step_gap(decode_step, model, ids)
         except Exception as error:  # the learner's saved code: any error at all
-            print(f"Your decode_step does not run on this model ({type(error).__name__}: "
-                  f"{error}): the given step writes instead.")
+            say(f"Your decode_step does not run on this model ({type(error).__name__}: "
+                f"{error}): the given step writes instead.")
         else:
             if gap <= tolerance:
                 return decode_step, gap
-            print(f"Your decode_step's logits differ from the full pass's by {gap:.1e} on this "
-                  "model: the given step writes instead.")
+            say(f"Your decode_step's logits differ from the full pass's by {gap:.1e} on this "
+                "model: the given step writes instead.")
     return given, step_gap(given, model, ids)
 
 

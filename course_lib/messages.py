@@ -154,6 +154,12 @@ def render(message: str, language: str) -> str:
     return message if language == ENGLISH else messages(language).render(message)
 
 
+def say(message: str) -> None:
+    """Print an English ``message`` to the learner, in the language of this kernel
+    (:func:`course_lib.language.kernel_language`)."""
+    print(render(message, kernel_language()))
+
+
 def figure_text(english: str) -> str:
     """A figure's ``english`` text (a title, an axis label, a legend entry) in the language of
     this kernel (:func:`course_lib.language.kernel_language`): its translation in the catalogue

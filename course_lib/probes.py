@@ -20,6 +20,7 @@ from __future__ import annotations
 from course_lib.cases.calls import LimitedCall
 from course_lib.cases.records import MIME, Slot, layout, payload
 from course_lib.exercises import plan
+from course_lib.messages import say
 
 __all__ = ["MIME", "probe", "run_limited_calls", "run_plan"]
 
@@ -47,4 +48,4 @@ def probe(exercise: str, answer, seed: int, cell: str = "hidden") -> None:
     from IPython.display import display
 
     display(run_plan(exercise, answer, seed, cell), raw=True)
-    print(f"{exercise}: results handed to the grader, which scores them outside this kernel.")
+    say(f"{exercise}: results handed to the grader, which scores them outside this kernel.")

@@ -29,6 +29,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_lib.messages import say
+
 PACKAGE = "my_attention"
 
 
@@ -112,7 +114,7 @@ def export(module: str, *answers) -> None:
     """Save ``answers`` (functions and classes) to ``my_attention/<module>.py``, then load that
     file back to make sure it works on its own. Nothing is saved while autograding."""
     if autograding():
-        print("Autograding: nothing is saved.")
+        say("Autograding: nothing is saved.")
         return
     if module not in MODULES:
         raise ValueError(f"module should be one of {sorted(MODULES)}. Received: {module!r}")
@@ -129,11 +131,11 @@ def export(module: str, *answers) -> None:
     if missing:
         raise RuntimeError(f"{path} does not define {missing} once saved")
     names = ", ".join(a.__name__ for a in answers)
-    print(f"Saved {names} to {path}: the later lessons use them.")
+    say(f"Saved {names} to {path}: the later lessons use them.")
     undefined = undefined_names(path.read_text(encoding="utf-8"))
     if undefined:
-        print(f"Warning: the saved code uses {', '.join(undefined)}, which {path.name} does not "
-              "define. Add the functions or classes it needs to this export cell.")
+        say(f"Warning: the saved code uses {', '.join(undefined)}, which {path.name} does not "
+            "define. Add the functions or classes it needs to this export cell.")
 
 
 def undefined_names(source: str) -> list[str]:
@@ -187,8 +189,8 @@ def mine(module: str, name: str, fallback, quiet: bool = False):
             reason = f"{path} does not load ({type(error).__name__}: {error})"
         else:
             if not quiet:
-                print(f"{name}: yours, from lesson {lesson} ({path}).")
+                say(f"{name}: yours, from lesson {lesson} ({path}).")
             return answer
     if not quiet:
-        print(f"{name}: using {_name(fallback)}: {reason}.")
+        say(f"{name}: using {_name(fallback)}: {reason}.")
     return fallback

@@ -6,9 +6,10 @@ quotes and prefix included (``f"{n} training dates"``), passed to ``print``, to 
 call that draws text or to one of the course's figure helpers (:func:`is_label_call`), or as a
 title or label keyword (:data:`LABEL_KEYWORDS`); a list of such strings counts too. Pieces
 without a word in them (a shape comment such as ``# (B, T, d)``, a string such as
-``f"{x:.3f}"``) are left out, and so are pragmas (``# noqa: E402``). The code around them is never touched, so a translated
-cell runs the English one's code: :func:`translation_problem` refuses a string's translation
-that is not one literal of the same kind holding the same ``{fields}``.
+``f"{x:.3f}"``) are left out, and so are pragmas (``# noqa: E402``). The code around them is
+never touched, so a translated cell runs the English one's code: :func:`translation_problem`
+refuses a string's translation that is not one literal of the same kind holding the same
+``{fields}``.
 """
 
 from __future__ import annotations

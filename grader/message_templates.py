@@ -86,6 +86,11 @@ FIXED = {
                     "keys and values from `context`, of another width: cross_attention_layer(h, "
                     "context, attention_mask=context_mask).",
     "cache layout": "the cache after 8 steps (keys at [0], values at [1])",
+    "autograding not saved": "Autograding: nothing is saved.",
+    "autograding own lesson": "autograding grades each lesson on its own",
+    "no gpu": "no GPU found — everything runs on the CPU",
+    "tf32 enabled": "enabled",
+    "tf32 disabled": "disabled",
     "follow diagram": "Follow the diagram: both blocks on the path from the inputs to the logits, "
                       "the encoder's output as the decoder block's context, the masks by keyword.",
 }
@@ -263,6 +268,25 @@ TEMPLATES = {
     "not read": "{name}.ipynb: not read ({why})",
     "did not pass": "{grade_id} did not pass",
     "feedback": "feedback: {path}",
+    "handed to the grader": "{exercise}: results handed to the grader, which scores them "
+                            "outside this kernel.",
+    "exported": "Saved {names} to {path}: the later lessons use them.",
+    "export undefined": "Warning: the saved code uses {names}, which {file} does not define. Add "
+                        "the functions or classes it needs to this export cell.",
+    "own answer used": "{name}: yours, from lesson {lesson} ({path}).",
+    "stand-in used": "{name}: using {fallback}: {reason}.",
+    "export missing": "finish lesson {lesson} and run its export cell to use your own",
+    "export broken": "{path} does not load ({error})",
+    "step fails": "Your decode_step does not run on this model ({error}): the given step writes "
+                  "instead.",
+    "step differs": "Your decode_step's logits differ from the full pass's by {gap} on this "
+                    "model: the given step writes instead.",
+    "blockwise memory": "✓ blockwise_attention on Tq={n0}, Tk={n1} held {n2} MiB at its peak, "
+                        "while the full scores take {n3} MiB.",
+    "versions": "TensorFlow {tensorflow}, Keras {keras} ({backend} backend)",
+    "gpus": "GPUs: {gpus}",
+    "tf32": "TensorFloat-32: {state}",
+    "tf32 on cpu": "TensorFloat-32: {state} (matters on GPUs only)",
 }
 
 #: phrases: words inside code-like text (``{shape}`` a tuple, ``{n}`` a number)

@@ -11,13 +11,14 @@ import io
 
 import answer_variants
 import nbformat
+import numpy as np
 import pytest
 from chinese_text import CHINESE, english_left, in_chinese
 from lesson_table import numpy_cell
 from nbgrader_utils import find_cell, grade_batch, graded_outputs, new_course
 
+from course_lib import device, messages, workspace
 from course_lib import language as course_language
-from course_lib import messages
 from course_lib.feedback import CheckFailed, PartialCredit
 from course_lib.misconceptions import DESCRIPTIONS
 from grader import message_catalogue
@@ -142,3 +143,51 @@ def test_a_class_in_two_languages_is_graded_in_one_batch(tmp_path):
     assert "注意力分数" in pages["chinese"] and "注意力分数" not in pages["english"]
     assert "有误，与这一常见错误相符" in pages["chinese"] and "is wrong: it matches" in \
         pages["english"]
+
+
+def softmax(x):
+    """An answer of lesson 02 to export (defined at the top level, as in a notebook's cell)."""
+    return np.exp(x) / np.exp(x).sum()
+
+
+def _printed_in_chinese(monkeypatch, capsys, show) -> str:
+    """What ``show()`` prints in a kernel whose learner reads Chinese."""
+    monkeypatch.setenv("COURSE_LANG", CHINESE)
+    course_language.kernel_language.cache_clear()
+    try:
+        show()
+    finally:
+        course_language.kernel_language.cache_clear()
+    return capsys.readouterr().out
+
+
+def test_the_kernels_notices_speak_the_learners_language(monkeypatch, capsys, tmp_path):
+    """What the course's code prints in the kernel besides the checks: the device report, the
+    workspace's notices, the probe's hand-over and the language model's step notice."""
+    monkeypatch.setenv("COURSE_WORKSPACE", str(tmp_path / "my_attention"))
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+    def notices():
+        device.report()
+        workspace.mine("softmax", "softmax", softmax)  # nothing exported yet
+        workspace.export("softmax", softmax)
+        workspace.mine("softmax", "softmax", softmax)
+        (tmp_path / "my_attention" / "softmax.py").write_text("raise ImportError('broken')\n")
+        workspace.mine("softmax", "softmax", softmax)
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+        workspace.export("softmax", softmax)
+        workspace.mine("softmax", "softmax", softmax)
+
+    printed = _printed_in_chinese(monkeypatch, capsys, notices)
+    for line in printed.replace(str(tmp_path), "<tmp>").splitlines():
+        in_chinese(line)
+    assert "没有找到 GPU" in printed and "已把 softmax 保存到" in printed, printed
+    assert "用的是你自己的，来自第 02_softmax 课" in printed and "加载失败" in printed, printed
+    assert "因为自动评分时每节课单独评分" in printed, printed
+    for message in ["attention_scores: results handed to the grader, which scores them outside "
+                    "this kernel.",
+                    "Your decode_step's logits differ from the full pass's by 3.2e-02 on this "
+                    "model: the given step writes instead.",
+                    "✓ blockwise_attention on Tq=2048, Tk=2048 held 4.1 MiB at its peak, while "
+                    "the full scores take 32 MiB."]:
+        in_chinese(message)

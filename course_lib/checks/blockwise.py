@@ -14,6 +14,7 @@ from course_lib.checks.shared import (
     require,
 )
 from course_lib.feedback import call_answer, compare, describe_array, to_numpy, traced_call
+from course_lib.messages import say
 from course_lib.misconceptions import DESCRIPTIONS
 
 # The memory test of blockwise attention: so many keys that the full float64 scores (16 MiB)
@@ -52,7 +53,7 @@ def check_blockwise_memory(blockwise_attention, q, k, v, block_size, mask=None):
         f"{'' if mask is None else ', mask=...'}) held {memory}: "
         f"it matches {DESCRIPTIONS['full_score_matrix']}.",
     )
-    print(f"✓ blockwise_attention on Tq={t_q}, Tk={t_k} held {memory}.")
+    say(f"✓ blockwise_attention on Tq={t_q}, Tk={t_k} held {memory}.")
     return output
 
 

@@ -25,8 +25,7 @@ from course_lib.feedback import (
     error_text,
     same_error,
 )
-from course_lib.language import kernel_language
-from course_lib.messages import render
+from course_lib.messages import say
 from course_lib.misconceptions import DESCRIPTIONS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -136,7 +135,7 @@ def check_distributions(weights, *, what: str, axis: int = -1, allowed=None) -> 
 
 
 def passed(name: str, n_checks: int) -> None:
-    print(render(f"✓ {name}: all {n_checks} checks passed.", kernel_language()))
+    say(f"✓ {name}: all {n_checks} checks passed.")
 
 
 def fresh_rng():
