@@ -17,10 +17,11 @@ staged notebooks are build files only (git-ignored) and are not copied into the 
 links to its lesson's student notebook, byte for byte the one in ``notebooks/``.
 
 Executed notebooks are cached by their code (jupyter-cache, ``book/_build/jupyter_cache``): a
-second build executes only the lessons whose code changed. A Chinese page runs the English
-page's code, so the cache serves both. Each lesson runs in a temporary
-folder of its own, with its export cells saving into a ``my_attention/`` there, so a page
-never depends on another lesson's build.
+second build executes only the lessons whose code changed. A Chinese page runs its own code
+(the English code with its comments and printed and drawn words translated) in a kernel that
+speaks Chinese (``COURSE_LANG``), so its printouts and figures are Chinese too. Each lesson runs
+in a temporary folder of its own, with its export cells saving into a ``my_attention/`` there,
+so a page never depends on another lesson's build.
 
 Run: ``.venv/bin/python book/build.py [--out FOLDER] [--cache FOLDER]``
 """
@@ -56,8 +57,9 @@ DOWNLOAD = {
              "（`make lab COURSE_LANG=zh-CN`），完成练习并检查答案。",
 }
 CJK_FONT_FILE = "fonts/CourseSansSC-Regular.otf"  # course_lib's CJK font, for the Chinese pages
-# Each lesson's kernel: its exports stay in its own folder; no GPU; TensorFlow quiet on stderr.
-KERNEL_SETUP = 'import os\nos.environ["COURSE_WORKSPACE"] = "my_attention"'
+# Each lesson's kernel: its exports stay in its own folder, it speaks the page's language (set
+# by page_notebook); no GPU; TensorFlow quiet on stderr.
+KERNEL_SETUP = 'import os\nos.environ["COURSE_WORKSPACE"] = "my_attention"\n'
 KERNEL_ENVIRONMENT = {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3",
                       "PYTHONWARNINGS": "ignore"}
 
@@ -98,7 +100,8 @@ def page_notebook(student: dict, solution: dict, download: str,
         raise ValueError("the answer cells of the solution and the student version differ. "
                          f"Received: solution={sorted(answers)}, student={sorted(shown)}")
     page = copy.deepcopy(student)
-    cells, waiting = [_hidden_cell(KERNEL_SETUP)], []
+    setup = f'{KERNEL_SETUP}os.environ["COURSE_LANG"] = "{language}"'
+    cells, waiting = [_hidden_cell(setup)], []
     for number, cell in enumerate(student["cells"]):
         grading = _grading(cell)
         demonstration = cell["cell_type"] == "code" and not (

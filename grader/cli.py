@@ -25,7 +25,7 @@ from grader.course import FEEDBACK_FAILED, NOTEBOOKS, check_student_id, lessons
 from grader.kernel import sandbox
 from grader.settings import Settings
 from grader.submit import course_of
-from grader.terminal_report import print_messages, run_reported, settings_table
+from grader.terminal_report import print_messages, report_error, run_reported, settings_table
 
 
 def _print_batch(report) -> int:
@@ -277,7 +277,12 @@ def settings_of(args) -> Settings:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``course`` command ``argv`` (default ``sys.argv[1:]``)."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    return run_reported(args.command, lambda: args.run(args, settings_of(args)))
+    try:
+        settings = settings_of(args)
+    except ValueError as error:  # a setting that is not valid, said before any other
+        report_error(args.command, str(error))
+        return 1
+    return run_reported(args.command, lambda: args.run(args, settings), settings.language)
 
 
 def run() -> None:

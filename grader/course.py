@@ -22,6 +22,7 @@ from pathlib import Path
 
 from grader.batch.workers import prepare_environment
 from grader.layout import CourseLayout
+from grader.page_labels import translate_page
 from grader.settings import Settings
 from grader.state import CONFIG_FILE as CONFIG_FILE  # re-exported
 from grader.state import (
@@ -399,6 +400,8 @@ class Course:
         notes += self.layout.copy_stamps(student, lesson, autograded)
         last_error_of(self.api.generate_feedback(lesson, student), "could not make it")
         files = sorted(self.folder("feedback", student, lesson).glob("*.html"))
+        for page in files:  # nbgrader's own labels in the learner's language
+            translate_page(page, autograded / page.with_suffix(".ipynb").name)
         if release and (self.exchange / self.course_id).is_dir():
             if not (autograded / "submission_secret.txt").is_file():
                 notes.append(f"{where}: feedback not released: the submission has no "

@@ -86,6 +86,18 @@ FIXED = {
                     "keys and values from `context`, of another width: cross_attention_layer(h, "
                     "context, attention_mask=context_mask).",
     "cache layout": "the cache after 8 steps (keys at [0], values at [1])",
+    "no memory limit": "no memory limit",
+    "any processes": "any number of",
+    "bubblewrap missing": "bubblewrap is not available (apt-get install bubblewrap)",
+    "page score": "Score",
+    "page test cell": "Test cell",
+    "page free response": "Coding free-response",
+    "page written response": "Written response",
+    "page comment": "Comment",
+    "page comments": "Comments",
+    "page top": "Top",
+    "page answer": "Student's answer",
+    "page grade cell": "Grade cell",
     "autograding not saved": "Autograding: nothing is saved.",
     "autograding own lesson": "autograding grades each lesson on its own",
     "no gpu": "no GPU found — everything runs on the CPU",
@@ -268,6 +280,20 @@ TEMPLATES = {
     "not read": "{name}.ipynb: not read ({why})",
     "did not pass": "{grade_id} did not pass",
     "feedback": "feedback: {path}",
+    "not a lesson": "{path} is not a lesson of this course (lessons: {lessons})",
+    "no notebook": "{path} holds no notebook",
+    "no such path": "{path} does not exist",
+    "sandboxed": "sandbox: bubblewrap — no network, no answer key, no access to solutions/, the "
+                 "gradebook or other submissions; {limits}",
+    "not sandboxed": "sandbox: NONE ({reason}) — kernels run with {limits} and a reduced "
+                     "environment, but student code can read every file this user can read and "
+                     "import the answer key",
+    "cgroup limits": "{memory} (/tmp and /dev/shm included), {processes} processes and threads, "
+                     "and CPU weight {n} per kernel, in a control group",
+    "no cgroup limits": "{memory} per kernel process, NO control group ({reason}): no limit on a "
+                        "kernel's processes, its /tmp counts apart, its CPU share grows with its "
+                        "processes",
+    "memory limit": "{n} MiB of memory",
     "handed to the grader": "{exercise}: results handed to the grader, which scores them "
                             "outside this kernel.",
     "exported": "Saved {names} to {path}: the later lessons use them.",

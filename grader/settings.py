@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.language import LOCALES
 from course_lib.validation import DEFAULT_CELL_TIMEOUT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ _OFF, _ON = ("0", "false", "no", "off"), ("1", "true", "yes", "on")
 def _setting(variable: str, default, help: str, kind: str = "text"):
     """A field of :class:`Settings`: its environment variable, default, help and kind
     (``text``, ``path``, ``count`` (0 or more), ``positive``, ``weight``, ``switch``,
-    ``seconds``, ``sandbox``)."""
+    ``seconds``, ``sandbox``, ``language``)."""
     return field(default=default, metadata={"variable": variable, "help": help, "kind": kind})
 
 
@@ -79,6 +80,10 @@ class Settings:
     submit_server_idle: float = _setting(
         "COURSE_SUBMIT_SERVER_IDLE", 1200.0,
         "seconds the warm grader of course submit waits for another attempt", "seconds")
+    language: str | None = _setting(
+        "COURSE_LANG", None,
+        f"the language of the course command's messages: {', '.join(LOCALES)} (unset: course "
+        f"submit speaks the submitted notebook's language, other commands English)", "language")
 
     def __post_init__(self):
         for spec in dataclasses.fields(self):
@@ -155,6 +160,9 @@ def _checked(spec: dataclasses.Field, value):
         if kind == "sandbox":
             if str(value).lower() in SANDBOX_MODES:
                 return str(value).lower()
+        elif kind == "language":
+            if value in LOCALES:
+                return value
         elif kind == "switch":
             if isinstance(value, bool) or str(value).lower() in (*_OFF, *_ON):
                 return value if isinstance(value, bool) else str(value).lower() in _ON
@@ -176,6 +184,7 @@ def _checked(spec: dataclasses.Field, value):
 
 _EXPECTED = {
     "sandbox": "one of " + ", ".join(SANDBOX_MODES),
+    "language": "one of " + ", ".join(LOCALES),
     "switch": "1 or 0 (on or off)",
     "seconds": "a number of seconds above 0",
     "count": "a whole number, 0 or more",

@@ -34,8 +34,11 @@ def course_of(settings: Settings) -> Course:
 
 
 def lesson_of(path: Path, known: list[str]) -> tuple[str, list[Path]]:
-    """The lesson a learner's folder or notebook belongs to, and its notebooks."""
+    """The lesson a learner's folder or notebook belongs to, and its notebooks; ``ValueError``,
+    saying why, when ``path`` is neither."""
     path = path.resolve()
+    if not path.exists():
+        raise ValueError(f"{path} does not exist")
     if path.is_dir():
         lesson, notebooks = path.name, sorted(path.glob("*.ipynb"))
     else:
@@ -43,9 +46,9 @@ def lesson_of(path: Path, known: list[str]) -> tuple[str, list[Path]]:
     if lesson not in known:
         lesson = path.stem
     if lesson not in known:
-        raise SystemExit(f"{path} is not a lesson of this course (lessons: {', '.join(known)})")
+        raise ValueError(f"{path} is not a lesson of this course (lessons: {', '.join(known)})")
     if not notebooks:
-        raise SystemExit(f"{path} holds no notebook")
+        raise ValueError(f"{path} holds no notebook")
     return lesson, notebooks
 
 
@@ -86,7 +89,8 @@ def attempt(settings: Settings, path: Path, profile: bool, started: float,
     begun = time.perf_counter()
     start_up = time.time() - started
     lesson, notebooks, sources = submitted_lesson(path, settings)
-    style = Style.of(sys.stdout, notebook_language(json.loads(notebooks[0].read_bytes())))
+    style = Style.of(sys.stdout, settings.language
+                     or notebook_language(json.loads(notebooks[0].read_bytes())))
     servers = kernel_servers
     if servers is None:  # it starts warming up now, while this process imports nbgrader
         servers = warm_kernels.start_servers(1, sources, settings)
@@ -101,7 +105,7 @@ def attempt(settings: Settings, path: Path, profile: bool, started: float,
     folder = course.add_submission(lesson, student, notebooks[0])
     for extra in notebooks[1:]:
         shutil.copyfile(extra, folder / extra.name)
-    print(sandbox.describe(settings))
+    print(style.say(sandbox.describe(settings)))
     # one submission: graded in this process, which has imported nbgrader already; meanwhile
     # (this process mostly waits for the kernel) the feedback page's tools load
     feedback_tools = threading.Thread(target=_load_feedback_tools, args=(course.config,),

@@ -237,7 +237,7 @@ class WarmGrader:
         list; empty when there is none (a bad path: the attempt says so)."""
         try:
             lesson, _, sources = submit.submitted_lesson(Path(path), self.settings)
-        except (SystemExit, OSError, ValueError):
+        except (OSError, ValueError):
             return []
         alive = self.server is not None and self.server.process.poll() is None
         if lesson != self.lesson or not alive:
@@ -341,9 +341,10 @@ def _run_attempt(request: dict, fds: list[int], servers: list) -> None:
                           encoding="utf-8", closefd=False)
         sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
         started = float(request.get("started") or time.time())
+        settings = Settings.from_environment(request["settings"])
         code = run_reported("submit", lambda: submit.attempt(
-            Settings.from_environment(request["settings"]), Path(request["path"]),
-            bool(request.get("profile")), started, kernel_servers=servers))
+            settings, Path(request["path"]), bool(request.get("profile")), started,
+            kernel_servers=servers), settings.language)
     except BaseException as error:  # noqa: BLE001  (reported on the learner's terminal)
         print(f"course submit: the warm grader failed: {error!r}", file=sys.stderr)
     finally:

@@ -204,22 +204,24 @@ def print_messages(messages: list[str], stream=None) -> None:
         print("\n".join(lines), file=stream)
 
 
-def run_reported(command: str, run: Callable[[], int]) -> int:
+def run_reported(command: str, run: Callable[[], int], language: str | None = None) -> int:
     """``run()``'s exit status; a ``ValueError`` or ``RuntimeError`` (a setting, a lesson, a
-    step that failed) is one line on stderr and status 1, Ctrl-C status 130."""
+    step that failed) is one line on stderr, in ``language`` (None: English), and status 1,
+    Ctrl-C status 130."""
     try:
         return run()
     except (ValueError, RuntimeError) as error:
-        _error(command, str(error))
+        report_error(command, str(error), language)
         return 1
     except KeyboardInterrupt:
-        _error(command, "interrupted")
+        report_error(command, "interrupted", language)
         return 130
 
 
-def _error(command: str, why: str) -> None:
-    style = Style.of(sys.stderr)
-    print(f"{style.paint(f'course {command}:', 'bad')} {why}", file=sys.stderr)
+def report_error(command: str, why: str, language: str | None = None) -> None:
+    """``course <command>: why`` on stderr, ``why`` in ``language`` (None: English)."""
+    style = Style.of(sys.stderr, language or ENGLISH)
+    print(f"{style.paint(f'course {command}:', 'bad')} {style.say(why)}", file=sys.stderr)
 
 
 def settings_table(settings: Settings, width: int | None = None) -> str:

@@ -37,7 +37,8 @@ ARTIFACTS = REPO / "test-artifacts" / "book"
 CHROMIUM = Path("/usr/bin/chromium")
 SEARCH_TERM = ("sinusoidal", "05_positions")  # a word of lesson 05, and its page
 
-pytestmark = pytest.mark.xdist_group("book")
+#: the site's build executes every lesson in both languages: `make test`, not `make test-fast`
+pytestmark = [pytest.mark.xdist_group("book"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +142,9 @@ def test_the_chinese_edition_has_a_section_of_its_own(site):
     assert "make lab COURSE_LANG=zh-CN" in _text(site / "zh-CN" / "index.html")
     page = _text(site / "zh-CN" / "lessons" / f"{CHINESE[0]}.html")
     assert "下载本课的笔记本" in page and "Download this lesson" not in page
+    # its kernel speaks Chinese: lesson 00's device report, printed by course_lib
+    english = _text(site / "lessons" / f"{CHINESE[0]}.html")
+    assert "没有找到 GPU" in page and "no GPU found" in english
     assert (site / "_static" / "fonts" / CJK_FONT.name).read_bytes() == CJK_FONT.read_bytes()
     assert CJK_FAMILY in (site / "_static" / "cjk.css").read_text("utf-8")
 

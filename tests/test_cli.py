@@ -54,6 +54,23 @@ def test_a_bad_setting_is_one_line_that_says_what_was_received(monkeypatch, caps
                                        "whole number, 0 or more. Received: 'many'\n")
 
 
+def test_the_learners_language_is_a_setting_and_errors_speak_it(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("COURSE_LANG", "fr")
+    assert main(["settings"]) == 1
+    assert "COURSE_LANG must be one of en, zh-CN. Received: 'fr'" in capsys.readouterr().err
+    monkeypatch.setenv("COURSE_LANG", "zh-CN")
+    assert main(["settings"]) == 0
+    assert "COURSE_LANG=zh-CN   (default: (unset))" in capsys.readouterr().out
+    assert main(["submit", str(tmp_path / "01_scores")]) == 1
+    assert capsys.readouterr().err == f"course submit: {tmp_path / '01_scores'} 不存在\n"
+    (tmp_path / "notes").mkdir()
+    assert main(["submit", str(tmp_path / "notes")]) == 1
+    assert f"{tmp_path / 'notes'} 不是本课程的一课（各课：00_welcome" in capsys.readouterr().err
+    monkeypatch.delenv("COURSE_LANG")
+    assert main(["submit", str(tmp_path / "notes")]) == 1
+    assert "notes is not a lesson of this course (lessons: 00_welcome" in capsys.readouterr().err
+
+
 def test_submit_prints_scores_reasons_feedback_and_keeps_attempts(tiny, tmp_path, capsys):
     work = tmp_path / "notebooks" / LESSON
     work.mkdir(parents=True)

@@ -24,6 +24,9 @@ from course_lib.misconceptions import DESCRIPTIONS
 from grader import message_catalogue
 from grader.course import NOTEBOOKS
 from grader.judging.feedback_language import translated_cells
+from grader.kernel import sandbox
+from grader.page_labels import translated_page
+from grader.settings import Settings
 from grader.terminal_report import ExerciseResult, Style, exercise_lines, lost_parts
 
 
@@ -143,6 +146,8 @@ def test_a_class_in_two_languages_is_graded_in_one_batch(tmp_path):
     assert "注意力分数" in pages["chinese"] and "注意力分数" not in pages["english"]
     assert "有误，与这一常见错误相符" in pages["chinese"] and "is wrong: it matches" in \
         pages["english"]
+    assert "你的答案" in pages["chinese"] and "Student's answer" not in pages["chinese"]
+    assert "Student's answer" in pages["english"] and "你的答案" not in pages["english"]
 
 
 def softmax(x):
@@ -191,3 +196,31 @@ def test_the_kernels_notices_speak_the_learners_language(monkeypatch, capsys, tm
                     "✓ blockwise_attention on Tq=2048, Tk=2048 held 4.1 MiB at its peak, while "
                     "the full scores take 32 MiB."]:
         in_chinese(message)
+
+
+def test_a_feedback_pages_own_labels_are_translated_and_nothing_else():
+    """nbgrader's labels around the lesson, where its template puts them; the same words in the
+    lesson's or the learner's text stay."""
+    page = (
+        '<h4>01_scores (Score: 2.0 / 3.0)</h4>\n'
+        '<li><a href="#hidden_scores">Test cell</a> (Score: 2.0 / 3.0)</li>\n'
+        '<div class="panel-heading"><span class="nbgrader-label">Student\'s answer</span>'
+        '<span class="pull-right">\n      Score: 2.0 / 3.0 <a href="#top">(Top)</a>\n  </span>\n'
+        '<p>Score: the dot product of a query and a key. Test cell (Top)</p>'
+    )
+    translated = translated_page(page, CHINESE)
+    assert translated == (
+        '<h4>01_scores (得分: 2.0 / 3.0)</h4>\n'
+        '<li><a href="#hidden_scores">测试单元格</a> (得分: 2.0 / 3.0)</li>\n'
+        '<div class="panel-heading"><span class="nbgrader-label">你的答案</span>'
+        '<span class="pull-right">\n      得分: 2.0 / 3.0 '
+        '<a href="#top">(回到顶部)</a>\n  </span>\n'
+        '<p>Score: the dot product of a query and a key. Test cell (Top)</p>'
+    )
+    assert translated_page(page, "en") == page
+
+
+@pytest.mark.parametrize("sandbox_mode", ["auto", "off"])
+def test_course_submits_sandbox_line_speaks_chinese(sandbox_mode):
+    line = sandbox.describe(Settings.from_environment({"COURSE_SANDBOX": sandbox_mode}))
+    assert in_chinese(line).startswith("沙箱：")
