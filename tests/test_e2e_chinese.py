@@ -4,9 +4,9 @@ JupyterLab (``e2e_support``) opens a copy of ``notebooks/zh-CN/01_scores`` in De
 Chromium and runs it: the page must show the lesson's Chinese prose (a sentence of its
 catalogue, ``translations/zh_CN/01_scores.po``) drawn with a font that has Chinese glyphs, its
 formulas typeset by JupyterLab's MathJax (no raw ``$…$``), and a heatmap whose Chinese labels
-Matplotlib drew with the course's CJK font. The lesson's own figures are labelled in English, so
-the test's copy gains one cell, after the imports, that draws ``attention_heatmap`` with
-Chinese labels and reports the font Matplotlib resolved and the glyphs it found missing.
+Matplotlib drew with the course's CJK font. So that the font Matplotlib resolved and the glyphs
+it found missing can be read, the test's copy gains one cell, after the imports, that draws
+``attention_heatmap`` with Chinese labels and reports them.
 
 Then a Chinese learner's wrong ``attention_scores`` is autograded and its feedback page written
 (``course.feedback``, as ``course feedback`` does); Chromium opens it offline: the lesson's
