@@ -55,7 +55,7 @@ class Cost:
         return float(np.exp((np.log(n_bytes) - intercept) / slope))
 
     def __str__(self) -> str:
-        rows = [f"{self.name}\n{'T':>8}{'time':>12}{'peak memory':>14}"]
+        rows = [f"{self.name}\n{'T':>8}{_('time'):>12}{_('peak memory'):>14}"]
         for t, s, b in zip(self.lengths, self.seconds, self.peak_bytes, strict=True):
             rows.append(f"{t:>8}{s * 1e3:>10.1f}ms{format_bytes(b):>14}")
         return "\n".join(rows)
@@ -92,7 +92,7 @@ def measure_cost(
     def call(q, k, v):
         return fn(q, k, v, **kwargs)
 
-    for t in tqdm(lengths, desc=f"measuring {cost.name}", leave=False):
+    for t in tqdm(lengths, desc=_("measuring {name}").format(name=cost.name), leave=False):
         q, k, v = random_qkv((), t, t, d, d, seed=seed)  # (T, d) each
         peak = traced_call(call, q, k, v, name=fn_name)[1]
         cost.lengths.append(int(t))
