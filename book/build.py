@@ -60,6 +60,7 @@ CJK_FONT_FILE = "fonts/CourseSansSC-Regular.otf"  # course_lib's CJK font, for t
 # Each lesson's kernel: its exports stay in its own folder, it speaks the page's language (set
 # by page_notebook); no GPU; TensorFlow quiet on stderr.
 KERNEL_SETUP = 'import os\nos.environ["COURSE_WORKSPACE"] = "my_attention"\n'
+EXECUTION_TIMEOUT = 600  # seconds a lesson's cell may run
 KERNEL_ENVIRONMENT = {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3",
                       "PYTHONWARNINGS": "ignore"}
 
@@ -158,6 +159,21 @@ def stage_lessons(source: Path, language: str) -> None:
                                           encoding="utf-8")
 
 
+def execute_pages(pages: list[Path], cache: Path, environment: dict[str, str]) -> None:
+    """Execute the lesson ``pages`` that ``cache`` does not hold yet, as many at a time as the
+    machine has cores, with jupyter-cache's ``temp-parallel`` executor (each in a temporary
+    folder, as MyST-NB would execute them one by one), into ``cache``, where Sphinx finds them.
+    A page whose execution fails is left out of the cache: Sphinx executes it again and says
+    why it fails."""
+    jcache = str(Path(sys.executable).parent / "jcache")
+    quiet = {"env": environment, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([jcache, "notebook", "-p", str(cache), "add", *map(str, pages)], check=True,
+                   input=b"y\n", **quiet)  # yes: create the cache where there is none
+    subprocess.run([jcache, "notebook", "-p", str(cache), "execute", "--executor",
+                    "temp-parallel", "--timeout", str(EXECUTION_TIMEOUT), *map(str, pages)],
+                   **quiet)
+
+
 def build(out: Path, cache: Path) -> float:
     """Stage and build the site into ``out / "html"``: the build's seconds. Raises
     ``subprocess.CalledProcessError`` on any warning."""
@@ -166,8 +182,10 @@ def build(out: Path, cache: Path) -> float:
     environment = {**os.environ, **KERNEL_ENVIRONMENT}
     bin_dir = str(Path(sys.executable).parent)
     environment["PATH"] = bin_dir + os.pathsep + environment.get("PATH", "")
+    execute_pages(sorted((out / "source").glob("**/lessons/*.ipynb")), cache, environment)
     subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
                     "-d", str(out / "doctrees"), "-D", f"nb_execution_cache_path={cache}",
+                    "-D", f"nb_execution_timeout={EXECUTION_TIMEOUT}",
                     str(out / "source"), str(out / "html")], env=environment, check=True)
     return time.perf_counter() - start
 

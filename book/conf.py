@@ -11,10 +11,10 @@ exclude_patterns = ["student_notebooks/**", "**/.ipynb_checkpoints"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 suppress_warnings = ["myst.header"]  # the lessons start their exercises at ### under a ## part
 
-# Every lesson executed once, then cached by its code; each in a temporary folder of its own.
+# Every lesson executed once, then cached by its code; each in a temporary folder of its own
+# (build.py executes them ahead, several at a time, and gives the cell time limit).
 nb_execution_mode = "cache"
 nb_execution_in_temp = True
-nb_execution_timeout = 600
 nb_execution_raise_on_error = True  # a cell that fails, unless tagged raises-exception
 nb_merge_streams = True
 # Progress bars as text: their widgets would need JavaScript from a CDN.
