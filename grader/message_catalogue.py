@@ -40,6 +40,7 @@ from course_lib.feedback import CRASH_HINTS
 from course_lib.language import ENGLISH, LOCALES
 from course_lib.messages import FIGURE, PHRASE, TEMPLATE, catalogue_file, figure_text
 from course_lib.misconceptions import DESCRIPTIONS
+from grader.cjk_font import CJK
 from grader.message_templates import FIXED, PHRASES, TEMPLATES
 from grader.translations import WRAP, merge, problems
 
@@ -48,7 +49,6 @@ NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
 COURSE_LIB = Path(course_lib.__file__).parent  # where figure_texts reads the marked modules
 #: what marks a figure's text in a module: ``from course_lib.messages import figure_text as _``
 MARKER = ("course_lib.messages", figure_text.__name__, "_")
-HAN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 
 
 def as_template(text: str) -> str:
@@ -189,7 +189,7 @@ def placeholder_problems(catalogue: polib.POFile) -> list[str]:
             except ValueError as error:
                 found.append(f"{context}: its translation is no format string ({error})")
                 continue
-            if "$" in entry.msgstr and HAN.search(entry.msgstr):
+            if "$" in entry.msgstr and CJK.search(entry.msgstr):
                 found.append(f"{context}: its translation mixes Chinese and mathtext ($...$), "
                              "which Matplotlib draws as empty boxes: write the formula in Unicode")
         else:

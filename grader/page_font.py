@@ -24,7 +24,7 @@ from fontTools.ttLib import TTFont
 from course_lib.plotting import CJK_FAMILY, CJK_FONT
 from grader.cjk_font import CJK
 
-# The same range as the website's book/_static/cjk.css: CJK characters only.
+# CJK characters only; the website's and JupyterLab's style sheets give the font the same range.
 UNICODE_RANGE = "U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF"
 # The page's own font stacks (nbconvert's classic template, Bootstrap 3), the course's font last.
 FONT_STACKS = {

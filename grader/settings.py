@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.language import LOCALES
+from course_lib.language import ENVIRONMENT_KEY, LOCALES
 from course_lib.validation import DEFAULT_CELL_TIMEOUT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ class Settings:
         "COURSE_SUBMIT_SERVER_IDLE", 1200.0,
         "seconds the warm grader of course submit waits for another attempt", "seconds")
     language: str | None = _setting(
-        "COURSE_LANG", None,
+        ENVIRONMENT_KEY, None,
         f"the language of the course command's messages: {', '.join(LOCALES)} (unset: course "
         f"submit speaks the submitted notebook's language, other commands English)", "language")
 

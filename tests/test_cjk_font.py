@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 
 from course_lib.plotting import CJK_FAMILY, CJK_FONT, attention_heatmap, use_cjk_font
 from grader.cjk_font import characters_needed, gb2312
+from grader.course import REPO
+from grader.page_font import UNICODE_RANGE
 
 CHINESE = "注意力权重：查询与键"
 DATES = ["1979年5月3日", "一九七九年五月三日"]  # lesson 07's Chinese dates, on an axis
@@ -115,3 +117,13 @@ def test_the_font_holds_everyday_chinese_and_its_licence_ships_beside_it(font_ch
     assert names.getDebugName(1) == CJK_FAMILY
     assert "Open Font License" in names.getDebugName(13)
     assert "SIL OPEN FONT LICENSE Version 1.1" in (CJK_FONT.parent / "OFL.txt").read_text()
+
+
+def test_every_page_gives_the_font_the_same_characters():
+    """The website's and JupyterLab's style sheets give the course's font the CJK range the
+    feedback pages embed it for (grader/page_font.py), under its one family name."""
+    for sheet in (REPO / "book" / "_static" / "cjk.css",
+                  REPO / "learner" / "jupyter" / "etc" / "jupyter" / "custom" / "custom.css"):
+        text = sheet.read_text(encoding="utf-8")
+        assert f"unicode-range: {UNICODE_RANGE};" in text, sheet
+        assert f'font-family: "{CJK_FAMILY}";' in text, sheet

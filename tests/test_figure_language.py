@@ -19,6 +19,7 @@ import nbformat
 import numpy as np
 import polib
 import pytest
+from chinese_text import HAN
 from lesson_table import numpy_cell
 from nbgrader_utils import find_cell, grade, new_course
 
@@ -33,7 +34,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 CHINESE = "zh-CN"
-HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
